@@ -1,0 +1,99 @@
+"""Command line: `python -m bench run SUITE`, `python -m bench list`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from bench.registry import PLUGINS_ENV
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--plugin", action="append", default=[],
+        help="import this module first (it registers datasets or models); repeatable",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a suite and write its results table")
+    run.add_argument("suite", help="a suite TOML file, e.g. suites/quick.toml")
+    run.add_argument("--out", help="run folder (default: a new folder under results/)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="complete this run folder: run only its missing cells")
+    run.add_argument("--jobs", type=int, default=1, help="cells at once on this machine (default 1)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    check = sub.add_parser("check", help="validate a suite and print its plan without running it")
+    check.add_argument("suite")
+    sub.add_parser("list", help="list the registered datasets, models and feature variants")
+    return parser
+
+
+def _cmd_run(args) -> int:
+    from bench import runner
+    from bench.suite import load
+
+    suite = load(args.suite, tuple(args.plugin))
+    if args.jobs < 1:
+        print(f"error: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
+        return 2
+    out = args.resume or args.out
+    summary = runner.run(suite, out, resume=bool(args.resume), jobs=args.jobs, progress=not args.no_progress)
+    runner.print_summary(summary)
+    return 0
+
+
+def _cmd_check(args) -> int:
+    from bench.suite import load, plan
+
+    suite = load(args.suite, tuple(args.plugin))
+    cells, skips = plan(suite)
+    print(f"{args.suite}: valid; {len(cells)} cells over {len(suite.datasets)} datasets and {len(suite.models)} models")
+    for s in skips:
+        print(f"  skip {s.dataset} x {s.model} ({s.features}): {s.reason}")
+    return 0
+
+
+def _cmd_list(args) -> int:
+    from bench.datasets import DATASETS
+    from bench.features import FEATURES
+    from bench.models import MODELS
+    from bench.registry import load_plugins
+
+    load_plugins(tuple(args.plugin))
+    print("datasets:")
+    for name, e in DATASETS.items():
+        print(f"  {name:28s} {e.task or '(set task)':15s} {e.modality:9s} {e.description}")
+    print("models:")
+    for name, e in MODELS.items():
+        print(f"  {name:28s} {e.family:10s} {','.join(sorted(e.tasks)):26s} {e.description}")
+    print("feature variants:")
+    for name, e in FEATURES.items():
+        print(f"  {name:28s} {','.join(sorted(e.modalities)):26s} {e.description}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from bench.datasets import DataError
+    from bench.runner import RunError
+    from bench.suite import SuiteError
+
+    args = _parser().parse_args(argv)
+    if args.plugin:
+        # Worker processes import the same plugins.
+        os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugin]).strip(",")
+    commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list}
+    try:
+        return commands[args.command](args)
+    except (SuiteError, DataError, RunError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ModuleNotFoundError as exc:
+        print(f"error: cannot import plugin or module: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; finished cells are saved (complete the run with --resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

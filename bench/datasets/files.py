@@ -1,0 +1,105 @@
+"""A user's own CSV or Parquet file with a named target column."""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from bench.datasets import TASKS, Data, DataError, dataset
+
+MAX_CATEGORIES = 50  # a text column with more distinct values is not a category
+
+
+@functools.lru_cache(maxsize=8)
+def _read(path: str, mtime_ns: int) -> pd.DataFrame:
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(path, encoding="utf-8")
+        elif suffix in (".parquet", ".pq"):
+            frame = pd.read_parquet(path)
+        else:
+            raise DataError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
+    except DataError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty") from None
+    except Exception as exc:  # pandas/pyarrow parse errors have many types
+        raise DataError(f"{path}: cannot be read as {suffix[1:]}: {exc}") from None
+    if frame.empty:
+        raise DataError(f"{path}: the file has a header but no rows")
+    return frame
+
+
+def read_table(path: str) -> pd.DataFrame:
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such file")
+    return _read(os.path.abspath(path), os.stat(path).st_mtime_ns)
+
+
+def _size(params: dict) -> int:
+    return len(read_table(params["path"]))
+
+
+def _check(params: dict) -> None:
+    if params["task"] not in TASKS:
+        raise DataError(f"task must be one of {', '.join(TASKS)}, got {params['task']!r}")
+    file_data(**params)  # a broken file is reported when the suite loads, before anything runs
+
+
+@dataset("file", task=None, modality="tabular", size=_size, check=_check)
+def file_data(path: str, target: str, task: str, drop: list = ()) -> Data:
+    """A CSV or Parquet file; `target` names the label column, `drop` lists columns to ignore."""
+    frame = read_table(path)
+    if target not in frame.columns:
+        raise DataError(
+            f"{path}: no target column {target!r}; columns are: {', '.join(map(str, frame.columns))}"
+        )
+    missing = [c for c in drop if c not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: cannot drop missing columns {missing}")
+    y_raw = frame[target]
+    X = frame.drop(columns=[target, *drop])
+    if X.shape[1] == 0:
+        raise DataError(f"{path}: no feature columns besides the target {target!r}")
+    if y_raw.isna().any():
+        raise DataError(f"{path}: target column {target!r} has {int(y_raw.isna().sum())} missing values")
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_bool_dtype(s):
+            X[col] = s.astype(np.float64)
+        elif pd.api.types.is_numeric_dtype(s):
+            values = s.to_numpy(dtype=np.float64)
+            if not np.isfinite(values).all():
+                raise DataError(f"{path}: column {col!r} contains NaN or inf")
+        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
+            if s.isna().any():
+                raise DataError(f"{path}: column {col!r} has missing values")
+            n_levels = s.nunique()
+            if n_levels > MAX_CATEGORIES:
+                raise DataError(
+                    f"{path}: column {col!r} is text with {n_levels} distinct values; "
+                    f"cannot encode it as a category (at most {MAX_CATEGORIES}); drop it or make it numeric"
+                )
+            X[col] = s.astype(str)
+        else:
+            raise DataError(f"{path}: column {col!r} has type {s.dtype}, which cannot be encoded")
+    if task == "regression":
+        if not pd.api.types.is_numeric_dtype(y_raw):
+            raise DataError(f"{path}: regression target {target!r} is not numeric")
+        y = y_raw.to_numpy(dtype=np.float64)
+        if not np.isfinite(y).all():
+            raise DataError(f"{path}: target column {target!r} contains inf")
+        if np.ptp(y) == 0:
+            raise DataError(f"{path}: target column {target!r} is constant")
+        return Data(X=X.reset_index(drop=True), y=y)
+    codes, names = pd.factorize(y_raw, sort=True)
+    if len(names) < 2:
+        raise DataError(f"{path}: target column {target!r} has a single class ({names[0]!r})")
+    return Data(X=X.reset_index(drop=True), y=codes.astype(np.int64), target_names=tuple(map(str, names)))

@@ -1,0 +1,139 @@
+"""Run one cell in a fresh worker process under a wall-time limit and a memory cap.
+
+A raise, a hard exit, a segfault, a hang or an out-of-memory kill in the model becomes a
+row with its status; the caller's process is never at risk.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import time
+
+import psutil
+
+from bench.suite import Cell
+
+TERM_GRACE_S = 3.0
+POLL_S = 0.02
+
+_CONTEXT = None
+
+
+def _context():
+    """Workers fork from a server that has already imported the heavy libraries once."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        _CONTEXT = mp.get_context(method)
+        if method == "forkserver":
+            _CONTEXT.set_forkserver_preload(["bench.worker", "bench._preload"])
+    return _CONTEXT
+
+
+def _child(cell: Cell, conn) -> None:
+    from bench.worker import run_cell
+
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    conn.send(run_cell(cell))
+    conn.close()
+
+
+def _tree_rss_mb(proc: psutil.Process) -> float:
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def stop(process, grace_s: float = TERM_GRACE_S) -> None:
+    """SIGTERM, then SIGKILL if the worker has not gone after `grace_s`."""
+    if not process.is_alive():
+        return
+    process.terminate()
+    process.join(grace_s)
+    if process.is_alive():
+        process.kill()
+        process.join(5)
+
+
+def run_isolated(cell: Cell) -> dict:
+    """The row of one cell, run in a fresh process; failures of any kind become the row's status."""
+    from bench.worker import base_row
+
+    ctx = _context()
+    receive, send = ctx.Pipe(duplex=False)
+    # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
+    process = ctx.Process(target=_child, args=(cell, send), daemon=False)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    t0 = time.perf_counter()
+    process.start()
+    send.close()
+    watched = psutil.Process(process.pid)
+    deadline = t0 + cell.time_limit_s
+    limit_mb = cell.memory_limit_mb
+    row = None
+    failure: tuple[str, str] | None = None
+    peak_seen = 0.0
+    while True:
+        if receive.poll(POLL_S):
+            try:
+                row = receive.recv()
+            except (EOFError, OSError):
+                row = None
+            break
+        if not process.is_alive():
+            break
+        if time.perf_counter() > deadline:
+            stop(process)
+            failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s")
+            break
+        if limit_mb is not None:
+            peak_seen = max(peak_seen, _tree_rss_mb(watched))
+            if peak_seen > limit_mb:
+                process.kill()
+                failure = ("oom", f"stopped at {peak_seen:.0f} MB, over the cell's memory cap of {limit_mb:g} MB")
+                break
+    process.join(10)
+    if process.is_alive():
+        stop(process, 1.0)
+    receive.close()
+    if row is not None:
+        return row
+    row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0}
+    if failure is None:
+        code = process.exitcode
+        if code is not None and code < 0 and -code == signal.SIGKILL:
+            failure = ("oom", "the worker was killed by SIGKILL (the kernel's out-of-memory killer, most likely)")
+        elif code is not None and code < 0:
+            failure = ("error", f"the worker died from {_signal_name(code)}")
+        else:
+            failure = ("error", f"the worker exited with code {code} before reporting a result")
+    row.update(status=failure[0], info=failure[1], error_type=failure[0] if failure[0] != "error" else "WorkerDied")
+    if failure[0] == "oom" and peak_seen:
+        row["peak_memory_mb"] = peak_seen
+    return row
+
+
+def _reap_orphans() -> None:
+    """Children of this process left by an interrupted run (used on exit)."""
+    for child in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            child.kill()
+        except psutil.Error:
+            pass

@@ -1,0 +1,277 @@
+"""What a cell measures about a model: peak memory, time, size; and the run's environment."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import os
+import pickle
+import platform
+import re
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import psutil
+
+_PROC_STATUS = "/proc/self/status"
+_CLEAR_REFS = "/proc/self/clear_refs"
+
+
+def _status_kb(field: str) -> float | None:
+    try:
+        with open(_PROC_STATUS) as fh:
+            match = re.search(rf"^{field}:\s+(\d+) kB", fh.read(), re.M)
+    except OSError:
+        return None
+    return float(match.group(1)) if match else None
+
+
+def quiesce(max_s: float = 0.5, step_s: float = 0.01) -> float:
+    """Wait until this process's other threads stop using CPU; return the seconds waited.
+
+    BLAS pools spin for a while after their last task (and after being started), so
+    without this the CPU time of data preparation would be billed to the next fit.
+    """
+    proc = psutil.Process()
+    me = threading.get_native_id()
+
+    def others() -> float:
+        return sum(t.user_time + t.system_time for t in proc.threads() if t.id != me)
+
+    t0 = time.perf_counter()
+    before = others()
+    while time.perf_counter() - t0 < max_s:
+        time.sleep(step_s)
+        now = others()
+        if now == before:
+            break
+        before = now
+    return time.perf_counter() - t0
+
+
+class PeakMemory:
+    """Peak resident memory of this process during a block, above what it held before.
+
+    Resident memory counts every allocation that touches pages: numpy, XGBoost, torch and
+    Python objects alike. On Linux the kernel's high-water mark (VmHWM) is reset through
+    /proc/self/clear_refs, so even a peak lasting microseconds is caught; elsewhere a
+    thread samples the resident size every millisecond.
+    """
+
+    def __init__(self) -> None:
+        self.baseline_mb = 0.0
+        self.peak_mb = 0.0
+        self._exact = False
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._proc = psutil.Process()
+
+    def _rss_mb(self) -> float:
+        return self._proc.memory_info().rss / 2**20
+
+    def __enter__(self) -> PeakMemory:
+        self.baseline_mb = self._rss_mb()
+        try:
+            with open(_CLEAR_REFS, "w") as fh:
+                fh.write("5")
+            self._exact = _status_kb("VmHWM") is not None
+        except OSError:
+            self._exact = False
+        if not self._exact:
+            self.peak_mb = self.baseline_mb
+            self._thread = threading.Thread(target=self._sample, daemon=True)
+            self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.001):
+            self.peak_mb = max(self.peak_mb, self._rss_mb())
+
+    def __exit__(self, *exc) -> None:
+        if self._exact:
+            self.peak_mb = (_status_kb("VmHWM") or 0.0) / 1024
+        else:
+            self._stop.set()
+            if self._thread:
+                self._thread.join()
+            self.peak_mb = max(self.peak_mb, self._rss_mb())
+
+    @property
+    def used_mb(self) -> float:
+        return max(0.0, self.peak_mb - self.baseline_mb)
+
+
+@dataclass
+class Timer:
+    """Wall and CPU time (all threads of this process) of a block."""
+
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+    def __enter__(self) -> Timer:
+        self._wall = time.perf_counter()
+        self._cpu = time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.wall_s = time.perf_counter() - self._wall
+        self.cpu_s = time.process_time() - self._cpu
+
+
+def serialized_bytes(estimator) -> int | None:
+    """Size of the fitted model as pickled (what saving it would take)."""
+    buf = io.BytesIO()
+    try:
+        pickle.dump(estimator, buf, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return None
+    return buf.tell()
+
+
+def _array_size(*arrays) -> int:
+    return int(sum(np.asarray(a).size for a in arrays if a is not None))
+
+
+def _tree_nodes(estimator) -> int:
+    return int(estimator.tree_.node_count)
+
+
+def model_size(estimator) -> tuple[int | None, int | None, str]:
+    """(learned parameter count, family size proxy, proxy unit) of a fitted estimator.
+
+    Parameters count the numbers a model learned; the proxy is what grows with it in each
+    family: tree nodes for trees and boosting, support vectors for SVMs, stored rows for KNN.
+    """
+    if hasattr(estimator, "size_info"):
+        return estimator.size_info()
+    if hasattr(estimator, "support_vectors_"):
+        n_sv = int(estimator.support_vectors_.shape[0])
+        n = _array_size(estimator.support_vectors_, estimator.dual_coef_, estimator.intercept_)
+        return n, n_sv, "support vectors"
+    if hasattr(estimator, "_fit_X"):
+        fit_x = estimator._fit_X
+        stored = _array_size(fit_x, getattr(estimator, "_y", None))
+        return stored, int(fit_x.shape[0]), "stored rows"
+    if hasattr(estimator, "tree_"):
+        nodes = _tree_nodes(estimator)
+        return nodes, nodes, "tree nodes"
+    if hasattr(estimator, "estimators_") and hasattr(estimator.estimators_[0], "tree_"):
+        nodes = sum(_tree_nodes(t) for t in estimator.estimators_)
+        return nodes, nodes, "tree nodes"
+    if hasattr(estimator, "get_booster"):
+        dump = estimator.get_booster().get_dump()
+        nodes = sum(tree.count("\n") for tree in dump)
+        return nodes, nodes, "tree nodes"
+    if hasattr(estimator, "coef_"):
+        n = _array_size(estimator.coef_, getattr(estimator, "intercept_", None))
+        return n, n, "coefficients"
+    return None, None, ""
+
+
+def _git_commit() -> dict:
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root, capture_output=True, text=True, timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return {"commit": None, "dirty": None}
+    return {"commit": commit or None, "dirty": bool(dirty) if commit else None}
+
+
+def _cpu_info() -> dict:
+    info = {"model": platform.processor() or platform.machine(), "flags": []}
+    try:
+        with open("/proc/cpuinfo") as fh:
+            text = fh.read()
+        model = re.search(r"^model name\s*:\s*(.+)$", text, re.M)
+        flags = re.search(r"^flags\s*:\s*(.+)$", text, re.M)
+        if model:
+            info["model"] = model.group(1).strip()
+        if flags:
+            info["flags"] = flags.group(1).split()
+    except OSError:
+        pass
+    return info
+
+
+def gpu_info() -> list[dict]:
+    try:
+        import torch
+    except ImportError:
+        return []
+    if not torch.cuda.is_available():
+        return []
+    return [
+        {
+            "name": torch.cuda.get_device_name(i),
+            "memory_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 2),
+        }
+        for i in range(torch.cuda.device_count())
+    ]
+
+
+LIBRARIES = (
+    "numpy", "scipy", "pandas", "pyarrow", "scikit-learn", "xgboost", "torch",
+    "threadpoolctl", "scikit-image", "matplotlib", "psutil",
+)
+
+
+def host_info() -> dict:
+    """Hardware of the machine a cell ran on (recorded per row for distributed runs)."""
+    cpu = _cpu_info()
+    return {
+        "host": platform.node(),
+        "cpu_model": cpu["model"],
+        "cores_logical": psutil.cpu_count(logical=True),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 2),
+    }
+
+
+def environment(suite=None, threads: int | None = None, jobs: int = 1) -> dict:
+    """Provenance recorded once per run: hardware, OS, versions, threads, commit, suite."""
+    from threadpoolctl import threadpool_info
+
+    versions = {}
+    for lib in LIBRARIES:
+        try:
+            versions[lib] = importlib.metadata.version(lib)
+        except importlib.metadata.PackageNotFoundError:
+            versions[lib] = None
+    cpu = _cpu_info()
+    env = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "host": platform.node(),
+        "cpu": {
+            "model": cpu["model"],
+            "flags": cpu["flags"],
+            "cores_logical": psutil.cpu_count(logical=True),
+            "cores_physical": psutil.cpu_count(logical=False),
+        },
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 2),
+        "gpu": gpu_info(),
+        "os": platform.platform(),
+        "python": sys.version.split()[0],
+        "libraries": versions,
+        "threads": {
+            "per_cell": threads,
+            "jobs": jobs,
+            "env": {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")},
+            "threadpools": [
+                {k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
+                for p in threadpool_info()
+            ],
+        },
+        "git": _git_commit(),
+    }
+    if suite is not None:
+        env["suite"] = {"path": suite.path, "name": suite.name, "sha256": suite.sha256, "content": suite.raw}
+    return env

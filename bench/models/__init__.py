@@ -1,0 +1,88 @@
+"""Models registry: one decorated function per model, returning an unfitted estimator.
+
+The function receives a `ModelContext` (task, data shape, seed, thread budget, device) and
+returns a scikit-learn estimator; the suite's hyperparameters are applied with
+`set_params`, so the estimator's own parameter names are the suite's keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench.datasets import MODALITIES, TASKS
+from bench.registry import Registry
+
+FAMILIES = ("classical", "deep")
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    task: str
+    modality: str
+    seed: int
+    threads: int
+    n_features: int
+    n_classes: int | None = None
+    sample_shape: tuple[int, ...] | None = None
+    device: str = "auto"
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    fn: Callable[[ModelContext], object]
+    family: str
+    tasks: frozenset[str]
+    modalities: frozenset[str]
+    description: str = ""
+
+    def incompatibility(self, task: str, modality: str) -> str | None:
+        """Why this model cannot run on such data, or None when it can."""
+        if task not in self.tasks:
+            return f"{self.name} does not do {task} (only {', '.join(sorted(self.tasks))})"
+        if modality not in self.modalities:
+            return f"{self.name} does not take {modality} data (only {', '.join(sorted(self.modalities))})"
+        return None
+
+
+MODELS: Registry[ModelEntry] = Registry("model")
+
+
+def model(
+    name: str,
+    *,
+    family: str,
+    tasks: tuple[str, ...] = TASKS,
+    modalities: tuple[str, ...] = MODALITIES,
+):
+    """Register a model factory `fn(ctx) -> estimator`."""
+    if family not in FAMILIES:
+        raise ValueError(f"model {name!r}: family must be one of {FAMILIES}")
+
+    def wrap(fn):
+        MODELS.add(
+            name,
+            ModelEntry(
+                name=name,
+                fn=fn,
+                family=family,
+                tasks=frozenset(tasks),
+                modalities=frozenset(modalities),
+                description=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
+            ),
+        )
+        return fn
+
+    return wrap
+
+
+def build(name: str, ctx: ModelContext, params: dict):
+    """The estimator for a cell: the factory's defaults, then the suite's hyperparameters."""
+    estimator = MODELS[name].fn(ctx)
+    if params:
+        estimator.set_params(**params)
+    return estimator
+
+
+from bench.models import classical  # noqa: E402,F401

@@ -1,0 +1,106 @@
+"""Models that misbehave on purpose, to check the harness itself (a plugin: --plugin bench.models.testing).
+
+Each is a tiny scikit-learn estimator that predicts the majority class (or the mean) and,
+in `fit`, sleeps, allocates, raises, exits, hangs or crashes as its name says.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import time
+
+import numpy as np
+from sklearn.base import BaseEstimator
+
+from bench.models import ModelContext, model
+
+
+class _Constant(BaseEstimator):
+    """Predicts the most frequent label (classification) or the mean (regression)."""
+
+    def __init__(self, task: str = "classification"):
+        self.task = task
+
+    def _fit_constant(self, y):
+        y = np.asarray(y)
+        if self.task == "classification":
+            self.classes_, counts = np.unique(y, return_counts=True)
+            self.constant_ = self.classes_[np.argmax(counts)]
+        else:
+            self.constant_ = float(np.mean(y))
+        return self
+
+    def fit(self, X, y):
+        return self._fit_constant(y)
+
+    def predict(self, X):
+        return np.full(len(X), self.constant_)
+
+
+class Sleeper(_Constant):
+    def __init__(self, task: str = "classification", seconds: float = 1.0):
+        super().__init__(task)
+        self.seconds = seconds
+
+    def fit(self, X, y):
+        time.sleep(self.seconds)
+        return self._fit_constant(y)
+
+
+class Allocator(_Constant):
+    """Touches `megabytes` of numpy memory during fit and frees it before returning."""
+
+    def __init__(self, task: str = "classification", megabytes: float = 300.0):
+        super().__init__(task)
+        self.megabytes = megabytes
+
+    def fit(self, X, y):
+        block = np.ones(int(self.megabytes * 2**20) // 8)
+        self.checksum_ = float(block[::4096].sum())
+        del block
+        return self._fit_constant(y)
+
+
+class Failer(_Constant):
+    """Fails in fit in the way `how` says: raise, exit, hang, segfault."""
+
+    def __init__(self, task: str = "classification", how: str = "raise"):
+        super().__init__(task)
+        self.how = how
+
+    def fit(self, X, y):
+        if self.how == "raise":
+            raise RuntimeError("this model raises on purpose")
+        if self.how == "exit":
+            os._exit(3)
+        if self.how == "hang":
+            while True:
+                time.sleep(0.1)
+        if self.how == "segfault":
+            ctypes.string_at(0)
+        raise ValueError(f"unknown failure {self.how!r}")
+
+
+@model("test_constant", family="classical")
+def test_constant(ctx: ModelContext):
+    """Predicts a constant; allocates nothing."""
+    return _Constant(ctx.task)
+
+
+@model("test_sleep", family="classical")
+def test_sleep(ctx: ModelContext):
+    """Sleeps `seconds` in fit."""
+    return Sleeper(ctx.task)
+
+
+@model("test_allocate", family="classical")
+def test_allocate(ctx: ModelContext):
+    """Allocates `megabytes` of numpy memory in fit."""
+    return Allocator(ctx.task)
+
+
+@model("test_fail", family="classical")
+def test_fail(ctx: ModelContext):
+    """Fails in fit: how = raise, exit, hang or segfault."""
+    return Failer(ctx.task)

@@ -1,0 +1,178 @@
+"""Plan a suite's cells, run them through an executor, append each row as it finishes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import psutil
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from bench import results
+from bench.executors import Executor, LocalExecutor
+from bench.measure import environment
+from bench.suite import Skip, Suite, plan, with_layout
+from bench.worker import CACHE_ENV
+
+
+class RunError(RuntimeError):
+    """A run that cannot start (a folder already holding results, a locked folder...)."""
+
+
+@dataclass
+class RunSummary:
+    run_dir: Path
+    table: pd.DataFrame
+    skips: list[Skip]
+    wall_s: float
+    n_planned: int
+    n_run: int
+    notes: list[str] = field(default_factory=list)
+
+
+def default_run_dir(suite: Suite, root: str | os.PathLike = "results") -> Path:
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    base = Path(root) / f"{suite.name}-{stamp}"
+    path, i = base, 1
+    while path.exists():
+        path, i = Path(f"{base}-{i}"), i + 1
+    return path
+
+
+def thread_layout(suite: Suite, jobs: int) -> tuple[int, list[str]]:
+    """Threads per cell for `jobs` cells at once, keeping threads x jobs within the cores."""
+    cores = psutil.cpu_count(logical=True) or 1
+    notes = []
+    threads = suite.threads
+    if threads * jobs > cores:
+        notes.append(
+            f"warning: {jobs} jobs x {threads} threads = {threads * jobs} threads on {cores} cores; "
+            "cells will compete for cores and their timings will not be comparable"
+        )
+    return threads, notes
+
+
+def run(
+    suite: Suite,
+    run_dir: str | os.PathLike | None = None,
+    *,
+    resume: bool = False,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    console: Console | None = None,
+    progress: bool = True,
+) -> RunSummary:
+    """Run every planned cell not yet in `run_dir`; rows are written as each cell ends."""
+    console = console or Console(stderr=True)
+    run_dir = Path(run_dir) if run_dir else default_run_dir(suite)
+    if not resume and (run_dir / results.ROWS_FILE).exists() and results.read_rows(run_dir):
+        raise RunError(f"{run_dir}: already holds results; pass --resume {run_dir} to complete it, or pick another --out")
+    try:
+        store = results.ResultsStore(run_dir)
+    except results.RunLocked as exc:
+        raise RunError(str(exc)) from None
+    t0 = time.perf_counter()
+    try:
+        threads, notes = thread_layout(suite, jobs)
+        for note in notes:
+            console.print(f"[yellow]{note}[/yellow]")
+        cells, skips = plan(suite, jobs=jobs)
+        cells = with_layout(cells, jobs, threads)
+        done = store.done_keys()
+        todo = [c for c in cells if c.key not in done]
+        store.write_json("environment.json", environment(suite, threads=threads, jobs=jobs))
+        store.write_json(
+            "plan.json",
+            {
+                "suite": suite.path,
+                "cells": len(cells),
+                "already_done": len(cells) - len(todo),
+                "skipped": [s.__dict__ for s in skips],
+            },
+        )
+        for skip in _unique_skips(skips):
+            console.print(f"[dim]skip {skip.dataset} x {skip.model}: {skip.reason}[/dim]")
+        os.environ[CACHE_ENV] = str(run_dir / ".cache")
+        executor = executor or LocalExecutor(jobs)
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=not progress,
+        ) as bar:
+            task = bar.add_task(f"{suite.name}", total=len(todo))
+            try:
+                for row in executor.run(todo):
+                    store.append(row)
+                    label = f"{row['dataset']} {row['model']} n={row['n_train']} seed={row['seed']}"
+                    if row["status"] != "ok":
+                        bar.console.print(f"[red]{row['status']}[/red] {label}: {str(row.get('info', '')).splitlines()[0]}")
+                    bar.update(task, advance=1, description=f"{suite.name}: {label}")
+            finally:
+                executor.close()
+        table = store.write_tables()
+        shutil.rmtree(run_dir / ".cache", ignore_errors=True)
+    finally:
+        store.close()
+    return RunSummary(run_dir, table, skips, time.perf_counter() - t0, len(cells), len(todo), notes)
+
+
+def _unique_skips(skips: list[Skip]) -> list[Skip]:
+    seen, out = set(), []
+    for s in skips:
+        k = (s.dataset, s.model, s.reason)
+        if k not in seen:
+            seen.add(k)
+            out.append(s)
+    return out
+
+
+def summary_table(df: pd.DataFrame) -> Table:
+    """Per dataset and model: cells ok, median score, fit time, memory (over seeds and sizes' largest)."""
+    table = Table(title="bench summary (largest training size, median over seeds)")
+    for col in ("dataset", "features", "model", "n_train", "ok", "score", "fit s", "predict ms/row", "peak MB", "params"):
+        table.add_column(col, justify="left" if col in ("dataset", "features", "model") else "right")
+    if df.empty:
+        return table
+    largest = df.groupby("dataset")["n_train"].transform("max")
+    top = df[df["n_train"] == largest]
+    for (dataset, features, model), g in top.groupby(["dataset", "features", "model"], sort=True):
+        ok = g[g["status"] == "ok"]
+        fmt = lambda v, spec: "-" if pd.isna(v) else format(v, spec)  # noqa: E731
+        table.add_row(
+            str(dataset), str(features), str(model), str(int(g["n_train"].iloc[0])),
+            f"{len(ok)}/{len(g)}",
+            fmt(ok["score"].median(), ".3f"),
+            fmt(ok["fit_time_s"].median(), ".3f"),
+            fmt((ok["predict_time_s"] / ok["n_test"] * 1000).median(), ".4f"),
+            fmt(ok["peak_memory_mb"].median(), ".1f"),
+            fmt(ok["n_params"].median(), ".0f"),
+        )
+    return table
+
+
+def print_summary(summary: RunSummary, console: Console | None = None) -> None:
+    console = console or Console(width=None if sys.stdout.isatty() else 160)
+    df = summary.table
+    console.print(summary_table(df))
+    counts = df["status"].value_counts().to_dict() if not df.empty else {}
+    measured = (df["fit_time_s"].fillna(0) + df["predict_time_s"].fillna(0)).sum() if not df.empty else 0.0
+    console.print(
+        f"{summary.n_run} cells run ({summary.n_planned} planned), status {counts}; "
+        f"wall {summary.wall_s:.1f} s, of which measured fit+predict {measured:.1f} s "
+        f"(harness overhead x{summary.wall_s / measured if measured else float('nan'):.2f})"
+    )
+    failed = df[df["status"] != "ok"] if not df.empty else df
+    for _, row in failed.iterrows():
+        console.print(f"[red]{row['status']}[/red] {row['key']}: {str(row['info']).splitlines()[0] if row['info'] else ''}")
+    console.print(f"results: {summary.run_dir}/results.parquet, results.csv, environment.json")
+    sys.stdout.flush()

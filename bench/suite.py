@@ -1,0 +1,408 @@
+"""Suites: TOML files naming datasets, models, seeds, sizes and limits; validated before anything runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from bench.datasets import DATASETS, DataError, test_count
+from bench.features import FEATURES
+from bench.models import MODELS, ModelContext, build
+from bench.registry import load_plugins
+
+SUITE_KEYS = {
+    "name": "a short name for the run",
+    "description": "free text",
+    "seeds": "list of integer seeds; each gives its own split and model initialisation",
+    "train_sizes": 'list of training-set sizes (integers, or "max" for the whole training pool)',
+    "test_size": "held-out test part: a fraction in (0, 1) or a row count",
+    "features": 'feature variants for classical models, e.g. ["raw", "engineered"]',
+    "threads": "thread budget of every cell (BLAS, OpenMP, n_jobs, XGBoost, torch)",
+    "time_limit_s": "wall-time limit of one cell, in seconds",
+    "memory_limit_mb": "memory cap of one cell, in MB (the cell is stopped and recorded as oom)",
+    "device": 'device for deep models: "auto", "cpu", "cuda" or "mps"',
+}
+DATASET_KEYS = {"dataset", "train_sizes", "test_size"}
+MODEL_KEYS = {"model"}
+DEVICES = ("auto", "cpu", "cuda", "mps")
+
+
+class SuiteError(ValueError):
+    """A suite that cannot run; the message names the file, the key and the valid choices."""
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    label: str  # the table name in the suite
+    name: str  # the registry name
+    params: dict[str, Any]
+    task: str
+    modality: str
+    n_samples: int
+    test_size: float | int
+    train_sizes: tuple[int, ...]
+
+    @property
+    def n_test(self) -> int:
+        return test_count(self.n_samples, self.test_size)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    label: str
+    name: str
+    params: dict[str, Any]
+    family: str
+
+
+@dataclass(frozen=True)
+class Suite:
+    path: str
+    name: str
+    seeds: tuple[int, ...]
+    features: tuple[str, ...]
+    threads: int
+    time_limit_s: float
+    memory_limit_mb: float | None
+    device: str
+    datasets: tuple[DatasetSpec, ...]
+    models: tuple[ModelSpec, ...]
+    raw: dict = field(repr=False, default_factory=dict)
+    sha256: str = ""
+    plugins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measurement: a model on one split of one dataset, under the suite's limits."""
+
+    dataset: DatasetSpec
+    model: ModelSpec
+    seed: int
+    n_train: int
+    features: str
+    threads: int
+    time_limit_s: float
+    memory_limit_mb: float | None
+    device: str
+    plugins: tuple[str, ...] = ()
+    jobs: int = 1
+
+    @property
+    def key(self) -> str:
+        return "|".join(
+            map(str, (self.dataset.label, self.features, self.n_train, self.seed, self.model.label))
+        )
+
+
+@dataclass(frozen=True)
+class Skip:
+    dataset: str
+    model: str
+    features: str
+    reason: str
+
+
+def _fail(path: str, where: str, message: str) -> SuiteError:
+    return SuiteError(f"{path}: [{where}] {message}" if where else f"{path}: {message}")
+
+
+def _type_name(value: Any) -> str:
+    return {bool: "boolean", int: "integer", float: "number", str: "string", list: "list", dict: "table"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _check_value(path: str, where: str, value: Any, default: Any) -> Any:
+    """Check a suite value against the type of the parameter's default; return it coerced."""
+    if default is None:
+        return value
+    ok: bool
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, str):
+        ok = isinstance(value, str)
+    elif isinstance(default, list | tuple):
+        ok = isinstance(value, list)
+    else:
+        ok = True
+    if not ok:
+        raise _fail(path, where, f"expected {_type_name(default)}, got {_type_name(value)} {value!r}")
+    return value
+
+
+def _int_list(path: str, where: str, value: Any, allow_max: bool = False) -> list:
+    if not isinstance(value, list) or not value:
+        raise _fail(path, where, f"expected a non-empty list, got {_type_name(value)} {value!r}")
+    for item in value:
+        if allow_max and item == "max":
+            continue
+        if not isinstance(item, int) or isinstance(item, bool):
+            hint = ' or "max"' if allow_max else ""
+            raise _fail(path, where, f"expected integers{hint}, got {_type_name(item)} {item!r}")
+    return value
+
+
+def _test_size(path: str, where: str, value: Any) -> float | int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise _fail(path, where, f"expected a fraction or a row count, got {_type_name(value)} {value!r}")
+    if isinstance(value, float) and not 0 < value < 1:
+        raise _fail(path, where, f"a fraction must lie in (0, 1), got {value}")
+    if isinstance(value, int) and value < 1:
+        raise _fail(path, where, f"a row count must be at least 1, got {value}")
+    return value
+
+
+def _positive_number(path: str, where: str, value: Any, integer: bool = False) -> float | int:
+    types = int if integer else int | float
+    if isinstance(value, bool) or not isinstance(value, types) or not value > 0 or value != value:
+        kind = "positive integer" if integer else "positive number"
+        raise _fail(path, where, f"expected a {kind}, got {_type_name(value)} {value!r}")
+    if not integer and value == float("inf"):
+        raise _fail(path, where, "expected a finite number, got inf")
+    return value
+
+
+def _table(path: str, where: str, value: Any) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(path, where, f"expected a table, got {_type_name(value)} {value!r}")
+    return value
+
+
+def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> DatasetSpec:
+    where = f"datasets.{label}"
+    name = table.get("dataset", label)
+    if not isinstance(name, str) or name not in DATASETS:
+        raise _fail(
+            path,
+            f"{where}.dataset" if "dataset" in table else where,
+            f"unknown dataset {name!r}; valid: {', '.join(DATASETS.names())} "
+            '(or name one with dataset = "...")',
+        )
+    entry = DATASETS[name]
+    params = {}
+    for key, value in table.items():
+        if key in DATASET_KEYS:
+            continue
+        if key not in entry.defaults and key not in entry.required:
+            valid = sorted({*entry.defaults, *entry.required, *DATASET_KEYS})
+            raise _fail(path, f"{where}.{key}", f"unknown key for dataset {name!r}; valid: {', '.join(valid)}")
+        params[key] = _check_value(path, f"{where}.{key}", value, entry.defaults.get(key))
+    missing = [k for k in entry.required if k not in params]
+    if missing:
+        raise _fail(path, where, f"dataset {name!r} needs {', '.join(missing)}")
+    full = {**entry.defaults, **params}
+    try:
+        if entry.check:
+            entry.check(full)
+        n_samples = int(entry.size(full))
+    except DataError as exc:
+        raise _fail(path, where, str(exc)) from None
+    task = entry.task_for(full)
+    test_size = _test_size(path, f"{where}.test_size", table.get("test_size", defaults["test_size"]))
+    n_test = test_count(n_samples, test_size)
+    n_pool = n_samples - n_test
+    if n_pool < 2:
+        raise _fail(path, f"{where}.test_size", f"leaves {n_pool} training rows of {n_samples}")
+    size_where = f"{where}.train_sizes" if "train_sizes" in table else "suite.train_sizes"
+    sizes = _int_list(path, size_where, table.get("train_sizes", defaults["train_sizes"]), allow_max=True)
+    resolved = []
+    for size in sizes:
+        n = n_pool if size == "max" else size
+        if n < 2 or n > n_pool:
+            raise _fail(
+                path,
+                size_where,
+                f"training size {size} is impossible for {label!r}: it has {n_samples} rows, "
+                f"{n_test} held out for test, so sizes run from 2 to {n_pool} (or \"max\")",
+            )
+        resolved.append(n)
+    return DatasetSpec(
+        label=label,
+        name=name,
+        params=params,
+        task=task,
+        modality=entry.modality,
+        n_samples=n_samples,
+        test_size=test_size,
+        train_sizes=tuple(sorted(set(resolved))),
+    )
+
+
+def _model_spec(path: str, label: str, table: dict, tasks: set[str], modalities: set[str]) -> ModelSpec:
+    where = f"models.{label}"
+    name = table.get("model", label)
+    if not isinstance(name, str) or name not in MODELS:
+        raise _fail(
+            path,
+            f"{where}.model" if "model" in table else where,
+            f"unknown model {name!r}; valid: {', '.join(MODELS.names())} (or name one with model = \"...\")",
+        )
+    entry = MODELS[name]
+    params = {k: v for k, v in table.items() if k not in MODEL_KEYS}
+    # Check the hyperparameters against the estimator for every task it will see here.
+    for task in sorted(tasks & entry.tasks) or sorted(entry.tasks)[:1]:
+        modality = next(iter(sorted(modalities & entry.modalities)), "tabular")
+        ctx = ModelContext(task=task, modality=modality, seed=0, threads=1, n_features=4, n_classes=2)
+        estimator = entry.fn(ctx)
+        valid = estimator.get_params(deep=False)
+        for key, value in params.items():
+            if key not in valid:
+                raise _fail(
+                    path,
+                    f"{where}.{key}",
+                    f"unknown hyperparameter for {name!r} ({task}); valid: {', '.join(sorted(valid))}",
+                )
+            params[key] = _check_value(path, f"{where}.{key}", value, valid[key])
+        try:
+            built = build(name, ctx, params)
+            if hasattr(built, "_parameter_constraints"):  # scikit-learn's own value checks
+                built._validate_params()
+        except Exception as exc:
+            raise _fail(path, where, f"invalid hyperparameters for {name!r}: {exc}") from None
+    return ModelSpec(label=label, name=name, params=params, family=entry.family)
+
+
+def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Suite:
+    """Validate a suite's TOML text; raise SuiteError naming the file and key on any problem."""
+    plugins = load_plugins(plugins)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise _fail(path, "", f"not valid TOML: {exc}") from None
+    unknown = set(raw) - {"suite", "datasets", "models"}
+    if unknown:
+        raise _fail(path, sorted(unknown)[0], "unknown section; valid: suite, datasets, models")
+    for section in ("suite", "datasets", "models"):
+        if section not in raw:
+            raise _fail(path, section, "missing section")
+    head = _table(path, "suite", raw["suite"])
+    for key in head:
+        if key not in SUITE_KEYS:
+            raise _fail(path, f"suite.{key}", f"unknown key; valid: {', '.join(sorted(SUITE_KEYS))}")
+    name = head.get("name", Path(path).stem)
+    if not isinstance(name, str) or not name.strip():
+        raise _fail(path, "suite.name", f"expected a non-empty string, got {name!r}")
+    seeds = _int_list(path, "suite.seeds", head.get("seeds", [0]))
+    if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
+        raise _fail(path, "suite.seeds", f"seeds must be distinct and non-negative, got {seeds}")
+    features = head.get("features", ["raw"])
+    if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
+        raise _fail(path, "suite.features", f"expected a non-empty list of names, got {features!r}")
+    for feat in features:
+        if feat not in FEATURES:
+            raise _fail(path, "suite.features", f"unknown feature variant {feat!r}; valid: {', '.join(FEATURES.names())}")
+    threads = _positive_number(path, "suite.threads", head.get("threads", 1), integer=True)
+    time_limit = float(_positive_number(path, "suite.time_limit_s", head.get("time_limit_s", 600)))
+    memory = head.get("memory_limit_mb")
+    if memory is not None:
+        memory = float(_positive_number(path, "suite.memory_limit_mb", memory))
+    device = head.get("device", "auto")
+    if device not in DEVICES:
+        raise _fail(path, "suite.device", f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
+    defaults = {
+        "train_sizes": head.get("train_sizes", ["max"]),
+        "test_size": head.get("test_size", 0.25),
+    }
+    _test_size(path, "suite.test_size", defaults["test_size"])
+    _int_list(path, "suite.train_sizes", defaults["train_sizes"], allow_max=True)
+
+    dtables = _table(path, "datasets", raw["datasets"])
+    mtables = _table(path, "models", raw["models"])
+    if not dtables:
+        raise _fail(path, "datasets", "no datasets; add a [datasets.NAME] table")
+    if not mtables:
+        raise _fail(path, "models", "no models; add a [models.NAME] table")
+    datasets = tuple(
+        _dataset_spec(path, label, _table(path, f"datasets.{label}", t), defaults) for label, t in dtables.items()
+    )
+    tasks = {d.task for d in datasets}
+    modalities = {d.modality for d in datasets}
+    models = tuple(
+        _model_spec(path, label, _table(path, f"models.{label}", t), tasks, modalities)
+        for label, t in mtables.items()
+    )
+    return Suite(
+        path=path,
+        name=name,
+        seeds=tuple(seeds),
+        features=tuple(features),
+        threads=int(threads),
+        time_limit_s=time_limit,
+        memory_limit_mb=memory,
+        device=device,
+        datasets=datasets,
+        models=models,
+        raw=raw,
+        sha256=hashlib.sha256(text.encode()).hexdigest(),
+        plugins=plugins,
+    )
+
+
+def load(path: str | os.PathLike, plugins: tuple[str, ...] = ()) -> Suite:
+    path = str(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except OSError as exc:
+        raise SuiteError(f"{path}: cannot read the suite: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    return parse(text, path, plugins)
+
+
+def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
+    """Every (dataset, features, size, seed, model) cell to run, and the pairs skipped with why."""
+    cells: list[Cell] = []
+    skips: list[Skip] = []
+    for ds in suite.datasets:
+        variants = []
+        for feat in suite.features:
+            if ds.modality in FEATURES[feat].modalities:
+                variants.append(feat)
+            else:
+                skips.append(Skip(ds.label, "*", feat, f"feature variant {feat!r} does not apply to {ds.modality} data"))
+        usable = []
+        for m in suite.models:
+            reason = MODELS[m.name].incompatibility(ds.task, ds.modality)
+            if reason:
+                skips.append(Skip(ds.label, m.label, "*", reason))
+            else:
+                usable.append(m)
+        for feat in variants:
+            for n_train in ds.train_sizes:
+                for seed in suite.seeds:
+                    for m in usable:
+                        if m.family == "deep" and feat != "raw":
+                            continue  # deep models learn their own features from raw input
+                        cells.append(
+                            Cell(
+                                dataset=ds,
+                                model=m,
+                                seed=seed,
+                                n_train=n_train,
+                                features=feat,
+                                threads=suite.threads,
+                                time_limit_s=suite.time_limit_s,
+                                memory_limit_mb=suite.memory_limit_mb,
+                                device=suite.device,
+                                plugins=suite.plugins,
+                                jobs=jobs,
+                            )
+                        )
+    return cells, skips
+
+
+def with_layout(cells: list[Cell], jobs: int, threads: int | None = None) -> list[Cell]:
+    return [replace(c, jobs=jobs, threads=threads or c.threads) for c in cells]

@@ -1,0 +1,85 @@
+"""Every cell runs in its own measured process: memory, time and failures become rows."""
+
+import pytest
+
+from bench.isolate import run_isolated
+from bench.suite import parse, plan
+
+
+def _cell(model_table: str, time_limit_s: float = 60, memory: str = ""):
+    suite = parse(
+        f"""
+        [suite]
+        seeds = [0]
+        train_sizes = [100]
+        threads = 1
+        time_limit_s = {time_limit_s}
+        {memory}
+        [datasets.breast_cancer]
+        [models.m]
+        {model_table}
+        """.replace("        ", ""),
+        "inline.toml",
+    )
+    cells, _ = plan(suite)
+    assert len(cells) == 1
+    return cells[0]
+
+
+def test_peak_memory_of_a_300_mb_fit_is_measured_within_10_percent():
+    row = run_isolated(_cell('model = "test_allocate"\nmegabytes = 300.0'))
+    assert row["status"] == "ok", row.get("info")
+    assert 270 <= row["peak_memory_mb"] <= 330
+
+
+def test_a_fit_that_allocates_nothing_measures_near_zero():
+    row = run_isolated(_cell('model = "test_constant"'))
+    assert row["status"] == "ok", row.get("info")
+    assert row["peak_memory_mb"] < 3
+
+
+def test_sleeping_fit_measures_its_wall_time_and_no_cpu_time():
+    row = run_isolated(_cell('model = "test_sleep"\nseconds = 1.0'))
+    assert row["status"] == "ok", row.get("info")
+    assert row["fit_time_s"] == pytest.approx(1.0, abs=0.1)
+    assert row["fit_cpu_s"] < 0.05
+
+
+def test_a_raising_model_gives_an_error_row_with_its_message():
+    row = run_isolated(_cell('model = "test_fail"\nhow = "raise"'))
+    assert row["status"] == "error"
+    assert "raises on purpose" in row["info"]
+    assert row["error_type"] == "RuntimeError"
+
+
+def test_a_hard_exit_gives_an_error_row_with_the_exit_code():
+    row = run_isolated(_cell('model = "test_fail"\nhow = "exit"'))
+    assert row["status"] == "error"
+    assert "code 3" in row["info"]
+
+
+def test_a_segfault_gives_an_error_row_naming_the_signal():
+    row = run_isolated(_cell('model = "test_fail"\nhow = "segfault"'))
+    assert row["status"] == "error"
+    assert "SIGSEGV" in row["info"]
+
+
+def test_a_hanging_model_is_stopped_at_the_time_limit():
+    row = run_isolated(_cell('model = "test_fail"\nhow = "hang"', time_limit_s=3))
+    assert row["status"] == "timeout"
+    assert "3 s" in row["info"]
+    assert row["cell_time_s"] < 3 + 8  # limit, then SIGTERM grace
+
+
+def test_a_fit_over_the_memory_cap_is_stopped_as_oom():
+    row = run_isolated(
+        _cell('model = "test_allocate"\nmegabytes = 3000.0', memory="memory_limit_mb = 1000")
+    )
+    assert row["status"] == "oom"
+    assert "1000 MB" in row["info"]
+
+
+def test_a_failed_row_keeps_the_cell_keys():
+    row = run_isolated(_cell('model = "test_fail"\nhow = "exit"'))
+    assert (row["dataset"], row["model"], row["n_train"], row["seed"]) == ("breast_cancer", "m", 100, 0)
+    assert row["key"] == "breast_cancer|raw|100|0|m"
