@@ -27,7 +27,7 @@ COSTS = [
 EXTRA = [
     "score", "train_score", "size_proxy", "size_unit", "gpu_peak_memory_mb",
     "dataset_name", "model_name", "n_features", "n_classes", "threads", "jobs", "device",
-    "host", "cpu_model", "error_type", "cell_time_s", "started_at",
+    "host", "cpu_model", "worker", "error_type", "cell_time_s", "started_at",
     "params", "dataset_params", "history", "key",
 ]
 COLUMNS = LEADING + SCORES + COSTS + EXTRA
@@ -36,7 +36,7 @@ STATUSES = ("ok", "error", "timeout", "oom")
 _INT = {"n_train", "n_test", "seed", "threads", "jobs"}
 _TEXT = {
     "dataset", "modality", "task", "model", "family", "features", "status", "info", "size_unit",
-    "dataset_name", "model_name", "device", "host", "cpu_model", "error_type", "started_at",
+    "dataset_name", "model_name", "device", "host", "cpu_model", "worker", "error_type", "started_at",
     "params", "dataset_params", "history", "key",
 }
 
