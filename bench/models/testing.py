@@ -104,3 +104,31 @@ def test_allocate(ctx: ModelContext):
 def test_fail(ctx: ModelContext):
     """Fails in fit: how = raise, exit, hang or segfault."""
     return Failer(ctx.task)
+
+
+class ThreadProbe(_Constant):
+    """Fails unless every BLAS/OpenMP pool (and torch) runs with `expected` threads during fit."""
+
+    def __init__(self, task: str = "classification", expected: int = 1):
+        super().__init__(task)
+        self.expected = expected
+
+    def fit(self, X, y):
+        import sys
+
+        from threadpoolctl import threadpool_info
+
+        seen = {f"{p['internal_api']}:{p['filepath'].rsplit('/', 1)[-1]}": p["num_threads"] for p in threadpool_info()}
+        if "torch" in sys.modules:
+            seen["torch"] = sys.modules["torch"].get_num_threads()
+        wrong = {k: v for k, v in seen.items() if v != self.expected}
+        if wrong:
+            raise RuntimeError(f"thread pools not at {self.expected}: {wrong}")
+        self.pools_ = seen
+        return self._fit_constant(y)
+
+
+@model("test_threads", family="classical")
+def test_threads(ctx: ModelContext):
+    """Checks in fit that every thread pool runs with the cell's thread budget."""
+    return ThreadProbe(ctx.task, expected=ctx.threads)

@@ -1,0 +1,135 @@
+"""Suites are validated before anything runs; errors name the file, the key and the choices."""
+
+import subprocess
+import sys
+
+import pytest
+
+from bench.suite import SuiteError, load, parse, plan
+
+GOOD = """
+[suite]
+seeds = [0, 1]
+train_sizes = [50, "max"]
+threads = 1
+[datasets.breast_cancer]
+[datasets.diabetes]
+[models.logistic_regression]
+C = 0.5
+[models.ridge]
+[models.random_forest]
+n_estimators = 10
+"""
+
+
+def test_a_valid_suite_loads_with_its_values():
+    suite = parse(GOOD, "good.toml")
+    assert suite.seeds == (0, 1)
+    bc = suite.datasets[0]
+    assert bc.train_sizes == (50, 569 - 142)  # "max" is the whole training pool
+    assert suite.models[0].params == {"C": 0.5}
+
+
+def test_plan_shares_splits_and_skips_incompatible_pairs_with_a_reason():
+    cells, skips = plan(parse(GOOD, "good.toml"))
+    # breast_cancer: logistic + forest; diabetes: ridge + forest; 2 sizes x 2 seeds
+    assert len(cells) == 2 * 2 * 2 * 2
+    reasons = {(s.dataset, s.model): s.reason for s in skips}
+    assert "does not do classification" in reasons[("breast_cancer", "ridge")]
+    assert "does not do regression" in reasons[("diabetes", "logistic_regression")]
+    assert len({c.key for c in cells}) == len(cells)
+
+
+def _error(text: str) -> str:
+    with pytest.raises(SuiteError) as info:
+        parse(text, "bad.toml")
+    return str(info.value)
+
+
+def test_unknown_model_name_lists_valid_names():
+    msg = _error(GOOD.replace("[models.ridge]", "[models.forest]"))
+    assert "bad.toml" in msg and "models.forest" in msg and "random_forest" in msg and "xgboost" in msg
+
+
+def test_unknown_dataset_name_lists_valid_names():
+    msg = _error(GOOD.replace("[datasets.diabetes]", "[datasets.diabetis]"))
+    assert "datasets.diabetis" in msg and "diabetes" in msg and "breast_cancer" in msg
+
+
+def test_unknown_hyperparameter_names_the_key_and_the_valid_ones():
+    msg = _error(GOOD.replace("n_estimators = 10", "n_trees = 10"))
+    assert "models.random_forest.n_trees" in msg and "n_estimators" in msg
+
+
+def test_wrong_type_of_hyperparameter_is_rejected():
+    msg = _error(GOOD.replace("n_estimators = 10", 'n_estimators = "ten"'))
+    assert "models.random_forest.n_estimators" in msg and "integer" in msg
+
+
+def test_invalid_hyperparameter_value_is_rejected_by_the_estimator_rules():
+    msg = _error(GOOD.replace("C = 0.5", "C = -1.0"))
+    assert "models.logistic_regression" in msg and "C" in msg
+
+
+def test_unknown_suite_key_lists_the_valid_keys():
+    msg = _error(GOOD.replace("threads = 1", "thread = 1"))
+    assert "suite.thread" in msg and "threads" in msg
+
+
+def test_impossible_training_size_names_the_dataset_and_the_range():
+    msg = _error(GOOD.replace('[50, "max"]', "[50, 5000]"))
+    assert "suite.train_sizes" in msg and "breast_cancer" in msg and "427" in msg
+
+
+def test_wrong_type_in_suite_section():
+    assert "suite.seeds" in _error(GOOD.replace("seeds = [0, 1]", 'seeds = "0"'))
+    assert "suite.threads" in _error(GOOD.replace("threads = 1", "threads = 0"))
+
+
+def test_missing_section_and_unknown_section():
+    assert "[models] missing section" in _error(GOOD.split("[models.logistic_regression]")[0])
+    assert "unknown section" in _error(GOOD + "\n[extra]\n")
+
+
+def test_broken_toml_is_reported_with_its_position():
+    msg = _error("[suite\nseeds = [0]")
+    assert "not valid TOML" in msg and "line" in msg
+
+
+def test_unknown_dataset_parameter_and_bad_dataset_value():
+    text = GOOD.replace("[datasets.diabetes]", "[datasets.diabetes]\nn_samples = 10")
+    assert "datasets.diabetes.n_samples" in _error(text)
+    text = GOOD.replace("[datasets.diabetes]", '[datasets.f]\ndataset = "friedman1"\nn_samples = 0')
+    assert "datasets.f" in _error(text) and "n_samples" in _error(text)
+
+
+def test_a_missing_file_is_a_suite_error(tmp_path):
+    with pytest.raises(SuiteError, match="cannot read"):
+        load(tmp_path / "nope.toml")
+
+
+def test_the_shipped_suites_are_valid():
+    for name in ("quick", "default"):
+        suite = load(f"suites/{name}.toml")
+        cells, _ = plan(suite)
+        assert cells
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        ("[models.ridge]", "[models.forest]"),
+        ("threads = 1", "threads = 1.5"),
+        ('[50, "max"]', "[1]"),
+    ],
+)
+def test_cli_exits_2_with_one_line_and_no_traceback(write_suite, change):
+    path = write_suite(GOOD.replace(*change))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "run", str(path), "--out", str(path.parent / "out")],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.startswith("error: ") and str(path) in proc.stderr
+    assert not (path.parent / "out").exists()
