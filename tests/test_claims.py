@@ -1,0 +1,325 @@
+"""The verdict rules on synthetic results tables whose right verdict is known."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.report import claims
+from bench.report.synthetic import grid
+
+CL_RAW = ("classical", "logistic_regression", "raw", {})
+CL_ENG = ("classical", "logistic_regression", "engineered", {})
+DEEP = ("deep", "mlp", "raw", {})
+IMG = {"img": ("image", "classification")}
+TAB = {"tab": ("tabular", "classification")}
+
+
+def verdict(key: str, df) -> str:
+    claim = next(c for c in claims.TABLE + claims.FURTHER if c.key == key)
+    return claims.evaluate(claim, df).verdict
+
+
+def by_model(scores: dict, noise: float = 0.0):
+    """A score function: the model label's score, or a function of the row."""
+
+    def score(row):
+        s = scores[(row["model"], row["features"])] if (row["model"], row["features"]) in scores else scores[row["model"]]
+        s = s(row) if callable(s) else s
+        return s + noise * (row["seed"] - 1)
+
+    return score
+
+
+# --------------------------------------------------------------- feature engineering
+
+FE_MODELS = {"lr": CL_RAW, "lr_eng": CL_ENG, "mlp": DEEP}
+
+
+@pytest.mark.parametrize(
+    ("raw", "eng", "deep", "expected"),
+    [
+        (0.60, 0.90, 0.90, "supported"),  # features close the raw gap, deep matches on raw
+        (0.90, 0.90, 0.70, "refuted"),  # features change nothing, deep is worse on raw
+        (0.60, 0.90, 0.70, "mixed"),  # features help, but deep does not learn as good ones
+    ],
+)
+def test_feature_engineering_verdicts(raw, eng, deep, expected):
+    df = grid(by_model({"lr": raw, "lr_eng": eng, "mlp": deep}, noise=0.005), datasets=IMG, models=FE_MODELS)
+    assert verdict("feature_engineering", df) == expected
+
+
+def test_feature_engineering_not_measurable_without_engineered_features():
+    df = grid(by_model({"lr": 0.6, "mlp": 0.9}), datasets=IMG, models={"lr": CL_RAW, "mlp": DEEP})
+    v = claims.evaluate(claims.TABLE[0], df)
+    assert v.verdict == "not measurable"
+    assert "engineered" in v.reason
+
+
+# --------------------------------------------------------------- model complexity
+
+
+def test_model_complexity_supported_when_deep_models_are_larger():
+    assert verdict("model_complexity", grid(by_model({"logistic_regression": 0.8, "random_forest": 0.8, "mlp": 0.8}))) == "supported"
+
+
+def test_model_complexity_refuted_when_classical_models_are_larger():
+    def score(row):
+        return {"score": 0.8, "n_params": 50.0 if row["family"] == "deep" else 1e6}
+
+    assert verdict("model_complexity", grid(score)) == "refuted"
+
+
+def test_model_complexity_mixed_when_some_classical_models_are_larger():
+    def score(row):
+        return {"score": 0.8, "n_params": {"random_forest": 1e6, "mlp": 1e4}.get(row["model"], 100.0)}
+
+    assert verdict("model_complexity", grid(score)) == "mixed"
+
+
+def test_model_complexity_not_measurable_without_deep_models():
+    df = grid(lambda r: 0.8, models={"lr": CL_RAW})
+    v = claims.evaluate(claims.TABLE[1], df)
+    assert v.verdict == "not measurable" and "deep" in v.reason
+
+
+# --------------------------------------------------------------- data requirement
+
+SIZE_MODELS = {"lr": CL_RAW, "mlp": DEEP}
+
+
+@pytest.mark.parametrize(
+    ("deep", "expected"),
+    [
+        ({64: 0.60, 256: 0.80, 1024: 0.95}, "supported"),  # behind at 64, overtakes with data
+        ({64: 0.90, 256: 0.90, 1024: 0.90}, "refuted"),  # ahead from the start, no gain from scale
+        ({64: 0.70, 256: 0.70, 1024: 0.70}, "mixed"),  # behind at 64 and stays behind
+    ],
+)
+def test_data_requirement_verdicts(deep, expected):
+    df = grid(by_model({"lr": 0.8, "mlp": lambda r: deep[r["n_train"]]}, noise=0.002), models=SIZE_MODELS)
+    assert verdict("data_requirement", df) == expected
+
+
+def test_data_requirement_reports_crossover_size():
+    df = grid(by_model({"lr": 0.8, "mlp": lambda r: {64: 0.6, 256: 0.85, 1024: 0.95}[r["n_train"]]}), models=SIZE_MODELS)
+    v = claims.evaluate(claims.TABLE[2], df)
+    assert "deep stays ahead from n=256" in v.evidence[0]
+
+
+def test_data_requirement_not_measurable_with_one_size():
+    df = grid(by_model({"lr": 0.8, "mlp": 0.6}), models=SIZE_MODELS, sizes=(256,))
+    assert verdict("data_requirement", df) == "not measurable"
+
+
+def test_failed_cells_do_not_count():
+    def score(row):
+        if row["family"] == "deep":
+            return {"score": None, "status": "timeout", "info": "time limit"}
+        return 0.8
+
+    assert verdict("data_requirement", grid(score, models=SIZE_MODELS)) == "not measurable"
+
+
+# --------------------------------------------------------------- algorithmic innovation
+
+
+def test_algorithmic_innovation_is_never_measurable():
+    df = grid(by_model({"lr": 0.8, "mlp": 0.9}), models=SIZE_MODELS)
+    v = claims.evaluate(claims.TABLE[3], df)
+    assert v.verdict == "not measurable" and "research" in v.reason
+
+
+# --------------------------------------------------------------- application scenarios
+
+BOTH = {**TAB, **IMG}
+
+
+def scenario(tab_deep_small, tab_deep_large, img_deep_large):
+    def deep_score(row):
+        small = row["n_train"] == 64
+        if row["modality"] == "tabular":
+            return tab_deep_small if small else tab_deep_large
+        return 0.5 if small else img_deep_large
+
+    return by_model({"lr": 0.8, "mlp": deep_score})
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        ((0.7, 0.8, 0.95), "supported"),  # classical wins small tabular, deep wins large images
+        ((0.9, 0.9, 0.60), "refuted"),  # deep wins small tabular, classical wins large images
+        ((0.7, 0.7, 0.60), "mixed"),  # classical wins everywhere
+    ],
+)
+def test_application_scenarios_verdicts(scores, expected):
+    df = grid(scenario(*scores), datasets=BOTH, models=SIZE_MODELS)
+    assert verdict("application_scenarios", df) == expected
+
+
+def test_application_scenarios_not_measurable_without_unstructured_data():
+    df = grid(scenario(0.7, 0.8, 0.95), datasets=TAB, models=SIZE_MODELS)
+    v = claims.evaluate(claims.TABLE[4], df)
+    assert v.verdict == "not measurable" and "image or sequence" in v.reason
+
+
+def test_win_records_count_ties_half():
+    df = grid(by_model({"lr": 0.8, "mlp": 0.805}), models=SIZE_MODELS, sizes=(64,))
+    rec = claims.win_records(df)
+    assert set(rec["winner"]) == {"tie"} and claims.win_rate(rec) == 0.5
+
+
+# --------------------------------------------------------------- compute requirement
+
+
+def test_compute_requirement_supported_when_deep_costs_ten_times_more():
+    assert verdict("compute_requirement", grid(by_model({"lr": 0.8, "mlp": 0.8}), models=SIZE_MODELS)) == "supported"
+
+
+def test_compute_requirement_refuted_when_deep_costs_less():
+    def score(row):
+        deep = row["family"] == "deep"
+        return {"score": 0.8, "fit_cpu_s": 0.1 if deep else 5.0, "peak_memory_mb": 5.0 if deep else 50.0}
+
+    assert verdict("compute_requirement", grid(score, models=SIZE_MODELS)) == "refuted"
+
+
+def test_compute_requirement_mixed_when_time_and_memory_disagree():
+    def score(row):
+        deep = row["family"] == "deep"
+        return {"score": 0.8, "fit_cpu_s": 5.0 if deep else 0.1, "peak_memory_mb": 5.0 if deep else 50.0}
+
+    assert verdict("compute_requirement", grid(score, models=SIZE_MODELS)) == "mixed"
+
+
+def test_compute_requirement_floors_tiny_memory_readings():
+    def score(row):  # 0.01 MB vs 0.5 MB is noise: both floor to 1 MB, a ratio of 1
+        deep = row["family"] == "deep"
+        return {"score": 0.8, "fit_cpu_s": 5.0 if deep else 0.1, "peak_memory_mb": 0.5 if deep else 0.01}
+
+    assert verdict("compute_requirement", grid(score, models=SIZE_MODELS)) == "mixed"
+
+
+def test_compute_requirement_not_measurable_without_deep_models():
+    assert verdict("compute_requirement", grid(lambda r: 0.8, models={"lr": CL_RAW})) == "not measurable"
+
+
+# --------------------------------------------------------------- further claims
+
+CNN_MODELS = {"mlp": DEEP, "cnn": ("deep", "cnn", "raw", {})}
+
+
+@pytest.mark.parametrize(
+    ("cnn_params", "cnn_score", "expected"),
+    [(1e3, 0.95, "supported"), (1e5, 0.85, "refuted"), (1e3, 0.85, "mixed")],
+)
+def test_cnn_vs_mlp_verdicts(cnn_params, cnn_score, expected):
+    def score(row):
+        if row["model"] == "cnn":
+            return {"score": cnn_score, "n_params": cnn_params}
+        return {"score": 0.9, "n_params": 1e4}
+
+    assert verdict("cnn_vs_mlp", grid(score, datasets=IMG, models=CNN_MODELS)) == expected
+
+
+def test_cnn_vs_mlp_not_measurable_on_tabular_data():
+    assert verdict("cnn_vs_mlp", grid(lambda r: 0.9, datasets=TAB, models=CNN_MODELS)) == "not measurable"
+
+
+SEQ = {"synthetic_sequences": ("sequence", "classification")}
+RNN_MODELS = {"lr": CL_RAW, "mlp": DEEP, "rnn": ("deep", "rnn", "raw", {})}
+
+
+@pytest.mark.parametrize(("rnn", "expected"), [(0.95, "supported"), (0.6, "refuted"), (0.805, "mixed")])
+def test_long_range_verdicts(rnn, expected):
+    df = grid(by_model({"lr": 0.8, "mlp": 0.7, "rnn": rnn}), datasets=SEQ, models=RNN_MODELS)
+    assert verdict("long_range", df) == expected
+
+
+def test_long_range_not_measurable_without_rnn():
+    df = grid(by_model({"lr": 0.8, "mlp": 0.7}), datasets=SEQ, models={"lr": CL_RAW, "mlp": DEEP})
+    assert verdict("long_range", df) == "not measurable"
+
+
+@pytest.mark.parametrize(
+    ("gap", "expected"),
+    [
+        ({64: 0.3, 256: 0.2, 1024: 0.05}, "supported"),
+        ({64: 0.05, 256: 0.2, 1024: 0.3}, "refuted"),
+        ({64: 0.1, 256: 0.1, 1024: 0.1}, "mixed"),
+    ],
+)
+def test_gap_with_data_verdicts(gap, expected):
+    df = grid(lambda r: {"score": 0.6, "train_score": 0.6 + gap[r["n_train"]]}, models=SIZE_MODELS)
+    assert verdict("gap_with_data", df) == expected
+
+
+def test_gap_with_data_not_measurable_with_one_size():
+    assert verdict("gap_with_data", grid(lambda r: 0.8, models=SIZE_MODELS, sizes=(64,))) == "not measurable"
+
+
+REG_MODELS = {
+    "mlp": DEEP,
+    "mlp_dropout": ("deep", "mlp", "raw", {"module__dropout": 0.5}),
+    "tree": ("classical", "decision_tree", "raw", {}),
+    "shallow_tree": ("classical", "decision_tree", "raw", {"max_depth": 4}),
+}
+
+
+@pytest.mark.parametrize(("reg_gap", "expected"), [(0.02, "supported"), (0.4, "refuted"), (0.2, "mixed")])
+def test_gap_with_regularisation_verdicts(reg_gap, expected):
+    def score(row):
+        gap = reg_gap if row["model"] in ("mlp_dropout", "shallow_tree") else 0.2
+        return {"score": 0.7, "train_score": 0.7 + gap}
+
+    assert verdict("gap_with_regularisation", grid(score, models=REG_MODELS)) == expected
+
+
+def test_regularisation_pairs_know_which_side_regularises():
+    pairs = claims.regularisation_pairs(claims.ok_rows(grid(lambda r: 0.8, models=REG_MODELS)))
+    assert ("tab", "decision_tree", "shallow_tree", "tree", "max_depth") in pairs
+    assert ("tab", "mlp", "mlp_dropout", "mlp", "dropout") in pairs
+
+
+def test_regularisation_pairs_skip_unknown_defaults():
+    models = {"svm": ("classical", "svm", "raw", {}), "svm_c10": ("classical", "svm", "raw", {"C": 10})}
+    assert claims.regularisation_pairs(claims.ok_rows(grid(lambda r: 0.8, models=models))) == []
+    assert verdict("gap_with_regularisation", grid(lambda r: 0.8, models=models)) == "not measurable"
+
+
+@pytest.mark.parametrize(("eng", "expected"), [(0.9, "supported"), (0.6, "refuted"), (0.63, "mixed")])
+def test_feature_quality_verdicts(eng, expected):
+    df = grid(by_model({"lr": 0.6, "lr_eng": eng}), datasets=IMG, models={"lr": CL_RAW, "lr_eng": CL_ENG})
+    assert verdict("feature_quality", df) == expected
+
+
+def test_hybrid_not_measurable_without_embedding_models():
+    v = claims.evaluate(next(c for c in claims.FURTHER if c.key == "hybrid"), grid(lambda r: 0.8))
+    assert v.verdict == "not measurable" and "embeddings" in v.reason
+
+
+def test_hybrid_supported_when_embeddings_help():
+    models = {"lr": CL_RAW, "emb": ("classical", "embedding_forest", "raw", {})}
+    assert verdict("hybrid", grid(by_model({"lr": 0.8, "emb": 0.9}), models=models)) == "supported"
+
+
+def test_data_and_compute_combines_two_rows():
+    df = grid(by_model({"lr": 0.8, "mlp": lambda r: {64: 0.6, 256: 0.8, 1024: 0.95}[r["n_train"]]}), models=SIZE_MODELS)
+    assert verdict("data_and_compute", df) == "supported"
+
+
+# --------------------------------------------------------------- the table itself
+
+
+def test_the_table_has_the_documents_six_rows_in_order():
+    assert [c.key for c in claims.TABLE] == [
+        "feature_engineering", "model_complexity", "data_requirement",
+        "algorithmic_innovation", "application_scenarios", "compute_requirement",
+    ]
+
+
+def test_every_rule_has_its_text_and_handles_an_empty_table():
+    empty = grid(lambda r: 0.8).iloc[0:0]
+    for claim in claims.TABLE + claims.FURTHER:
+        assert len(claim.rule) > 80, claim.key
+        assert claims.evaluate(claim, empty).verdict == "not measurable", claim.key
