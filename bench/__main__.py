@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate a suite and print its plan without running it")
     check.add_argument("suite")
     sub.add_parser("list", help="list the registered datasets, models and feature variants")
+    report = sub.add_parser("report", help="write report.md and report.html from a run folder's saved results")
+    report.add_argument("run_dir", help="a run folder (holding results.parquet and environment.json)")
+    report.add_argument("--out", help="folder for the report (default: the run folder)")
     return parser
 
 
@@ -72,6 +75,23 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _cmd_report(args) -> int:
+    import time
+
+    from bench.report.render import build
+
+    t0 = time.perf_counter()
+    try:
+        report = build(args.run_dir, args.out)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for v in report.table:
+        print(f"{v.aspect}: {v.verdict}")
+    print(f"report: {report.markdown}, {report.html} ({len(report.figures)} figures, {time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     from bench.datasets import DataError
     from bench.runner import RunError
@@ -81,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.plugin:
         # Worker processes import the same plugins.
         os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugin]).strip(",")
-    commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list}
+    commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report}
     try:
         return commands[args.command](args)
     except (SuiteError, DataError, RunError) as exc:
