@@ -21,6 +21,14 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="run folder (default: a new folder under results/)")
     run.add_argument("--resume", metavar="RUN_DIR", help="complete this run folder: run only its missing cells")
     run.add_argument("--jobs", type=int, default=1, help="cells at once on this machine (default 1)")
+    run.add_argument(
+        "--threads", type=int, default=None,
+        help="force this thread budget per cell (default: the suite's, reduced so threads x jobs <= cores)",
+    )
+    run.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", default=None,
+        help="run the cells on this Dask cluster (needs the dask extra; overrides the suite's scheduler)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     check = sub.add_parser("check", help="validate a suite and print its plan without running it")
     check.add_argument("suite")
@@ -39,8 +47,17 @@ def _cmd_run(args) -> int:
     if args.jobs < 1:
         print(f"error: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
         return 2
+    if args.threads is not None and args.threads < 1:
+        print(f"error: --threads must be at least 1, got {args.threads}", file=sys.stderr)
+        return 2
+    if args.jobs > 1 and (args.scheduler or suite.scheduler):
+        print("warning: --jobs is ignored on a Dask cluster: each worker runs as many cells as its threads",
+              file=sys.stderr)
     out = args.resume or args.out
-    summary = runner.run(suite, out, resume=bool(args.resume), jobs=args.jobs, progress=not args.no_progress)
+    summary = runner.run(
+        suite, out, resume=bool(args.resume), jobs=args.jobs, threads=args.threads,
+        scheduler=args.scheduler, progress=not args.no_progress,
+    )
     runner.print_summary(summary)
     return 0
 

@@ -6,12 +6,27 @@ The local executor runs N isolated workers at once on this machine; other execut
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Protocol
 
+import psutil
+
 from bench.isolate import run_isolated
 from bench.suite import Cell
+
+
+class ExecutorError(RuntimeError):
+    """An executor that cannot start or carry on (no Dask installed, no scheduler, scheduler lost)."""
+
+
+def local_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the OS has one)."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return psutil.cpu_count(logical=True) or 1
 
 
 class Executor(Protocol):
@@ -21,6 +36,10 @@ class Executor(Protocol):
 
     def close(self) -> None: ...
 
+    # Optional: `layout() -> (cells at once on one machine, that machine's cores)`, from
+    # which the runner picks the per-cell thread budget, and `describe() -> dict`, which
+    # is recorded in environment.json.
+
 
 class LocalExecutor:
     """`jobs` cells at a time, each in its own measured worker process."""
@@ -28,6 +47,12 @@ class LocalExecutor:
     def __init__(self, jobs: int = 1):
         self.jobs = max(1, int(jobs))
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell")
+
+    def layout(self) -> tuple[int, int]:
+        return self.jobs, local_cores()
+
+    def describe(self) -> dict:
+        return {"executor": "local", "jobs": self.jobs, "cores": local_cores()}
 
     def run(self, cells: Iterable[Cell]) -> Iterator[dict]:
         pending: set[Future] = set()

@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-import psutil
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from bench import results
-from bench.executors import Executor, LocalExecutor
+from bench.executors import Executor, ExecutorError, LocalExecutor, local_cores
 from bench.measure import environment
 from bench.suite import Skip, Suite, plan, with_layout
 from bench.worker import CACHE_ENV
@@ -46,11 +45,27 @@ def default_run_dir(suite: Suite, root: str | os.PathLike = "results") -> Path:
     return path
 
 
-def thread_layout(suite: Suite, jobs: int) -> tuple[int, list[str]]:
-    """Threads per cell for `jobs` cells at once, keeping threads x jobs within the cores."""
-    cores = psutil.cpu_count(logical=True) or 1
+def thread_layout(
+    suite: Suite, jobs: int, threads: int | None = None, cores: int | None = None
+) -> tuple[int, list[str]]:
+    """Threads per cell for `jobs` cells at once on a machine of `cores` cores (default: this one).
+
+    By default threads x jobs stays within the cores: when the suite's budget would exceed
+    them, each cell gets max(1, cores // jobs) threads instead, with a warning. An explicit
+    `threads` (`--threads`) is used as given, with a warning when it oversubscribes.
+    """
+    cores = cores or local_cores()
     notes = []
-    threads = suite.threads
+    if threads is None:
+        threads = suite.threads
+        if threads * jobs > cores:
+            reduced = max(1, cores // jobs)
+            notes.append(
+                f"warning: {jobs} jobs x {threads} threads (the suite's budget) = {threads * jobs} threads "
+                f"on {cores} cores; each cell gets {reduced} thread(s) instead, so that timings stay "
+                "comparable (force a budget with --threads)"
+            )
+            threads = reduced
     if threads * jobs > cores:
         notes.append(
             f"warning: {jobs} jobs x {threads} threads = {threads * jobs} threads on {cores} cores; "
@@ -59,17 +74,34 @@ def thread_layout(suite: Suite, jobs: int) -> tuple[int, list[str]]:
     return threads, notes
 
 
+def make_executor(suite: Suite, jobs: int = 1, scheduler: str | None = None) -> Executor:
+    """A Dask executor when a scheduler is named (argument, else the suite's), else a local one."""
+    scheduler = scheduler or getattr(suite, "scheduler", None)
+    if scheduler:
+        from bench.dask_executor import DaskExecutor
+
+        return DaskExecutor(scheduler)
+    return LocalExecutor(jobs)
+
+
 def run(
     suite: Suite,
     run_dir: str | os.PathLike | None = None,
     *,
     resume: bool = False,
     jobs: int = 1,
+    threads: int | None = None,
+    scheduler: str | None = None,
     executor: Executor | None = None,
     console: Console | None = None,
     progress: bool = True,
 ) -> RunSummary:
-    """Run every planned cell not yet in `run_dir`; rows are written as each cell ends."""
+    """Run every planned cell not yet in `run_dir`; rows are written as each cell ends.
+
+    Cells run `jobs` at a time on this machine, or on the Dask cluster at `scheduler`
+    (or the suite's `scheduler`), or through the given `executor`; `threads` forces the
+    per-cell thread budget (default: the suite's, reduced to fit the cores).
+    """
     console = console or Console(stderr=True)
     run_dir = Path(run_dir) if run_dir else default_run_dir(suite)
     if not resume and (run_dir / results.ROWS_FILE).exists() and results.read_rows(run_dir):
@@ -80,14 +112,21 @@ def run(
         raise RunError(str(exc)) from None
     t0 = time.perf_counter()
     try:
-        threads, notes = thread_layout(suite, jobs)
+        executor = executor or make_executor(suite, jobs, scheduler)
+        layout = getattr(executor, "layout", None)
+        jobs, cores = layout() if layout else (jobs, None)
+        threads, notes = thread_layout(suite, jobs, threads, cores)
         for note in notes:
             console.print(f"[yellow]{note}[/yellow]")
         cells, skips = plan(suite, jobs=jobs)
         cells = with_layout(cells, jobs, threads)
         done = store.done_keys()
         todo = [c for c in cells if c.key not in done]
-        store.write_json("environment.json", environment(suite, threads=threads, jobs=jobs))
+        env = environment(suite, threads=threads, jobs=jobs)
+        describe = getattr(executor, "describe", None)
+        if describe:
+            env["executor"] = describe()
+        store.write_json("environment.json", env)
         store.write_json(
             "plan.json",
             {
@@ -100,7 +139,6 @@ def run(
         for skip in _unique_skips(skips):
             console.print(f"[dim]skip {skip.dataset} x {skip.model}: {skip.reason}[/dim]")
         os.environ[CACHE_ENV] = str(run_dir / ".cache")
-        executor = executor or LocalExecutor(jobs)
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -121,7 +159,11 @@ def run(
                 executor.close()
         table = store.write_tables()
         shutil.rmtree(run_dir / ".cache", ignore_errors=True)
+    except ExecutorError as exc:
+        raise RunError(str(exc)) from None
     finally:
+        if executor is not None:
+            executor.close()
         store.close()
     return RunSummary(run_dir, table, skips, time.perf_counter() - t0, len(cells), len(todo), notes)
 

@@ -25,6 +25,7 @@ SUITE_KEYS = {
     "time_limit_s": "wall-time limit of one cell, in seconds",
     "memory_limit_mb": "memory cap of one cell, in MB (the cell is stopped and recorded as oom)",
     "device": 'device for deep models: "auto", "cpu", "cuda" or "mps"',
+    "scheduler": 'a Dask scheduler to run the cells on, e.g. "tcp://10.0.0.5:8786" (--scheduler overrides it)',
 }
 DATASET_KEYS = {"dataset", "train_sizes", "test_size"}
 MODEL_KEYS = {"model"}
@@ -74,6 +75,7 @@ class Suite:
     raw: dict = field(repr=False, default_factory=dict)
     sha256: str = ""
     plugins: tuple[str, ...] = ()
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -309,6 +311,9 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     device = head.get("device", "auto")
     if device not in DEVICES:
         raise _fail(path, "suite.device", f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
+    scheduler = head.get("scheduler")
+    if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
+        raise _fail(path, "suite.scheduler", f'expected a scheduler address such as "tcp://HOST:8786", got {scheduler!r}')
     defaults = {
         "train_sizes": head.get("train_sizes", ["max"]),
         "test_size": head.get("test_size", 0.25),
@@ -345,6 +350,7 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         raw=raw,
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         plugins=plugins,
+        scheduler=scheduler,
     )
 
 

@@ -1,0 +1,171 @@
+"""Cells on a Dask cluster (loopback only): same cells and scores as a local run, no cell lost.
+
+Skipped when Dask's distributed scheduler is not installed (`pip install '.[dask]'`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import signal
+import threading
+import time
+
+import pytest
+
+distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
+
+from bench import results, runner  # noqa: E402
+from bench.suite import parse  # noqa: E402
+
+pytestmark = pytest.mark.timeout(240)
+
+SMALL = """
+[suite]
+name = "small"
+seeds = [0, 1]
+train_sizes = [64]
+threads = 1
+time_limit_s = 60
+[datasets.breast_cancer]
+[datasets.diabetes]
+[models.logistic_regression]
+[models.ridge]
+[models.decision_tree]
+[models.knn]
+"""
+
+SLEEPY = """
+[suite]
+name = "sleepy"
+seeds = [0, 1, 2, 3]
+train_sizes = [64]
+threads = 1
+time_limit_s = 60
+[datasets.breast_cancer]
+[models.nap]
+model = "test_sleep"
+seconds = 4.0
+"""
+
+
+def _cluster(**config):
+    with dask.config.set(config):
+        return distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            silence_logs=logging.ERROR,
+        )
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    cl = _cluster()
+    try:
+        yield cl
+    finally:
+        cl.close()
+
+
+def _run(text: str, run_dir, **kwargs):
+    return runner.run(parse(text, "inline.toml"), run_dir, progress=False, **kwargs)
+
+
+def _by_key(df):
+    return df.set_index("key").sort_index()
+
+
+def test_cluster_runs_the_same_cells_with_the_same_scores_as_a_serial_local_run(cluster, tmp_path):
+    local = _run(SMALL, tmp_path / "local")
+    remote = _run(SMALL, tmp_path / "remote", scheduler=cluster.scheduler_address)
+    a, b = _by_key(local.table), _by_key(remote.table)
+    assert len(a) == 2 * 2 * 4 - 4  # ridge skips classification, logistic regression skips regression
+    assert list(a.index) == list(b.index)
+    assert (b["status"] == "ok").all(), b.loc[b["status"] != "ok", "info"].tolist()
+    for col in ("score", "train_score", "accuracy", "r2", "n_params", "n_train", "n_test"):
+        assert a[col].equals(b[col]), col
+    workers = set(cluster.scheduler_info["workers"])
+    assert set(b["worker"]) <= workers and len(set(b["worker"])) == 2  # both workers took cells
+    assert a["worker"].isna().all()
+    assert (b["host"] == platform.node()).all() and b["cpu_model"].notna().all()
+    # Each worker machine runs 2 cells at once on its cores: the layout is recorded.
+    assert (b["jobs"] == 2).all() and (b["threads"] == 1).all()
+    env = json.loads((remote.run_dir / "environment.json").read_text())
+    assert env["executor"]["executor"] == "dask"
+    assert env["executor"]["hosts"][0]["slots"] == 2
+
+
+def test_resume_on_the_cluster_runs_only_the_missing_cells(cluster, tmp_path):
+    run_dir = tmp_path / "run"
+    first = _run(SMALL, run_dir, scheduler=cluster.scheduler_address)
+    rows = (run_dir / results.ROWS_FILE).read_text().splitlines(keepends=True)
+    (run_dir / results.ROWS_FILE).write_text("".join(rows[:5]))
+    again = _run(SMALL, run_dir, resume=True, scheduler=cluster.scheduler_address)
+    assert again.n_run == len(rows) - 5
+    assert sorted(again.table["key"]) == sorted(first.table["key"])
+    assert (again.table["status"] == "ok").all()
+
+
+def _kill_a_busy_worker(address: str, killed: list, stop: threading.Event) -> None:
+    """Once a worker has been running a cell for a second, SIGKILL its process."""
+    with distributed.Client(address, set_as_default=False) as client:
+        while not stop.is_set():
+            busy = [w for w, keys in client.processing().items() if keys]
+            if busy:
+                time.sleep(1.0)
+                pids = client.run(os.getpid, workers=busy[:1])
+                for worker, pid in pids.items():
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(worker)
+                return
+            time.sleep(0.05)
+
+
+def _run_killing_a_worker(cl, tmp_path):
+    killed: list = []
+    stop = threading.Event()
+    killer = threading.Thread(target=_kill_a_busy_worker, args=(cl.scheduler_address, killed, stop))
+    killer.start()
+    try:
+        summary = _run(SLEEPY, tmp_path / "run", scheduler=cl.scheduler_address)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "no worker was killed"
+    return summary, killed
+
+
+def test_a_worker_killed_mid_run_loses_no_cell_the_cell_is_run_again(tmp_path):
+    cl = _cluster()
+    try:
+        summary, killed = _run_killing_a_worker(cl, tmp_path)
+    finally:
+        cl.close()
+    df = summary.table
+    assert sorted(df["key"]) == sorted(f"breast_cancer|raw|64|{s}|nap" for s in range(4))
+    assert df["key"].is_unique
+    assert (df["status"] == "ok").all(), df["info"].tolist()
+    rows = results.read_rows(summary.run_dir)
+    assert len(rows) == 4
+
+
+def test_a_cell_whose_workers_keep_dying_is_recorded_as_failed_not_missing(tmp_path):
+    cl = _cluster(**{"distributed.scheduler.allowed-failures": 0})
+    try:
+        summary, killed = _run_killing_a_worker(cl, tmp_path)
+    finally:
+        cl.close()
+    df = summary.table
+    assert len(df) == 4 and df["key"].is_unique
+    failed = df[df["status"] != "ok"]
+    assert len(failed) >= 1
+    assert (failed["status"] == "error").all()
+    assert (failed["error_type"] == "KilledWorker").all()
+    assert failed["info"].str.contains("died").all()
+    assert (df.loc[df["status"] == "ok", "fit_time_s"] > 0).all()
