@@ -49,7 +49,8 @@ def slug(text: str) -> str:
 def _png(fig) -> bytes:
     buf = io.BytesIO()
     # No date or software version in the file: two builds of one report are byte-identical.
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None}, bbox_inches="tight")
+    # Fixed margins rather than bbox_inches="tight", which draws every figure twice.
+    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
     plt.close(fig)
     return buf.getvalue()
 
@@ -82,7 +83,8 @@ def learning_curves(ok: pd.DataFrame) -> list[Figure]:
         configs = sorted(fams, key=lambda c: (fams[c], c))
         colors = _palette(configs, fams)
         with plt.rc_context(_STYLE):
-            fig, ax = plt.subplots(figsize=(7.5, 4))
+            fig, ax = plt.subplots(figsize=(8.5, 4))
+            fig.subplots_adjust(left=0.08, right=0.66, bottom=0.12, top=0.92)
             for c in configs:
                 s = stats[stats["config"] == c].sort_values("n_train")
                 sd = s["std"].fillna(0).to_numpy()
@@ -138,6 +140,7 @@ def score_vs_time(ok: pd.DataFrame) -> list[Figure]:
         front = pareto_front(pts)
         with plt.rc_context(_STYLE):
             fig, ax = plt.subplots(figsize=(7, 4))
+            fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.92)
             for fam, g in pts.groupby("family"):
                 ax.errorbar(
                     g["time"], g["score"], xerr=g["time_sd"].fillna(0), yerr=g["score_sd"].fillna(0),
@@ -174,14 +177,17 @@ def costs_by_model(ok: pd.DataFrame) -> list[Figure]:
     fams = _families(at)
     configs = sorted(fams, key=lambda c: (fams[c], c))
     with plt.rc_context(_STYLE):
-        fig, axes = plt.subplots(1, 2, figsize=(9, 0.9 + 0.28 * len(configs)), sharey=True)
+        height = 1.2 + 0.22 * len(configs)
+        fig, axes = plt.subplots(1, 2, figsize=(10, height), sharey=True)
+        longest = max((len(f"{c} ({fams[c]})") for c in configs), default=10)
+        fig.subplots_adjust(left=min(0.45, 0.03 + 0.0075 * longest), right=0.98, bottom=0.5 / height + 0.05, top=1 - 0.45 / height, wspace=0.05)
         for ax, col, label in (
             (axes[0], "fit_time_s", "fit time, s (log scale)"),
             (axes[1], "peak_memory_mb", "peak fit memory, MB (log scale, floored at 0.1)"),
         ):
             data = [at.loc[at["config"] == c, col].dropna().clip(lower=1e-4 if col == "fit_time_s" else 0.1).to_numpy() for c in configs]
             data = [d if d.size else np.array([np.nan]) for d in data]
-            box = ax.boxplot(data, vert=False, patch_artist=True, widths=0.6, flierprops={"ms": 2})
+            box = ax.boxplot(data, orientation="horizontal", patch_artist=True, widths=0.6, flierprops={"ms": 2})
             for patch, c in zip(box["boxes"], configs, strict=True):
                 patch.set_facecolor(FAMILY_COLORS.get(fams[c], "grey"))
                 patch.set_alpha(0.5)
@@ -206,6 +212,7 @@ def win_rates(ok: pd.DataFrame) -> list[Figure]:
         return []
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(7, 3.6))
+        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.9)
         for modality, g in rec.groupby("modality", sort=True):
             rates = g.groupby("n_train").apply(claims.win_rate, include_groups=False)
             counts = g.groupby("n_train").size()
