@@ -2,18 +2,35 @@
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
 import nox
 
 nox.options.sessions = ["tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 
+def _run_dir(args: list[str]) -> tuple[list[str], str]:
+    """The run folder of `python -m bench run ARGS`; adds `--out` when the arguments name none."""
+    for flag in ("--out", "--resume"):
+        for i, arg in enumerate(args):
+            if arg == flag and i + 1 < len(args):
+                return args, args[i + 1]
+            if arg.startswith(flag + "="):
+                return args, arg.split("=", 1)[1]
+    suite = next((a for a in args if a.endswith(".toml")), "suite")
+    out = f"results/{Path(suite).stem}-{time.strftime('%Y%m%d-%H%M%S')}"
+    return [*args, "--out", out], out
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the default suite (or the suite given after --) and print the summary."""
+    """Run the default suite (or the suite given after --), print the summary, write the report."""
     session.install("-e", ".")
-    args = session.posargs or ["suites/default.toml"]
+    args, run_dir = _run_dir(list(session.posargs) or ["suites/default.toml"])
     session.run("python", "-m", "bench", "run", *args)
+    session.run("python", "-m", "bench", "report", run_dir)
 
 
 @nox.session
