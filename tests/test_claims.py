@@ -281,6 +281,17 @@ def test_regularisation_pairs_know_which_side_regularises():
     assert ("tab", "mlp", "mlp_dropout", "mlp", "dropout") in pairs
 
 
+def test_regularisation_pairs_take_several_regularisers_pointing_one_way():
+    models = {
+        "mlp": DEEP,
+        "mlp_reg": ("deep", "mlp", "raw", {"dropout": 0.3, "weight_decay": 0.01}),
+        "mlp_odd": ("deep", "mlp", "raw", {"dropout": 0.3, "weight_decay": 0.0, "d_hidden": 8}),
+        "mlp_mixed": ("deep", "mlp", "raw", {"dropout": 0.5, "weight_decay": 0.0, "lr": 0.1}),
+    }
+    pairs = claims.regularisation_pairs(claims.ok_rows(grid(lambda r: 0.8, models=models)))
+    assert pairs == [("tab", "mlp", "mlp_reg", "mlp", "dropout+weight_decay")]
+
+
 def test_regularisation_pairs_skip_unknown_defaults():
     models = {"svm": ("classical", "svm", "raw", {}), "svm_c10": ("classical", "svm", "raw", {"C": 10})}
     assert claims.regularisation_pairs(claims.ok_rows(grid(lambda r: 0.8, models=models))) == []

@@ -702,9 +702,9 @@ _TREE_DEPTH_DEFAULT = {"decision_tree": None, "random_forest": None, "xgboost": 
 
 GAP_REG_RULE = """
 Regularisation pairs are two configurations of the same model on the same dataset whose
-hyperparameters differ in exactly one regulariser (dropout, weight decay, alpha/lambda, C,
+hyperparameters differ only in regularisers (dropout, weight decay, alpha/lambda, C,
 maximum depth, minimum leaf size, ...; read from the suite's `params`, missing keys taking
-the model's default where it is known). At the largest size both reach, mean over seeds:
+the model's default where it is known), every one of them pointing the same way. At the largest size both reach, mean over seeds:
 the more regularised configuration's gap below the other's by more than the margin
 supports the claim, above by more than the margin refutes it, otherwise neutral. Supported
 when at least two thirds of the pairs support it, refuted when at least two thirds refute
@@ -730,7 +730,7 @@ def _strength(value, direction: int) -> float:
 
 
 def regularisation_pairs(df: pd.DataFrame) -> list[tuple[str, str, str, str, str]]:
-    """(dataset, model_name, more regularised label, less regularised label, regulariser)."""
+    """(dataset, model_name, more regularised label, less regularised label, regularisers)."""
     out = []
     if df.empty:
         return out
@@ -746,12 +746,16 @@ def regularisation_pairs(df: pd.DataFrame) -> list[tuple[str, str, str, str, str
                     va, vb = _reg_value(pa, k, name), _reg_value(pb, k, name)
                     if va != vb:
                         differing.append((k, va, vb))
-                if len(differing) != 1 or differing[0][0] not in REGULARISERS or "?" in differing[0][1:]:
+                if not differing or any(k not in REGULARISERS or "?" in (va, vb) for k, va, vb in differing):
                     continue
-                k, va, vb = differing[0]
-                sa, sb = _strength(va, REGULARISERS[k]), _strength(vb, REGULARISERS[k])
-                more, less = (a, b) if sa > sb else (b, a)
-                out.append((dataset, name, _label(more.model, feats), _label(less.model, feats), k))
+                signs = {
+                    _strength(va, REGULARISERS[k]) > _strength(vb, REGULARISERS[k]) for k, va, vb in differing
+                }
+                if len(signs) != 1:  # one regularises more in one respect, less in another
+                    continue
+                more, less = (a, b) if signs.pop() else (b, a)
+                keys = "+".join(k for k, _, _ in differing)
+                out.append((dataset, name, _label(more.model, feats), _label(less.model, feats), keys))
     return out
 
 

@@ -156,8 +156,14 @@ def _provenance(env: dict | None, df: pd.DataFrame) -> list[Block]:
     return blocks
 
 
-def build_blocks(df: pd.DataFrame, env: dict | None, figures: dict[str, list[plots.Figure]]) -> list[Block]:
+def build_blocks(
+    df: pd.DataFrame,
+    env: dict | None,
+    figures: dict[str, list[plots.Figure]],
+    table: list[claims.Verdict] | None = None,
+) -> list[Block]:
     ok = claims.ok_rows(df)
+    table = claims.table_verdicts(df) if table is None else table
     suite = ((env or {}).get("suite") or {}).get("name") or "unknown suite"
     n_fail = int((df["status"] != "ok").sum()) if not df.empty else 0
     blocks = [
@@ -180,7 +186,7 @@ def build_blocks(df: pd.DataFrame, env: dict | None, figures: dict[str, list[plo
             "verdict: supported, refuted, mixed, or not measurable."
         )),
         Block("p", f"Conventions of every rule: {claims.CONVENTIONS}"),
-        *_verdict_section("comparison", claims.table_verdicts(df), table=True),
+        *_verdict_section("comparison", table, table=True),
         _h(2, "Further claims of the documents", anchor="further"),
         *_verdict_section("further", claims.further_verdicts(df), table=False),
         _h(2, "Figures", anchor="figures"),
@@ -201,6 +207,16 @@ def build_blocks(df: pd.DataFrame, env: dict | None, figures: dict[str, list[plo
         blocks.append(_table(("modality", "n_train", "comparisons", "deep wins", "classical wins", "ties", "deep win rate", "datasets"), wins, anchor="win-rates"))
     else:
         blocks.append(Block("p", "Not measurable with this run: no (dataset, size) has finished deep and classical cells."))
+    reach = claims.size_to_reach(ok) if not ok.empty else pd.DataFrame()
+    blocks.append(_h(3, "Training rows to reach 95% of a configuration's own best score"))
+    if reach.empty:
+        blocks.append(Block("p", "Not measurable with this run: no configuration ran at two or more sizes."))
+    else:
+        blocks.append(_table(
+            ("dataset", "family", "configuration", "n_train"),
+            [(r.dataset, r.family, r.config, int(r.n_reach)) for r in reach.sort_values(["dataset", "family", "config"]).itertuples()],
+            anchor="size-to-reach",
+        ))
     blocks.append(_h(2, "Results at each dataset's largest training size", anchor="results"))
     blocks.append(_table(
         ("dataset", "n_train", "family", "configuration", "test score", "train score", "fit s", "predict ms/row", "peak MB", "params"),
@@ -335,7 +351,8 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     out = Path(out_dir) if out_dir else run_dir
     df, env = load_run(run_dir)
     figures = plots.all_figures(claims.ok_rows(df))
-    blocks = build_blocks(df, env, figures)
+    table = claims.table_verdicts(df)
+    blocks = build_blocks(df, env, figures, table)
     fig_dir = out / FIGURES_DIR
     fig_dir.mkdir(parents=True, exist_ok=True)
     names = {f.name for figs in figures.values() for f in figs}
@@ -352,4 +369,4 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     md, page = out / "report.md", out / "report.html"
     md.write_text(to_markdown(blocks), encoding="utf-8")
     page.write_text(to_html(blocks, title), encoding="utf-8")
-    return Report(md, page, paths, claims.table_verdicts(df))
+    return Report(md, page, paths, table)
