@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 from bench.registry import PLUGINS_ENV
@@ -36,6 +37,7 @@ def _parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="write report.md and report.html from a run folder's saved results")
     report.add_argument("run_dir", help="a run folder (holding results.parquet and environment.json)")
     report.add_argument("--out", help="folder for the report (default: the run folder)")
+    sub.add_parser("regress", add_help=False, help="performance regression check (python -m bench regress --help)")
     return parser
 
 
@@ -92,6 +94,10 @@ def _cmd_list(args) -> int:
     return 0
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def _cmd_report(args) -> int:
     import time
 
@@ -114,10 +120,17 @@ def main(argv: list[str] | None = None) -> int:
     from bench.runner import RunError
     from bench.suite import SuiteError
 
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["regress"]:  # its own options: python -m bench regress --help
+        from bench.regress import main as regress_main
+
+        return regress_main(argv[1:])
     args = _parser().parse_args(argv)
     if args.plugin:
         # Worker processes import the same plugins.
         os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugin]).strip(",")
+    # A scheduler's SIGTERM ends a run like Ctrl-C: running cells stop, finished rows stay.
+    signal.signal(signal.SIGTERM, _interrupt)
     commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report}
     try:
         return commands[args.command](args)

@@ -7,8 +7,8 @@ row with its status; the caller's process is never at risk.
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
 import signal
+import threading
 import time
 
 import psutil
@@ -17,8 +17,16 @@ from bench.suite import Cell
 
 TERM_GRACE_S = 3.0
 POLL_S = 0.02
+DEFAULT_MEMORY_SHARE = 0.8  # without a cap in the suite, cells at once share 80% of the RAM
 
 _CONTEXT = None
+_LIVE: set = set()  # worker processes running now, for stop_all()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+class CellInterrupted(RuntimeError):
+    """The run was interrupted while this cell ran; it has no row and will run on --resume."""
 
 
 def _context():
@@ -72,10 +80,33 @@ def stop(process, grace_s: float = TERM_GRACE_S) -> None:
         process.join(5)
 
 
+def allow_cells() -> None:
+    """Start accepting cells again (a new run in this process after an interrupted one)."""
+    _STOPPING.clear()
+
+
+def stop_all() -> None:
+    """Stop every running worker (the run was interrupted); their cells get no row."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for process in live:
+        stop(process, 1.0)
+
+
+def memory_cap_mb(cell: Cell) -> float:
+    """The cell's memory cap: the suite's, or a share of this machine's memory per running cell."""
+    if cell.memory_limit_mb is not None:
+        return cell.memory_limit_mb
+    return DEFAULT_MEMORY_SHARE * psutil.virtual_memory().total / 2**20 / max(1, cell.jobs)
+
+
 def run_isolated(cell: Cell) -> dict:
     """The row of one cell, run in a fresh process; failures of any kind become the row's status."""
     from bench.worker import base_row
 
+    if _STOPPING.is_set():
+        raise CellInterrupted(cell.key)
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
@@ -83,10 +114,12 @@ def run_isolated(cell: Cell) -> dict:
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
     process.start()
+    with _LIVE_LOCK:
+        _LIVE.add(process)
     send.close()
     watched = psutil.Process(process.pid)
     deadline = t0 + cell.time_limit_s
-    limit_mb = cell.memory_limit_mb
+    limit_mb = memory_cap_mb(cell)
     row = None
     failure: tuple[str, str] | None = None
     peak_seen = 0.0
@@ -103,18 +136,21 @@ def run_isolated(cell: Cell) -> dict:
             stop(process)
             failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s")
             break
-        if limit_mb is not None:
-            peak_seen = max(peak_seen, _tree_rss_mb(watched))
-            if peak_seen > limit_mb:
-                process.kill()
-                failure = ("oom", f"stopped at {peak_seen:.0f} MB, over the cell's memory cap of {limit_mb:g} MB")
-                break
+        peak_seen = max(peak_seen, _tree_rss_mb(watched))
+        if peak_seen > limit_mb:
+            process.kill()
+            failure = ("oom", f"stopped at {peak_seen:.0f} MB, over the cell's memory cap of {limit_mb:.0f} MB")
+            break
     process.join(10)
     if process.is_alive():
         stop(process, 1.0)
+    with _LIVE_LOCK:
+        _LIVE.discard(process)
     receive.close()
     if row is not None:
         return row
+    if _STOPPING.is_set():
+        raise CellInterrupted(cell.key)
     row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0}
     if failure is None:
         code = process.exitcode
@@ -128,12 +164,3 @@ def run_isolated(cell: Cell) -> dict:
     if failure[0] == "oom" and peak_seen:
         row["peak_memory_mb"] = peak_seen
     return row
-
-
-def _reap_orphans() -> None:
-    """Children of this process left by an interrupted run (used on exit)."""
-    for child in psutil.Process(os.getpid()).children(recursive=True):
-        try:
-            child.kill()
-        except psutil.Error:
-            pass

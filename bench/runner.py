@@ -16,6 +16,7 @@ from rich.table import Table
 
 from bench import results
 from bench.executors import Executor, ExecutorError, LocalExecutor, local_cores
+from bench.isolate import allow_cells, stop_all
 from bench.measure import environment
 from bench.suite import Skip, Suite, plan, with_layout
 from bench.worker import CACHE_ENV
@@ -148,13 +149,19 @@ def run(
             disable=not progress,
         ) as bar:
             task = bar.add_task(f"{suite.name}", total=len(todo))
+            allow_cells()
             try:
                 for row in executor.run(todo):
                     store.append(row)
                     label = f"{row['dataset']} {row['model']} n={row['n_train']} seed={row['seed']}"
                     if row["status"] != "ok":
-                        bar.console.print(f"[red]{row['status']}[/red] {label}: {str(row.get('info', '')).splitlines()[0]}")
+                        bar.console.print(f"[red]{row['status']}[/red] {label}: {first_line(row.get('info'))}")
                     bar.update(task, advance=1, description=f"{suite.name}: {label}")
+            except BaseException:
+                # Interrupted (Ctrl-C, SIGTERM) or failing: stop the running cells, record
+                # nothing for them, and leave the rows so far for --resume.
+                stop_all()
+                raise
             finally:
                 executor.close()
         table = store.write_tables()
@@ -166,6 +173,11 @@ def run(
             executor.close()
         store.close()
     return RunSummary(run_dir, table, skips, time.perf_counter() - t0, len(cells), len(todo), notes)
+
+
+def first_line(text) -> str:
+    lines = str(text or "").splitlines()
+    return lines[0] if lines else ""
 
 
 def _unique_skips(skips: list[Skip]) -> list[Skip]:
@@ -215,6 +227,6 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     )
     failed = df[df["status"] != "ok"] if not df.empty else df
     for _, row in failed.iterrows():
-        console.print(f"[red]{row['status']}[/red] {row['key']}: {str(row['info']).splitlines()[0] if row['info'] else ''}")
+        console.print(f"[red]{row['status']}[/red] {row['key']}: {first_line(row['info'])}")
     console.print(f"results: {summary.run_dir}/results.parquet, results.csv, environment.json")
     sys.stdout.flush()

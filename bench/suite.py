@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -30,6 +31,8 @@ SUITE_KEYS = {
 DATASET_KEYS = {"dataset", "train_sizes", "test_size"}
 MODEL_KEYS = {"model"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
+MAX_THREADS = 1024
+MAX_ROWS = 20_000_000
 
 
 class SuiteError(ValueError):
@@ -121,6 +124,8 @@ def _type_name(value: Any) -> str:
 
 def _check_value(path: str, where: str, value: Any, default: Any) -> Any:
     """Check a suite value against the type of the parameter's default; return it coerced."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise _fail(path, where, f"expected a finite number, got {value}")
     if default is None:
         return value
     ok: bool
@@ -209,6 +214,8 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         n_samples = int(entry.size(full))
     except DataError as exc:
         raise _fail(path, where, str(exc)) from None
+    if n_samples > MAX_ROWS:
+        raise _fail(path, where, f"{n_samples} rows is more than this harness handles ({MAX_ROWS})")
     task = entry.task_for(full)
     test_size = _test_size(path, f"{where}.test_size", table.get("test_size", defaults["test_size"]))
     n_test = test_count(n_samples, test_size)
@@ -304,6 +311,8 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         if feat not in FEATURES:
             raise _fail(path, "suite.features", f"unknown feature variant {feat!r}; valid: {', '.join(FEATURES.names())}")
     threads = _positive_number(path, "suite.threads", head.get("threads", 1), integer=True)
+    if threads > MAX_THREADS:
+        raise _fail(path, "suite.threads", f"{threads} threads is absurd; at most {MAX_THREADS}")
     time_limit = float(_positive_number(path, "suite.time_limit_s", head.get("time_limit_s", 600)))
     memory = head.get("memory_limit_mb")
     if memory is not None:

@@ -82,9 +82,9 @@ def file_data(path: str, target: str, task: str, drop: list = ()) -> Data:
             if s.isna().any():
                 raise DataError(f"{path}: column {col!r} has missing values")
             n_levels = s.nunique()
-            if n_levels > MAX_CATEGORIES:
+            if n_levels > MAX_CATEGORIES or (n_levels == len(s) >= 20):
                 raise DataError(
-                    f"{path}: column {col!r} is text with {n_levels} distinct values; "
+                    f"{path}: column {col!r} is text with {n_levels} distinct values in {len(s)} rows; "
                     f"cannot encode it as a category (at most {MAX_CATEGORIES}); drop it or make it numeric"
                 )
             X[col] = s.astype(str)
@@ -103,3 +103,69 @@ def file_data(path: str, target: str, task: str, drop: list = ()) -> Data:
     if len(names) < 2:
         raise DataError(f"{path}: target column {target!r} has a single class ({names[0]!r})")
     return Data(X=X.reset_index(drop=True), y=codes.astype(np.int64), target_names=tuple(map(str, names)))
+
+
+def _arrays(path: str, task: str, modality: str, ndims: tuple[int, ...]) -> Data:
+    if not os.path.isfile(path):
+        raise DataError(f"{path}: no such file")
+    try:
+        with np.load(path, allow_pickle=False) as npz:  # never unpickle a user's file
+            if "X" not in npz.files or "y" not in npz.files:
+                raise DataError(f"{path}: needs arrays named X and y; found {', '.join(npz.files) or 'none'}")
+            X, y = npz["X"], npz["y"]
+    except DataError:
+        raise
+    except ValueError as exc:
+        raise DataError(f"{path}: cannot be read as plain arrays (object arrays are refused): {exc}") from None
+    except Exception as exc:  # zip or npy format errors of a truncated or foreign file
+        raise DataError(f"{path}: not a readable .npz file: {exc}") from None
+    if X.ndim not in ndims:
+        want = " or ".join(str(d) for d in ndims)
+        raise DataError(f"{path}: X has {X.ndim} dimensions {X.shape}; {modality} data needs {want}")
+    if y.ndim != 1:
+        raise DataError(f"{path}: y must be one-dimensional, got shape {y.shape}")
+    if len(X) != len(y):
+        raise DataError(f"{path}: X has {len(X)} samples but y has {len(y)}")
+    if not np.issubdtype(X.dtype, np.number):
+        raise DataError(f"{path}: X must be numeric, got {X.dtype}")
+    if len(X) == 0:
+        raise DataError(f"{path}: no samples")
+    flat = X.reshape(len(X), -1).astype(np.float32)
+    if not np.isfinite(flat).all():
+        raise DataError(f"{path}: X contains NaN or inf")
+    if task == "classification":
+        codes, names = pd.factorize(pd.Series(y), sort=True)
+        if len(names) < 2:
+            raise DataError(f"{path}: y has a single class")
+        return Data(flat, codes.astype(np.int64), sample_shape=tuple(X.shape[1:]), target_names=tuple(map(str, names)))
+    if not np.issubdtype(y.dtype, np.number) or not np.isfinite(y).all():
+        raise DataError(f"{path}: a regression target must be finite numbers")
+    if np.ptp(y) == 0:
+        raise DataError(f"{path}: the target is constant")
+    return Data(flat, y.astype(np.float64), sample_shape=tuple(X.shape[1:]))
+
+
+def _arrays_size(params: dict) -> int:
+    with np.load(params["path"], allow_pickle=False) as npz:
+        return len(npz["y"])
+
+
+def _arrays_check(modality: str, ndims: tuple[int, ...]):
+    def check(params: dict) -> None:
+        if params["task"] not in TASKS:
+            raise DataError(f"task must be one of {', '.join(TASKS)}, got {params['task']!r}")
+        _arrays(params["path"], params["task"], modality, ndims)
+
+    return check
+
+
+@dataset("image_arrays", task=None, modality="image", size=_arrays_size, check=_arrays_check("image", (3, 4)))
+def image_arrays(path: str, task: str) -> Data:
+    """Your images: a .npz file with X (n, H, W) or (n, C, H, W) and labels y (n,)."""
+    return _arrays(path, task, "image", (3, 4))
+
+
+@dataset("sequence_arrays", task=None, modality="sequence", size=_arrays_size, check=_arrays_check("sequence", (2, 3)))
+def sequence_arrays(path: str, task: str) -> Data:
+    """Your sequences: a .npz file with X (n, L) or (n, L, C) and targets y (n,)."""
+    return _arrays(path, task, "sequence", (2, 3))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import time
 
 import numpy as np
@@ -63,7 +64,7 @@ class Allocator(_Constant):
 
 
 class Failer(_Constant):
-    """Fails in fit in the way `how` says: raise, exit, hang, segfault."""
+    """Fails in fit in the way `how` says: raise, exit, hang, hang_ignoring_term, segfault."""
 
     def __init__(self, task: str = "classification", how: str = "raise"):
         super().__init__(task)
@@ -74,7 +75,9 @@ class Failer(_Constant):
             raise RuntimeError("this model raises on purpose")
         if self.how == "exit":
             os._exit(3)
-        if self.how == "hang":
+        if self.how in ("hang", "hang_ignoring_term"):
+            if self.how == "hang_ignoring_term":
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
             while True:
                 time.sleep(0.1)
         if self.how == "segfault":
