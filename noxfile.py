@@ -41,6 +41,20 @@ def tests(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def regress(session: nox.Session) -> None:
+    """Performance regression check: working tree vs the baseline's commit (README: Regression check in CI)."""
+    session.install("-e", ".")
+    session.run("python", "-m", "bench", "regress", *session.posargs)
+
+
+@nox.session(name="regress-selftest", default=False)
+def regress_selftest(session: nox.Session) -> None:
+    """Prove the regression check: injected slowdown, score drop and memory growth fail; clean runs pass."""
+    session.install("-e", ".")
+    session.run("python", "-m", "bench", "regress", "--selftest", *session.posargs)
+
+
+@nox.session(default=False)
 def lint(session: nox.Session) -> None:
     """Check style with ruff."""
     session.install("ruff")
