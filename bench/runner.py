@@ -59,8 +59,8 @@ def thread_layout(
     notes = []
     if threads is None:
         threads = suite.threads
-        if threads * jobs > cores:
-            reduced = max(1, cores // jobs)
+        reduced = max(1, cores // jobs)
+        if threads * jobs > cores and reduced < threads:
             notes.append(
                 f"warning: {jobs} jobs x {threads} threads (the suite's budget) = {threads * jobs} threads "
                 f"on {cores} cores; each cell gets {reduced} thread(s) instead, so that timings stay "
