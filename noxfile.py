@@ -36,7 +36,7 @@ def bench(session: nox.Session) -> None:
 @nox.session
 def tests(session: nox.Session) -> None:
     """Run the test suite."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,dask]")  # dask: the loopback cluster tests
     session.run("python", "-m", "pytest", "-q", *session.posargs)
 
 
