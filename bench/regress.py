@@ -204,6 +204,12 @@ def _inject(spec):
 
 
 _patch_worker()
+# Imported here, in the worker server, so that no sample pays (and times) a torch import.
+for _name in filter(None, os.environ.get("BENCH_REGRESS_PRELOAD", "").split(",")):
+    try:
+        __import__(_name)
+    except ImportError:
+        pass
 if os.environ.get("BENCH_REGRESS_INJECT"):
     _inject(os.environ["BENCH_REGRESS_INJECT"])
 '''
@@ -354,7 +360,8 @@ def validate(suite: RegressSuite) -> None:
 class Side:
     """One version of the code, in a long-lived driver that runs samples on request."""
 
-    def __init__(self, label: str, root: Path, probe_dir: Path, log_dir: Path, inject: str | None = None):
+    def __init__(self, label: str, root: Path, probe_dir: Path, log_dir: Path, inject: str | None = None,
+                 preload: str = "torch"):
         self.label = label
         self.root = root
         self.error: str | None = None
@@ -366,6 +373,7 @@ class Side:
         plugins = [p for p in env.get("BENCH_PLUGINS", "").split(",") if p.strip()]
         env["BENCH_PLUGINS"] = ",".join(dict.fromkeys([PROBE_MODULE, *plugins]))
         env["PYTHONHASHSEED"] = "0"
+        env["BENCH_REGRESS_PRELOAD"] = preload
         env.pop("BENCH_CACHE_DIR", None)
         self.log_path = log_dir / f"{label}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115
