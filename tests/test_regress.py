@@ -1,0 +1,244 @@
+"""The performance regression check (bench/regress.py): its judgement, its suite, and end to end.
+
+The end-to-end tests run the check on a three-benchmark suite: injected regressions (a 2x
+slower fit, a score drop, a memory growth) must fail and name the model and the figure; the
+same code against itself must pass. No wall-clock assertions: timing is judged by the check.
+"""
+
+import json
+import textwrap
+
+import pytest
+
+from bench import regress
+from bench.models import MODELS
+
+# ---------------------------------------------------------------------------- judgement
+
+
+def _samples(median, spread=0.02, n=7):
+    return [median * (1 + spread * (i - n // 2) / n) for i in range(n)]
+
+
+def test_a_2x_slower_time_with_a_significant_test_fails():
+    v = regress.judge_time(_samples(0.2), _samples(0.1), "fit_cpu_s")
+    assert v.level == "fail" and v.ratio == pytest.approx(2.0, rel=0.01) and v.p < 0.01
+
+
+def test_the_same_distribution_passes():
+    a = [0.101, 0.099, 0.103, 0.098, 0.1, 0.102, 0.097]
+    b = [0.1, 0.098, 0.104, 0.099, 0.101, 0.1, 0.102]
+    assert regress.judge_time(a, b, "fit_cpu_s").level == "ok"
+
+
+def test_between_1_1x_and_1_3x_warns():
+    assert regress.judge_time(_samples(0.12), _samples(0.1), "fit_cpu_s").level == "warn"
+
+
+def test_a_large_ratio_without_significance_passes():
+    # Medians 1.5x apart, but the samples overlap: noise, not a regression.
+    work = [0.1, 0.3, 0.15, 0.32, 0.09, 0.28, 0.16]
+    base = [0.1, 0.29, 0.08, 0.31, 0.1, 0.11, 0.3]
+    v = regress.judge_time(work, base, "fit_cpu_s")
+    assert v.p >= 0.01 and v.level == "ok"
+
+
+def test_a_significant_ratio_below_the_absolute_floor_passes():
+    v = regress.judge_time(_samples(0.0008), _samples(0.0004), "predict_cpu_s")
+    assert v.ratio > 1.9 and v.level == "ok"
+
+
+def test_memory_growth_beyond_max_10_percent_or_20_mb_fails():
+    assert regress.judge_memory(119.0, {"baseline": 100.0}) is None  # +19 MB: under 20 MB
+    assert regress.judge_memory(121.0, {"baseline": 100.0})[0] == "fail"
+    assert regress.judge_memory(330.0, {"baseline": 300.0}) is None  # +10 % exactly
+    assert regress.judge_memory(331.0, {"baseline": 300.0})[0] == "fail"
+    assert regress.judge_memory(15.0, {"baseline": 2.0}) is None
+
+
+def test_memory_over_the_baseline_but_not_over_the_base_revision_only_warns():
+    level, msg = regress.judge_memory(150.0, {"baseline": 100.0, "base": 149.0})
+    assert level == "warn" and "baseline 100.0 MB" in msg
+
+
+def test_quality_diffs_catch_worse_scores_and_changed_predictions():
+    ref = {"accuracy": 0.9, "log_loss": 0.3, "predictions_sha": "a"}
+    worse, better, changed = regress.quality_diffs({"accuracy": 0.89, "log_loss": 0.3, "predictions_sha": "b"}, ref)
+    assert worse == ["accuracy 0.9 -> 0.89"] and not better and changed
+    worse, better, changed = regress.quality_diffs({"accuracy": 0.9, "log_loss": 0.31, "predictions_sha": "a"}, ref)
+    assert worse and worse[0].startswith("log_loss")  # lower is better
+    assert regress.quality_diffs({**ref, "accuracy": 0.9 + 1e-9}, ref) == ([], [], False)
+
+
+def _bench(name="m"):
+    return regress.Benchmark(name=name, model=name, dataset="d", toml="")
+
+
+def _row(**kw):
+    return {"status": "ok", "accuracy": 0.9, "predictions_sha": "a", "peak_memory_mb": 5.0,
+            "fit_cpu_s": 0.1, "predict_cpu_s": 0.01, **kw}
+
+
+def test_judge_names_the_model_and_the_figure():
+    stored = {"benchmarks": {"m": {"accuracy": 0.9, "predictions_sha": "a", "peak_memory_mb": 5.0}}}
+    work = {"m": [_row(accuracy=0.8, predictions_sha="b", peak_memory_mb=60.0,
+                       fit_cpu_s=0.2 + i / 1000) for i in range(7)]}
+    base = {"m": [_row(fit_cpu_s=0.1 + i / 1000) for i in range(7)]}
+    out, confirm = regress.judge([_bench()], work, base, stored, True, "abc", "ab")
+    figures = {(f.level, f.model, f.figure) for f in out.findings}
+    assert ("fail", "m", "score") in figures and ("fail", "m", "peak_memory_mb") in figures
+    assert [v.figure for v in confirm["m"]] == ["fit_cpu_s"]  # time failures wait for the rerun
+
+
+def test_a_quality_change_the_baselines_own_commit_shows_too_is_only_a_warning():
+    stored = {"benchmarks": {"m": {"accuracy": 0.9, "predictions_sha": "a"}}}
+    rows = {"m": [_row(accuracy=0.95, predictions_sha="b")] * 3}
+    out, _ = regress.judge([_bench()], rows, rows, stored, True, "abc", "ab")
+    assert [(f.level, f.figure) for f in out.findings] == [("warn", "predictions")]
+    out, _ = regress.judge([_bench()], rows, rows, stored, False, "abc", "ab")
+    assert [(f.level, f.figure) for f in out.findings] == [("fail", "predictions")]
+
+
+def test_a_failing_cell_fails_the_check():
+    out, _ = regress.judge([_bench()], {"m": [{"status": "error", "info": "boom"}]}, None, None, False, "-", "skip")
+    assert out.findings[0].level == "fail" and "boom" in out.findings[0].message
+
+
+def test_predictions_hash_is_stable_and_ignores_float_noise():
+    ns: dict = {}
+    exec(regress.PROBE_SOURCE.split("_TIMERS = []")[0], ns)
+    sha = ns["predictions_sha"]
+    import numpy as np
+
+    p = np.array([1.5, 200.25, -3.0])
+    assert sha(p) == sha(p + 1e-12) == sha(p.astype(np.float64).copy())
+    assert sha(p) != sha(p * 1.001)
+    assert sha(np.array([0, 1, 1])) != sha(np.array([0, 1, 0]))
+
+
+# ---------------------------------------------------------------------------- the suite
+
+
+def test_the_regression_suite_is_valid_and_covers_every_model():
+    suite = regress.load_suite(regress.ROOT / regress.DEFAULT_SUITE)
+    regress.validate(suite)
+    models = {b.model for b in suite.benchmarks}
+    classical = {"logistic_regression", "linear_regression", "ridge", "svm", "decision_tree",
+                 "random_forest", "knn", "xgboost"}
+    assert classical <= models
+    deep = {n for n in ("mlp", "cnn", "rnn") if n in MODELS}
+    assert deep <= models, f"deep models missing from suites/regress.toml: {deep - models}"
+
+
+def test_the_stored_baseline_covers_the_suite():
+    suite = regress.load_suite(regress.ROOT / regress.DEFAULT_SUITE)
+    stored = regress.read_baseline(regress.ROOT / regress.DEFAULT_BASELINE)
+    assert stored is not None, "no results/baseline/regress.json: run nox -s regress -- --update-baseline"
+    assert stored["suite_sha"] == suite.sha, "suites/regress.toml changed: run nox -s regress -- --update-baseline"
+    assert set(stored["benchmarks"]) == {b.name for b in suite.benchmarks}
+
+
+def test_suite_errors_name_the_key(tmp_path):
+    bad = tmp_path / "r.toml"
+    bad.write_text('[benchmarks.a]\ndataset = "breast_cancer"\ntrain_size = 100\ncolour = 1\n')
+    with pytest.raises(regress.RegressError, match=r"benchmarks\.a\.colour"):
+        regress.load_suite(bad)
+    bad.write_text('[benchmarks.a]\nmodel = "forest"\ndataset = "breast_cancer"\ntrain_size = 100\n')
+    with pytest.raises(regress.RegressError, match="unknown model 'forest'"):
+        regress.validate(regress.load_suite(bad))
+
+
+# ---------------------------------------------------------------------------- end to end
+
+SMALL_SUITE = """
+[regress]
+samples = 5
+threads = 1
+
+[benchmarks.logistic_regression]
+dataset = "breast_cancer"
+train_size = 400
+
+[benchmarks.decision_tree]
+dataset = "synthetic_classification"
+dataset_params = { n_samples = 1500, n_features = 20 }
+train_size = 1000
+
+[benchmarks.knn]
+dataset = "breast_cancer"
+train_size = 400
+"""
+
+
+@pytest.fixture(scope="module")
+def small(tmp_path_factory):
+    """A three-benchmark suite and a baseline of it, written from the working tree."""
+    folder = tmp_path_factory.mktemp("regress")
+    suite = folder / "regress.toml"
+    suite.write_text(textwrap.dedent(SMALL_SUITE))
+    opts = regress.Options(suite=str(suite), baseline=str(folder / "baseline"), update_baseline=True)
+    regress.run_check(opts, say=lambda s: None)
+    return suite, folder / "baseline"
+
+
+@pytest.mark.slow
+def test_injected_slowdown_score_drop_and_memory_growth_fail_and_are_named(small):
+    suite, baseline = small
+    lines: list[str] = []
+    out = regress.run_check(
+        regress.Options(suite=str(suite), baseline=str(baseline), base_path=str(regress.ROOT),
+                        inject="slow:decision_tree:2.0,score:logistic_regression:0.1,memory:knn:100"),
+        say=lines.append,
+    )
+    fails = {(f.model, f.figure) for f in out.findings if f.level == "fail"}
+    assert out.rc == 1
+    assert ("decision_tree", "fit_cpu_s") in fails, "\n".join(lines)
+    assert ("logistic_regression", "score") in fails, "\n".join(lines)
+    assert ("knn", "peak_memory_mb") in fails, "\n".join(lines)
+    printed = "\n".join(lines)
+    assert "FAIL decision_tree [decision_tree] fit_cpu_s: " in printed and "confirmed on rerun" in printed
+
+
+@pytest.mark.slow
+def test_the_same_code_against_itself_passes(small):
+    suite, baseline = small
+    lines: list[str] = []
+    out = regress.run_check(
+        regress.Options(suite=str(suite), baseline=str(baseline), base_path=str(regress.ROOT)),
+        say=lines.append,
+    )
+    assert out.rc == 0, "\n".join(lines)
+    assert [r["benchmark"] for r in out.table] == ["logistic_regression", "decision_tree", "knn"]
+    assert all(r.get("fit_cpu_s_ratio") is not None for r in out.table)
+
+
+@pytest.mark.slow
+def test_a_git_base_revision_is_checked_out_and_removed(small):
+    suite, baseline = small
+    lines: list[str] = []
+    before = regress._git("worktree", "list").stdout
+    out = regress.run_check(
+        regress.Options(suite=str(suite), baseline=str(baseline), base="HEAD", samples=3,
+                        only=("knn",)),
+        say=lines.append,
+    )
+    assert regress._git("worktree", "list").stdout == before
+    assert "working tree vs base " in lines[0]
+    assert out.table[0].get("base_mem_mb") is not None, "\n".join(lines)
+
+
+@pytest.mark.slow
+def test_a_missing_base_commit_falls_back_with_a_clear_message(small):
+    suite, baseline = small
+    data = json.loads((baseline / "regress.json").read_text())
+    data["made_from"] = "0123456789abcdef0123456789abcdef01234567"
+    folder = baseline.parent / "baseline-missing"
+    folder.mkdir(exist_ok=True)
+    (folder / "regress.json").write_text(json.dumps(data))
+    lines: list[str] = []
+    out = regress.run_check(
+        regress.Options(suite=str(suite), baseline=str(folder), samples=3, only=("knn",)), say=lines.append
+    )
+    printed = "\n".join(lines)
+    assert "is not in this clone" in printed and "judged loosely against the stored" in printed
+    assert out.rc == 0, printed
