@@ -103,7 +103,7 @@ def test_data_requirement_verdicts(deep, expected):
 def test_data_requirement_reports_crossover_size():
     df = grid(by_model({"lr": 0.8, "mlp": lambda r: {64: 0.6, 256: 0.85, 1024: 0.95}[r["n_train"]]}), models=SIZE_MODELS)
     v = claims.evaluate(claims.TABLE[2], df)
-    assert "deep stays ahead from n=256" in v.evidence[0]
+    assert "deep ahead from n=256 on" in v.evidence[0]
 
 
 def test_data_requirement_not_measurable_with_one_size():

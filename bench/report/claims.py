@@ -179,8 +179,11 @@ def two_part(p1: bool, p2: bool) -> str:
 
 
 def tally_reason(outcomes: dict[str, str]) -> str:
-    parts = [f"{k}: {v}" for k, v in sorted(outcomes.items())]
-    return "; ".join(parts)
+    n = len(outcomes)
+    counts = {o: sum(v == o for v in outcomes.values()) for o in ("supports", "refutes", "mixed")}
+    head = f"of {n} dataset{'s' if n != 1 else ''}, {counts['supports']} support{'s' if counts['supports'] == 1 else ''}, "
+    head += f"{counts['refutes']} refute{'s' if counts['refutes'] == 1 else ''}, {counts['mixed']} mixed"
+    return head + " (" + "; ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) + ")"
 
 
 def families(df: pd.DataFrame) -> set[str]:
@@ -390,8 +393,8 @@ def data_requirement(df: pd.DataFrame):
         evidence.append(
             f"{dataset}: deep − classical at n={sizes[0]} {spread(d.get_group(sizes[0]), sign=True)}, "
             f"at n={sizes[-1]} {spread(d.get_group(sizes[-1]), sign=True)}; "
-            f"deep stays ahead from n={cross if cross is not None else 'never (within this grid)'}; "
-            f"median size to 95% of own best: classical {count(r.get('classical', float('nan')))}, "
+            + (f"deep ahead from n={cross} on; " if cross is not None else "deep never stays ahead within this grid; ")
+            + f"median size to 95% of own best: classical {count(r.get('classical', float('nan')))}, "
             f"deep {count(r.get('deep', float('nan')))} → {outcomes[dataset]}"
         )
     if not outcomes:
