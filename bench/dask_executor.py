@@ -99,6 +99,17 @@ def run_cell_on_worker(cell: Cell) -> dict:
     return row
 
 
+def stop_cells_on_worker() -> int:
+    """Stop the cells this worker is running (their run was interrupted); how many were stopped."""
+    from bench import isolate
+
+    with isolate._LIVE_LOCK:
+        n = len(isolate._LIVE)
+    isolate.stop_all()
+    isolate.allow_cells()
+    return n
+
+
 def worker_facts() -> dict:
     """Hardware of a worker's machine (run on each worker when a run starts)."""
     from bench.measure import host_info
@@ -227,9 +238,21 @@ class DaskExecutor:
             yield row
 
     def close(self) -> None:
-        if self._futures:
+        """Cancel the cells not yet finished and stop those running (an interrupted run).
+
+        A cancelled Dask task is not interrupted on its worker, so the cell processes of
+        this run still running are stopped explicitly: they would otherwise run on and
+        share the workers' cores with the cells of the next run.
+        """
+        if self._futures and self.client is not None:
+            pending = {f.key for f in self._futures if not f.done()}
+            busy = []
             try:
+                if pending:
+                    busy = [w for w, keys in self.client.processing().items() if pending & set(keys)]
                 self.client.cancel(self._futures)
+                if busy:
+                    self.client.run(stop_cells_on_worker, workers=busy)
             except Exception:  # noqa: BLE001 - closing a client whose scheduler is gone
                 pass
             self._futures = []
