@@ -111,14 +111,6 @@ def test_html_is_self_contained(built):
     assert '<table id="comparison-table">' in page
 
 
-def test_two_builds_are_byte_identical(run_dir, built, tmp_path):
-    again = render.build(run_dir, tmp_path)
-    assert again.markdown.read_bytes() == built.markdown.read_bytes()
-    assert again.html.read_bytes() == built.html.read_bytes()
-    for a, b in zip(sorted(built.figures), sorted(again.figures), strict=True):
-        assert a.read_bytes() == b.read_bytes()
-
-
 def test_report_is_rebuilt_from_rows_when_parquet_is_missing(tmp_path):
     df = grid(score, datasets={"tab": DATASETS["tab"]}, models=MODELS, sizes=(64, 256), seeds=(0,))
     run = tmp_path / "run"
@@ -134,7 +126,7 @@ def test_every_string_from_the_data_is_escaped(tmp_path):
     evil = "<script>alert(1)</script>"
     df = grid(
         lambda r: {"score": 0.8, "info": None},
-        datasets={evil: ("image", "classification"), "a|b*c": ("tabular", "classification")},
+        datasets={evil: ("image", "classification"), "a|b*c $x^2$": ("tabular", "classification")},
         models={"<img src=x onerror=alert(2)>": ("classical", "knn", "raw", {}), "mlp": MODELS["mlp"]},
         sizes=(64, 128), seeds=(0, 1),
     )
@@ -149,7 +141,7 @@ def test_every_string_from_the_data_is_escaped(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     md = report.markdown.read_text()
     assert evil not in md and "<img src=x" not in md and "<b>bold" not in md
-    assert "a\\|b\\*c" in md
+    assert "a\\|b\\*c $x^2$" in md
 
 
 def test_report_of_a_run_without_deep_models_says_not_measurable(tmp_path):
@@ -159,11 +151,16 @@ def test_report_of_a_run_without_deep_models_says_not_measurable(tmp_path):
     assert "not measurable with this run" in report.markdown.read_text()
 
 
-def test_cli_report_command(run_dir, tmp_path, capsys):
+def test_cli_report_rebuilds_a_byte_identical_report(run_dir, built, tmp_path, capsys):
     assert main(["report", str(run_dir), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "Model complexity (模型复杂度): supported" in out
-    assert (tmp_path / "report.html").exists()
+    assert (tmp_path / "report.md").read_bytes() == built.markdown.read_bytes()
+    assert (tmp_path / "report.html").read_bytes() == built.html.read_bytes()
+    again = sorted((tmp_path / "figures").glob("*.png"))
+    assert [p.name for p in again] == sorted(p.name for p in built.figures)
+    for a, b in zip(sorted(built.figures), again, strict=True):
+        assert a.read_bytes() == b.read_bytes()
 
 
 def test_cli_report_of_a_folder_without_results_fails_cleanly(tmp_path, capsys):

@@ -241,6 +241,8 @@ def md_escape(text: str) -> str:
     text = str(text).replace("\\", "\\\\").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for ch in "`*[]|":
         text = text.replace(ch, "\\" + ch)
+    if text[:1] in ("#", "-", "+", "="):  # would start a heading or a list
+        text = "\\" + text
     return " ".join(text.split("\n"))
 
 
