@@ -748,7 +748,7 @@ def print_table(outcome: Outcome, say=print) -> None:
     for r in outcome.table:
         def num(key, fmt, r=r):
             v = r.get(key)
-            return "-" if v is None else format(v, fmt)
+            return "-".rjust(int(fmt.split(".")[0])) if v is None else format(v, fmt)
         say(f"  {r['benchmark']:20s} {num('score', '7.4f')} {num('baseline_score', '7.4f')} "
             f"{num('mem_mb', '7.1f')} {num('base_mem_mb', '6.1f')} | {_fmt_ms(r.get('fit_cpu_s')):>10s} "
             f"{num('fit_cpu_s_ratio', '6.2f')} {num('fit_cpu_s_p', '7.2g')} {_fmt_ms(r.get('fit_time_s')):>7s} | "
