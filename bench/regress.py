@@ -649,7 +649,10 @@ def _time_msg(v: TimeVerdict, against: str) -> str:
 
 
 def _git(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    try:
+        return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as exc:  # no git, or not a repository
+        return subprocess.CompletedProcess(["git", *args], 1, "", str(exc))
 
 
 def resolve_commit(rev: str) -> str | None:
