@@ -82,7 +82,7 @@ def test_comparison_table_has_six_rows_with_a_verdict_each(built):
                                    "Algorithmic innovation", "Application scenarios", "Compute requirement"), strict=True):
         assert row.startswith(f"| {aspect}")
         assert re.search(r"\| (supported|refuted|mixed|not measurable) \|", row)
-    assert "| Algorithmic innovation (算法创新) | little | much | not measurable |" in md
+    assert "| Algorithmic innovation (算法创新) | little (算法创新较少) | much (算法创新较多) | not measurable |" in md
     assert [v.verdict for v in built.table][1] == "supported"  # deep models are larger here
 
 
@@ -107,7 +107,7 @@ def test_provenance_comes_from_environment_json(built):
 def test_html_is_self_contained(built):
     page = built.html.read_text()
     assert page.count('src="data:image/png;base64,') == len(built.figures)
-    assert not re.search(r'(src|href)="(?!data:)', page)  # no external assets
+    assert not re.search(r'(src|href)="(?!data:|#)', page)  # no external assets
     assert '<table id="comparison-table">' in page
 
 

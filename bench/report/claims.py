@@ -250,7 +250,8 @@ claim; neither: it refutes it; one: mixed. Datasets combine by the two-thirds ru
 
 @_claim(
     TABLE, "feature_engineering", "Feature engineering (特征工程)",
-    "needs hand-designed features", "needs none; learns features automatically", FEATURE_RULE,
+    "needs hand-designed features (需要手工设计特征)",
+    "needs none; learns features automatically (不需要手工设计特征，能够自动学习特征)", FEATURE_RULE,
 )
 def feature_engineering(df: pd.DataFrame):
     if df.empty:
@@ -303,7 +304,8 @@ parameter counts (median over seeds). Supported when deep has more parameters in
 
 @_claim(
     TABLE, "model_complexity", "Model complexity (模型复杂度)",
-    "simple, easy to understand", "complex, hard to understand", COMPLEXITY_RULE,
+    "simple, easy to understand (模型简单，易于理解)", "complex, hard to understand (模型复杂，难以理解)",
+    COMPLEXITY_RULE,
 )
 def model_complexity(df: pd.DataFrame):
     missing = _need(df, "classical", "deep")
@@ -371,7 +373,8 @@ def size_to_reach(df: pd.DataFrame, fraction: float = 0.95) -> pd.DataFrame:
 
 @_claim(
     TABLE, "data_requirement", "Data requirement (数据量需求)",
-    "modest", "high; needs large-scale data to train", DATA_RULE,
+    "modest (对数据量的需求不高)", "high; needs large-scale data to train (对数据量的需求高，需要大规模数据进行训练)",
+    DATA_RULE,
 )
 def data_requirement(df: pd.DataFrame):
     missing = _need(df, "classical", "deep")
@@ -409,7 +412,8 @@ on it. It is always marked not measurable.
 """
 
 
-@_claim(TABLE, "algorithmic_innovation", "Algorithmic innovation (算法创新)", "little", "much", INNOVATION_RULE)
+@_claim(TABLE, "algorithmic_innovation", "Algorithmic innovation (算法创新)", "little (算法创新较少)", "much (算法创新较多)",
+    INNOVATION_RULE)
 def algorithmic_innovation(df: pd.DataFrame):
     return (
         "not measurable",
@@ -432,7 +436,8 @@ run has both tabular and image/sequence comparisons.
 
 @_claim(
     TABLE, "application_scenarios", "Application scenarios (应用场景)",
-    "small datasets, structured data", "large datasets, structured and unstructured data", SCENARIO_RULE,
+    "small datasets, structured data (适用于小数据集和结构化数据)",
+    "large datasets, structured and unstructured data (适用于大数据集和结构化/非结构化数据)", SCENARIO_RULE,
 )
 def application_scenarios(df: pd.DataFrame):
     missing = _need(df, "classical", "deep")
@@ -514,7 +519,8 @@ def compute_ratios(df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["dataset", "n_train", "seed", *_FLOORS])
 
 
-@_claim(TABLE, "compute_requirement", "Compute requirement (计算资源需求)", "low", "high", COMPUTE_RULE)
+@_claim(TABLE, "compute_requirement", "Compute requirement (计算资源需求)", "low (计算资源需求较低)", "high (计算资源需求较高)",
+    COMPUTE_RULE)
 def compute_requirement(df: pd.DataFrame):
     missing = _need(df, "classical", "deep")
     if missing:

@@ -302,10 +302,14 @@ def to_html(blocks: list[Block], title: str) -> str:
         "</head>",
         "<body>",
     ]
+    sections = [b for b in blocks if b.kind == "h2" and b.anchor]
     for b in blocks:
         anchor = f' id="{_e(b.anchor)}"' if b.anchor else ""
         if b.kind in ("h1", "h2", "h3"):
             out.append(f"<{b.kind}{anchor}>{_e(b.text)}</{b.kind}>")
+            if b.kind == "h1" and sections:
+                links = " · ".join(f'<a href="#{_e(h.anchor)}">{_e(h.text)}</a>' for h in sections)
+                out.append(f"<nav>{links}</nav>")
         elif b.kind == "p":
             out.append(f"<p>{_e(b.text)}</p>")
         elif b.kind == "list":
