@@ -166,3 +166,11 @@ def test_cli_report_rebuilds_a_byte_identical_report(run_dir, built, tmp_path, c
 def test_cli_report_of_a_folder_without_results_fails_cleanly(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "no results.parquet" in capsys.readouterr().err
+
+
+def test_report_of_a_run_where_every_cell_failed(tmp_path):
+    df = grid(lambda r: {"score": None, "status": "error", "info": "RuntimeError: boom"}, sizes=(64,), seeds=(0,))
+    report = render.build(write_run(tmp_path / "run", df))
+    md = report.markdown.read_text()
+    assert [v.verdict for v in report.table] == ["not measurable"] * 6
+    assert report.figures == [] and f"## Failed cells ({len(df)})" in md and "RuntimeError: boom" in md
