@@ -807,8 +807,13 @@ def gap_with_regularisation(df: pd.DataFrame):
         gb = float(b.loc[b["n_train"] == n, "gap"].iloc[0])
         o = "supports" if ga < gb - MARGIN else "refutes" if ga > gb + MARGIN else "neutral"
         outcomes[f"{dataset}/{more}/{less}"] = o
+        by_size = ", ".join(
+            f"n={m}: {float(a.loc[a['n_train'] == m, 'gap'].iloc[0]):.3f} vs {float(b.loc[b['n_train'] == m, 'gap'].iloc[0]):.3f}"
+            for m in common
+        )
         evidence.append(
-            f"{dataset} (n_train={n}), {key}: {more} gap {ga:.3f} vs {less} gap {gb:.3f} → {o}"
+            f"{dataset}, {key}: {more} vs {less}, train/test gap by size ({by_size}); "
+            f"at n={n} → {o}"
         )
     if not outcomes:
         return "not measurable", "not measurable with this run: regularisation pairs share no training size", []
