@@ -14,6 +14,30 @@ import bench.registry
 
 bench.registry.load_plugins()
 
+# First calls fill per-process caches (scikit-learn's dataframe-plugin lookup scans the
+# installed packages' entry points, ~0.1 s); made once here, every worker inherits them.
+def _warm_up() -> None:
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    from bench.worker import scores
+
+    X = StandardScaler().fit_transform(np.arange(8.0).reshape(4, 2))
+    y = np.array([0, 1, 0, 1])
+    scores("classification", LogisticRegression().fit(X, y), X, y)
+    scores("regression", LogisticRegression().fit(X, y), X, y.astype(float))
+
+
+_warm_up()
+
+# Made after every library is loaded, so forked workers find them without rescanning.
+from bench.measure import host_info  # noqa: E402
+from bench.worker import threadpools  # noqa: E402
+
+threadpools()
+host_info()
+
 # Objects that exist now are shared by every forked worker; freezing them keeps the
 # worker's gc.collect() from walking (and copying) them before each measurement.
 import gc  # noqa: E402

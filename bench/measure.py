@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import io
 import os
@@ -225,6 +226,7 @@ LIBRARIES = (
 )
 
 
+@functools.cache
 def host_info() -> dict:
     """Hardware of the machine a cell ran on (recorded per row for distributed runs)."""
     cpu = _cpu_info()

@@ -6,6 +6,7 @@ turns a crash or a kill into a row.
 
 from __future__ import annotations
 
+import functools
 import gc
 import hashlib
 import inspect
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn import metrics
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from bench import datasets as ds
 from bench.features import FEATURES
@@ -67,14 +68,23 @@ class Split:
     n_classes: int | None
 
 
-def _source_hash(*fns) -> str:
-    h = hashlib.sha256()
+def _source_stamp(*fns) -> str:
+    """Identifies the code that made cached data (module file, size, mtime), so edits invalidate it."""
+    parts = []
     for fn in fns:
         try:
-            h.update(inspect.getsource(sys.modules[fn.__module__]).encode())
-        except (OSError, TypeError, KeyError):
-            h.update(fn.__qualname__.encode())
-    return h.hexdigest()[:16]
+            path = inspect.getfile(fn)
+            st = os.stat(path)
+            parts.append(f"{path}:{st.st_size}:{st.st_mtime_ns}:{fn.__qualname__}")
+        except (OSError, TypeError):
+            parts.append(fn.__qualname__)
+    return "|".join(parts)
+
+
+@functools.cache
+def threadpools() -> ThreadpoolController:
+    """One scan of the loaded BLAS/OpenMP libraries (slow), made in the worker server and inherited."""
+    return ThreadpoolController()
 
 
 def _prepared_pool(cell: Cell):
@@ -90,7 +100,7 @@ def _prepared_pool(cell: Cell):
     key = hashlib.sha256(
         json.dumps(
             [spec.name, spec.params, cell.seed, spec.test_size, cell.features,
-             _source_hash(entry.fn, variant.fn)],
+             _source_stamp(entry.fn, variant.fn)],
             sort_keys=True, default=str,
         ).encode()
     ).hexdigest()[:24]
@@ -199,9 +209,9 @@ def measure_cell(cell: Cell) -> dict:
     row = {}
     # Data preparation runs on one thread: BLAS threads woken here would spin on into the
     # measured fit and be billed to the model as CPU time.
-    with threadpool_limits(limits=1):
+    with threadpools().limit(limits=1):
         split = prepare(cell)
-    with threadpool_limits(limits=cell.threads):
+    with threadpools().limit(limits=cell.threads):
         _set_torch_threads(cell.threads)
         ctx = ModelContext(
             task=cell.dataset.task,
