@@ -168,4 +168,4 @@ def split(y: np.ndarray, seed: int, test_size: float | int, task: str) -> tuple[
 
 
 # Built-in datasets register themselves on import.
-from bench.datasets import files, tabular  # noqa: E402,F401
+from bench.datasets import files, images, sequences, tabular  # noqa: E402,F401
