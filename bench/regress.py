@@ -153,11 +153,11 @@ def _injected_class(base, kind, amount):
         block = None
         if kind == "memory":
             block = np.ones(int(amount * 2**20) // 8)
-        t0 = time.perf_counter()
+        c0 = time.process_time()
         out = base.fit(self, X, y, *args, **kwargs)
-        if kind == "slow":
-            end = time.perf_counter() + (amount - 1.0) * (time.perf_counter() - t0)
-            while time.perf_counter() < end:
+        if kind == "slow":  # burn (amount - 1) x the fit's CPU time, so the fit costs amount x
+            end = time.process_time() + (amount - 1.0) * (time.process_time() - c0)
+            while time.process_time() < end:
                 pass
         del block
         return out
@@ -338,11 +338,25 @@ def load_suite(path: str | os.PathLike) -> RegressSuite:
     )
 
 
-def validate(suite: RegressSuite) -> None:
-    """Each benchmark's one-cell suite must be valid for this working tree's harness."""
+def validate(suite: RegressSuite) -> list[str]:
+    """Check each benchmark's one-cell suite against this working tree's harness.
+
+    A benchmark of a model or dataset this tree does not register is skipped (returned as a
+    warning: a model still being written, or removed); any other problem is an error.
+    """
+    from bench.datasets import DATASETS
+    from bench.models import MODELS
+    from bench.registry import load_plugins
     from bench.suite import SuiteError, parse, plan
 
+    load_plugins()
+    skipped = []
     for b in suite.benchmarks:
+        missing = [f"model {b.model!r}"] if b.model not in MODELS else []
+        missing += [f"dataset {b.dataset!r}"] if b.dataset not in DATASETS else []
+        if missing:
+            skipped.append(f"{b.name}: {' and '.join(missing)} not registered in this tree; benchmark skipped")
+            continue
         try:
             cells, _ = plan(parse(b.toml, f"{suite.path} [benchmarks.{b.name}]"))
         except SuiteError as exc:
@@ -351,6 +365,7 @@ def validate(suite: RegressSuite) -> None:
             raise RegressError(
                 f"{suite.path}: [benchmarks.{b.name}] model {b.model!r} cannot run on {b.dataset!r}"
             )
+    return skipped
 
 
 # --------------------------------------------------------------------------------------------
@@ -784,8 +799,9 @@ def run_check(opts: Options, say=print) -> Outcome:
     """
     t_start = time.perf_counter()
     suite = load_suite(ROOT / opts.suite if not os.path.isabs(opts.suite) else opts.suite)
-    validate(suite)
-    benchmarks = [b for b in suite.benchmarks if not opts.only or b.name in opts.only or b.model in opts.only]
+    skipped = validate(suite)
+    runnable = [b for b in suite.benchmarks if not any(x.startswith(b.name + ":") for x in skipped)]
+    benchmarks = [b for b in runnable if not opts.only or b.name in opts.only or b.model in opts.only]
     if opts.only and not benchmarks:
         raise RegressError(f"--only {','.join(opts.only)}: no such benchmark; valid: "
                            f"{', '.join(b.name for b in suite.benchmarks)}")
@@ -804,6 +820,8 @@ def run_check(opts: Options, say=print) -> Outcome:
             say(f"== regress: writing the baseline from the working tree ({len(benchmarks)} benchmarks x {samples} samples)")
             if opts.only:
                 raise RegressError("--update-baseline rewrites the whole baseline; drop --only")
+            for x in skipped:
+                say(f"warning: {x}")
             work = Side("work", ROOT, tmp, tmp)
             sides.append(work)
             if work.error:
@@ -821,7 +839,7 @@ def run_check(opts: Options, say=print) -> Outcome:
             return Outcome(elapsed_s=time.perf_counter() - t_start)
 
         stored = read_baseline(baseline_dir)
-        notes: list[str] = []
+        notes: list[str] = [f"warning: {x}" for x in skipped]
         if stored is None:
             notes.append(f"no stored baseline in {opts.baseline}: quality and memory are judged against the "
                          "base revision only; create one with --update-baseline")
