@@ -51,7 +51,8 @@ def _prepare_worker_process() -> None:
     refuses to start children from one ("daemonic processes are not allowed to have
     children"); the daemon flag only governs multiprocessing's clean-up at exit, so it is
     cleared here. The nanny also pins OMP/MKL/OpenBLAS threads to 1 in the worker's
-    environment (`distributed.nanny.pre-spawn-environ`); those values are removed so the
+    environment (`distributed.nanny.pre-spawn-environ`, and a fixed PYTHONHASHSEED);
+    those values are removed (an identical value set by hand goes too) so the
     cell processes, which set their own thread budget, start from the same environment
     as on a local run. Runs before the worker starts its first cell process (whose
     server inherits this environment).
@@ -69,8 +70,9 @@ def _prepare_worker_process() -> None:
             pinned = dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {}
         except Exception:  # noqa: BLE001 - dask config is best effort here
             pinned = {}
+        pinned = {**pinned, "PYTHONHASHSEED": "6640"}  # the nanny's fixed hash seed
         for key, value in pinned.items():
-            if os.environ.get(key) == str(value):
+            if value is not None and os.environ.get(key) == str(value):
                 del os.environ[key]
         # Prepared data is cached per worker (a local run caches it in its run folder).
         from bench.worker import CACHE_ENV

@@ -16,6 +16,7 @@ import time
 import pytest
 
 distributed = pytest.importorskip("distributed")
+dask = pytest.importorskip("dask")
 
 from bench import results, runner  # noqa: E402
 from bench.suite import parse  # noqa: E402
@@ -51,6 +52,27 @@ seconds = 3.0
 """
 
 
+_ENVIRON = dict(os.environ)
+_NANNY_SETS = {*dask.config.get("distributed.nanny.pre-spawn-environ"), "PYTHONHASHSEED"}
+
+
+def _restore_environ() -> None:
+    """Undo what the in-process nannies set in this process's environment before spawning a
+    worker (OMP_NUM_THREADS=1...), so later local cells in this test process do not inherit it."""
+    for key in _NANNY_SETS:
+        if key in _ENVIRON:
+            os.environ[key] = _ENVIRON[key]
+        else:
+            os.environ.pop(key, None)
+
+
+@pytest.fixture(autouse=True)
+def _clean_environ():
+    _restore_environ()
+    yield
+    _restore_environ()
+
+
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes (under nannies, as `dask worker` starts them) on 127.0.0.1."""
@@ -62,10 +84,12 @@ def cluster():
         dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
+    _restore_environ()
     try:
         yield cl
     finally:
         cl.close()
+        _restore_environ()
 
 
 def _run(text: str, run_dir, **kwargs):
@@ -94,6 +118,13 @@ def test_cluster_runs_the_same_cells_with_the_same_scores_as_a_serial_local_run(
     env = json.loads((remote.run_dir / "environment.json").read_text())
     assert env["executor"]["executor"] == "dask"
     assert env["executor"]["hosts"][0]["slots"] == 2
+    # The workers' processes (daemonic under their nannies) could start cell processes, and
+    # the nanny's OMP/MKL/OpenBLAS = 1 pinning was removed before they did.
+    with distributed.Client(cluster, set_as_default=False) as client:
+        names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED")
+        seen = client.run(lambda: {k: os.environ.get(k) for k in names})
+    for values in seen.values():
+        assert values == {k: _ENVIRON.get(k) for k in names}
 
 
 def test_resume_on_the_cluster_runs_only_the_missing_cells(cluster, tmp_path):
@@ -125,6 +156,7 @@ def _kill_a_busy_worker(address: str, killed: list, stop: threading.Event) -> No
 def _run_killing_a_worker(cl, tmp_path):
     """Run SLEEPY on the cluster, SIGKILLing a worker's process in the middle of its first cell."""
     cl.wait_for_workers(2, timeout=120)  # a worker killed by an earlier test is back
+    _restore_environ()
     killed: list = []
     stop = threading.Event()
     killer = threading.Thread(target=_kill_a_busy_worker, args=(cl.scheduler_address, killed, stop))
@@ -207,6 +239,7 @@ def test_closing_an_interrupted_run_stops_its_cells_on_the_workers(cluster):
         return False
 
     cluster.wait_for_workers(2, timeout=120)
+    _restore_environ()
     cells, _ = plan(parse(LONG, "inline.toml"))
     executor = DaskExecutor(cluster.scheduler_address)
     outcome: list = []
