@@ -261,6 +261,7 @@ class Benchmark:
     model: str
     dataset: str
     toml: str  # a one-cell harness suite
+    samples: int | None = None  # per-benchmark override of the suite's samples
 
 
 @dataclass(frozen=True)
@@ -307,12 +308,15 @@ def load_suite(path: str | os.PathLike) -> RegressSuite:
         size = t.pop("train_size", None)
         dparams = t.pop("dataset_params", {})
         params = t.pop("params", {})
+        n_samples = t.pop("samples", None)
+        if n_samples is not None and (not isinstance(n_samples, int) or n_samples < 3):
+            raise RegressError(f"{path}: [benchmarks.{name}.samples] expected an integer >= 3, got {n_samples!r}")
         if not dataset or not isinstance(size, int):
             raise RegressError(f"{path}: [benchmarks.{name}] needs dataset = \"...\" and train_size = N")
         if t:
             raise RegressError(
                 f"{path}: [benchmarks.{name}.{sorted(t)[0]}] unknown key; valid: dataset, "
-                "dataset_params, model, params, train_size"
+                "dataset_params, model, params, samples, train_size"
             )
         lines = [
             "[suite]",
@@ -329,7 +333,8 @@ def load_suite(path: str | os.PathLike) -> RegressSuite:
             f"model = {json.dumps(model)}",
             *(f"{k} = {_toml_value(v)}" for k, v in params.items()),
         ]
-        out.append(Benchmark(name=name, model=model, dataset=dataset, toml="\n".join(lines) + "\n"))
+        out.append(Benchmark(name=name, model=model, dataset=dataset, toml="\n".join(lines) + "\n",
+                             samples=n_samples))
     return RegressSuite(
         path=path,
         samples=int(head.get("samples", 7)),
@@ -450,6 +455,8 @@ def sample(sides: list[Side], benchmarks: list[Benchmark], rounds: int, say=prin
     for r in range(rounds):
         t0 = time.perf_counter()
         for i, b in enumerate(benchmarks):
+            if b.samples is not None and r >= b.samples and rounds > 1:
+                continue
             order = sides if (r + i) % 2 == 0 else list(reversed(sides))
             for side in order:
                 rows[side.label][b.name].append(side.run(b))
