@@ -55,6 +55,13 @@ def regress_selftest(session: nox.Session) -> None:
 
 
 @nox.session(default=False)
+def perf(session: nox.Session) -> None:
+    """Time the deep estimators' training loop against a bare torch loop, skorch and scikit-learn."""
+    session.install("-e", ".[perf]")
+    session.run("python", "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(default=False)
 def lint(session: nox.Session) -> None:
     """Check style with ruff."""
     session.install("ruff")

@@ -8,6 +8,7 @@ import sklearn.metrics  # noqa: F401
 import sklearn.neighbors  # noqa: F401
 import sklearn.svm  # noqa: F401
 import sklearn.tree  # noqa: F401
+import torch  # noqa: F401  (seconds to import: once here, not in every deep cell)
 import xgboost  # noqa: F401
 
 import bench.registry
