@@ -167,7 +167,7 @@ def run(
         table = store.write_tables()
         shutil.rmtree(run_dir / ".cache", ignore_errors=True)
     except ExecutorError as exc:
-        raise RunError(str(exc)) from None
+        raise RunError(str(exc).replace("RUN_DIR", str(run_dir))) from None
     finally:
         if executor is not None:
             executor.close()
