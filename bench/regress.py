@@ -59,6 +59,11 @@ PROBE_MODULE = "_bench_regress_probe"
 TIME_FAIL_RATIO = 1.3
 TIME_WARN_RATIO = 1.1
 TIME_ALPHA = 0.01
+# A ratio over the failure threshold whose test is not yet clear (alpha <= p < this) gets as
+# many samples again before it is judged; the confirmation rerun needs p < TIME_CONFIRM_ALPHA
+# on its own samples and p < TIME_ALPHA on all samples together.
+TIME_UNSURE_P = 0.2
+TIME_CONFIRM_ALPHA = 0.05
 TIME_FLOOR_S = 0.001
 # CPU time of the (single-threaded) fit and predict: unlike wall time it does not count the
 # time a worker waits for a core on a loaded machine. Wall times are reported alongside.
@@ -505,7 +510,7 @@ class TimeVerdict:
     p: float
     work_s: float
     base_s: float
-    level: str  # fail / warn / ok
+    level: str  # fail / warn / unsure (over the ratio, test not yet clear) / ok
 
 
 def judge_time(work: list[float], base: list[float], figure: str,
@@ -525,6 +530,8 @@ def judge_time(work: list[float], base: list[float], figure: str,
             level = "fail"
         elif ratio >= warn_ratio:
             level = "warn"
+    elif p < TIME_UNSURE_P and mw - mb >= floor_s and ratio >= fail_ratio:
+        level = "unsure"
     return TimeVerdict(figure, ratio, p, mw, mb, level)
 
 
@@ -542,7 +549,11 @@ def judge_memory(work_mb: float | None, refs: dict[str, float | None]) -> tuple[
         return None
     detail = ", ".join(f"{k} {v:.1f} MB" for k, v in refs.items())
     msg = f"peak memory {work_mb:.1f} MB vs {detail} (limit: +max(10%, 20 MB))"
-    return ("fail" if len(over) == len(refs) else "warn"), msg
+    if len(over) == len(refs):
+        return "fail", msg
+    fine = ", ".join(k for k in refs if k not in over)
+    return "warn", msg + f"; within the limit of the {fine} measured here: the environment differs from " \
+        "the baseline's (refresh it with --update-baseline)"
 
 
 def quality_diffs(work: dict, ref: dict, tol: float = SCORE_ABS_TOL) -> tuple[list[str], list[str], bool]:
@@ -588,6 +599,7 @@ def judge(benchmarks: list[Benchmark], work: dict, base: dict | None, stored: di
     """
     out = Outcome()
     to_confirm: dict[str, list[TimeVerdict]] = {}
+    to_extend: set[str] = set()
     stored_b = (stored or {}).get("benchmarks", {})
     for b in benchmarks:
         def add(level: str, figure: str, msg: str, _b: Benchmark = b) -> None:
@@ -656,9 +668,11 @@ def judge(benchmarks: list[Benchmark], work: dict, base: dict | None, stored: di
             row[f"{fig}_ratio"], row[f"{fig}_p"] = v.ratio, v.p
             if v.level == "fail":
                 to_confirm.setdefault(b.name, []).append(v)
+            elif v.level == "unsure":
+                to_extend.add(b.name)
             elif v.level == "warn":
                 add("warn", fig, _time_msg(v, base_label if time_mode == "ab" else "the stored baseline"))
-    return out, to_confirm
+    return out, to_confirm, to_extend
 
 
 def _time_msg(v: TimeVerdict, against: str) -> str:
@@ -850,7 +864,12 @@ def run_check(opts: Options, say=print) -> Outcome:
         if stored is None:
             notes.append(f"no stored baseline in {opts.baseline}: quality and memory are judged against the "
                          "base revision only; create one with --update-baseline")
-        elif stored.get("suite_sha") != suite.sha:
+        elif stored.get("versions") and stored["versions"] != _versions():
+            now = _versions()
+            diff = ", ".join(f"{k} {v} -> {now.get(k)}" for k, v in stored["versions"].items() if now.get(k) != v)
+            notes.append(f"note: library versions differ from the baseline's ({diff}); quality or memory "
+                         "differences the base revision shows too are warnings, not failures")
+        if stored is not None and stored.get("suite_sha") != suite.sha:
             notes.append(f"{opts.suite} changed since the baseline was made; benchmarks without a stored "
                          "figure are reported, not judged, until --update-baseline")
         # The base side.
@@ -911,8 +930,16 @@ def run_check(opts: Options, say=print) -> Outcome:
             if not opts.no_time:
                 say("warning: time not judged: no base revision, and the stored baseline was measured on "
                     f"another CPU ({(stored or {}).get('cpu_model')})")
-        outcome, to_confirm = judge(benchmarks, rows["work"], base_rows, stored, base_is_baseline,
-                                    base_label, time_mode)
+        outcome, to_confirm, to_extend = judge(benchmarks, rows["work"], base_rows, stored, base_is_baseline,
+                                               base_label, time_mode)
+        if to_extend:
+            say(f"== more samples for unclear time differences of: {', '.join(sorted(to_extend))}")
+            more = sample(active, [b for b in benchmarks if b.name in to_extend], samples, say)
+            for side, by_bench in more.items():
+                for name, extra in by_bench.items():
+                    rows[side][name].extend(extra)
+            outcome, to_confirm, _ = judge(benchmarks, rows["work"], base_rows, stored, base_is_baseline,
+                                           base_label, time_mode)
         against = base_label if time_mode == "ab" else "the stored baseline"
         if to_confirm:
             names = sorted(to_confirm)
@@ -921,16 +948,22 @@ def run_check(opts: Options, say=print) -> Outcome:
             rows2 = sample(active, again, samples, say)
             for b in again:
                 for v in to_confirm[b.name]:
+                    w1 = [r.get(v.figure) for r in _ok(rows["work"][b.name])]
                     w2 = [r.get(v.figure) for r in _ok(rows2["work"][b.name])]
                     if time_mode == "ab":
-                        v2 = judge_time(w2, [r.get(v.figure) for r in _ok(rows2["base"][b.name])], v.figure)
+                        b1 = [r.get(v.figure) for r in _ok(rows["base"][b.name])]
+                        b2 = [r.get(v.figure) for r in _ok(rows2["base"][b.name])]
+                        ratios = {}
                     else:
-                        v2 = judge_time(w2, stored["benchmarks"][b.name][f"{v.figure}_samples"], v.figure,
-                                        fail_ratio=FALLBACK_TIME_FAIL_RATIO, warn_ratio=FALLBACK_TIME_WARN_RATIO)
+                        b1 = b2 = stored["benchmarks"][b.name][f"{v.figure}_samples"]
+                        ratios = {"fail_ratio": FALLBACK_TIME_FAIL_RATIO, "warn_ratio": FALLBACK_TIME_WARN_RATIO}
+                    v2 = judge_time(w2, b2, v.figure, alpha=TIME_CONFIRM_ALPHA, **ratios)
+                    pooled = judge_time(w1 + w2, b1 + (b2 if time_mode == "ab" else []), v.figure, **ratios)
                     first = _time_msg(v, against)
-                    if v2 is not None and v2.level == "fail":
+                    if v2 is not None and v2.level == "fail" and pooled is not None and pooled.level == "fail":
                         outcome.findings.append(Finding("fail", b.name, b.model, v.figure, first +
-                                                        f"; confirmed on rerun: {v2.ratio:.2f}x, p={v2.p:.2g}"))
+                                                        f"; confirmed on rerun: {v2.ratio:.2f}x, p={v2.p:.2g} "
+                                                        f"(all samples: {pooled.ratio:.2f}x, p={pooled.p:.2g})"))
                     else:
                         again_txt = f"{v2.ratio:.2f}x, p={v2.p:.2g}" if v2 else "no figures"
                         outcome.findings.append(Finding("warn", b.name, b.model, v.figure, first +

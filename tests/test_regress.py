@@ -31,6 +31,13 @@ def test_the_same_distribution_passes():
     assert regress.judge_time(a, b, "fit_cpu_s").level == "ok"
 
 
+def test_a_large_ratio_with_an_unclear_test_asks_for_more_samples():
+    work = [0.2, 0.21, 0.19, 0.09, 0.22]
+    base = [0.1, 0.11, 0.1, 0.2, 0.09]
+    v = regress.judge_time(work, base, "fit_cpu_s")
+    assert 0.01 <= v.p < 0.2 and v.level == "unsure"
+
+
 def test_between_1_1x_and_1_3x_warns():
     assert regress.judge_time(_samples(0.12), _samples(0.1), "fit_cpu_s").level == "warn"
 
@@ -84,7 +91,7 @@ def test_judge_names_the_model_and_the_figure():
     work = {"m": [_row(accuracy=0.8, predictions_sha="b", peak_memory_mb=60.0,
                        fit_cpu_s=0.2 + i / 1000) for i in range(7)]}
     base = {"m": [_row(fit_cpu_s=0.1 + i / 1000) for i in range(7)]}
-    out, confirm = regress.judge([_bench()], work, base, stored, True, "abc", "ab")
+    out, confirm, _ = regress.judge([_bench()], work, base, stored, True, "abc", "ab")
     figures = {(f.level, f.model, f.figure) for f in out.findings}
     assert ("fail", "m", "score") in figures and ("fail", "m", "peak_memory_mb") in figures
     assert [v.figure for v in confirm["m"]] == ["fit_cpu_s"]  # time failures wait for the rerun
@@ -93,14 +100,14 @@ def test_judge_names_the_model_and_the_figure():
 def test_a_quality_change_the_baselines_own_commit_shows_too_is_only_a_warning():
     stored = {"benchmarks": {"m": {"accuracy": 0.9, "predictions_sha": "a"}}}
     rows = {"m": [_row(accuracy=0.95, predictions_sha="b")] * 3}
-    out, _ = regress.judge([_bench()], rows, rows, stored, True, "abc", "ab")
+    out, _, _ = regress.judge([_bench()], rows, rows, stored, True, "abc", "ab")
     assert [(f.level, f.figure) for f in out.findings] == [("warn", "predictions")]
-    out, _ = regress.judge([_bench()], rows, rows, stored, False, "abc", "ab")
+    out, _, _ = regress.judge([_bench()], rows, rows, stored, False, "abc", "ab")
     assert [(f.level, f.figure) for f in out.findings] == [("fail", "predictions")]
 
 
 def test_a_failing_cell_fails_the_check():
-    out, _ = regress.judge([_bench()], {"m": [{"status": "error", "info": "boom"}]}, None, None, False, "-", "skip")
+    out, _, _ = regress.judge([_bench()], {"m": [{"status": "error", "info": "boom"}]}, None, None, False, "-", "skip")
     assert out.findings[0].level == "fail" and "boom" in out.findings[0].message
 
 
@@ -165,7 +172,7 @@ def test_suite_errors_name_the_key(tmp_path):
 
 SMALL_SUITE = """
 [regress]
-samples = 5
+samples = 7
 threads = 1
 
 [benchmarks.logistic_regression]
