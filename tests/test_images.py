@@ -1,0 +1,120 @@
+"""Image datasets: digits, synthetic shapes, and the MNIST-format loader (offline)."""
+
+import gzip
+
+import numpy as np
+import pytest
+
+from bench.datasets import DATASETS, DataError, load
+from bench.datasets import images as im
+
+
+def test_digits_are_8x8_images_in_the_unit_range():
+    data = load("digits", {})
+    assert data.X.shape == (1797, 64) and data.X.dtype == np.float32
+    assert data.sample_shape == (8, 8)
+    assert data.X.min() == 0 and data.X.max() == 1
+
+
+def test_synthetic_images_have_the_size_and_classes_the_suite_sets():
+    data = load("synthetic_images", {"n_samples": 300, "image_size": 20, "n_classes": 4})
+    assert data.X.shape == (300, 400) and data.sample_shape == (20, 20)
+    assert set(np.unique(data.y)) == {0, 1, 2, 3}
+    assert 0 <= data.X.min() and data.X.max() <= 1
+    assert DATASETS["synthetic_images"].modality == "image"
+
+
+def test_synthetic_images_are_reproducible_from_their_seed():
+    a = im.synthetic_images(n_samples=50, random_state=3)
+    b = im.synthetic_images(n_samples=50, random_state=3)
+    c = im.synthetic_images(n_samples=50, random_state=4)
+    np.testing.assert_array_equal(a.X, b.X)
+    assert not np.array_equal(a.X, c.X)
+
+
+def test_synthetic_shapes_appear_at_varying_positions():
+    data = im.synthetic_images(n_samples=400, image_size=24, noise=0.0, n_classes=2)
+    images = data.X.reshape(-1, 24, 24)
+    rows, cols = np.arange(24)[None, :, None], np.arange(24)[None, None, :]
+    mass = images.sum((1, 2))
+    centre_row = (images * rows).sum((1, 2)) / mass
+    centre_col = (images * cols).sum((1, 2)) / mass
+    assert centre_row.std() > 2 and centre_col.std() > 2  # pixels: translation invariance matters
+
+
+def test_fifty_thousand_synthetic_images_are_possible():
+    assert DATASETS["synthetic_images"].size({"n_samples": 50_000}) == 50_000
+    data = im.synthetic_images(n_samples=50_000, image_size=8, n_classes=3)
+    assert data.X.shape == (50_000, 64)
+
+
+def test_bad_synthetic_parameters_are_data_errors():
+    check = DATASETS["synthetic_images"].check
+    defaults = DATASETS["synthetic_images"].defaults
+    with pytest.raises(DataError, match="n_classes"):
+        check({**defaults, "n_classes": 20})
+    with pytest.raises(DataError, match="image_size"):
+        check({**defaults, "image_size": 4})
+
+
+def _write_tiny_mnist(folder, n_train=30, n_test=10, side=28):
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True)
+    for prefix, n in (("train", n_train), ("t10k", n_test)):
+        pixels = rng.integers(0, 256, (n, side, side), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as fh:
+            fh.write(bytes([0, 0, 8, 3]) + n.to_bytes(4, "big") + side.to_bytes(4, "big") * 2 + pixels.tobytes())
+        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as fh:
+            fh.write(bytes([0, 0, 8, 1]) + n.to_bytes(4, "big") + labels.tobytes())
+    return pixels
+
+
+@pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
+def test_mnist_format_loader_reads_idx_files_from_the_cache(tmp_path, monkeypatch, name):
+    _write_tiny_mnist(tmp_path / name)
+    monkeypatch.setenv(im.DATA_ENV, str(tmp_path))
+    monkeypatch.setattr(im.skd, "fetch_openml", lambda *a, **k: pytest.fail("no network in tests"))
+    data = load(name, {"n_samples": 40})
+    assert data.X.shape == (40, 784) and data.sample_shape == (28, 28)
+    assert 0 <= data.X.min() and data.X.max() <= 1
+    assert sorted(np.bincount(data.y)) == [4] * 10
+
+
+def test_idx_round_trip(tmp_path):
+    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    im.write_idx(tmp_path / "a.gz", array)
+    np.testing.assert_array_equal(im.read_idx(tmp_path / "a.gz"), array)
+
+
+def test_a_missing_cache_is_fetched_once_from_openml_and_stored_as_idx(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_fetch(name, **kwargs):
+        calls.append(name)
+        X = np.random.default_rng(0).integers(0, 256, (70, 784)).astype(np.float64)
+        return X, np.array([str(i % 10) for i in range(70)], dtype=object)
+
+    monkeypatch.setattr(im.skd, "fetch_openml", fake_fetch)
+    monkeypatch.setattr(im, "N_TRAIN_ORIGINAL", 60)
+    first = im.mnist(n_samples=70, cache_dir=str(tmp_path))
+    second = im.mnist(n_samples=70, cache_dir=str(tmp_path))
+    assert calls == ["mnist_784"]
+    assert im.read_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").shape == (10,)
+    np.testing.assert_array_equal(first.X, second.X)
+
+
+def test_without_cache_or_network_the_error_says_where_to_put_the_files(tmp_path, monkeypatch):
+    def offline(*a, **k):
+        raise OSError("network unreachable")
+
+    monkeypatch.setattr(im.skd, "fetch_openml", offline)
+    with pytest.raises(DataError, match="IDX files"):
+        im.fashion_mnist(n_samples=10, cache_dir=str(tmp_path))
+
+
+def test_a_truncated_idx_file_is_a_data_error(tmp_path):
+    with gzip.open(tmp_path / "bad.gz", "wb") as fh:
+        fh.write(bytes([0, 0, 8, 1]) + (5).to_bytes(4, "big") + b"abc")
+    with pytest.raises(DataError, match="holds 3 bytes"):
+        im.read_idx(tmp_path / "bad.gz")
