@@ -16,8 +16,8 @@ MARKER_STEPS = 4
 def _check_long_range(params: dict) -> None:
     if params["n_samples"] < 2:
         raise DataError(f"n_samples must be at least 2, got {params['n_samples']}")
-    if not 2 <= params["n_classes"] <= 8:
-        raise DataError(f"n_classes must lie in 2..8, got {params['n_classes']}")
+    if params["n_classes"] not in (4, 6, 8):
+        raise DataError(f"n_classes must be 4, 6 or 8 (motifs x 2 shifts), got {params['n_classes']}")
     if params["length"] < 32:
         raise DataError(f"length must be at least 32, got {params['length']}")
 
@@ -38,25 +38,26 @@ def synthetic_sequences(
 ) -> Data:
     """Long-range: the label combines a motif at a random early position with the sequence's last steps.
 
-    A windowed sine burst of one of `n_classes` frequencies sits somewhere in the first
-    half; the last 4 steps are shifted up or down. The label is (motif + shift) mod
-    n_classes, so neither part alone predicts it better than one chance in two, and a
-    model has to relate elements at least half the sequence apart.
+    A windowed sine burst of one of `n_classes / 2` frequencies sits somewhere in the first
+    half; the last 4 steps are shifted up or down. The label is 2 x motif + shift, so
+    neither part alone gets more than every second label right: a model has to relate
+    elements at least half the sequence apart (an RNN has to carry the motif to the end).
     """
     rng = np.random.default_rng(random_state)
     width = max(8, length // 8)
-    motif = rng.integers(0, n_classes, n_samples)
+    n_motifs = n_classes // 2
+    motif = rng.integers(0, n_motifs, n_samples)
     shift = rng.integers(0, 2, n_samples)
     start = rng.integers(0, length // 2 - width + 1, n_samples)
     X = noise * rng.standard_normal((n_samples, length)).astype(np.float32)
     t = np.arange(width)
-    freq = (motif + 1) / (2.0 * (n_classes + 1))  # cycles per step, below Nyquist
+    freq = (motif + 1) / (2.0 * (n_motifs + 1))  # cycles per step, below Nyquist
     phase = rng.uniform(0, 2 * np.pi, n_samples)
     burst = np.hanning(width + 2)[1:-1] * np.sin(2 * np.pi * freq[:, None] * t + phase[:, None])
     cols = start[:, None] + t
     X[np.arange(n_samples)[:, None], cols] += 1.5 * burst.astype(np.float32)
     X[:, -MARKER_STEPS:] += np.where(shift == 1, 1.0, -1.0)[:, None].astype(np.float32)
-    y = (motif + shift) % n_classes
+    y = 2 * motif + shift
     return Data(X=X, y=y, sample_shape=(length,))
 
 
