@@ -33,7 +33,7 @@ def synthetic_sequences(
     n_samples: int = 4000,
     length: int = 64,
     n_classes: int = 4,
-    noise: float = 0.5,
+    noise: float = 0.25,
     random_state: int = 0,
 ) -> Data:
     """Long-range: the label combines a motif at a random early position with the sequence's last steps.
