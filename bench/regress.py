@@ -811,6 +811,7 @@ class Options:
     inject: str | None = None
     out: str | None = None
     no_time: bool = False
+    work_path: str | None = None  # the working-tree side's code (default: this checkout)
 
 
 def run_check(opts: Options, say=print) -> Outcome:
@@ -829,6 +830,7 @@ def run_check(opts: Options, say=print) -> Outcome:
     samples = opts.samples or suite.samples
     baseline_dir = ROOT / opts.baseline if not os.path.isabs(opts.baseline) else Path(opts.baseline)
     inject = opts.inject if opts.inject is not None else os.environ.get(INJECT_ENV)
+    work_root = Path(opts.work_path).resolve() if opts.work_path else ROOT
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-regress-"))
     (tmp / f"{PROBE_MODULE}.py").write_text(PROBE_SOURCE)
@@ -843,7 +845,7 @@ def run_check(opts: Options, say=print) -> Outcome:
                 raise RegressError("--update-baseline rewrites the whole baseline; drop --only")
             for x in skipped:
                 say(f"warning: {x}")
-            work = Side("work", ROOT, tmp, tmp)
+            work = Side("work", work_root, tmp, tmp)
             sides.append(work)
             if work.error:
                 raise RegressError(work.error)
@@ -903,7 +905,7 @@ def run_check(opts: Options, say=print) -> Outcome:
             + (f"; injected into the working tree: {inject}" if inject else ""))
         for n in notes:
             say(n)
-        work = Side("work", ROOT, tmp, tmp, inject=inject)
+        work = Side("work", work_root, tmp, tmp, inject=inject)
         sides.append(work)
         if work.error:
             raise RegressError(work.error)
@@ -1004,14 +1006,17 @@ SELFTEST_INJECTIONS = (
 def selftest(opts: Options, runs: int = 5, say=print) -> int:
     """Proof that the check works: injected regressions fail and are named; clean runs pass.
 
-    The working tree is checked against itself (`--base-path` the working tree) with a fresh
-    baseline written from it into a temporary folder, so only the check's own noise is tested.
+    A snapshot of the working tree's code is checked against itself, with a fresh baseline
+    written from it into a temporary folder, so only the check's own noise is tested.
     """
     t0 = time.perf_counter()
     quiet: list[str] = []
     tmp = Path(tempfile.mkdtemp(prefix="bench-regress-selftest-"))
-    base = Options(suite=opts.suite, baseline=str(tmp / "baseline"), base_path=str(ROOT),
-                   samples=opts.samples, only=opts.only)
+    # A snapshot of the working tree's code, so edits made meanwhile (by anyone) change nothing.
+    snapshot = tmp / "code"
+    shutil.copytree(ROOT / "bench", snapshot / "bench", ignore=shutil.ignore_patterns("__pycache__"))
+    base = Options(suite=opts.suite, baseline=str(tmp / "baseline"), base_path=str(snapshot),
+                   work_path=str(snapshot), samples=opts.samples, only=opts.only)
     results = []
     try:
         say(f"== selftest: baseline from the working tree into {tmp / 'baseline'}")
