@@ -39,6 +39,7 @@ import math
 import os
 import platform
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -1083,8 +1084,14 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # A CI job's SIGTERM ends the check like Ctrl-C: drivers stop, the base checkout is removed.
+    signal.signal(signal.SIGTERM, _interrupt)
     if args.samples is not None and args.samples < 3:
         print("error: --samples must be at least 3", file=sys.stderr)
         return 2
@@ -1100,6 +1107,9 @@ def main(argv: list[str] | None = None) -> int:
     except RegressError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("regress: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
