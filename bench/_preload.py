@@ -9,6 +9,7 @@ import sklearn.neighbors  # noqa: F401
 import sklearn.svm  # noqa: F401
 import sklearn.tree  # noqa: F401
 import torch  # noqa: F401  (seconds to import: once here, not in every deep cell)
+import torch._dynamo  # noqa: F401  (a torch optimizer's first construction imports it: seconds)
 import xgboost  # noqa: F401
 
 import bench.registry
