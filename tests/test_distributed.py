@@ -138,6 +138,65 @@ def test_resume_on_the_cluster_runs_only_the_missing_cells(cluster, tmp_path):
     assert (again.table["status"] == "ok").all()
 
 
+LONG = """
+[suite]
+name = "long"
+seeds = [0, 1]
+train_sizes = [64]
+threads = 1
+time_limit_s = 600
+[datasets.breast_cancer]
+[models.nap]
+model = "test_sleep"
+seconds = 300.0
+"""
+
+
+def test_closing_an_interrupted_run_stops_its_cells_on_the_workers(cluster):
+    from bench.dask_executor import DaskExecutor
+    from bench.executors import ExecutorError
+    from bench.suite import plan
+
+    def live_cells():
+        from bench import isolate
+
+        return len(isolate._LIVE)
+
+    def wait_for(client, condition, timeout_s=120.0):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            counts = client.run(live_cells)
+            if condition(sum(counts.values())):
+                return True
+            time.sleep(0.2)
+        return False
+
+    cluster.wait_for_workers(2, timeout=120)
+    _restore_environ()
+    cells, _ = plan(parse(LONG, "inline.toml"))
+    executor = DaskExecutor(cluster.scheduler_address)
+    outcome: list = []
+
+    def consume():
+        try:
+            outcome.extend(executor.run(cells))
+        except ExecutorError as exc:
+            outcome.append(exc)
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    with distributed.Client(cluster, set_as_default=False) as client:
+        try:
+            assert wait_for(client, lambda n: n == 2), "the two cells never started"
+        finally:
+            executor.close()
+        assert wait_for(client, lambda n: n == 0, timeout_s=30), "cells still running after close()"
+        consumer.join(30)
+        assert not any(isinstance(r, dict) for r in outcome)  # nothing recorded for stopped cells
+        # The workers take new cells afterwards.
+        assert client.submit(lambda: 1, pure=False).result() == 1
+
+
 def _kill_a_busy_worker(address: str, killed: list, stop: threading.Event) -> None:
     """Once a worker has been running a cell for a second, SIGKILL its process."""
     with distributed.Client(address, set_as_default=False) as client:
@@ -204,61 +263,3 @@ def test_a_cell_whose_workers_keep_dying_is_recorded_as_failed_not_missing(clust
     assert failed["info"].str.contains("died").all()
     assert (df.loc[df["status"] == "ok", "fit_time_s"] > 0).all()
 
-
-LONG = """
-[suite]
-name = "long"
-seeds = [0, 1]
-train_sizes = [64]
-threads = 1
-time_limit_s = 600
-[datasets.breast_cancer]
-[models.nap]
-model = "test_sleep"
-seconds = 300.0
-"""
-
-
-def test_closing_an_interrupted_run_stops_its_cells_on_the_workers(cluster):
-    from bench.dask_executor import DaskExecutor
-    from bench.executors import ExecutorError
-    from bench.suite import plan
-
-    def live_cells():
-        from bench import isolate
-
-        return len(isolate._LIVE)
-
-    def wait_for(client, condition, timeout_s=120.0):
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            counts = client.run(live_cells)
-            if condition(sum(counts.values())):
-                return True
-            time.sleep(0.2)
-        return False
-
-    cluster.wait_for_workers(2, timeout=120)
-    _restore_environ()
-    cells, _ = plan(parse(LONG, "inline.toml"))
-    executor = DaskExecutor(cluster.scheduler_address)
-    outcome: list = []
-
-    def consume():
-        try:
-            outcome.extend(executor.run(cells))
-        except ExecutorError as exc:
-            outcome.append(exc)
-
-    consumer = threading.Thread(target=consume)
-    consumer.start()
-    with distributed.Client(cluster, set_as_default=False) as client:
-        try:
-            assert wait_for(client, lambda n: n == 2), "the two cells never started"
-        finally:
-            executor.close()
-        assert wait_for(client, lambda n: n == 0, timeout_s=30), "cells still running after close()"
-        consumer.join(30)
-        assert not any(isinstance(r, dict) for r in outcome)  # nothing recorded for stopped cells
-        # The workers take new cells afterwards.
-        assert client.submit(lambda: 1, pure=False).result() == 1
