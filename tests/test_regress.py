@@ -238,13 +238,16 @@ def test_a_git_base_revision_is_checked_out_and_removed(small):
     if regress.resolve_commit("HEAD") is None:
         pytest.skip("not a git checkout")
     lines: list[str] = []
-    before = regress._git("worktree", "list").stdout
+    def worktrees():
+        return {line.split()[0] for line in regress._git("worktree", "list").stdout.splitlines() if line}
+
+    before = worktrees()
     out = regress.run_check(
         regress.Options(suite=str(suite), baseline=str(baseline), base="HEAD", samples=3,
                         only=("knn",)),
         say=lines.append,
     )
-    assert regress._git("worktree", "list").stdout == before
+    assert worktrees() == before
     assert "working tree vs base " in lines[0]
     assert out.table[0].get("base_mem_mb") is not None, "\n".join(lines)
 
