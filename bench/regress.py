@@ -902,7 +902,8 @@ def run_check(opts: Options, say=print) -> Outcome:
         if base_root is not None and opts.base_path and stored:
             base_is_baseline = False
 
-        say(f"== regress: {len(benchmarks)} benchmarks x {samples} samples; working tree vs base {base_label}"
+        vs = f"base {base_label}" if base_root is not None else "the stored baseline only"
+        say(f"== regress: {len(benchmarks)} benchmarks x {samples} samples; working tree vs {vs}"
             + (f"; injected into the working tree: {inject}" if inject else ""))
         for n in notes:
             say(n)
@@ -982,7 +983,7 @@ def run_check(opts: Options, say=print) -> Outcome:
         elapsed = time.perf_counter() - t_start
         verdict = "FAILED" if n_fail else "passed"
         say(f"regress {verdict}: {n_fail} regressions, {n_warn} warnings, {len(benchmarks)} benchmarks, "
-            f"time judged {'A/B against ' + base_label if time_mode == 'ab' else time_mode}, {elapsed:.0f} s")
+            f"time judged {_MODES[time_mode].format(base_label)}, {elapsed:.0f} s")
         if opts.out:
             _write_report(Path(opts.out), outcome, rows, base_label, time_mode, elapsed)
         outcome.rc = 1 if n_fail else 0
@@ -1054,6 +1055,9 @@ def selftest(opts: Options, runs: int = 5, say=print) -> int:
         f"{caught}/{len(SELFTEST_INJECTIONS)} injected regressions caught and named, "
         f"{time.perf_counter() - t0:.0f} s")
     return 0 if passed else 1
+
+
+_MODES = {"ab": "A/B against {}", "stored": "loosely against the stored baseline", "skip": "not at all"}
 
 
 def _write_report(folder: Path, outcome: Outcome, rows: dict, base_label: str, time_mode: str, elapsed: float) -> None:
