@@ -7,6 +7,7 @@ row with its status; the caller's process is never at risk.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import signal
 import threading
 import time
@@ -40,9 +41,36 @@ def _context():
     return _CONTEXT
 
 
-def _child(cell: Cell, conn) -> None:
+def _watch_parent(parent_pid: int, limit_s: float) -> None:
+    """End this worker when the process that started it is gone, or long past its limit.
+
+    The worker server outlives a run killed with SIGKILL while any cell runs (each cell
+    holds the server's keep-alive pipe), so without this a hanging cell would run on
+    forever with no watchdog; likewise when a Dask worker dies under its cells.
+    """
+    try:
+        born = psutil.Process(parent_pid).create_time()
+    except psutil.Error:
+        os._exit(1)
+    deadline = time.monotonic() + limit_s + 4 * TERM_GRACE_S
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                alive = psutil.Process(parent_pid).create_time() == born
+            except psutil.Error:
+                alive = False
+            if not alive or time.monotonic() > deadline:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()
+
+
+def _child(cell: Cell, conn, parent_pid: int) -> None:
     from bench.worker import run_cell
 
+    _watch_parent(parent_pid, cell.time_limit_s)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     conn.send(run_cell(cell))
     conn.close()
@@ -110,7 +138,7 @@ def run_isolated(cell: Cell) -> dict:
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
-    process = ctx.Process(target=_child, args=(cell, send), daemon=False)
+    process = ctx.Process(target=_child, args=(cell, send, os.getpid()), daemon=False)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
     process.start()

@@ -128,3 +128,28 @@ def test_no_pickle_is_loaded_from_a_user_file(tmp_path):
     np.savez(path, X=np.array([object(), object()], dtype=object), y=np.array([0, 1]))
     with pytest.raises(DataError, match="object arrays are refused"):
         load("image_arrays", {"path": str(path), "task": "classification"})
+
+
+def test_a_runner_killed_with_sigkill_leaves_no_cell_running(tmp_path, write_suite):
+    import psutil
+
+    path = write_suite('[suite]\nseeds = [0]\ntrain_sizes = [50]\ntime_limit_s = 600\n'
+                       '[datasets.wine]\n[models.h]\nmodel = "test_fail"\nhow = "hang"\n')
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench", "run", str(path), "--out", str(tmp_path / "o"), "--no-progress"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    runner_ps = psutil.Process(proc.pid)
+    deadline = time.monotonic() + 120
+    def grandchildren():  # the hanging cell runs under the worker server
+        return [p for c in runner_ps.children() for p in c.children()]
+
+    while not grandchildren() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert grandchildren()
+    time.sleep(1.0)
+    descendants = runner_ps.children(recursive=True)
+    proc.kill()
+    proc.wait()
+    gone, alive = psutil.wait_procs(descendants, timeout=30)
+    assert not [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
