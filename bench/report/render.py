@@ -161,6 +161,7 @@ def build_blocks(
     env: dict | None,
     figures: dict[str, list[plots.Figure]],
     table: list[claims.Verdict] | None = None,
+    planned: int | None = None,
 ) -> list[Block]:
     ok = claims.ok_rows(df)
     table = claims.table_verdicts(df) if table is None else table
@@ -169,7 +170,9 @@ def build_blocks(
     blocks = [
         _h(1, f"bench report: {suite}"),
         Block("p", (
-            f"Run of {(env or {}).get('created', 'unknown date')}: {len(df)} cells, {len(df) - n_fail} ok, "
+            f"Run of {(env or {}).get('created', 'unknown date')}: "
+            + (f"{planned} cells planned, {planned - len(df)} of them not run (an interrupted run); " if planned and planned > len(df) else "")
+            + f"{len(df)} cells, {len(df) - n_fail} ok, "
             f"{n_fail} failed; {df['dataset'].nunique() if not df.empty else 0} datasets "
             f"({', '.join(sorted(df['modality'].astype(str).unique())) if not df.empty else 'none'}), "
             f"{df['model'].nunique() if not df.empty else 0} models "
@@ -358,7 +361,9 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     df, env = load_run(run_dir)
     figures = plots.all_figures(claims.ok_rows(df))
     table = claims.table_verdicts(df)
-    blocks = build_blocks(df, env, figures, table)
+    plan_path = run_dir / "plan.json"
+    planned = json.loads(plan_path.read_text(encoding="utf-8")).get("cells") if plan_path.exists() else None
+    blocks = build_blocks(df, env, figures, table, planned if isinstance(planned, int) else None)
     fig_dir = out / FIGURES_DIR
     fig_dir.mkdir(parents=True, exist_ok=True)
     names = {f.name for figs in figures.values() for f in figs}
