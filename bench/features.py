@@ -18,7 +18,7 @@ from bench.registry import Registry
 class FeatureVariant:
     name: str
     modalities: frozenset[str]
-    fn: Callable[[np.ndarray, tuple[int, ...] | None], np.ndarray]
+    fn: Callable[[np.ndarray, tuple[int, ...] | None, str], np.ndarray]
     description: str = ""
 
 
@@ -26,7 +26,7 @@ FEATURES: Registry[FeatureVariant] = Registry("feature variant")
 
 
 def feature_variant(name: str, *, modalities: tuple[str, ...]):
-    """Register a transform X (rows x features), sample_shape -> new X (rows x new features)."""
+    """Register a transform (X rows x features, sample_shape, modality) -> new X (rows x new features)."""
 
     def wrap(fn):
         FEATURES.add(
@@ -39,7 +39,7 @@ def feature_variant(name: str, *, modalities: tuple[str, ...]):
 
 
 @feature_variant("raw", modalities=("tabular", "image", "sequence"))
-def raw(X, sample_shape):
+def raw(X, sample_shape, modality=None):
     """The inputs as they are (images and sequences flattened)."""
     return X
 

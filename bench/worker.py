@@ -117,7 +117,7 @@ def _prepared_pool(cell: Cell):
     X = data.X
     shape = data.sample_shape
     if cell.features != "raw":
-        X = variant.fn(np.asarray(X), data.sample_shape)
+        X = variant.fn(np.asarray(X), data.sample_shape, spec.modality)
         shape = None
     take = (lambda idx: X.iloc[idx].reset_index(drop=True)) if isinstance(X, pd.DataFrame) else (lambda idx: X[idx])
     out = (take(pool), data.y[pool], take(test), data.y[test], shape)
