@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.registry import Registry
+from bench.registry import Registry, first_line
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def feature_variant(name: str, *, modalities: tuple[str, ...]):
     def wrap(fn):
         FEATURES.add(
             name,
-            FeatureVariant(name, frozenset(modalities), fn, (fn.__doc__ or "").strip().splitlines()[0]),
+            FeatureVariant(name, frozenset(modalities), fn, first_line(fn.__doc__)),
         )
         return fn
 

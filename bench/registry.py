@@ -12,6 +12,12 @@ T = TypeVar("T")
 PLUGINS_ENV = "BENCH_PLUGINS"
 
 
+def first_line(text) -> str:
+    """The first non-blank line of a text (a docstring, an error), or "" for none."""
+    lines = str(text or "").strip().splitlines()
+    return lines[0] if lines else ""
+
+
 class Registry(Generic[T]):
     """Entries by name; registering a name twice is an error, so plugins cannot shadow built-ins."""
 

@@ -49,6 +49,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.registry import first_line
+
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SUITE = "suites/regress.toml"
 DEFAULT_BASELINE = "results/baseline"
@@ -621,7 +623,7 @@ def judge(benchmarks: list[Benchmark], work: dict, base: dict | None, stored: di
         if base is not None and not b_ok:
             info = next((r.get("info") for r in base.get(b.name, []) if r.get("info")), "")
             add("info", "base", f"no figures on the base revision {base_label} (new benchmark or model?): "
-                f"{str(info).splitlines()[0][:200] if info else ''}")
+                f"{first_line(info)[:200]}")
         w = w_ok[0]
         row.update(score=w.get("score"), predictions_sha=w.get("predictions_sha"))
         # Determinism: every sample of the working tree must predict the same.

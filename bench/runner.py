@@ -18,6 +18,7 @@ from bench import results
 from bench.executors import Executor, ExecutorError, LocalExecutor, local_cores
 from bench.isolate import allow_cells, stop_all
 from bench.measure import environment
+from bench.registry import first_line
 from bench.suite import Skip, Suite, plan, with_layout
 from bench.worker import CACHE_ENV
 
@@ -105,12 +106,13 @@ def run(
     """
     console = console or Console(stderr=True)
     run_dir = Path(run_dir) if run_dir else default_run_dir(suite)
-    if not resume and (run_dir / results.ROWS_FILE).exists() and results.read_rows(run_dir):
-        raise RunError(f"{run_dir}: already holds results; pass --resume {run_dir} to complete it, or pick another --out")
     try:
         store = results.ResultsStore(run_dir)
     except results.RunLocked as exc:
         raise RunError(str(exc)) from None
+    if not resume and store.rows:
+        store.close()
+        raise RunError(f"{run_dir}: already holds results; pass --resume {run_dir} to complete it, or pick another --out")
     t0 = time.perf_counter()
     try:
         executor = executor or make_executor(suite, jobs, scheduler)
@@ -173,11 +175,6 @@ def run(
             executor.close()
         store.close()
     return RunSummary(run_dir, table, skips, time.perf_counter() - t0, len(cells), len(todo), notes)
-
-
-def first_line(text) -> str:
-    lines = str(text or "").splitlines()
-    return lines[0] if lines else ""
 
 
 def _unique_skips(skips: list[Skip]) -> list[Skip]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.registry import Registry
+from bench.registry import Registry, first_line
 
 TASKS = ("classification", "regression")
 MODALITIES = ("tabular", "image", "sequence")
@@ -92,7 +92,7 @@ def dataset(
                 defaults=defaults,
                 required=required,
                 check=check,
-                description=(inspect.getdoc(fn) or "").splitlines()[0] if fn.__doc__ else "",
+                description=first_line(fn.__doc__),
             ),
         )
         return fn

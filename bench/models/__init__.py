@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bench.datasets import MODALITIES, TASKS
-from bench.registry import Registry
+from bench.registry import Registry, first_line
 
 FAMILIES = ("classical", "deep")
 
@@ -69,7 +69,7 @@ def model(
                 family=family,
                 tasks=frozenset(tasks),
                 modalities=frozenset(modalities),
-                description=(fn.__doc__ or "").strip().splitlines()[0] if fn.__doc__ else "",
+                description=first_line(fn.__doc__),
             ),
         )
         return fn

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bench import results
+from bench.registry import first_line
 from bench.report import claims, plots
 
 FIGURES_DIR = "figures"
@@ -118,7 +119,7 @@ def _failed_rows(df: pd.DataFrame) -> list[tuple]:
     rows = []
     for r in bad.itertuples():
         info = "" if pd.isna(r.info) else str(r.info)
-        first = info.strip().splitlines()[0] if info.strip() else "(no error text)"
+        first = first_line(info) or "(no error text)"
         rows.append((r.dataset, r.model, r.features, int(r.n_train), int(r.seed), r.status, first[:400]))
     return rows
 
