@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 
-from bench.registry import PLUGINS_ENV
+from bench.plugins import PLUGINS_ENV
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _cmd_run(args) -> int:
-    from bench import runner
+    from bench.execution import runner
     from bench.suite import load
 
     suite = load(args.suite, tuple(args.plugin))
@@ -79,7 +79,7 @@ def _cmd_list(args) -> int:
     from bench.datasets import DATASETS
     from bench.features import FEATURES
     from bench.models import MODELS
-    from bench.registry import load_plugins
+    from bench.plugins import load_plugins
 
     load_plugins(tuple(args.plugin))
     print("datasets:")
@@ -117,7 +117,7 @@ def _cmd_report(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     from bench.datasets import DataError
-    from bench.runner import RunError
+    from bench.execution.runner import RunError
     from bench.suite import SuiteError
 
     argv = sys.argv[1:] if argv is None else list(argv)

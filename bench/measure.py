@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.metadata
 import io
 import os
@@ -121,6 +122,38 @@ class Timer:
     def __exit__(self, *exc) -> None:
         self.wall_s = time.perf_counter() - self._wall
         self.cpu_s = time.process_time() - self._cpu
+
+
+def predictions_sha(pred) -> str:
+    """A short hash of predictions; floats rounded to 7 significant digits (BLAS-order noise)."""
+    p = np.asarray(pred)
+    if p.dtype.kind in "fc":
+        q = p.astype(np.float64)
+        top = float(np.nanmax(np.abs(q))) if q.size else 0.0
+        digits = 7 - int(np.floor(np.log10(top))) - 1 if top > 0 and np.isfinite(top) else 7
+        data = (np.round(q, digits) + 0.0).tobytes()
+    elif p.dtype.kind in "iub":
+        data = p.astype(np.int64).tobytes()
+    else:
+        data = "\x00".join(map(str, p.ravel().tolist())).encode()
+    return hashlib.sha256(str(p.shape).encode() + data).hexdigest()[:16]
+
+
+def effective_params(estimator) -> dict:
+    """The estimator's own hyperparameters (`get_params(deep=False)`) that are JSON scalars."""
+    try:
+        params = estimator.get_params(deep=False)
+    except Exception:
+        return {}
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, np.generic):
+            value = value.item()
+        if value is None or isinstance(value, bool | int | str) or (
+            isinstance(value, float) and np.isfinite(value)
+        ):
+            out[key] = value
+    return out
 
 
 def serialized_bytes(estimator) -> int | None:

@@ -1,15 +1,43 @@
-"""A name -> entry registry with a decorator, shared by datasets, models and feature variants."""
+"""A name -> entry registry and the vocabularies every stage shares (tasks, modalities, families, tags).
+
+A leaf: it imports nothing of bench, so datasets, models, features and plugins all build on it.
+"""
 
 from __future__ import annotations
 
-import importlib
-import os
+import re
 from collections.abc import Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
 
-PLUGINS_ENV = "BENCH_PLUGINS"
+TASKS = ("classification", "regression")
+MODALITIES = ("tabular", "image", "sequence")
+FAMILIES = ("classical", "deep")
+
+# Tags the report's claims select by; a model or dataset may carry others of its own.
+MODEL_TAGS = {
+    "linear": "a linear model of its inputs",
+    "kernel": "a kernel method (support vector machine)",
+    "tree": "one or more decision trees",
+    "ensemble": "an ensemble of models",
+    "boosting": "gradient boosting",
+    "neighbours": "predicts from stored training rows (k-nearest neighbours)",
+    "fully_connected": "a network of dense layers only, blind to the order of its inputs (MLP)",
+    "convolutional": "a network with convolution and pooling (CNN)",
+    "recurrent": "a recurrent network (RNN, LSTM, GRU)",
+    "hybrid": "features learned by a network, fed to a classical model",
+    "testing": "a test double, not a real model",
+}
+DATASET_TAGS = {
+    "real": "real-world data",
+    "synthetic": "generated data",
+    "long_range": "the label depends on distant elements of the sequence",
+    "official_split": "has a fixed, published train/test split",
+    "download": "needs a download (or a cached copy) to load",
+    "user_file": "read from the user's own file",
+}
+_TAG = re.compile(r"[a-z][a-z0-9_]*")
 
 
 def first_line(text) -> str:
@@ -52,22 +80,19 @@ class Registry(Generic[T]):
         return sorted(self._entries.items())
 
 
-def plugin_modules(extra: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
-    """Plugin module names from BENCH_PLUGINS (comma-separated) plus `extra`, without repeats."""
-    names = [m.strip() for m in os.environ.get(PLUGINS_ENV, "").split(",") if m.strip()]
-    names += [m for m in extra if m]
-    return tuple(dict.fromkeys(names))
+def check_tags(kind: str, name: str, tags) -> frozenset[str]:
+    """Tags as a frozenset; each a lower-case identifier (`long_range`), so rows can list them."""
+    if isinstance(tags, str):
+        tags = (tags,)
+    out = frozenset(tags)
+    for tag in out:
+        if not isinstance(tag, str) or not _TAG.fullmatch(tag):
+            raise ValueError(f"{kind} {name!r}: tag {tag!r} is not a lower-case identifier")
+    return out
 
 
-def load_plugins(modules: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
-    """Import the built-in registries and every plugin module (which register on import)."""
-    import bench.datasets  # noqa: F401  (registers built-in datasets)
-    import bench.features  # noqa: F401
-    import bench.models  # noqa: F401
-
-    mods = plugin_modules(modules)
-    for name in mods:
-        importlib.import_module(name)
-    return mods
+def tags_text(tags) -> str:
+    """Tags as a row stores them: sorted, comma-separated."""
+    return ",".join(sorted(tags))
 
 

@@ -361,7 +361,7 @@ def validate(suite: RegressSuite) -> list[str]:
     """
     from bench.datasets import DATASETS
     from bench.models import MODELS
-    from bench.registry import load_plugins
+    from bench.plugins import load_plugins
     from bench.suite import SuiteError, parse, plan
 
     load_plugins()

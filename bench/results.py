@@ -21,23 +21,22 @@ LEADING = [
 ]
 SCORES = ["accuracy", "balanced_accuracy", "f1_macro", "log_loss", "r2", "rmse", "mae"]
 COSTS = [
-    "fit_time_s", "fit_cpu_s", "predict_time_s", "predict_latency_ms",
+    "fit_time_s", "fit_cpu_s", "predict_time_s", "predict_cpu_s", "predict_latency_ms",
     "peak_memory_mb", "n_params", "model_bytes",
 ]
 EXTRA = [
     "score", "train_score", "size_proxy", "size_unit", "gpu_peak_memory_mb",
-    "dataset_name", "model_name", "n_features", "n_classes", "threads", "jobs", "device",
+    "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "threads", "jobs", "device",
     "host", "cpu_model", "worker", "error_type", "cell_time_s", "started_at",
-    "params", "dataset_params", "history", "key",
+    "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 ]
 COLUMNS = LEADING + SCORES + COSTS + EXTRA
-STATUSES = ("ok", "error", "timeout", "oom")
 
 _INT = {"n_train", "n_test", "seed", "threads", "jobs"}
 _TEXT = {
     "dataset", "modality", "task", "model", "family", "features", "status", "info", "size_unit",
-    "dataset_name", "model_name", "device", "host", "cpu_model", "worker", "error_type", "started_at",
-    "params", "dataset_params", "history", "key",
+    "dataset_name", "model_name", "model_tags", "dataset_tags", "device", "host", "cpu_model", "worker",
+    "error_type", "started_at", "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 }
 
 ROWS_FILE = "rows.jsonl"

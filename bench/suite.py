@@ -13,7 +13,7 @@ from typing import Any
 from bench.datasets import DATASETS, DataError, test_count
 from bench.features import FEATURES
 from bench.models import MODELS, ModelContext, build
-from bench.registry import load_plugins
+from bench.plugins import load_plugins
 
 SUITE_KEYS = {
     "name": "a short name for the run",
@@ -49,6 +49,8 @@ class DatasetSpec:
     n_samples: int
     test_size: float | int
     train_sizes: tuple[int, ...]
+    tags: frozenset[str] = frozenset()
+    official_split: bool = False  # test_size is the official test part's row count
 
     @property
     def n_test(self) -> int:
@@ -61,6 +63,7 @@ class ModelSpec:
     name: str
     params: dict[str, Any]
     family: str
+    tags: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,16 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
     if n_samples > MAX_ROWS:
         raise _fail(path, where, f"{n_samples} rows is more than this harness handles ({MAX_ROWS})")
     task = entry.task_for(full)
-    test_size = _test_size(path, f"{where}.test_size", table.get("test_size", defaults["test_size"]))
+    official = entry.official_test is not None
+    if official:
+        if "test_size" in table:
+            raise _fail(path, f"{where}.test_size", f"dataset {name!r} has an official test split; test_size does not apply")
+        try:
+            test_size = int(entry.official_test(full))
+        except DataError as exc:
+            raise _fail(path, where, str(exc)) from None
+    else:
+        test_size = _test_size(path, f"{where}.test_size", table.get("test_size", defaults["test_size"]))
     n_test = test_count(n_samples, test_size)
     n_pool = n_samples - n_test
     if n_pool < 2:
@@ -244,6 +256,8 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         n_samples=n_samples,
         test_size=test_size,
         train_sizes=tuple(sorted(set(resolved))),
+        tags=entry.tags,
+        official_split=official,
     )
 
 
@@ -278,7 +292,7 @@ def _model_spec(path: str, label: str, table: dict, tasks: set[str], modalities:
                 built._validate_params()
         except Exception as exc:
             raise _fail(path, where, f"invalid hyperparameters for {name!r}: {exc}") from None
-    return ModelSpec(label=label, name=name, params=params, family=entry.family)
+    return ModelSpec(label=label, name=name, params=params, family=entry.family, tags=entry.tags)
 
 
 def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Suite:

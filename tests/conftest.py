@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.registry import PLUGINS_ENV
+from bench.plugins import PLUGINS_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 TEST_PLUGIN = "bench.models.testing"

@@ -278,7 +278,7 @@ def test_suite_rejects_an_unknown_cell_and_an_unknown_hyperparameter():
 
 
 def test_a_deep_cell_row_records_device_history_and_size():
-    from bench.worker import run_cell
+    from bench.execution.cell import run_cell
 
     suite = parse(
         """

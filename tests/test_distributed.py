@@ -18,7 +18,8 @@ import pytest
 distributed = pytest.importorskip("distributed")
 dask = pytest.importorskip("dask")
 
-from bench import results, runner  # noqa: E402
+from bench import results  # noqa: E402
+from bench.execution import runner  # noqa: E402
 from bench.suite import parse  # noqa: E402
 
 pytestmark = pytest.mark.timeout(240)
@@ -153,12 +154,12 @@ seconds = 300.0
 
 
 def test_closing_an_interrupted_run_stops_its_cells_on_the_workers(cluster):
-    from bench.dask_executor import DaskExecutor
-    from bench.executors import ExecutorError
+    from bench.execution.dask_cluster import DaskExecutor
+    from bench.execution.local import ExecutorError
     from bench.suite import plan
 
     def live_cells():
-        from bench import isolate
+        from bench.execution import isolate
 
         return len(isolate._LIVE)
 

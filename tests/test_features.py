@@ -76,7 +76,7 @@ def test_plan_gives_classical_models_both_variants_and_deep_models_raw_only():
 
 
 def test_an_engineered_cell_records_its_variant():
-    from bench.worker import run_cell
+    from bench.execution.cell import run_cell
 
     suite = parse(
         """

@@ -2,7 +2,7 @@
 
 import pytest
 
-from bench.isolate import run_isolated
+from bench.execution.isolate import run_isolated
 from bench.suite import parse, plan
 
 

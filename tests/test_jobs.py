@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from bench import runner
 from bench.__main__ import main
-from bench.executors import ExecutorError, LocalExecutor, local_cores
+from bench.execution import runner
+from bench.execution.local import ExecutorError, LocalExecutor, local_cores
 from bench.suite import SuiteError, parse
 
 SUITE = """
@@ -117,7 +117,7 @@ def test_a_scheduler_without_dask_installed_is_a_clear_error(monkeypatch, tmp_pa
 
 def test_an_unreachable_scheduler_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
-    from bench.dask_executor import DaskExecutor
+    from bench.execution.dask_cluster import DaskExecutor
 
     with pytest.raises(ExecutorError, match="cannot reach the Dask scheduler"):
         DaskExecutor("tcp://127.0.0.1:9", connect_timeout_s=2)

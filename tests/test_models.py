@@ -2,10 +2,10 @@
 
 import pytest
 
-from bench.isolate import run_isolated
+from bench.execution.cell import measure_cell
+from bench.execution.isolate import run_isolated
 from bench.models import MODELS
 from bench.suite import parse, plan
-from bench.worker import measure_cell
 
 CLASSICAL = [n for n, e in MODELS.items() if e.family == "classical" and not n.startswith("test_")]
 

@@ -12,8 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import results, runner
-from bench.isolate import run_isolated
+from bench import results
+from bench.execution import runner
+from bench.execution.isolate import run_isolated
 from bench.suite import parse, plan
 
 SUITE = """
@@ -95,7 +96,7 @@ def test_a_model_ignoring_sigterm_is_killed_after_the_grace_period():
 
 
 def test_without_a_cap_in_the_suite_a_default_cap_protects_the_machine():
-    from bench.isolate import memory_cap_mb
+    from bench.execution.isolate import memory_cap_mb
 
     cell = _cell('model = "test_constant"')
     assert cell.memory_limit_mb is None

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench import results, runner
+from bench import results
+from bench.execution import runner
+from bench.execution.cell import prepare
 from bench.suite import parse, plan
-from bench.worker import prepare
 
 SUITE = """
 [suite]

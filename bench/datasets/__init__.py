@@ -15,10 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.registry import Registry, first_line
+from bench.registry import MODALITIES, TASKS, Registry, check_tags, first_line
 
-TASKS = ("classification", "regression")
-MODALITIES = ("tabular", "image", "sequence")
+__all__ = ["MODALITIES", "TASKS", "DATASETS", "Data", "DataError", "DatasetEntry", "dataset", "load", "split"]
 
 
 class DataError(ValueError):
@@ -27,12 +26,17 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Data:
-    """A whole dataset. X is 2-D (rows x features); `sample_shape` restores images/sequences."""
+    """A whole dataset. X is 2-D (rows x features); `sample_shape` restores images/sequences.
+
+    `n_test` marks an official split: the last `n_test` rows are the published test set,
+    used as it is for every seed; the rows before it are the training part.
+    """
 
     X: np.ndarray | pd.DataFrame
     y: np.ndarray
     sample_shape: tuple[int, ...] | None = None
     target_names: tuple[str, ...] | None = None
+    n_test: int | None = None
 
     @property
     def n_samples(self) -> int:
@@ -50,6 +54,10 @@ class DatasetEntry:
     required: tuple[str, ...] = ()
     check: Callable[[dict], None] | None = None
     description: str = ""
+    tags: frozenset[str] = frozenset()
+    # Rows of the official test set for given parameters (without loading), or None when
+    # the dataset has no fixed split and the suite's test_size applies.
+    official_test: Callable[[dict], int] | None = None
 
     def task_for(self, params: dict) -> str:
         return self.task or params["task"]
@@ -65,8 +73,14 @@ def dataset(
     modality: str,
     size: int | Callable[[dict], int],
     check: Callable[[dict], None] | None = None,
+    tags: tuple[str, ...] = (),
+    official_test: int | Callable[[dict], int] | None = None,
 ):
-    """Register a dataset function; its keyword defaults are the parameters a suite may set."""
+    """Register a dataset function; its keyword defaults are the parameters a suite may set.
+
+    `official_test`: the number of rows (or a function of the parameters giving it) of a
+    published test set, which the function returns as the last rows with `Data.n_test` set.
+    """
     if task is not None and task not in TASKS:
         raise ValueError(f"dataset {name!r}: task must be one of {TASKS}")
     if modality not in MODALITIES:
@@ -81,6 +95,10 @@ def dataset(
             k for k, p in sig.parameters.items() if p.default is inspect.Parameter.empty
         )
         size_fn = size if callable(size) else (lambda _params, n=size: n)
+        test_fn = official_test
+        if official_test is not None and not callable(official_test):
+            test_fn = lambda _params, n=official_test: n  # noqa: E731
+        all_tags = check_tags("dataset", name, tags) | ({"official_split"} if test_fn else set())
         DATASETS.add(
             name,
             DatasetEntry(
@@ -93,6 +111,8 @@ def dataset(
                 required=required,
                 check=check,
                 description=first_line(fn.__doc__),
+                tags=all_tags,
+                official_test=test_fn,
             ),
         )
         return fn
@@ -114,6 +134,8 @@ def validate(data: Data, task: str, where: str) -> None:
         raise DataError(f"{where}: no rows")
     if len(data.X) != n:
         raise DataError(f"{where}: {len(data.X)} feature rows but {n} targets")
+    if data.n_test is not None and not 0 < data.n_test < n:
+        raise DataError(f"{where}: an official test part of {data.n_test} rows leaves no training rows of {n}")
     if data.sample_shape is not None:
         width = data.X.shape[1]
         if int(np.prod(data.sample_shape)) != width:
@@ -158,9 +180,19 @@ def test_count(n_samples: int, test_size: float | int) -> int:
     return int(test_size)
 
 
-def split(y: np.ndarray, seed: int, test_size: float | int, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """Indices (training pool in stratified order, test) for one seed; models share them."""
+def split(
+    y: np.ndarray, seed: int, test_size: float | int, task: str, official_test: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (training pool in stratified order, test) for one seed; models share them.
+
+    With an official split (`official_test` rows at the end), the test part is those rows for
+    every seed and the seed orders only the training part.
+    """
     rng = np.random.default_rng([seed, 1234])
+    if official_test is not None:
+        n_pool = len(y) - official_test
+        order = stratified_order(np.asarray(y)[:n_pool], rng, task == "classification")
+        return order, np.arange(n_pool, len(y))
     order = stratified_order(np.asarray(y), rng, task == "classification")
     n_test = test_count(len(y), test_size)
     # The test set is taken from the end of a stratified order, so it is stratified too.

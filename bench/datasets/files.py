@@ -53,7 +53,7 @@ def _check(params: dict) -> None:
     file_data(**params)  # a broken file is reported when the suite loads, before anything runs
 
 
-@dataset("file", task=None, modality="tabular", size=_size, check=_check)
+@dataset("file", task=None, modality="tabular", size=_size, check=_check, tags=("user_file",))
 def file_data(path: str, target: str, task: str, drop: list = ()) -> Data:
     """A CSV or Parquet file; `target` names the label column, `drop` lists columns to ignore."""
     frame = read_table(path)
@@ -159,13 +159,13 @@ def _arrays_check(modality: str, ndims: tuple[int, ...]):
     return check
 
 
-@dataset("image_arrays", task=None, modality="image", size=_arrays_size, check=_arrays_check("image", (3, 4)))
+@dataset("image_arrays", task=None, modality="image", size=_arrays_size, check=_arrays_check("image", (3, 4)), tags=("user_file",))
 def image_arrays(path: str, task: str) -> Data:
     """Your images: a .npz file with X (n, H, W) or (n, C, H, W) and labels y (n,)."""
     return _arrays(path, task, "image", (3, 4))
 
 
-@dataset("sequence_arrays", task=None, modality="sequence", size=_arrays_size, check=_arrays_check("sequence", (2, 3)))
+@dataset("sequence_arrays", task=None, modality="sequence", size=_arrays_size, check=_arrays_check("sequence", (2, 3)), tags=("user_file",))
 def sequence_arrays(path: str, task: str) -> Data:
     """Your sequences: a .npz file with X (n, L) or (n, L, C) and targets y (n,)."""
     return _arrays(path, task, "sequence", (2, 3))

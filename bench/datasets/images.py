@@ -20,7 +20,7 @@ DATA_ENV = "BENCH_DATA_DIR"
 SHAPES = ("disc", "ring", "square", "frame", "triangle", "plus", "cross", "bar")
 
 
-@dataset("digits", task="classification", modality="image", size=1797)
+@dataset("digits", task="classification", modality="image", size=1797, tags=("real",))
 def digits() -> Data:
     """Handwritten digits, 8x8 pixels, 1,797 images, 10 classes (bundled with scikit-learn)."""
     X, y = skd.load_digits(return_X_y=True)
@@ -66,6 +66,7 @@ def _shape_mask(kind: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
     modality="image",
     size=lambda p: p["n_samples"],
     check=_check_synthetic,
+    tags=("synthetic",),
 )
 def synthetic_images(
     n_samples: int = 5000,
@@ -196,14 +197,16 @@ def _check_n(limit: int):
     return check
 
 
-@dataset("mnist", task="classification", modality="image", size=lambda p: p["n_samples"], check=_check_n(70000))
+@dataset("mnist", task="classification", modality="image", size=lambda p: p["n_samples"], check=_check_n(70000),
+          tags=("real", "download"))
 def mnist(n_samples: int = 10000, cache_dir: str = "", random_state: int = 0) -> Data:
     """Handwritten digits, 28x28, up to 70,000 images (OpenML, cached in $BENCH_DATA_DIR)."""
     return load_idx_dataset("mnist", n_samples, cache_dir, random_state)
 
 
 @dataset(
-    "fashion_mnist", task="classification", modality="image", size=lambda p: p["n_samples"], check=_check_n(70000)
+    "fashion_mnist", task="classification", modality="image", size=lambda p: p["n_samples"], check=_check_n(70000),
+    tags=("real", "download"),
 )
 def fashion_mnist(n_samples: int = 10000, cache_dir: str = "", random_state: int = 0) -> Data:
     """Zalando clothing images, 28x28, 10 classes, up to 70,000 (OpenML, cached in $BENCH_DATA_DIR)."""

@@ -28,6 +28,7 @@ def _check_long_range(params: dict) -> None:
     modality="sequence",
     size=lambda p: p["n_samples"],
     check=_check_long_range,
+    tags=("synthetic", "long_range"),
 )
 def synthetic_sequences(
     n_samples: int = 4000,
@@ -74,6 +75,7 @@ def _check_forecast(params: dict) -> None:
     modality="sequence",
     size=lambda p: p["n_samples"],
     check=_check_forecast,
+    tags=("synthetic",),
 )
 def forecast(
     n_samples: int = 4000,

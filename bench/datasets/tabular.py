@@ -17,21 +17,21 @@ def _positive(*keys: str):
     return check
 
 
-@dataset("breast_cancer", task="classification", modality="tabular", size=569)
+@dataset("breast_cancer", task="classification", modality="tabular", size=569, tags=("real",))
 def breast_cancer() -> Data:
     """Wisconsin breast cancer: 569 rows, 30 numeric features, 2 classes (bundled with scikit-learn)."""
     X, y = skd.load_breast_cancer(return_X_y=True)
     return Data(X=X.astype(np.float64), y=y)
 
 
-@dataset("wine", task="classification", modality="tabular", size=178)
+@dataset("wine", task="classification", modality="tabular", size=178, tags=("real",))
 def wine() -> Data:
     """Wine cultivars: 178 rows, 13 numeric features, 3 classes (bundled with scikit-learn)."""
     X, y = skd.load_wine(return_X_y=True)
     return Data(X=X.astype(np.float64), y=y)
 
 
-@dataset("diabetes", task="regression", modality="tabular", size=442)
+@dataset("diabetes", task="regression", modality="tabular", size=442, tags=("real",))
 def diabetes() -> Data:
     """Diabetes progression: 442 rows, 10 numeric features (bundled with scikit-learn)."""
     X, y = skd.load_diabetes(return_X_y=True)
@@ -54,6 +54,7 @@ def _check_synthetic_classification(params: dict) -> None:
     modality="tabular",
     size=lambda p: p["n_samples"],
     check=_check_synthetic_classification,
+    tags=("synthetic",),
 )
 def synthetic_classification(
     n_samples: int = 5000,
@@ -84,6 +85,7 @@ def synthetic_classification(
     modality="tabular",
     size=lambda p: p["n_samples"],
     check=_positive("n_samples"),
+    tags=("synthetic",),
 )
 def friedman1(
     n_samples: int = 5000, n_features: int = 10, noise: float = 1.0, random_state: int = 0

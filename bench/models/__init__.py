@@ -10,10 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench.datasets import MODALITIES, TASKS
-from bench.registry import Registry, first_line
+from bench.registry import FAMILIES, MODALITIES, TASKS, Registry, check_tags, first_line
 
-FAMILIES = ("classical", "deep")
+__all__ = ["FAMILIES", "MODELS", "ModelContext", "ModelEntry", "build", "model"]
 
 
 @dataclass(frozen=True)
@@ -36,6 +35,7 @@ class ModelEntry:
     tasks: frozenset[str]
     modalities: frozenset[str]
     description: str = ""
+    tags: frozenset[str] = frozenset()
 
     def incompatibility(self, task: str, modality: str) -> str | None:
         """Why this model cannot run on such data, or None when it can."""
@@ -55,8 +55,13 @@ def model(
     family: str,
     tasks: tuple[str, ...] = TASKS,
     modalities: tuple[str, ...] = MODALITIES,
+    tags: tuple[str, ...] = (),
 ):
-    """Register a model factory `fn(ctx) -> estimator`."""
+    """Register a model factory `fn(ctx) -> estimator`; `tags` say what kind of model it is.
+
+    The report's claims select models by tag (bench.registry.MODEL_TAGS), so a registered
+    `convolutional` model takes part in the CNN-vs-MLP claim without any report edit.
+    """
     if family not in FAMILIES:
         raise ValueError(f"model {name!r}: family must be one of {FAMILIES}")
 
@@ -70,6 +75,7 @@ def model(
                 tasks=frozenset(tasks),
                 modalities=frozenset(modalities),
                 description=first_line(fn.__doc__),
+                tags=check_tags("model", name, tags),
             ),
         )
         return fn

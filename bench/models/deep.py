@@ -565,21 +565,21 @@ def _context(ctx: ModelContext) -> dict:
     }
 
 
-@model("mlp", family="deep")
+@model("mlp", family="deep", tags=("fully_connected",))
 def mlp(ctx: ModelContext):
     """Multilayer perceptron (2 x 256 ReLU, AdamW, early stopping); images and sequences flattened."""
     cls = MLPClassifier if ctx.task == "classification" else MLPRegressor
     return cls(**_context(ctx))
 
 
-@model("cnn", family="deep", modalities=("image", "sequence"))
+@model("cnn", family="deep", modalities=("image", "sequence"), tags=("convolutional",))
 def cnn(ctx: ModelContext):
     """Convolutional network: 2-D over images, 1-D over sequences; global average pooling."""
     cls = CNNClassifier if ctx.task == "classification" else CNNRegressor
     return cls(**_context(ctx))
 
 
-@model("rnn", family="deep", modalities=("image", "sequence"))
+@model("rnn", family="deep", modalities=("image", "sequence"), tags=("recurrent",))
 def rnn(ctx: ModelContext):
     """Recurrent network (cell = "lstm", "gru" or "rnn") over sequences, or images row by row."""
     cls = RNNClassifier if ctx.task == "classification" else RNNRegressor

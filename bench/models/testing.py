@@ -85,25 +85,25 @@ class Failer(_Constant):
         raise ValueError(f"unknown failure {self.how!r}")
 
 
-@model("test_constant", family="classical")
+@model("test_constant", family="classical", tags=("testing",))
 def test_constant(ctx: ModelContext):
     """Predicts a constant; allocates nothing."""
     return _Constant(ctx.task)
 
 
-@model("test_sleep", family="classical")
+@model("test_sleep", family="classical", tags=("testing",))
 def test_sleep(ctx: ModelContext):
     """Sleeps `seconds` in fit."""
     return Sleeper(ctx.task)
 
 
-@model("test_allocate", family="classical")
+@model("test_allocate", family="classical", tags=("testing",))
 def test_allocate(ctx: ModelContext):
     """Allocates `megabytes` of numpy memory in fit."""
     return Allocator(ctx.task)
 
 
-@model("test_fail", family="classical")
+@model("test_fail", family="classical", tags=("testing",))
 def test_fail(ctx: ModelContext):
     """Fails in fit: how = raise, exit, hang or segfault."""
     return Failer(ctx.task)
@@ -131,7 +131,7 @@ class ThreadProbe(_Constant):
         return self._fit_constant(y)
 
 
-@model("test_threads", family="classical")
+@model("test_threads", family="classical", tags=("testing",))
 def test_threads(ctx: ModelContext):
     """Checks in fit that every thread pool runs with the cell's thread budget."""
     return ThreadProbe(ctx.task, expected=ctx.threads)

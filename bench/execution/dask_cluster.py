@@ -1,6 +1,6 @@
 """Cells on an existing Dask distributed cluster (`--scheduler tcp://HOST:PORT`).
 
-Each cell is one Dask task. On the worker the task calls `bench.isolate.run_isolated`,
+Each cell is one Dask task. On the worker the task calls `bench.execution.isolate.run_isolated`,
 exactly as a local run does, so the cell runs in its own fresh, measured process under
 the suite's time limit and memory cap, and the row it sends back has the same meaning as
 a local row; it also names the worker (`worker`) and, as every row does, the host and CPU
@@ -22,7 +22,7 @@ import os
 import threading
 from collections.abc import Iterable, Iterator
 
-from bench.executors import ExecutorError
+from bench.execution.local import ExecutorError
 from bench.suite import Cell
 
 CONNECT_TIMEOUT_S = 20.0
@@ -75,7 +75,7 @@ def _prepare_worker_process() -> None:
             if value is not None and os.environ.get(key) == str(value):
                 del os.environ[key]
         # Prepared data is cached per worker (a local run caches it in its run folder).
-        from bench.worker import CACHE_ENV
+        from bench.execution.cell import CACHE_ENV
 
         try:
             from distributed import get_worker
@@ -88,7 +88,7 @@ def _prepare_worker_process() -> None:
 
 def run_cell_on_worker(cell: Cell) -> dict:
     """The Dask task: one isolated, measured cell on this worker; its row, naming the worker."""
-    from bench.isolate import run_isolated
+    from bench.execution.isolate import run_isolated
 
     _prepare_worker_process()
     row = run_isolated(cell)
@@ -103,7 +103,7 @@ def run_cell_on_worker(cell: Cell) -> dict:
 
 def stop_cells_on_worker() -> int:
     """Stop the cells this worker is running (their run was interrupted); how many were stopped."""
-    from bench import isolate
+    from bench.execution import isolate
 
     with isolate._LIVE_LOCK:
         n = len(isolate._LIVE)
@@ -121,7 +121,7 @@ def worker_facts() -> dict:
 
 def failed_row(cell: Cell, exc: BaseException) -> dict:
     """The row of a cell whose task failed on the cluster itself (not inside the cell)."""
-    from bench.worker import base_row
+    from bench.execution.cell import base_row
 
     name = type(exc).__name__
     if name == "KilledWorker":

@@ -12,9 +12,9 @@ import torch  # noqa: F401  (seconds to import: once here, not in every deep cel
 import torch._dynamo  # noqa: F401  (a torch optimizer's first construction imports it: seconds)
 import xgboost  # noqa: F401
 
-import bench.registry
+import bench.plugins
 
-bench.registry.load_plugins()
+bench.plugins.load_plugins()
 
 # First calls fill per-process caches (scikit-learn's dataframe-plugin lookup scans the
 # installed packages' entry points, ~0.1 s); made once here, every worker inherits them.
@@ -23,7 +23,7 @@ def _warm_up() -> None:
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    from bench.worker import scores
+    from bench.execution.cell import scores
 
     X = StandardScaler().fit_transform(np.arange(8.0).reshape(4, 2))
     y = np.array([0, 1, 0, 1])
@@ -34,8 +34,8 @@ def _warm_up() -> None:
 _warm_up()
 
 # Made after every library is loaded, so forked workers find them without rescanning.
+from bench.execution.cell import threadpools  # noqa: E402
 from bench.measure import host_info  # noqa: E402
-from bench.worker import threadpools  # noqa: E402
 
 threadpools()
 host_info()

@@ -15,12 +15,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bench import results
-from bench.executors import Executor, ExecutorError, LocalExecutor, local_cores
-from bench.isolate import allow_cells, stop_all
+from bench.execution.cell import CACHE_ENV
+from bench.execution.isolate import allow_cells, stop_all
+from bench.execution.local import Executor, ExecutorError, LocalExecutor, local_cores
 from bench.measure import environment
 from bench.registry import first_line
 from bench.suite import Skip, Suite, plan, with_layout
-from bench.worker import CACHE_ENV
 
 
 class RunError(RuntimeError):
@@ -80,7 +80,7 @@ def make_executor(suite: Suite, jobs: int = 1, scheduler: str | None = None) -> 
     """A Dask executor when a scheduler is named (argument, else the suite's), else a local one."""
     scheduler = scheduler or getattr(suite, "scheduler", None)
     if scheduler:
-        from bench.dask_executor import DaskExecutor
+        from bench.execution.dask_cluster import DaskExecutor
 
         return DaskExecutor(scheduler)
     return LocalExecutor(jobs)

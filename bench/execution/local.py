@@ -13,7 +13,7 @@ from typing import Protocol
 
 import psutil
 
-from bench.isolate import run_isolated
+from bench.execution.isolate import run_isolated
 from bench.suite import Cell
 
 

@@ -1,0 +1,194 @@
+"""Run one cell in a fresh worker process under a wall-time limit and a memory cap.
+
+A raise, a hard exit, a segfault, a hang or an out-of-memory kill in the model becomes a
+row with its status; the caller's process is never at risk.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import signal
+import threading
+import time
+
+import psutil
+
+from bench.suite import Cell
+
+TERM_GRACE_S = 3.0
+POLL_S = 0.02
+DEFAULT_MEMORY_SHARE = 0.8  # without a cap in the suite, cells at once share 80% of the RAM
+
+_CONTEXT = None
+_LIVE: set = set()  # worker processes running now, for stop_all()
+_LIVE_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
+class CellInterrupted(RuntimeError):
+    """The run was interrupted while this cell ran; it has no row and will run on --resume."""
+
+
+def _context():
+    """Workers fork from a server that has already imported the heavy libraries once."""
+    global _CONTEXT
+    if _CONTEXT is None:
+        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
+        _CONTEXT = mp.get_context(method)
+        if method == "forkserver":
+            _CONTEXT.set_forkserver_preload(["bench.execution.cell", "bench.execution.preload"])
+    return _CONTEXT
+
+
+def _watch_parent(parent_pid: int, limit_s: float) -> None:
+    """End this worker when the process that started it is gone, or long past its limit.
+
+    The worker server outlives a run killed with SIGKILL while any cell runs (each cell
+    holds the server's keep-alive pipe), so without this a hanging cell would run on
+    forever with no watchdog; likewise when a Dask worker dies under its cells.
+    """
+    try:
+        born = psutil.Process(parent_pid).create_time()
+    except psutil.Error:
+        os._exit(1)
+    deadline = time.monotonic() + limit_s + 4 * TERM_GRACE_S
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            try:
+                alive = psutil.Process(parent_pid).create_time() == born
+            except psutil.Error:
+                alive = False
+            if not alive or time.monotonic() > deadline:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()
+
+
+def _child(cell: Cell, conn, parent_pid: int) -> None:
+    from bench.execution.cell import run_cell
+
+    _watch_parent(parent_pid, cell.time_limit_s)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    conn.send(run_cell(cell))
+    conn.close()
+
+
+def _tree_rss_mb(proc: psutil.Process) -> float:
+    try:
+        procs = [proc, *proc.children(recursive=True)]
+    except psutil.Error:
+        return 0.0
+    total = 0
+    for p in procs:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total / 2**20
+
+
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(-code).name
+    except ValueError:
+        return f"signal {-code}"
+
+
+def stop(process, grace_s: float = TERM_GRACE_S) -> None:
+    """SIGTERM, then SIGKILL if the worker has not gone after `grace_s`."""
+    if not process.is_alive():
+        return
+    process.terminate()
+    process.join(grace_s)
+    if process.is_alive():
+        process.kill()
+        process.join(5)
+
+
+def allow_cells() -> None:
+    """Start accepting cells again (a new run in this process after an interrupted one)."""
+    _STOPPING.clear()
+
+
+def stop_all() -> None:
+    """Stop every running worker (the run was interrupted); their cells get no row."""
+    _STOPPING.set()
+    with _LIVE_LOCK:
+        live = list(_LIVE)
+    for process in live:
+        stop(process, 1.0)
+
+
+def memory_cap_mb(cell: Cell) -> float:
+    """The cell's memory cap: the suite's, or a share of this machine's memory per running cell."""
+    if cell.memory_limit_mb is not None:
+        return cell.memory_limit_mb
+    return DEFAULT_MEMORY_SHARE * psutil.virtual_memory().total / 2**20 / max(1, cell.jobs)
+
+
+def run_isolated(cell: Cell) -> dict:
+    """The row of one cell, run in a fresh process; failures of any kind become the row's status."""
+    from bench.execution.cell import base_row
+
+    if _STOPPING.is_set():
+        raise CellInterrupted(cell.key)
+    ctx = _context()
+    receive, send = ctx.Pipe(duplex=False)
+    # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
+    process = ctx.Process(target=_child, args=(cell, send, os.getpid()), daemon=False)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    t0 = time.perf_counter()
+    process.start()
+    with _LIVE_LOCK:
+        _LIVE.add(process)
+    send.close()
+    watched = psutil.Process(process.pid)
+    deadline = t0 + cell.time_limit_s
+    limit_mb = memory_cap_mb(cell)
+    row = None
+    failure: tuple[str, str] | None = None
+    peak_seen = 0.0
+    while True:
+        if receive.poll(POLL_S):
+            try:
+                row = receive.recv()
+            except (EOFError, OSError):
+                row = None
+            break
+        if not process.is_alive():
+            break
+        if time.perf_counter() > deadline:
+            stop(process)
+            failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s")
+            break
+        peak_seen = max(peak_seen, _tree_rss_mb(watched))
+        if peak_seen > limit_mb:
+            process.kill()
+            failure = ("oom", f"stopped at {peak_seen:.0f} MB, over the cell's memory cap of {limit_mb:.0f} MB")
+            break
+    process.join(10)
+    if process.is_alive():
+        stop(process, 1.0)
+    with _LIVE_LOCK:
+        _LIVE.discard(process)
+    receive.close()
+    if row is not None:
+        return row
+    if _STOPPING.is_set():
+        raise CellInterrupted(cell.key)
+    row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0}
+    if failure is None:
+        code = process.exitcode
+        if code is not None and code < 0 and -code == signal.SIGKILL:
+            failure = ("oom", "the worker was killed by SIGKILL (the kernel's out-of-memory killer, most likely)")
+        elif code is not None and code < 0:
+            failure = ("error", f"the worker died from {_signal_name(code)}")
+        else:
+            failure = ("error", f"the worker exited with code {code} before reporting a result")
+    row.update(status=failure[0], info=failure[1], error_type=failure[0] if failure[0] != "error" else "WorkerDied")
+    if failure[0] == "oom" and peak_seen:
+        row["peak_memory_mb"] = peak_seen
+    return row
