@@ -102,9 +102,13 @@ class Cell:
 
     @property
     def key(self) -> str:
-        return "|".join(
-            map(str, (self.dataset.label, self.features, self.n_train, self.seed, self.model.label))
-        )
+        """The cell's identity in a run folder: its fields joined by `|`, each escaped, so no two collide."""
+        return cell_key(self.dataset.label, self.features, self.n_train, self.seed, self.model.label)
+
+
+def cell_key(*parts) -> str:
+    """`a|b|c` with `\\` and `|` inside a part escaped: distinct parts always give distinct keys."""
+    return "|".join(str(p).replace("\\", "\\\\").replace("|", "\\|") for p in parts)
 
 
 @dataclass(frozen=True)
