@@ -174,14 +174,36 @@ def _tree_nodes(estimator) -> int:
     return int(estimator.tree_.node_count)
 
 
-def model_size(estimator) -> tuple[int | None, int | None, str]:
+class UnknownSizeError(TypeError):
+    """model_size cannot count an estimator's learned parameters (it would drop out of the size claims)."""
+
+
+def _step_size(step) -> tuple[int, int, str] | None:
+    """Size of one pipeline step; None for a step that learns nothing ("passthrough", None)."""
+    if step is None or isinstance(step, str):
+        return None
+    if hasattr(step, "scale_") or hasattr(step, "mean_"):  # scalers: one or two constants per feature
+        n = _array_size(getattr(step, "mean_", None), getattr(step, "scale_", None))
+        return n, n, "scaling constants"
+    return model_size(step)
+
+
+def model_size(estimator) -> tuple[int, int, str]:
     """(learned parameter count, family size proxy, proxy unit) of a fitted estimator.
 
     Parameters count the numbers a model learned; the proxy is what grows with it in each
     family: tree nodes for trees and boosting, support vectors for SVMs, stored rows for KNN.
+    An estimator none of the rules below knows raises UnknownSizeError: a model without a
+    count would silently drop out of the report's complexity claims. Such an estimator gets
+    counted by giving it a `size_info()` method returning the same triple.
     """
     if hasattr(estimator, "size_info"):
         return estimator.size_info()
+    if hasattr(estimator, "steps"):  # a Pipeline: every step's parameters, the final step's proxy
+        sizes = [s for s in (_step_size(step) for _, step in estimator.steps) if s is not None]
+        if not sizes:
+            raise UnknownSizeError(f"model_size: the pipeline {type(estimator).__name__} has no fitted step")
+        return sum(n for n, _, _ in sizes), sizes[-1][1], sizes[-1][2]
     if hasattr(estimator, "support_vectors_"):
         n_sv = int(estimator.support_vectors_.shape[0])
         n = _array_size(estimator.support_vectors_, estimator.dual_coef_, estimator.intercept_)
@@ -193,8 +215,14 @@ def model_size(estimator) -> tuple[int | None, int | None, str]:
     if hasattr(estimator, "tree_"):
         nodes = _tree_nodes(estimator)
         return nodes, nodes, "tree nodes"
-    if hasattr(estimator, "estimators_") and hasattr(estimator.estimators_[0], "tree_"):
-        nodes = sum(_tree_nodes(t) for t in estimator.estimators_)
+    if hasattr(estimator, "estimators_"):
+        # Forests hold a list of trees, gradient boosting a 2-D array (stages x outputs).
+        members = np.asarray(estimator.estimators_, dtype=object).ravel()
+        if len(members) and all(hasattr(t, "tree_") for t in members):
+            nodes = sum(_tree_nodes(t) for t in members)
+            return nodes, nodes, "tree nodes"
+    if hasattr(estimator, "_predictors"):  # scikit-learn's histogram gradient boosting
+        nodes = sum(len(p.nodes) for stage in estimator._predictors for p in stage)
         return nodes, nodes, "tree nodes"
     if hasattr(estimator, "get_booster"):
         dump = estimator.get_booster().get_dump()
@@ -203,7 +231,15 @@ def model_size(estimator) -> tuple[int | None, int | None, str]:
     if hasattr(estimator, "coef_"):
         n = _array_size(estimator.coef_, getattr(estimator, "intercept_", None))
         return n, n, "coefficients"
-    return None, None, ""
+    module = getattr(estimator, "module_", None)
+    if module is not None and hasattr(module, "parameters"):  # a torch network behind another wrapper
+        n = int(sum(p.numel() for p in module.parameters()))
+        return n, n, "network weights"
+    cls = type(estimator)
+    raise UnknownSizeError(
+        f"model_size: cannot count the learned parameters of {cls.__name__} ({cls.__module__}); "
+        "give it a size_info() method returning (n_params, size_proxy, unit)"
+    )
 
 
 def _git_commit() -> dict:

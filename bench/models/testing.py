@@ -38,6 +38,10 @@ class _Constant(BaseEstimator):
     def predict(self, X):
         return np.full(len(X), self.constant_)
 
+    def size_info(self) -> tuple[int, int, str]:
+        """One learned number, the constant (bench.measure.model_size refuses estimators it cannot count)."""
+        return 1, 1, "constants"
+
 
 class Sleeper(_Constant):
     def __init__(self, task: str = "classification", seconds: float = 1.0):
