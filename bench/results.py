@@ -16,17 +16,17 @@ from pathlib import Path
 import pandas as pd
 
 LEADING = [
-    "dataset", "modality", "task", "model", "family", "features",
+    "dataset", "modality", "task", "model", "family", "features", "tuning",
     "n_train", "n_test", "seed", "status", "info",
 ]
 SCORES = ["accuracy", "balanced_accuracy", "f1_macro", "log_loss", "r2", "rmse", "mae"]
 COSTS = [
     "fit_time_s", "fit_cpu_s", "predict_time_s", "predict_cpu_s", "predict_latency_ms",
-    "peak_memory_mb", "n_params", "model_bytes",
+    "peak_memory_mb", "n_params", "model_bytes", "search_time_s", "search_cpu_s",
 ]
 EXTRA = [
-    "score", "train_score", "size_proxy", "size_unit", "gpu_peak_memory_mb",
-    "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "threads", "jobs", "device",
+    "score", "train_score", "val_score", "n_validation", "n_trials", "best_params", "trials", "size_proxy", "size_unit", "gpu_peak_memory_mb",
+    "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "missing_classes", "threads", "jobs", "device",
     "host", "cpu_model", "worker", "error_type", "cell_time_s", "started_at",
     "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 ]
@@ -34,10 +34,14 @@ COLUMNS = LEADING + SCORES + COSTS + EXTRA
 
 _INT = {"n_train", "n_test", "seed", "threads", "jobs"}
 _TEXT = {
-    "dataset", "modality", "task", "model", "family", "features", "status", "info", "size_unit",
-    "dataset_name", "model_name", "model_tags", "dataset_tags", "device", "host", "cpu_model", "worker",
+    "dataset", "modality", "task", "model", "family", "features", "tuning", "status", "info", "size_unit",
+    "best_params", "trials",
+    "dataset_name", "model_name", "model_tags", "dataset_tags", "missing_classes", "device", "host", "cpu_model", "worker",
     "error_type", "started_at", "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 }
+
+# Statuses `--resume` runs again: the cell was stopped from outside, not by its own doing.
+RETRIED_STATUSES = ("killed",)
 
 ROWS_FILE = "rows.jsonl"
 LOCK_FILE = ".lock"
@@ -91,16 +95,20 @@ class ResultsStore:
             with open(path, "r+b") as fh:
                 fh.truncate(data.rfind(b"\n") + 1)
 
-    def done_keys(self) -> set[str]:
-        return {r["key"] for r in self.rows}
+    def done_keys(self, retry: tuple[str, ...] = ()) -> set[str]:
+        """Keys of cells that need not run again (statuses in RETRIED_STATUSES and `retry` do)."""
+        again = {*RETRIED_STATUSES, *retry}
+        return {r["key"] for r in self.rows if r.get("status") not in again}
 
     def append(self, row: dict) -> None:
+        """Record a finished cell; a cell run again (a retried kill) replaces its earlier row."""
         row = {k: _clean(v) for k, v in row.items()}
         line = json.dumps(row, ensure_ascii=False, default=str) + "\n"
         with open(self.dir / ROWS_FILE, "a", encoding="utf-8") as fh:
             fh.write(line)
             fh.flush()
             os.fsync(fh.fileno())
+        self.rows = [r for r in self.rows if r.get("key") != row.get("key")]
         self.rows.append(row)
         self.write_tables()
 
@@ -125,21 +133,19 @@ class ResultsStore:
 
 
 def read_rows(run_dir: str | os.PathLike) -> list[dict]:
-    """Finished rows of a run folder; a torn last line (a kill mid-write) is ignored."""
+    """Finished rows of a run folder, the latest per cell; a torn last line (a kill mid-write) is ignored."""
     path = Path(run_dir) / ROWS_FILE
     if not path.exists():
         return []
-    rows, seen = [], set()
+    rows: dict = {}
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
             continue
-        if row.get("key") in seen:
-            continue
-        seen.add(row.get("key"))
-        rows.append(row)
-    return rows
+        rows.pop(row.get("key"), None)
+        rows[row.get("key")] = row
+    return list(rows.values())
 
 
 def load(run_dir: str | os.PathLike) -> pd.DataFrame:

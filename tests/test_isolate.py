@@ -64,6 +64,12 @@ def test_a_segfault_gives_an_error_row_naming_the_signal():
     assert "SIGSEGV" in row["info"]
 
 
+def test_a_sigkill_from_outside_without_memory_pressure_is_recorded_as_killed_not_oom():
+    row = run_isolated(_cell('model = "test_fail"\nhow = "sigkill"'))
+    assert row["status"] == "killed"
+    assert "SIGKILL" in row["info"] and "--resume" in row["info"]
+
+
 def test_a_hanging_model_is_stopped_at_the_time_limit():
     row = run_isolated(_cell('model = "test_fail"\nhow = "hang"', time_limit_s=3))
     assert row["status"] == "timeout"

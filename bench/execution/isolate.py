@@ -90,6 +90,40 @@ def _tree_rss_mb(proc: psutil.Process) -> float:
     return total / 2**20
 
 
+def _cgroup_oom_files() -> list[str]:
+    """Files where the kernel counts OOM kills of this process's memory cgroup (v2, then v1)."""
+    paths = {}
+    try:
+        with open("/proc/self/cgroup") as fh:
+            for line in fh:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                paths[controllers] = path.lstrip("/")
+    except OSError:
+        return []
+    out = []
+    if "" in paths:
+        out += [os.path.join("/sys/fs/cgroup", paths[""], "memory.events"), "/sys/fs/cgroup/memory.events"]
+    v1 = next((p for c, p in paths.items() if "memory" in c.split(",")), None)
+    if v1 is not None:
+        out += [os.path.join("/sys/fs/cgroup/memory", v1, "memory.oom_control"),
+                "/sys/fs/cgroup/memory/memory.oom_control"]
+    return out
+
+
+def oom_kills() -> int | None:
+    """OOM kills the kernel has recorded for this cgroup so far, or None where it cannot be read."""
+    for path in _cgroup_oom_files():
+        try:
+            with open(path) as fh:
+                for line in fh:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
 def _signal_name(code: int) -> str:
     try:
         return signal.Signals(-code).name
@@ -129,6 +163,19 @@ def memory_cap_mb(cell: Cell) -> float:
     return DEFAULT_MEMORY_SHARE * psutil.virtual_memory().total / 2**20 / max(1, cell.jobs)
 
 
+def _sigkill_failure(ooms_before: int | None, peak_mb: float, limit_mb: float) -> tuple[str, str]:
+    """A SIGKILL the harness did not send: `oom` only with the kernel's word for it, else `killed`."""
+    ooms_after = oom_kills()
+    if ooms_before is not None and ooms_after is not None and ooms_after > ooms_before:
+        return ("oom", f"the kernel's out-of-memory killer ended the worker (the cgroup's OOM kill count rose "
+                       f"from {ooms_before} to {ooms_after}; peak seen {peak_mb:.0f} MB)")
+    evidence = ("the cgroup records no OOM kill meanwhile" if ooms_before is not None
+                else "no OOM record could be read on this machine")
+    return ("killed", f"the worker was killed by SIGKILL from outside the harness (peak seen {peak_mb:.0f} MB, "
+                      f"under the cell's cap of {limit_mb:.0f} MB; {evidence}); the sender is unknown; "
+                      "--resume runs the cell again")
+
+
 def run_isolated(cell: Cell) -> dict:
     """The row of one cell, run in a fresh process; failures of any kind become the row's status."""
     from bench.execution.cell import base_row
@@ -148,6 +195,7 @@ def run_isolated(cell: Cell) -> dict:
     watched = psutil.Process(process.pid)
     deadline = t0 + cell.time_limit_s
     limit_mb = memory_cap_mb(cell)
+    ooms_before = oom_kills()
     row = None
     failure: tuple[str, str] | None = None
     peak_seen = 0.0
@@ -183,12 +231,12 @@ def run_isolated(cell: Cell) -> dict:
     if failure is None:
         code = process.exitcode
         if code is not None and code < 0 and -code == signal.SIGKILL:
-            failure = ("oom", "the worker was killed by SIGKILL (the kernel's out-of-memory killer, most likely)")
+            failure = _sigkill_failure(ooms_before, peak_seen, limit_mb)
         elif code is not None and code < 0:
             failure = ("error", f"the worker died from {_signal_name(code)}")
         else:
             failure = ("error", f"the worker exited with code {code} before reporting a result")
     row.update(status=failure[0], info=failure[1], error_type=failure[0] if failure[0] != "error" else "WorkerDied")
-    if failure[0] == "oom" and peak_seen:
+    if failure[0] in ("oom", "killed") and peak_seen:
         row["peak_memory_mb"] = peak_seen
     return row

@@ -14,6 +14,7 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 
+from bench.datasets import Data, dataset
 from bench.models import ModelContext, model
 
 
@@ -68,7 +69,7 @@ class Allocator(_Constant):
 
 
 class Failer(_Constant):
-    """Fails in fit in the way `how` says: raise, exit, hang, hang_ignoring_term, segfault."""
+    """Fails in fit in the way `how` says: raise, exit, hang, hang_ignoring_term, segfault, sigkill."""
 
     def __init__(self, task: str = "classification", how: str = "raise"):
         super().__init__(task)
@@ -86,6 +87,8 @@ class Failer(_Constant):
                 time.sleep(0.1)
         if self.how == "segfault":
             ctypes.string_at(0)
+        if self.how == "sigkill":  # as a user's `kill -9` or a scheduler would, with no memory pressure
+            os.kill(os.getpid(), signal.SIGKILL)
         raise ValueError(f"unknown failure {self.how!r}")
 
 
@@ -139,3 +142,15 @@ class ThreadProbe(_Constant):
 def test_threads(ctx: ModelContext):
     """Checks in fit that every thread pool runs with the cell's thread budget."""
     return ThreadProbe(ctx.task, expected=ctx.threads)
+
+
+@dataset(
+    "test_rare_classes", task="classification", modality="tabular", size=lambda p: p["n_train"] + 40,
+    official_test=40, tags=("synthetic",),
+)
+def test_rare_classes(n_train: int = 120) -> Data:
+    """Four classes; class 3 only in the 40 official test rows, as a rare class in a small prefix."""
+    rng = np.random.default_rng(0)
+    y = np.concatenate([np.arange(n_train) % 3, np.array([0, 1, 2, 3] * 10)])
+    X = rng.normal(size=(len(y), 4)) + y[:, None]
+    return Data(X=X, y=y)
