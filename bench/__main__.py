@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 
+from bench.cli_common import sigterm_as_interrupt
 from bench.plugins import PLUGINS_ENV
 
 
@@ -94,10 +94,6 @@ def _cmd_list(args) -> int:
     return 0
 
 
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
-
-
 def _cmd_report(args) -> int:
     import time
 
@@ -130,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         # Worker processes import the same plugins.
         os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugin]).strip(",")
     # A scheduler's SIGTERM ends a run like Ctrl-C: running cells stop, finished rows stay.
-    signal.signal(signal.SIGTERM, _interrupt)
+    sigterm_as_interrupt()
     commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report}
     try:
         return commands[args.command](args)

@@ -1,17 +1,24 @@
-"""The performance regression check (bench/regress.py): its judgement, its suite, and end to end.
+"""The performance regression check (bench/regress/): its judgement, its probe and driver, its suite, its
+baseline, and end to end.
 
 The end-to-end tests run the check on a three-benchmark suite: injected regressions (a 2x
 slower fit, a score drop, a memory growth) must fail and name the model and the figure; the
 same code against itself must pass. No wall-clock assertions: timing is judged by the check.
 """
 
+import ast
 import json
+import runpy
 import textwrap
+import types
+from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bench import regress
+from bench import measure, regress
 from bench.models import MODELS
+from bench.regress import probe
 
 # ---------------------------------------------------------------------------- judgement
 
@@ -112,15 +119,68 @@ def test_a_failing_cell_fails_the_check():
 
 
 def test_predictions_hash_is_stable_and_ignores_float_noise():
-    ns: dict = {}
-    exec(regress.PROBE_SOURCE.split("_TIMERS = []")[0], ns)
-    sha = ns["predictions_sha"]
-    import numpy as np
+    sha = probe.predictions_sha
 
     p = np.array([1.5, 200.25, -3.0])
     assert sha(p) == sha(p + 1e-12) == sha(p.astype(np.float64).copy())
     assert sha(p) != sha(p * 1.001)
     assert sha(np.array([0, 1, 1])) != sha(np.array([0, 1, 0]))
+
+
+def test_the_probes_hash_equals_the_harness_hash_so_old_and_new_rows_compare():
+    for pred in (np.array([1.5, 200.25, -3.0]), np.array([0, 1, 1]), np.array(["a", "b"]), np.zeros((3, 2))):
+        assert probe.predictions_sha(pred) == measure.predictions_sha(pred)
+
+
+# ---------------------------------------------------------------------------- probe and driver
+
+
+def test_the_probe_and_the_driver_import_nothing_of_bench_regress():
+    # They run under the base revision's code, which may predate bench.regress.
+    for source in (regress.PROBE_SOURCE, regress.DRIVER_SOURCE):
+        imported = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                imported |= {a.name for a in node.names}
+            elif isinstance(node, ast.ImportFrom):
+                imported.add(node.module or "")
+        assert not [m for m in imported if m.startswith("bench.regress")], imported
+
+
+def test_rows_of_this_tree_carry_the_columns_so_the_probe_patches_nothing():
+    from bench.execution import cell
+
+    before = cell.scores, cell.Timer
+    assert probe.rows_carry_the_columns()
+    assert (cell.scores, cell.Timer) == before  # imported under its own name, the probe only defines
+
+
+def test_on_an_old_worker_the_probe_adds_the_hash_and_the_predict_cpu_time():
+    def scores(task, estimator, X, y, pred=None):
+        return {"accuracy": 1.0}
+
+    worker = types.SimpleNamespace(scores=scores, Timer=measure.Timer)
+    probe.patch_worker(worker)
+    with worker.Timer() as t:
+        pred = np.array([0, 1, 1])
+    row = worker.scores("classification", None, None, None, pred)
+    assert row == {"accuracy": 1.0, "predictions_sha": probe.predictions_sha(pred), "predict_cpu_s": t.cpu_s}
+    assert worker.scores("classification", None, None, None) == {"accuracy": 1.0}  # train scores: no pred
+    patched = worker.scores
+    probe.patch_worker(worker)
+    assert worker.scores is patched  # loading twice wraps once
+
+
+def test_the_driver_writes_rows_as_plain_json_values():
+    ns = runpy.run_path(str(Path(regress.__file__).parent / "driver.py"), run_name="not_main")
+    assert [ns["clean"](v) for v in (np.float64(0.5), np.int64(3), float("nan"), None, "x", (1, 2))] == [
+        0.5, 3, None, None, "x", "(1, 2)"]
+
+
+def test_a_request_the_driver_cannot_plan_becomes_an_error_row():
+    ns = runpy.run_path(str(Path(regress.__file__).parent / "driver.py"), run_name="not_main")
+    row = ns["run_one"]({"name": "x", "toml": "[suite]\nname = 1\n"}, run_isolated=None)
+    assert row["status"] == "error" and row["info"]
 
 
 # ---------------------------------------------------------------------------- the suite
@@ -166,6 +226,37 @@ def test_suite_errors_name_the_key(tmp_path):
                    'params = { n_neighbours = 3 }\n')
     with pytest.raises(regress.RegressError, match="n_neighbours"):
         regress.validate(regress.load_suite(bad))
+
+
+# ---------------------------------------------------------------------------- the stored baseline
+
+
+def test_only_library_versions_the_baseline_recorded_and_that_changed_are_named():
+    from bench.regress.baseline import version_changes, versions
+
+    now = versions()
+    assert version_changes(now) == ""
+    assert version_changes({"python": now["python"], "numpy": now["numpy"]}) == ""  # an older, shorter record
+    assert version_changes({"numpy": "0.0"}) == f"numpy 0.0 -> {now['numpy']}"
+
+
+def test_the_baseline_is_written_whole_with_the_medians_and_every_time_sample(tmp_path):
+    suite = regress.RegressSuite(path="r.toml", samples=3, benchmarks=(_bench(),), sha="s")
+    times = [0.12, 0.1, 0.11]
+    rows = {"m": [_row(fit_cpu_s=t, peak_memory_mb=5.0 + i) for i, t in enumerate(times)]}
+    path = regress.write_baseline(tmp_path, suite, rows, [_bench()])
+    assert [p.name for p in tmp_path.iterdir()] == [regress.BASELINE_FILE]  # no temporary file left
+    entry = regress.read_baseline(tmp_path)["benchmarks"]["m"]
+    assert path == tmp_path / regress.BASELINE_FILE
+    assert entry["fit_cpu_s_samples"] == times and entry["fit_cpu_s"] == 0.11
+    assert entry["peak_memory_mb"] == 6.0 and entry["predictions_sha"] == "a"
+
+
+def test_a_baseline_of_a_benchmark_that_did_not_run_is_refused(tmp_path):
+    suite = regress.RegressSuite(path="r.toml", samples=3, benchmarks=(_bench(),), sha="s")
+    with pytest.raises(regress.RegressError, match="m did not run: error: boom"):
+        regress.write_baseline(tmp_path, suite, {"m": [{"status": "error", "info": "boom"}]}, [_bench()])
+    assert not (tmp_path / regress.BASELINE_FILE).exists()
 
 
 # ---------------------------------------------------------------------------- end to end
