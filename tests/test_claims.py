@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from bench.report import claims
+from bench.report import analysis, claims
 from bench.report.synthetic import grid
 
 CL_RAW = ("classical", "logistic_regression", "raw", {})
@@ -165,8 +167,8 @@ def test_application_scenarios_not_measurable_without_unstructured_data():
 
 def test_win_records_count_ties_half():
     df = grid(by_model({"lr": 0.8, "mlp": 0.805}), models=SIZE_MODELS, sizes=(64,))
-    rec = claims.win_records(df)
-    assert set(rec["winner"]) == {"tie"} and claims.win_rate(rec) == 0.5
+    rec = analysis.win_records(df)
+    assert set(rec["winner"]) == {"tie"} and analysis.win_rate(rec) == 0.5
 
 
 # --------------------------------------------------------------- compute requirement
@@ -276,7 +278,7 @@ def test_gap_with_regularisation_verdicts(reg_gap, expected):
 
 
 def test_regularisation_pairs_know_which_side_regularises():
-    pairs = claims.regularisation_pairs(claims.ok_rows(grid(lambda r: 0.8, models=REG_MODELS)))
+    pairs = analysis.regularisation_pairs(analysis.ok_rows(grid(lambda r: 0.8, models=REG_MODELS)))
     assert ("tab", "decision_tree", "shallow_tree", "tree", "max_depth") in pairs
     assert ("tab", "mlp", "mlp_dropout", "mlp", "dropout") in pairs
 
@@ -288,13 +290,13 @@ def test_regularisation_pairs_take_several_regularisers_pointing_one_way():
         "mlp_odd": ("deep", "mlp", "raw", {"dropout": 0.3, "weight_decay": 0.0, "d_hidden": 8}),
         "mlp_mixed": ("deep", "mlp", "raw", {"dropout": 0.5, "weight_decay": 0.0, "lr": 0.1}),
     }
-    pairs = claims.regularisation_pairs(claims.ok_rows(grid(lambda r: 0.8, models=models)))
+    pairs = analysis.regularisation_pairs(analysis.ok_rows(grid(lambda r: 0.8, models=models)))
     assert pairs == [("tab", "mlp", "mlp_reg", "mlp", "dropout+weight_decay")]
 
 
 def test_regularisation_pairs_skip_unknown_defaults():
     models = {"svm": ("classical", "svm", "raw", {}), "svm_c10": ("classical", "svm", "raw", {"C": 10})}
-    assert claims.regularisation_pairs(claims.ok_rows(grid(lambda r: 0.8, models=models))) == []
+    assert analysis.regularisation_pairs(analysis.ok_rows(grid(lambda r: 0.8, models=models))) == []
     assert verdict("gap_with_regularisation", grid(lambda r: 0.8, models=models)) == "not measurable"
 
 
@@ -310,7 +312,7 @@ def test_hybrid_not_measurable_without_embedding_models():
 
 
 def test_hybrid_supported_when_embeddings_help():
-    models = {"lr": CL_RAW, "emb": ("classical", "embedding_forest", "raw", {})}
+    models = {"lr": CL_RAW, "emb": ("classical", "embedding_forest", "raw", {}, ("hybrid",))}
     assert verdict("hybrid", grid(by_model({"lr": 0.8, "emb": 0.9}), models=models)) == "supported"
 
 
@@ -334,3 +336,56 @@ def test_every_rule_has_its_text_and_handles_an_empty_table():
     for claim in claims.TABLE + claims.FURTHER:
         assert len(claim.rule) > 80, claim.key
         assert claims.evaluate(claim, empty).verdict == "not measurable", claim.key
+
+
+# --------------------------------------------------------------- selection by tag
+
+PLUGIN = '''
+from bench.models import model
+from bench.models.deep import cnn
+
+
+@model("tiny_convnet", family="deep", modalities=("image",), tags=("convolutional",))
+def tiny_convnet(ctx):
+    """A user's own convolutional network (a plugin)."""
+    return cnn(ctx)
+'''
+
+
+def test_a_plugin_model_tagged_convolutional_joins_the_cnn_claim_without_a_report_edit(tmp_path, monkeypatch):
+    (tmp_path / "my_convnet_plugin.py").write_text(PLUGIN)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("BENCH_PLUGINS", "my_convnet_plugin")
+    models = {"mlp": DEEP, "my_net": ("deep", "tiny_convnet", "raw", {})}  # rows without tags, as old tables
+
+    def score(row):
+        return {"score": 0.95 if row["model"] == "my_net" else 0.9, "n_params": 1e3 if row["model"] == "my_net" else 1e4}
+
+    v = claims.evaluate(next(c for c in claims.FURTHER if c.key == "cnn_vs_mlp"), grid(score, datasets=IMG, models=models))
+    assert v.verdict == "supported"
+    assert "my_net" in v.evidence[0] and "mlp" in v.evidence[0]
+
+
+def test_rows_with_tags_are_selected_by_tag_not_by_name():
+    models = {"mlp": DEEP, "odd_name": ("deep", "not_registered", "raw", {}, ("convolutional",))}
+    df = grid(by_model({"mlp": 0.8, "odd_name": 0.9}), datasets=IMG, models=models)
+    assert analysis.has_tag(analysis.ok_rows(df), "convolutional").sum() == 9
+    assert verdict("cnn_vs_mlp", df) == "mixed"  # better but not smaller (same default parameter count)
+
+
+def test_a_table_written_before_tags_gets_them_from_the_registry():
+    df = grid(by_model({"lr": 0.8, "mlp": 0.7, "rnn": 0.95}), datasets=SEQ, models=RNN_MODELS)
+    old = df.drop(columns=["model_tags", "dataset_tags", "hyperparams"])
+    ok = analysis.ok_rows(old)
+    assert set(ok.loc[ok["model"] == "rnn", "model_tags"]) == {"recurrent"}
+    assert set(ok["dataset_tags"]) == {"long_range,synthetic"}
+    hyper = json.loads(ok.loc[ok["model"] == "mlp", "hyperparams"].iloc[0])  # built by the factory
+    assert {"dropout", "weight_decay", "lr"} <= set(hyper)
+    assert verdict("long_range", old) == "supported"
+
+
+def test_the_two_thirds_rule_with_and_without_a_veto():
+    assert analysis.two_thirds({"a": "supports", "b": "supports", "c": "mixed"}) == "supported"
+    assert analysis.two_thirds({"a": "supports", "b": "supports", "c": "refutes"}) == "mixed"
+    assert analysis.two_thirds({"a": "supports", "b": "supports", "c": "refutes"}, veto=False) == "supported"
+    assert analysis.two_thirds({"a": "refutes", "b": "refutes", "c": "neutral"}) == "refuted"

@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bench.report import claims  # noqa: E402
+from bench.report import analysis  # noqa: E402
 
 DPI = 90
 _STYLE = {
@@ -207,14 +207,14 @@ def costs_by_model(ok: pd.DataFrame) -> list[Figure]:
 
 def win_rates(ok: pd.DataFrame) -> list[Figure]:
     """Share of (dataset, seed) comparisons the best deep model wins, by modality and size."""
-    rec = claims.win_records(ok)
+    rec = analysis.win_records(ok)
     if rec.empty:
         return []
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(7, 3.6))
         fig.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.9)
         for modality, g in rec.groupby("modality", sort=True):
-            rates = g.groupby("n_train").apply(claims.win_rate, include_groups=False)
+            rates = g.groupby("n_train").apply(analysis.win_rate, include_groups=False)
             counts = g.groupby("n_train").size()
             ax.plot(rates.index, rates.to_numpy(), "o-", color=MODALITY_COLORS.get(modality, "grey"), label=plain(modality))
             for n, r in rates.items():
@@ -231,14 +231,14 @@ def win_rates(ok: pd.DataFrame) -> list[Figure]:
             "win-rate.png",
             "Win rate of deep against classical",
             "Share of (dataset, seed) comparisons at each training size in which the best deep "
-            f"configuration beats the best classical one by more than {claims.MARGIN} (ties count "
+            f"configuration beats the best classical one by more than {analysis.MARGIN} (ties count "
             "half), by modality; numbers are the comparisons behind each point.",
             _png(fig),
         )]
 
 
 def all_figures(ok: pd.DataFrame) -> dict[str, list[Figure]]:
-    """Every figure of the report, by section, from the finished cells (`claims.ok_rows`)."""
+    """Every figure of the report, by section, from the finished cells (`analysis.ok_rows`)."""
     if ok.empty:
         return {"learning_curves": [], "score_vs_time": [], "costs": [], "win_rate": []}
     return {

@@ -20,7 +20,7 @@ import pandas as pd
 
 from bench import results
 from bench.registry import first_line
-from bench.report import claims, plots
+from bench.report import analysis, claims, plots
 
 FIGURES_DIR = "figures"
 
@@ -88,10 +88,10 @@ def _summary_rows(ok: pd.DataFrame) -> list[tuple]:
     at = ok[largest]
     for (dataset, family, config), g in at.groupby(["dataset", "family", "config"], sort=True):
         rows.append((
-            dataset, int(g["n_train"].iloc[0]), family, config, claims.spread(g["score"]),
-            claims.spread(g["train_score"]).split(" (")[0],
+            dataset, int(g["n_train"].iloc[0]), family, config, analysis.fmt_spread(g["score"]),
+            analysis.fmt_spread(g["train_score"]).split(" (")[0],
             _num(g["fit_time_s"].mean(), ".3g"), _num(g["predict_latency_ms"].mean(), ".3g"),
-            _num(g["peak_memory_mb"].mean(), ".3g"), claims.count(float(g["n_params"].median())),
+            _num(g["peak_memory_mb"].mean(), ".3g"), analysis.fmt_count(float(g["n_params"].median())),
         ))
     return rows
 
@@ -101,13 +101,13 @@ def _num(x: float, spec: str) -> str:
 
 
 def _win_rows(ok: pd.DataFrame) -> list[tuple]:
-    rec = claims.win_records(ok)
+    rec = analysis.win_records(ok)
     rows = []
     for (modality, n), g in rec.groupby(["modality", "n_train"], sort=True):
         rows.append((
             modality, int(n), len(g), int((g["winner"] == "deep").sum()),
             int((g["winner"] == "classical").sum()), int((g["winner"] == "tie").sum()),
-            f"{claims.win_rate(g):.0%}", ", ".join(sorted(g["dataset"].unique())),
+            f"{analysis.win_rate(g):.0%}", ", ".join(sorted(g["dataset"].unique())),
         ))
     return rows
 
@@ -164,7 +164,7 @@ def build_blocks(
     table: list[claims.Verdict] | None = None,
     planned: int | None = None,
 ) -> list[Block]:
-    ok = claims.ok_rows(df)
+    ok = analysis.ok_rows(df)
     table = claims.table_verdicts(df) if table is None else table
     suite = ((env or {}).get("suite") or {}).get("name") or "unknown suite"
     n_fail = int((df["status"] != "ok").sum()) if not df.empty else 0
@@ -211,7 +211,7 @@ def build_blocks(
         blocks.append(_table(("modality", "n_train", "comparisons", "deep wins", "classical wins", "ties", "deep win rate", "datasets"), wins, anchor="win-rates"))
     else:
         blocks.append(Block("p", "Not measurable with this run: no (dataset, size) has finished deep and classical cells."))
-    reach = claims.size_to_reach(ok) if not ok.empty else pd.DataFrame()
+    reach = analysis.size_to_reach(ok) if not ok.empty else pd.DataFrame()
     blocks.append(_h(3, "Training rows to reach 95% of a configuration's own best score"))
     if reach.empty:
         blocks.append(Block("p", "Not measurable with this run: no configuration ran at two or more sizes."))
@@ -360,7 +360,7 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir else run_dir
     df, env = load_run(run_dir)
-    figures = plots.all_figures(claims.ok_rows(df))
+    figures = plots.all_figures(analysis.ok_rows(df))
     table = claims.table_verdicts(df)
     plan_path = run_dir / "plan.json"
     planned = json.loads(plan_path.read_text(encoding="utf-8")).get("cells") if plan_path.exists() else None

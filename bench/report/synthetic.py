@@ -9,31 +9,47 @@ import pandas as pd
 
 from bench.results import frame
 
-# label -> (family, registry name, feature variant, hyperparameters)
+# label -> (family, registry name, feature variant, hyperparameters[, model tags])
 MODELS = {
     "logistic_regression": ("classical", "logistic_regression", "raw", {}),
     "random_forest": ("classical", "random_forest", "raw", {}),
     "mlp": ("deep", "mlp", "raw", {}),
 }
+# name -> (modality, task[, dataset tags])
 DATASETS = {"tab": ("tabular", "classification")}
+
+# The effective hyperparameters a synthetic row records (`hyperparams`) for these registry
+# names, before the label's own: a stand-in for what the cell reads from the estimator, so
+# the rules' tests do not build estimators. Other names record their own params only.
+HYPERPARAMS = {
+    "mlp": {"dropout": 0.0, "weight_decay": 0.0, "lr": 0.001, "d_hidden": 256},
+    "cnn": {"dropout": 0.0, "weight_decay": 0.0, "lr": 0.001, "n_channels": 16},
+    "rnn": {"dropout": 0.0, "weight_decay": 0.0, "lr": 0.003, "d_hidden": 64},
+    "decision_tree": {"max_depth": None, "min_samples_leaf": 1, "min_samples_split": 2, "ccp_alpha": 0.0},
+    "random_forest": {"max_depth": None, "min_samples_leaf": 1, "n_estimators": 100},
+}
 
 
 def grid(
     score: Callable[[dict], float | dict],
     *,
-    datasets: dict[str, tuple[str, str]] | None = None,
-    models: dict[str, tuple[str, str, str, dict]] | None = None,
+    datasets: dict[str, tuple] | None = None,
+    models: dict[str, tuple] | None = None,
     sizes: Iterable[int] = (64, 256, 1024),
     seeds: Iterable[int] = (0, 1, 2),
 ) -> pd.DataFrame:
     """Every (dataset, model, size, seed) cell; `score(row)` gives the score or a dict of overrides.
 
     Defaults make deep models cost ten times as much as classical ones, so rules about
-    compute have a known answer unless `score` overrides the costs.
+    compute have a known answer unless `score` overrides the costs. Tags given in the
+    model or dataset tuple are written into the rows; without them the rows carry none
+    and the report fills them from the registry by name, as for an old results table.
     """
     rows = []
-    for ds, (modality, task) in (datasets or DATASETS).items():
-        for label, (family, name, features, params) in (models or MODELS).items():
+    for ds, (modality, task, *ds_tags) in (datasets or DATASETS).items():
+        for label, (family, name, features, params, *m_tags) in (models or MODELS).items():
+            own = {k.split("__")[-1] for k in params}
+            hyper = {**{k: v for k, v in HYPERPARAMS.get(name, {}).items() if k not in own}, **params}
             for n in sizes:
                 for seed in seeds:
                     deep = family == "deep"
@@ -47,7 +63,11 @@ def grid(
                         "n_params": 10000.0 if deep else 100.0, "model_bytes": 40000.0 if deep else 800.0,
                         "size_proxy": None if deep else 100.0, "size_unit": None if deep else "coefficients",
                         "dataset_name": ds, "model_name": name, "threads": 2, "jobs": 1,
+                        "model_tags": ",".join(sorted(m_tags[0])) if m_tags else None,
+                        "dataset_tags": ",".join(sorted(ds_tags[0])) if ds_tags else None,
                         "params": json.dumps(params, sort_keys=True),
+                        "hyperparams": json.dumps({**hyper, "random_state": seed}, sort_keys=True),
+                        "device": "cpu",
                         "key": f"{ds}|{features}|{n}|{seed}|{label}",
                     }
                     out = score(dict(row))
