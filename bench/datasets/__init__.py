@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -123,8 +123,15 @@ def dataset(
 def load(name: str, params: dict) -> Data:
     """Build a dataset and check what every model relies on (finite numbers, labels, shapes)."""
     entry = DATASETS[name]
-    data = entry.fn(**{**entry.defaults, **params})
-    validate(data, entry.task_for({**entry.defaults, **params}), where=f"dataset {name!r}")
+    full = {**entry.defaults, **params}
+    data = entry.fn(**full)
+    if entry.official_test is not None:
+        declared = int(entry.official_test(full))
+        if data.n_test is None:
+            data = replace(data, n_test=declared)
+        elif data.n_test != declared:
+            raise DataError(f"dataset {name!r}: declares {declared} official test rows but returned {data.n_test}")
+    validate(data, entry.task_for(full), where=f"dataset {name!r}")
     return data
 
 
@@ -162,7 +169,10 @@ def stratified_order(y: np.ndarray, rng: np.random.Generator, classification: bo
     """A permutation whose every prefix holds the classes in about their overall proportions.
 
     Prefixes are then nested training sets (64 rows are the first 64 of the 128-row set),
-    which keeps learning curves free of resampling noise between sizes.
+    which keeps learning curves free of resampling noise between sizes. The first k rows
+    hold one row of each of the k classes, so every prefix of at least k rows has every
+    class, however rare (proportional interleaving alone would put a class of 3 rows in
+    58,000 thousands of rows in; a small training set would then lack it).
     """
     n = len(y)
     if not classification:
@@ -171,6 +181,8 @@ def stratified_order(y: np.ndarray, rng: np.random.Generator, classification: bo
     for cls in np.unique(y):
         idx = np.flatnonzero(y == cls)
         rank[idx] = (rng.permutation(len(idx)) + rng.random(len(idx))) / len(idx)
+        first = idx[np.argmin(rank[idx])]
+        rank[first] -= 1.0  # ahead of every row of rank >= 0, in a random order of classes
     return np.argsort(rank, kind="stable")
 
 
@@ -200,4 +212,4 @@ def split(
 
 
 # Built-in datasets register themselves on import.
-from bench.datasets import files, images, sequences, tabular  # noqa: E402,F401
+from bench.datasets import files, images, mnist1d, openml, sequences, tabular, ucr  # noqa: E402,F401

@@ -7,16 +7,21 @@ row, with `sample_shape` = (H, W) to restore them.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import struct
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from sklearn import datasets as skd
 
+from bench.atomic import atomic_write
 from bench.datasets import Data, DataError, dataset
+from bench.datasets import cache as dc
+from bench.datasets.cache import DATA_ENV, data_dir  # noqa: F401  (re-exported: older imports)
 
-DATA_ENV = "BENCH_DATA_DIR"
 SHAPES = ("disc", "ring", "square", "frame", "triangle", "plus", "cross", "bar")
 
 
@@ -108,7 +113,22 @@ def synthetic_images(
     return Data(X=X, y=y, sample_shape=(S, S), target_names=SHAPES[:n_classes])
 
 
-# -- MNIST-format data sets: IDX files cached on disk, fetched from OpenML when missing --------
+# -- MNIST-format data sets: the official train/test files (IDX), checked, from cache or system --
+
+
+@dataclass(frozen=True)
+class IdxSet:
+    """An MNIST-format data set as published: four gzipped IDX files and their checksums."""
+
+    name: str
+    title: str
+    base_urls: tuple[str, ...]
+    md5: dict[str, str]  # published MD5 of each .gz file as served (download check)
+    raw_sha256: dict[str, str]  # SHA-256 of the uncompressed IDX content (any copy's check), when known
+    n_train: int
+    n_test: int
+    system_dirs: tuple[str, ...] = ()
+
 
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
@@ -116,98 +136,224 @@ IDX_FILES = {
     "test_images": "t10k-images-idx3-ubyte.gz",
     "test_labels": "t10k-labels-idx1-ubyte.gz",
 }
-OPENML = {"mnist": "mnist_784", "fashion_mnist": "Fashion-MNIST"}
-N_TRAIN_ORIGINAL = 60000
+IDX_SETS = {
+    "mnist": IdxSet(
+        name="mnist",
+        title="MNIST",
+        # yann.lecun.com asks for a login now; this mirror serves the original files.
+        base_urls=("https://ossci-datasets.s3.amazonaws.com/mnist/",),
+        md5={
+            "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+            "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+            "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+            "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+        },
+        raw_sha256={},
+        n_train=60000,
+        n_test=10000,
+        system_dirs=("/usr/share/datasets/mnist",),
+    ),
+    "fashion_mnist": IdxSet(
+        name="fashion_mnist",
+        title="Fashion-MNIST",
+        base_urls=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+        md5={  # the repository README's table
+            "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+            "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+            "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+            "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+        },
+        # Debian recompresses the .gz files (other bytes, other MD5), so copies are checked
+        # by their uncompressed content, hashed from the dataset-fashion-mnist package.
+        raw_sha256={
+            "train-images-idx3-ubyte.gz": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+            "train-labels-idx1-ubyte.gz": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+            "t10k-images-idx3-ubyte.gz": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+            "t10k-labels-idx1-ubyte.gz": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+        },
+        n_train=60000,
+        n_test=10000,
+        system_dirs=("/usr/share/datasets/fashion-mnist",),  # Debian: dataset-fashion-mnist
+    ),
+}
 
 
-def data_dir(override: str = "") -> Path:
-    """Where downloaded data sets are cached: the argument, else $BENCH_DATA_DIR, else ~/.cache."""
-    return Path(override or os.environ.get(DATA_ENV) or Path.home() / ".cache" / "bench-data")
+def _idx_bytes(path: Path) -> bytes:
+    """The uncompressed content of a (gzipped) IDX file; a truncated or corrupt gzip is a DataError."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as fh:
+            return fh.read()
+    except (EOFError, gzip.BadGzipFile, zlib.error, OSError) as exc:
+        raise DataError(f"{path}: truncated or corrupt ({exc})") from None
+
+
+def _parse_idx(raw: bytes, where: object) -> np.ndarray:
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise DataError(f"{where}: not an unsigned-byte IDX file")
+    ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise DataError(f"{where}: truncated IDX header")
+    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
+    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if body.size != int(np.prod(dims)):
+        raise DataError(f"{where}: header says {dims} but holds {body.size} bytes")
+    return body.reshape(dims)
 
 
 def read_idx(path: Path) -> np.ndarray:
     """An array from an IDX file (gzipped or not), the format MNIST is distributed in."""
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as fh:
-        raw = fh.read()
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
-        raise DataError(f"{path}: not an unsigned-byte IDX file")
-    ndim = raw[3]
-    dims = struct.unpack(f">{ndim}I", raw[4 : 4 + 4 * ndim])
-    body = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
-    if body.size != int(np.prod(dims)):
-        raise DataError(f"{path}: header says {dims} but holds {body.size} bytes")
-    return body.reshape(dims)
+    return _parse_idx(_idx_bytes(Path(path)), path)
 
 
 def write_idx(path: Path, array: np.ndarray) -> None:
     """Write a uint8 array as a gzipped IDX file (atomically)."""
     array = np.ascontiguousarray(array, dtype=np.uint8)
     header = bytes([0, 0, 0x08, array.ndim]) + struct.pack(f">{array.ndim}I", *array.shape)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with gzip.open(tmp, "wb") as fh:
-        fh.write(header + array.tobytes())
-    os.replace(tmp, path)
+
+    def write(tmp: Path) -> None:
+        with gzip.open(tmp, "wb") as fh:
+            fh.write(header + array.tobytes())
+
+    atomic_write(path, write)
 
 
-def _fetch_openml(name: str, folder: Path) -> None:
-    """Download from OpenML once and store as the four IDX files of the original release."""
-    try:
-        X, y = skd.fetch_openml(
-            OPENML[name], version=1, return_X_y=True, as_frame=False, data_home=str(folder / "openml")
-        )
-    except Exception as exc:  # no network, proxy, server down...
-        raise DataError(
-            f"{name} is not cached in {folder} and could not be fetched from OpenML ({exc}); "
-            f"put the four IDX files ({', '.join(IDX_FILES.values())}) there"
-        ) from None
-    images = np.asarray(X, dtype=np.float64).reshape(-1, 28, 28).round().astype(np.uint8)
-    labels = np.asarray(y).astype(np.int64).astype(np.uint8)
+def _read_checked(spec: IdxSet, folder: Path) -> dict[str, np.ndarray]:
+    """The four arrays of a copy, each checked: whole gzip, consistent IDX, known content, sizes."""
+    arrays = {}
+    for key, fname in IDX_FILES.items():
+        path = folder / fname
+        raw = _idx_bytes(path)
+        want = spec.raw_sha256.get(fname)
+        if want and hashlib.sha256(raw).hexdigest() != want:
+            raise DataError(f"{path}: content does not match the published {spec.title} file (checksum mismatch)")
+        arrays[key] = _parse_idx(raw, path)
+    n_tr, n_te = len(arrays["train_images"]), len(arrays["test_images"])
+    if len(arrays["train_labels"]) != n_tr or len(arrays["test_labels"]) != n_te or arrays["train_images"].ndim != 3:
+        raise DataError(f"{folder}: images and labels do not match ({n_tr}/{len(arrays['train_labels'])} training, "
+                        f"{n_te}/{len(arrays['test_labels'])} test)")
+    if (n_tr, n_te) != (spec.n_train, spec.n_test):
+        raise DataError(f"{folder}: {n_tr} training and {n_te} test images; {spec.title} has {spec.n_train} and {spec.n_test}")
+    return arrays
+
+
+def _has_files(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in IDX_FILES.values())
+
+
+def _idx_folder(spec: IdxSet, cache_dir: str = "") -> Path:
+    return data_dir(cache_dir) / spec.name
+
+
+def _idx_locate(spec: IdxSet, cache_dir: str = "") -> Path | None:
+    """The first copy with all four files: the cache, then a system package's folder."""
+    for folder in (_idx_folder(spec, cache_dir), *map(Path, spec.system_dirs)):
+        if _has_files(folder):
+            return folder
+    return None
+
+
+def _idx_fetch(spec: IdxSet, cache_dir: str = "", progress: bool = False) -> str:
+    folder = _idx_folder(spec, cache_dir)
+    if _has_files(folder):
+        _read_checked(spec, folder)
+        return f"{spec.name}: already cached in {folder}"
     folder.mkdir(parents=True, exist_ok=True)
-    # OpenML keeps the original order: the 60,000 training images, then the 10,000 test images.
-    n = min(N_TRAIN_ORIGINAL, len(images))
-    write_idx(folder / IDX_FILES["train_images"], images[:n])
-    write_idx(folder / IDX_FILES["train_labels"], labels[:n])
-    write_idx(folder / IDX_FILES["test_images"], images[n:])
-    write_idx(folder / IDX_FILES["test_labels"], labels[n:])
+    errors = []
+    for base in spec.base_urls:
+        try:
+            # Into a hidden staging folder: the cache gets all four files or none.
+            stage = folder / ".partial"
+            stage.mkdir(exist_ok=True)
+            for fname in IDX_FILES.values():
+                if not (stage / fname).exists():
+                    dc.download(base + fname, stage / fname, md5=spec.md5[fname], progress=progress)
+            _read_checked(spec, stage)
+            for fname in IDX_FILES.values():
+                os.replace(stage / fname, folder / fname)
+            stage.rmdir()
+            return f"{spec.name}: downloaded from {base} into {folder} (checksums verified)"
+        except DataError as exc:
+            errors.append(str(exc))
+    raise dc.FetchError("; ".join(errors))
 
 
-def load_idx_dataset(name: str, n_samples: int, cache_dir: str = "", random_state: int = 0) -> Data:
-    """`n_samples` images (a seeded sample of train + test) of an MNIST-format data set."""
-    folder = data_dir(cache_dir) / name
-    if not all((folder / f).exists() for f in IDX_FILES.values()):
-        _fetch_openml(name, folder)
-    images = np.concatenate([read_idx(folder / IDX_FILES[k]) for k in ("train_images", "test_images")])
-    labels = np.concatenate([read_idx(folder / IDX_FILES[k]) for k in ("train_labels", "test_labels")])
-    if len(images) != len(labels) or images.ndim != 3:
-        raise DataError(f"{folder}: {len(images)} images of shape {images.shape[1:]} but {len(labels)} labels")
-    if n_samples > len(images):
-        raise DataError(f"{name}: n_samples = {n_samples} but {folder} holds {len(images)} images")
-    rows = np.sort(np.random.default_rng(random_state).permutation(len(images))[:n_samples])
-    h, w = images.shape[1:]
-    X = images[rows].reshape(n_samples, h * w).astype(np.float32) / 255.0
-    return Data(X=X, y=labels[rows].astype(np.int64), sample_shape=(h, w))
+def _idx_import(spec: IdxSet, path: Path, cache_dir: str = "") -> str:
+    found = dc.find_members(path, list(IDX_FILES.values()))
+    missing = [f for f in IDX_FILES.values() if f not in found]
+    if missing:
+        raise dc.FetchError(f"{path}: holds no {', '.join(missing)}")
+    folder = _idx_folder(spec, cache_dir)
+    stage = folder / ".partial"
+    stage.mkdir(parents=True, exist_ok=True)
+    for fname, content in found.items():
+        atomic_write(stage / fname, content)
+    _read_checked(spec, stage)
+    for fname in IDX_FILES.values():
+        os.replace(stage / fname, folder / fname)
+    stage.rmdir()
+    return f"{spec.name}: imported from {path} into {folder} (checked)"
 
 
-def _check_n(limit: int):
-    def check(params: dict) -> None:
-        if not 2 <= params["n_samples"] <= limit:
-            raise DataError(f"n_samples must lie in 2..{limit}, got {params['n_samples']}")
+def _idx_source(spec: IdxSet) -> dc.Source:
+    def cached() -> list[str]:
+        folder = _idx_folder(spec)
+        if _has_files(folder):
+            return [f"{folder} (the official {spec.n_train:,}/{spec.n_test:,} split)"]
+        system = next((d for d in spec.system_dirs if _has_files(Path(d))), None)
+        return [f"not cached; a system copy is at {system}"] if system else []
 
-    return check
+    def locate(params: dict) -> str | None:
+        found = _idx_locate(spec, params.get("cache_dir", ""))
+        return str(found) if found else None
+
+    return dc.Source(
+        locate=locate,
+        fetch=lambda params, progress: _idx_fetch(spec, params.get("cache_dir", ""), progress),
+        spec=lambda params: spec.name,
+        args=lambda arg: {},
+        cached=cached,
+        folder=lambda params: _idx_folder(spec, params.get("cache_dir", "")),
+        import_from=lambda params, path: _idx_import(spec, path, params.get("cache_dir", "")),
+    )
 
 
-@dataset("mnist", task="classification", modality="image", size=lambda p: p["n_samples"], check=_check_n(70000),
-          tags=("real", "download"))
-def mnist(n_samples: int = 10000, cache_dir: str = "", random_state: int = 0) -> Data:
-    """Handwritten digits, 28x28, up to 70,000 images (OpenML, cached in $BENCH_DATA_DIR)."""
-    return load_idx_dataset("mnist", n_samples, cache_dir, random_state)
+def load_idx_dataset(name: str, cache_dir: str = "") -> Data:
+    """All images of an MNIST-format data set: the official training part, then the official test part."""
+    spec = IDX_SETS[name]
+    folder = _idx_locate(spec, cache_dir)
+    if folder is None:
+        _idx_fetch(spec, cache_dir)
+        folder = _idx_folder(spec, cache_dir)
+    a = _read_checked(spec, folder)
+    images = np.concatenate([a["train_images"], a["test_images"]])
+    labels = np.concatenate([a["train_labels"], a["test_labels"]]).astype(np.int64)
+    n, h, w = images.shape
+    X = images.reshape(n, h * w).astype(np.float32) / 255.0
+    return Data(X=X, y=labels, sample_shape=(h, w), n_test=len(a["test_images"]))
+
+
+for _spec in IDX_SETS.values():
+    dc.register(_spec.name, _idx_source(_spec))
+
+
+def _require(name: str):
+    return lambda params: dc.require(name, params)
 
 
 @dataset(
-    "fashion_mnist", task="classification", modality="image", size=lambda p: p["n_samples"], check=_check_n(70000),
-    tags=("real", "download"),
+    "mnist", task="classification", modality="image", size=lambda p: 70000, check=_require("mnist"),
+    tags=("real", "download"), official_test=10000,
 )
-def fashion_mnist(n_samples: int = 10000, cache_dir: str = "", random_state: int = 0) -> Data:
-    """Zalando clothing images, 28x28, 10 classes, up to 70,000 (OpenML, cached in $BENCH_DATA_DIR)."""
-    return load_idx_dataset("fashion_mnist", n_samples, cache_dir, random_state)
+def mnist(cache_dir: str = "") -> Data:
+    """Handwritten digits, 28x28, the official 60,000/10,000 split (cache, system copy, or a verified download)."""
+    return load_idx_dataset("mnist", cache_dir)
+
+
+@dataset(
+    "fashion_mnist", task="classification", modality="image", size=lambda p: 70000,
+    check=_require("fashion_mnist"), tags=("real", "download"), official_test=10000,
+)
+def fashion_mnist(cache_dir: str = "") -> Data:
+    """Zalando clothing images, 28x28, 10 classes, the official 60,000/10,000 split (Debian: dataset-fashion-mnist)."""
+    return load_idx_dataset("fashion_mnist", cache_dir)
