@@ -89,3 +89,27 @@ def test_a_failed_row_keeps_the_cell_keys():
     row = run_isolated(_cell('model = "test_fail"\nhow = "exit"'))
     assert (row["dataset"], row["model"], row["n_train"], row["seed"]) == ("breast_cancer", "m", 100, 0)
     assert row["key"] == "breast_cancer|raw|100|0|m"
+
+
+def test_the_first_cell_of_a_fresh_process_is_not_charged_the_worker_servers_start(tmp_path):
+    # A fresh process starts the worker server (it imports torch, scikit-learn, xgboost: seconds);
+    # the first cell's 5 s limit must count from the moment the cell starts in its worker.
+    import json
+    import subprocess
+    import sys
+
+    script = tmp_path / "first.py"
+    script.write_text(
+        "import json\n"
+        "from bench.execution.isolate import run_isolated\n"
+        "from bench.suite import parse, plan\n"
+        "suite = parse('[suite]\\nseeds = [0]\\ntrain_sizes = [100]\\nthreads = 1\\ntime_limit_s = 5\\n"
+        "[datasets.breast_cancer]\\n[models.m]\\nmodel = \"test_sleep\"\\nseconds = 1.0\\n', 'x.toml')\n"
+        "if __name__ == '__main__':\n"
+        "    row = run_isolated(plan(suite)[0][0])\n"
+        "    print(json.dumps({k: row.get(k) for k in ('status', 'info', 'startup_s', 'cell_time_s')}))\n"
+    )
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
+    row = json.loads(out.stdout.strip().splitlines()[-1])
+    assert row["status"] == "ok", row["info"]
+    assert row["startup_s"] is not None and row["startup_s"] >= 0

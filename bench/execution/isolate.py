@@ -17,6 +17,10 @@ import psutil
 from bench.suite import Cell
 
 TERM_GRACE_S = 3.0
+# Starting a worker (forking the server, which imports the libraries once) is outside every
+# cell's limit; this backstop only catches a server that never starts.
+STARTUP_LIMIT_S = 600.0
+STARTED = "started"  # the child's first message: the cell's clock starts now
 POLL_S = 0.02
 DEFAULT_MEMORY_SHARE = 0.8  # without a cap in the suite, cells at once share 80% of the RAM
 
@@ -72,6 +76,7 @@ def _child(cell: Cell, conn, parent_pid: int) -> None:
 
     _watch_parent(parent_pid, cell.time_limit_s)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    conn.send(STARTED)
     conn.send(run_cell(cell))
     conn.close()
 
@@ -193,7 +198,8 @@ def run_isolated(cell: Cell) -> dict:
         _LIVE.add(process)
     send.close()
     watched = psutil.Process(process.pid)
-    deadline = t0 + cell.time_limit_s
+    deadline = t0 + STARTUP_LIMIT_S
+    startup_s = None
     limit_mb = memory_cap_mb(cell)
     ooms_before = oom_kills()
     row = None
@@ -202,15 +208,23 @@ def run_isolated(cell: Cell) -> dict:
     while True:
         if receive.poll(POLL_S):
             try:
-                row = receive.recv()
+                message = receive.recv()
             except (EOFError, OSError):
-                row = None
+                break
+            if message == STARTED and startup_s is None:
+                startup_s = time.perf_counter() - t0
+                deadline = t0 + startup_s + cell.time_limit_s
+                continue
+            row = message
             break
         if not process.is_alive():
             break
         if time.perf_counter() > deadline:
             stop(process)
-            failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s")
+            if startup_s is None:
+                failure = ("error", f"the worker did not start within {STARTUP_LIMIT_S:g} s")
+            else:
+                failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s")
             break
         peak_seen = max(peak_seen, _tree_rss_mb(watched))
         if peak_seen > limit_mb:
@@ -224,10 +238,11 @@ def run_isolated(cell: Cell) -> dict:
         _LIVE.discard(process)
     receive.close()
     if row is not None:
+        row["startup_s"] = startup_s
         return row
     if _STOPPING.is_set():
         raise CellInterrupted(cell.key)
-    row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0}
+    row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0, "startup_s": startup_s}
     if failure is None:
         code = process.exitcode
         if code is not None and code < 0 and -code == signal.SIGKILL:
