@@ -14,6 +14,16 @@ from bench.datasets import DATASETS, DataError, test_count
 from bench.features import FEATURES
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
+from bench.tuning import (
+    MODES,
+    SIZES,
+    Budget,
+    check_space,
+    from_table,
+    min_training_rows,
+    space_for,
+    validation_rows,
+)
 
 SUITE_KEYS = {
     "name": "a short name for the run",
@@ -27,9 +37,17 @@ SUITE_KEYS = {
     "memory_limit_mb": "memory cap of one cell, in MB (the cell is stopped and recorded as oom)",
     "device": 'device for deep models: "auto", "cpu", "cuda" or "mps"',
     "scheduler": 'a Dask scheduler to run the cells on, e.g. "tcp://10.0.0.5:8786" (--scheduler overrides it)',
+    "validation": "fraction of each cell's training rows held out for every choice (0: none); default 0.2",
+    "tuning": "table [suite.tuning]: the search budget, the same for every model (trials, time_s, modes, sizes)",
+}
+TUNING_KEYS = {
+    "trials": "configurations per tuned cell, the default one included (default 10)",
+    "time_s": "seconds of search per tuned cell; no trial starts after them (default: no limit)",
+    "modes": 'which cells to plan: ["default"], ["tuned"] or ["default", "tuned"] (the default with a [suite.tuning] table)',
+    "sizes": '"all" training sizes get tuned cells, or only each dataset\'s "largest"',
 }
 DATASET_KEYS = {"dataset", "train_sizes", "test_size"}
-MODEL_KEYS = {"model"}
+MODEL_KEYS = {"model", "search"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_THREADS = 1024
 MAX_ROWS = 20_000_000
@@ -64,6 +82,16 @@ class ModelSpec:
     params: dict[str, Any]
     family: str
     tags: frozenset[str] = frozenset()
+    search: dict[str, Any] | None = None  # the suite's own search space (TOML), replacing the model's
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """The suite's search protocol: the budget of every tuned cell, which cells to plan."""
+
+    budget: Budget = Budget()
+    modes: tuple[str, ...] = ("default",)
+    sizes: str = "all"
 
 
 @dataclass(frozen=True)
@@ -82,6 +110,8 @@ class Suite:
     sha256: str = ""
     plugins: tuple[str, ...] = ()
     scheduler: str | None = None
+    validation: float = 0.2
+    tuning: Tuning = Tuning()
 
 
 @dataclass(frozen=True)
@@ -99,11 +129,18 @@ class Cell:
     device: str
     plugins: tuple[str, ...] = ()
     jobs: int = 1
+    tuning: str = "default"  # "tuned": a search on validation rows chooses the hyperparameters
+    validation: float = 0.2  # fraction of the training rows every choice is made on
+    budget: Budget = Budget()  # a tuned cell's search budget
 
     @property
     def key(self) -> str:
-        """The cell's identity in a run folder: its fields joined by `|`, each escaped, so no two collide."""
-        return cell_key(self.dataset.label, self.features, self.n_train, self.seed, self.model.label)
+        """The cell's identity in a run folder: its fields joined by `|`, each escaped, so no two collide.
+
+        A tuned cell's key ends in `|tuned`; a default cell's key is what it always was.
+        """
+        parts = (self.dataset.label, self.features, self.n_train, self.seed, self.model.label)
+        return cell_key(*parts, "tuned") if self.tuning == "tuned" else cell_key(*parts)
 
 
 def cell_key(*parts) -> str:
@@ -265,7 +302,9 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
     )
 
 
-def _model_spec(path: str, label: str, table: dict, tasks: set[str], modalities: set[str]) -> ModelSpec:
+def _model_spec(
+    path: str, label: str, table: dict, tasks: set[str], modalities: set[str], tuning: Tuning | None = None
+) -> ModelSpec:
     where = f"models.{label}"
     name = table.get("model", label)
     if not isinstance(name, str) or name not in MODELS:
@@ -296,7 +335,77 @@ def _model_spec(path: str, label: str, table: dict, tasks: set[str], modalities:
                 built._validate_params()
         except Exception as exc:
             raise _fail(path, where, f"invalid hyperparameters for {name!r}: {exc}") from None
-    return ModelSpec(label=label, name=name, params=params, family=entry.family, tags=entry.tags)
+    search = table.get("search")
+    if search is not None:
+        search = dict(_table(path, f"{where}.search", search))
+        if not search:
+            raise _fail(path, f"{where}.search", "an empty search space; name hyperparameters to search, or drop the table")
+    if tuning is not None and "tuned" in tuning.modes:
+        _check_search(path, where, name, params, search, tasks, modalities)
+    return ModelSpec(label=label, name=name, params=params, family=entry.family, tags=entry.tags, search=search)
+
+
+def _check_search(
+    path: str, where: str, name: str, params: dict, search: dict | None, tasks: set[str], modalities: set[str]
+) -> None:
+    """The space a tuned cell would search names real hyperparameters with values the estimator accepts."""
+    entry = MODELS[name]
+    for task in sorted(tasks & entry.tasks) or sorted(entry.tasks)[:1]:
+        modality = next(iter(sorted(modalities & entry.modalities)), "tabular")
+        ctx = ModelContext(task=task, modality=modality, seed=0, threads=1, n_features=4, n_classes=2)
+        try:
+            space = space_for(entry, ctx, params, search)
+        except ValueError as exc:  # a malformed entry of the suite's own table
+            key = next((k for k in search or {} if _bad_entry(search[k])), "")
+            raise _fail(path, f"{where}.search.{key}" if key else f"{where}.search", str(exc)) from None
+        problem = check_space(space, lambda p, ctx=ctx: build(name, ctx, {**params, **p}))
+        if problem:
+            key, message = problem
+            origin = f"{where}.search.{key}" if search is not None else where
+            owner = "" if search is not None else f"the search space of model {name!r} ({task}): {key}: "
+            raise _fail(path, origin, owner + message)
+
+
+def _bad_entry(value) -> bool:
+    try:
+        from_table(value)
+    except ValueError:
+        return True
+    return False
+
+
+def _tuning(path: str, head: dict, time_limit_s: float, validation: float) -> Tuning:
+    """[suite.tuning]: the budget (trials and/or seconds), the modes and the sizes that get tuned cells."""
+    if "tuning" not in head:
+        return Tuning()
+    table = _table(path, "suite.tuning", head["tuning"])
+    for key in table:
+        if key not in TUNING_KEYS:
+            raise _fail(path, f"suite.tuning.{key}", f"unknown key; valid: {', '.join(sorted(TUNING_KEYS))}")
+    trials = _positive_number(path, "suite.tuning.trials", table.get("trials", 10), integer=True)
+    time_s = table.get("time_s")
+    if time_s is not None:
+        time_s = float(_positive_number(path, "suite.tuning.time_s", time_s))
+        if time_s >= time_limit_s:
+            raise _fail(
+                path, "suite.tuning.time_s",
+                f"{time_s:g} s of search leaves no time for the final fit within suite.time_limit_s = {time_limit_s:g}",
+            )
+    modes = table.get("modes", list(MODES))
+    if (
+        not isinstance(modes, list) or not modes or len(set(modes)) != len(modes)
+        or not all(isinstance(m, str) and m in MODES for m in modes)
+    ):
+        raise _fail(path, "suite.tuning.modes", f"expected distinct names from {', '.join(MODES)}, got {modes!r}")
+    if "tuned" in modes:
+        if trials < 2:
+            raise _fail(path, "suite.tuning.trials", "a tuned cell needs at least 2 trials (the first is the default configuration)")
+        if validation == 0:
+            raise _fail(path, "suite.validation", "tuned cells choose on validation rows; validation = 0 leaves none")
+    sizes = table.get("sizes", "all")
+    if sizes not in SIZES:
+        raise _fail(path, "suite.tuning.sizes", f"expected one of {', '.join(SIZES)}, got {sizes!r}")
+    return Tuning(budget=Budget(trials=int(trials), time_s=time_s), modes=tuple(modes), sizes=sizes)
 
 
 def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Suite:
@@ -341,6 +450,10 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     scheduler = head.get("scheduler")
     if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
         raise _fail(path, "suite.scheduler", f'expected a scheduler address such as "tcp://HOST:8786", got {scheduler!r}')
+    validation = head.get("validation", 0.2)
+    if isinstance(validation, bool) or not isinstance(validation, int | float) or not 0 <= validation <= 0.5:
+        raise _fail(path, "suite.validation", f"expected a fraction in [0, 0.5] (0: no validation part), got {validation!r}")
+    tuning = _tuning(path, head, time_limit, float(validation))
     defaults = {
         "train_sizes": head.get("train_sizes", ["max"]),
         "test_size": head.get("test_size", 0.25),
@@ -360,7 +473,7 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     tasks = {d.task for d in datasets}
     modalities = {d.modality for d in datasets}
     models = tuple(
-        _model_spec(path, label, _table(path, f"models.{label}", t), tasks, modalities)
+        _model_spec(path, label, _table(path, f"models.{label}", t), tasks, modalities, tuning)
         for label, t in mtables.items()
     )
     return Suite(
@@ -378,6 +491,8 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         plugins=plugins,
         scheduler=scheduler,
+        validation=float(validation),
+        tuning=tuning,
     )
 
 
@@ -396,7 +511,7 @@ def load(path: str | os.PathLike, plugins: tuple[str, ...] = ()) -> Suite:
 
 
 def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
-    """Every (dataset, features, size, seed, model) cell to run, and the pairs skipped with why."""
+    """Every (dataset, features, size, seed, model, tuning) cell to run, and the pairs skipped with why."""
     cells: list[Cell] = []
     skips: list[Skip] = []
     for ds in suite.datasets:
@@ -413,12 +528,15 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
                 skips.append(Skip(ds.label, m.label, "*", reason))
             else:
                 usable.append(m)
+        modes = _modes(suite, ds, usable, skips)
         for feat in variants:
             for n_train in ds.train_sizes:
                 for seed in suite.seeds:
-                    for m in usable:
+                    for m, tuning in ((u, t) for u in usable for t in modes[u.label]):
                         if m.family == "deep" and feat != "raw":
                             continue  # deep models learn their own features from raw input
+                        if tuning == "tuned" and not _tuned_size(suite, ds, n_train, m, feat, skips):
+                            continue
                         cells.append(
                             Cell(
                                 dataset=ds,
@@ -432,9 +550,40 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
                                 device=suite.device,
                                 plugins=suite.plugins,
                                 jobs=jobs,
+                                tuning=tuning,
+                                validation=suite.validation,
+                                budget=suite.tuning.budget,
                             )
                         )
     return cells, skips
+
+
+def _modes(suite: Suite, ds: DatasetSpec, models: list[ModelSpec], skips: list[Skip]) -> dict[str, tuple[str, ...]]:
+    """The tuning modes each model runs in on this dataset; a model with nothing to search has no tuned cell."""
+    out = {}
+    for m in models:
+        modes = suite.tuning.modes
+        if "tuned" in modes:
+            ctx = ModelContext(task=ds.task, modality=ds.modality, seed=0, threads=1, n_features=4, n_classes=2)
+            if not space_for(MODELS[m.name], ctx, m.params, m.search):
+                pinned = " (the suite fixes every hyperparameter it searches)" if MODELS[m.name].space(ctx) else ""
+                skips.append(Skip(ds.label, m.label, "*", f"{m.name} declares no search space{pinned}: no tuned cell"))
+                modes = tuple(t for t in modes if t != "tuned")
+        out[m.label] = modes
+    return out
+
+
+def _tuned_size(suite: Suite, ds: DatasetSpec, n_train: int, m: ModelSpec, feat: str, skips: list[Skip]) -> bool:
+    """Whether a tuned cell runs at this size: the suite may tune the largest only; a validation part must fit."""
+    if suite.tuning.sizes == "largest" and n_train != max(ds.train_sizes):
+        return False
+    if validation_rows(n_train, suite.validation) == 0:
+        skip = Skip(ds.label, m.label, feat, f"{n_train} training rows leave no validation part "
+                    f"(tuned cells need at least {min_training_rows(suite.validation)}): no tuned cell")
+        if skip not in skips:
+            skips.append(skip)
+        return False
+    return True
 
 
 def with_layout(cells: list[Cell], jobs: int, threads: int | None = None) -> list[Cell]:

@@ -35,10 +35,11 @@ from bench.measure import (
     quiesce,
     serialized_bytes,
 )
-from bench.models import ModelContext, build
+from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
 from bench.registry import tags_text
 from bench.suite import Cell
+from bench.tuning import Budget, Search, carve, search, space_for, validation_rows
 
 CACHE_ENV = "BENCH_CACHE_DIR"
 LATENCY_CALLS = 20
@@ -59,6 +60,7 @@ def base_row(cell: Cell) -> dict:
         "seed": cell.seed,
         "dataset_name": cell.dataset.name,
         "model_name": cell.model.name,
+        "tuning": cell.tuning,
         "model_tags": tags_text(cell.model.tags),
         "dataset_tags": tags_text(cell.dataset.tags),
         "threads": cell.threads,
@@ -235,7 +237,8 @@ def measure_cell(cell: Cell) -> dict:
             sample_shape=split.sample_shape,
             device=cell.device,
         )
-        estimator = build(cell.model.name, ctx, cell.model.params)
+        chosen = choose(cell, ctx, split)
+        estimator = build(cell.model.name, ctx, {**cell.model.params, **chosen.best_params})
         gc.collect()
         quiesce()
         with PeakMemory() as mem, Timer() as fit:
@@ -255,6 +258,7 @@ def measure_cell(cell: Cell) -> dict:
     n_params, proxy, unit = model_size(estimator)
     history = getattr(estimator, "history_", None)
     row.update(test_scores)
+    row.update(chosen.row())
     row.update(
         {
             "status": "ok",
@@ -280,6 +284,37 @@ def measure_cell(cell: Cell) -> dict:
         }
     )
     return row
+
+
+def choose(cell: Cell, ctx: ModelContext, split: Split) -> Search:
+    """The cell's choices, made on a validation part of its training rows (bench.tuning).
+
+    A default cell scores its configuration there once; a tuned cell searches its model's
+    space within the suite's budget. Either way the final model is then refitted on all
+    training rows, so the validation fits are the search's cost, not `fit_time_s`.
+    """
+    tuned = cell.tuning == "tuned"
+    n_val = validation_rows(cell.n_train, cell.validation)
+    if n_val == 0:
+        if tuned:
+            raise ValueError(f"{cell.n_train} training rows leave no validation part to tune on")
+        return Search(tuning=cell.tuning, n_validation=0)
+    space = {}
+    if tuned:
+        space = space_for(MODELS[cell.model.name], ctx, cell.model.params, cell.model.search)
+        if not space:
+            raise ValueError(f"{cell.model.name} has no search space for this data")
+    fit, val = carve(split.y_train, n_val, cell.seed, cell.dataset.task)
+    parts = (split.X_train[fit], split.y_train[fit], split.X_train[val], split.y_train[val])
+    return search(
+        lambda params: build(cell.model.name, ctx, {**cell.model.params, **params}),
+        space,
+        parts,
+        cell.dataset.task,
+        cell.budget if tuned else Budget(trials=1),
+        cell.seed,
+        tuning=cell.tuning,
+    )
 
 
 def error_text(exc: BaseException) -> str:

@@ -2,17 +2,23 @@
 
 The function receives a `ModelContext` (task, data shape, seed, thread budget, device) and
 returns a scikit-learn estimator; the suite's hyperparameters are applied with
-`set_params`, so the estimator's own parameter names are the suite's keys.
+`set_params`, so the estimator's own parameter names are the suite's keys. `search=` declares
+the model's hyperparameter search space next to its factory (bench.tuning runs the search).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from bench.registry import FAMILIES, MODALITIES, TASKS, Registry, check_tags, first_line
 
-__all__ = ["FAMILIES", "MODELS", "ModelContext", "ModelEntry", "build", "model"]
+__all__ = ["FAMILIES", "MODELS", "ModelContext", "ModelEntry", "SearchSpace", "build", "model"]
+
+# Hyperparameter -> a list of values or a scipy.stats distribution (anything with `rvs`), as
+# scikit-learn's ParameterSampler takes it; or a function of the ModelContext giving one.
+SearchSpace = Mapping[str, Any]
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,12 @@ class ModelEntry:
     modalities: frozenset[str]
     description: str = ""
     tags: frozenset[str] = frozenset()
+    search: SearchSpace | Callable[[ModelContext], SearchSpace] | None = None
+
+    def space(self, ctx: ModelContext) -> dict[str, Any]:
+        """The search space for this context ({} when the model declares none)."""
+        space = self.search(ctx) if callable(self.search) else self.search
+        return dict(space or {})
 
     def incompatibility(self, task: str, modality: str) -> str | None:
         """Why this model cannot run on such data, or None when it can."""
@@ -56,14 +68,20 @@ def model(
     tasks: tuple[str, ...] = TASKS,
     modalities: tuple[str, ...] = MODALITIES,
     tags: tuple[str, ...] = (),
+    search: SearchSpace | Callable[[ModelContext], SearchSpace] | None = None,
 ):
     """Register a model factory `fn(ctx) -> estimator`; `tags` say what kind of model it is.
 
     The report's claims select models by tag (bench.registry.MODEL_TAGS), so a registered
     `convolutional` model takes part in the CNN-vs-MLP claim without any report edit.
+    `search` is the space a tuned cell samples: {hyperparameter: list or scipy.stats
+    distribution}, or a function of the ModelContext returning one; without it the model
+    runs with its defaults only.
     """
     if family not in FAMILIES:
         raise ValueError(f"model {name!r}: family must be one of {FAMILIES}")
+    if search is not None and not callable(search):
+        _check_space_shape(name, search)
 
     def wrap(fn):
         MODELS.add(
@@ -76,11 +94,27 @@ def model(
                 modalities=frozenset(modalities),
                 description=first_line(fn.__doc__),
                 tags=check_tags("model", name, tags),
+                search=search,
             ),
         )
         return fn
 
     return wrap
+
+
+def _check_space_shape(name: str, space) -> None:
+    """A declared space is a mapping of names to non-empty lists or distributions."""
+    if not isinstance(space, Mapping):
+        raise ValueError(f"model {name!r}: search must be a dict or a function of the context")
+    for key, values in space.items():
+        if not isinstance(key, str):
+            raise ValueError(f"model {name!r}: search key {key!r} is not a hyperparameter name")
+        if hasattr(values, "rvs"):
+            continue
+        if not isinstance(values, list | tuple) or not values:
+            raise ValueError(
+                f"model {name!r}: search[{key!r}] must be a non-empty list or a scipy.stats distribution"
+            )
 
 
 def build(name: str, ctx: ModelContext, params: dict):

@@ -565,21 +565,42 @@ def _context(ctx: ModelContext) -> dict:
     }
 
 
-@model("mlp", family="deep", tags=("fully_connected",))
+# Search spaces (bench.tuning): the optimiser's settings every network shares, then each
+# architecture's size. Epochs stay the suite's: early stopping on the training rows decides them.
+_TRAINING_SPACE = {
+    "lr": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+    "weight_decay": [0.0, 1e-5, 1e-4, 1e-3, 1e-2],
+    "dropout": [0.0, 0.1, 0.2, 0.3, 0.5],
+}
+
+
+@model(
+    "mlp", family="deep", tags=("fully_connected",),
+    search={**_TRAINING_SPACE, "n_layers": [1, 2, 3], "d_hidden": [64, 128, 256, 512]},
+)
 def mlp(ctx: ModelContext):
     """Multilayer perceptron (2 x 256 ReLU, AdamW, early stopping); images and sequences flattened."""
     cls = MLPClassifier if ctx.task == "classification" else MLPRegressor
     return cls(**_context(ctx))
 
 
-@model("cnn", family="deep", modalities=("image", "sequence"), tags=("convolutional",))
+@model(
+    "cnn", family="deep", modalities=("image", "sequence"), tags=("convolutional",),
+    search={**_TRAINING_SPACE, "n_channels": [16, 32, 64], "kernel_size": [3, 5], "d_hidden": [64, 128, 256]},
+)
 def cnn(ctx: ModelContext):
     """Convolutional network: 2-D over images, 1-D over sequences; global average pooling."""
     cls = CNNClassifier if ctx.task == "classification" else CNNRegressor
     return cls(**_context(ctx))
 
 
-@model("rnn", family="deep", modalities=("image", "sequence"), tags=("recurrent",))
+@model(
+    "rnn", family="deep", modalities=("image", "sequence"), tags=("recurrent",),
+    search={
+        **_TRAINING_SPACE, "dropout": [0.0, 0.1, 0.3], "n_layers": [1, 2],
+        "d_hidden": [32, 64, 128, 256], "bidirectional": [False, True],
+    },
+)
 def rnn(ctx: ModelContext):
     """Recurrent network (cell = "lstm", "gru" or "rnn") over sequences, or images row by row."""
     cls = RNNClassifier if ctx.task == "classification" else RNNRegressor

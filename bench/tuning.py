@@ -1,0 +1,291 @@
+"""Choices on validation rows, and the equal-budget hyperparameter search.
+
+The protocol, for every cell (bench.execution.cell runs it):
+
+- A validation part is carved from the cell's training rows: `validation` of them (the
+  suite's fraction, at least MIN_VALIDATION_ROWS, and at least as many rows left to fit
+  on), stratified by class, seeded by the cell's seed. The test rows play no part.
+- A *default* cell fits its configuration on the rest and scores the validation part
+  once (`val_score`), so the report can pick a family's best configuration on validation.
+- A *tuned* cell runs a random search: the default configuration first, then configurations
+  drawn from the model's search space, until `trials` have run or `time_s` has passed
+  (whichever comes first; a trial that has started runs to its end). Every family gets the
+  same budget. The best `val_score` wins (ties: the earlier trial, so the default wins
+  a tie).
+- The final model is the chosen configuration refitted on all training rows (scikit-learn's
+  `refit=True`): `fit_time_s` is that final fit, and the validation fits are the search's
+  cost (`search_time_s`, `search_cpu_s`). Its test rows are scored once.
+- Deep models' early stopping carves its own slice from the rows `fit` receives, so it
+  never sees the validation part during the search, nor the test rows at the end.
+- Preprocessing (scaling, one-hot encoding) is the cell's, fitted on all training rows: it
+  uses no labels, and the search then scores exactly the inputs the final model gets.
+
+Why scikit-learn's `ParameterSampler` rather than optuna's `RandomSampler`: it is already a
+dependency (optuna is not), it takes the spaces in the form models declare them (lists and
+scipy.stats distributions), it is seeded by one integer and reproducible across versions of
+this code, and it draws without replacement when a space is a finite grid. Random search
+gains nothing from optuna's study machinery (pruning and TPE are not part of the protocol).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import stats
+from sklearn import metrics
+from sklearn.model_selection import ParameterSampler, train_test_split
+
+from bench.measure import Timer
+
+MODES = ("default", "tuned")
+SIZES = ("all", "largest")
+MIN_VALIDATION_ROWS = 10  # and as many left to fit on: below 20 training rows there is none
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one tuned cell may spend: `trials` configurations, or `time_s` seconds, whichever ends first."""
+
+    trials: int = 10
+    time_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Trial:
+    params: dict[str, Any]
+    val_score: float | None
+    fit_s: float
+    error: str | None = None
+
+    def record(self) -> dict:
+        out = {"params": self.params, "val_score": self.val_score, "fit_s": round(self.fit_s, 6)}
+        if self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass
+class Search:
+    """What a cell's validation step found; `row()` gives its columns of the results table."""
+
+    tuning: str
+    n_validation: int
+    trials: list[Trial] = field(default_factory=list)
+    wall_s: float = 0.0
+    cpu_s: float = 0.0
+
+    @property
+    def best(self) -> Trial | None:
+        scored = [t for t in self.trials if t.val_score is not None]
+        return max(scored, key=lambda t: t.val_score) if scored else None  # max keeps the first of ties
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        best = self.best
+        return dict(best.params) if best is not None else {}
+
+    def row(self) -> dict:
+        best = self.best
+        return {
+            "tuning": self.tuning,
+            "n_validation": self.n_validation,
+            "n_trials": len(self.trials),
+            "best_params": json.dumps(self.best_params, sort_keys=True),
+            "val_score": best.val_score if best is not None else None,
+            "search_time_s": self.wall_s,
+            "search_cpu_s": self.cpu_s,
+            "trials": json.dumps([t.record() for t in self.trials]),
+        }
+
+
+def validation_rows(n_train: int, fraction: float) -> int:
+    """Rows of the validation part for `n_train` training rows; 0 when there is none to carve."""
+    if fraction <= 0:
+        return 0
+    n_val = max(math.ceil(fraction * n_train), MIN_VALIDATION_ROWS)
+    return n_val if n_train - n_val >= MIN_VALIDATION_ROWS else 0
+
+
+def min_training_rows(fraction: float) -> int:
+    """The fewest training rows that leave a validation part (for messages)."""
+    n = 2 * MIN_VALIDATION_ROWS
+    while fraction > 0 and validation_rows(n, fraction) == 0:
+        n += 1
+    return n
+
+
+def carve(y: np.ndarray, n_val: int, seed: int, task: str) -> tuple[np.ndarray, np.ndarray]:
+    """(fit, validation) row indices of the training rows, in their original order.
+
+    Stratified by class when every class has two rows and both parts can hold every class;
+    otherwise a plain seeded draw.
+    """
+    y = np.asarray(y)
+    n = len(y)
+    stratify = None
+    if task == "classification":
+        _, counts = np.unique(y, return_counts=True)
+        if counts.min() >= 2 and min(n_val, n - n_val) >= len(counts):
+            stratify = y
+    fit, val = train_test_split(np.arange(n), test_size=n_val, random_state=seed, stratify=stratify)
+    return np.sort(fit), np.sort(val)
+
+
+def _plain(value):
+    """A numpy scalar as the Python scalar (JSON, set_params and the report read them alike)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def sample(space: Mapping[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
+    """Up to `n` configurations drawn from `space` (fewer when it is a smaller finite grid)."""
+    if n <= 0 or not space:
+        return []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # "grid smaller than n_iter": we take the grid
+        drawn = list(ParameterSampler(dict(space), n_iter=n, random_state=seed))
+    return [{k: _plain(v) for k, v in sorted(p.items())} for p in drawn]
+
+
+class LogUniformInt:
+    """Integers spread evenly in log scale over [low, high] (ParameterSampler calls `rvs`)."""
+
+    def __init__(self, low: int, high: int):
+        self.low, self.high = low, high
+        self._dist = stats.loguniform(low, high + 1)
+
+    def rvs(self, size=None, random_state=None):
+        value = np.floor(self._dist.rvs(size=size, random_state=random_state)).astype(np.int64)
+        return np.clip(value, self.low, self.high) if size is not None else int(min(value, self.high))
+
+    def __repr__(self) -> str:
+        return f"LogUniformInt({self.low}, {self.high})"
+
+
+RANGE_KEYS = {"low", "high", "log"}
+
+
+def from_table(values: Any) -> Any:
+    """A suite's space entry as a sampler value: a list stays, {low, high, log} becomes a distribution.
+
+    Integer bounds give integers (inclusive), real bounds reals; `log = true` spreads the
+    draws evenly in log scale. Raises ValueError on anything else.
+    """
+    if isinstance(values, list):
+        if not values:
+            raise ValueError("expected a non-empty list of values or a table {low, high, log}")
+        return values
+    if not isinstance(values, dict):
+        raise ValueError(f"expected a list of values or a table {{low, high, log}}, got {values!r}")
+    unknown = set(values) - RANGE_KEYS
+    if unknown or not {"low", "high"} <= set(values):
+        raise ValueError(f"a range is a table with low, high and optionally log; got {sorted(values)}")
+    low, high, log = values["low"], values["high"], values.get("log", False)
+    if not isinstance(log, bool):
+        raise ValueError(f"log must be true or false, got {log!r}")
+    for bound in (low, high):
+        if isinstance(bound, bool) or not isinstance(bound, int | float) or not math.isfinite(bound):
+            raise ValueError(f"low and high must be finite numbers, got {bound!r}")
+    if not low < high:
+        raise ValueError(f"low must be below high, got low = {low}, high = {high}")
+    if log and low <= 0:
+        raise ValueError(f"a log range needs low > 0, got {low}")
+    if isinstance(low, int) and isinstance(high, int):
+        return LogUniformInt(low, high) if log else stats.randint(low, high + 1)
+    return stats.loguniform(low, high) if log else stats.uniform(low, high - low)
+
+
+def space_for(entry, ctx, pinned: Mapping[str, Any], override: Mapping[str, Any] | None = None) -> dict:
+    """The space a tuned cell searches: the suite's (`override`) or the model's, less what the suite pins.
+
+    A hyperparameter the suite sets in the model's table stays fixed at that value, so a
+    suite can pin, say, the number of epochs while the rest is searched.
+    """
+    if override is not None:
+        space = {k: from_table(v) for k, v in override.items()}
+    else:
+        space = entry.space(ctx)
+    return {k: v for k, v in space.items() if k not in pinned}
+
+
+def check_space(space: Mapping[str, Any], make: Callable[[dict], Any], seed: int = 0) -> tuple[str, str] | None:
+    """(hyperparameter, problem) for the first entry of `space` the estimator rejects, else None.
+
+    Every listed value, and a few draws of each distribution, are set on an estimator from
+    `make(params)` and checked by scikit-learn's own parameter validation where it has one.
+    """
+    valid = make({}).get_params(deep=False)
+    for key, values in space.items():
+        if key not in valid:
+            return key, f"unknown hyperparameter; valid: {', '.join(sorted(valid))}"
+        if hasattr(values, "rvs"):
+            draws = [_plain(values.rvs(random_state=np.random.RandomState(seed + i))) for i in range(3)]
+        elif isinstance(values, list | tuple) and values:
+            draws = list(values)
+        else:
+            return key, "expected a non-empty list of values or a scipy.stats distribution"
+        for value in draws:
+            try:
+                estimator = make({key: value})
+                if hasattr(estimator, "_parameter_constraints"):
+                    estimator._validate_params()
+            except Exception as exc:
+                return key, f"value {value!r} is invalid: {exc}"
+    return None
+
+
+def val_score(task: str, estimator, X, y) -> float:
+    """The primary score on the validation rows: accuracy, or R² for regression."""
+    pred = estimator.predict(X)
+    if task == "classification":
+        return float(metrics.accuracy_score(y, pred))
+    return float(metrics.r2_score(y, pred))
+
+
+def search(
+    make: Callable[[dict], Any],
+    space: Mapping[str, Any],
+    parts: tuple,
+    task: str,
+    budget: Budget,
+    seed: int,
+    tuning: str = "tuned",
+) -> Search:
+    """Fit the default configuration, then draws from `space`, on the fit rows; score each on validation.
+
+    `parts` is (X_fit, y_fit, X_val, y_val); `make(params)` builds an unfitted estimator.
+    A trial that raises is recorded with its error and the search goes on; when no trial
+    succeeds in a tuned search, the first error is raised.
+    """
+    X_fit, y_fit, X_val, y_val = parts
+    candidates = [{}] + (sample(space, budget.trials - 1, seed) if tuning == "tuned" else [])
+    out = Search(tuning=tuning, n_validation=len(y_val))
+    first_error: BaseException | None = None
+    with Timer() as total:
+        t0 = time.perf_counter()
+        for params in candidates:
+            if out.trials and budget.time_s is not None and time.perf_counter() - t0 >= budget.time_s:
+                break
+            started = time.perf_counter()
+            try:
+                estimator = make(params)
+                estimator.fit(X_fit, y_fit)
+                fit_s = time.perf_counter() - started
+                score = val_score(task, estimator, X_val, y_val)
+                if not math.isfinite(score):
+                    raise FloatingPointError(f"validation score {score}")
+                out.trials.append(Trial(params, score, fit_s))
+            except Exception as exc:
+                first_error = first_error or exc
+                out.trials.append(Trial(params, None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"[:500]))
+            estimator = None  # freed before the next trial (a full gc costs ~0.2 s: not per trial)
+    out.wall_s, out.cpu_s = total.wall_s, total.cpu_s
+    if tuning == "tuned" and out.best is None and first_error is not None:
+        raise RuntimeError(f"every trial of the search failed; the first: {type(first_error).__name__}: {first_error}")
+    return out
