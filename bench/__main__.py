@@ -38,6 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", help="a run folder (holding results.parquet and environment.json)")
     report.add_argument("--out", help="folder for the report (default: the run folder)")
     sub.add_parser("regress", add_help=False, help="performance regression check (python -m bench regress --help)")
+    from bench.fetch import add_parser as add_fetch_parser
+
+    add_fetch_parser(sub)
     return parser
 
 
@@ -91,6 +94,10 @@ def _cmd_list(args) -> int:
     print("feature variants:")
     for name, e in FEATURES.items():
         print(f"  {name:28s} {','.join(sorted(e.modalities)):26s} {e.description}")
+    from bench.datasets.cache import cached_lines, data_dir
+
+    print(f"cached data ({data_dir()}):")
+    print("\n".join(f"  {line}" for line in cached_lines()) or "  none")
     return 0
 
 
@@ -128,6 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     # A scheduler's SIGTERM ends a run like Ctrl-C: running cells stop, finished rows stay.
     sigterm_as_interrupt()
     commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report}
+    if args.command == "fetch":
+        from bench.fetch import run as fetch_run
+
+        return fetch_run(args)
     try:
         return commands[args.command](args)
     except (SuiteError, DataError, RunError) as exc:

@@ -57,60 +57,7 @@ def test_bad_synthetic_parameters_are_data_errors():
         check({**defaults, "image_size": 4})
 
 
-def _write_tiny_mnist(folder, n_train=30, n_test=10, side=28):
-    rng = np.random.default_rng(0)
-    folder.mkdir(parents=True)
-    for prefix, n in (("train", n_train), ("t10k", n_test)):
-        pixels = rng.integers(0, 256, (n, side, side), dtype=np.uint8)
-        labels = (np.arange(n) % 10).astype(np.uint8)
-        with gzip.open(folder / f"{prefix}-images-idx3-ubyte.gz", "wb") as fh:
-            fh.write(bytes([0, 0, 8, 3]) + n.to_bytes(4, "big") + side.to_bytes(4, "big") * 2 + pixels.tobytes())
-        with gzip.open(folder / f"{prefix}-labels-idx1-ubyte.gz", "wb") as fh:
-            fh.write(bytes([0, 0, 8, 1]) + n.to_bytes(4, "big") + labels.tobytes())
-    return pixels
-
-
-@pytest.mark.parametrize("name", ["mnist", "fashion_mnist"])
-def test_mnist_format_loader_reads_idx_files_from_the_cache(tmp_path, monkeypatch, name):
-    _write_tiny_mnist(tmp_path / name)
-    monkeypatch.setenv(im.DATA_ENV, str(tmp_path))
-    monkeypatch.setattr(im.skd, "fetch_openml", lambda *a, **k: pytest.fail("no network in tests"))
-    data = load(name, {"n_samples": 40})
-    assert data.X.shape == (40, 784) and data.sample_shape == (28, 28)
-    assert 0 <= data.X.min() and data.X.max() <= 1
-    assert sorted(np.bincount(data.y)) == [4] * 10
-
-
-def test_idx_round_trip(tmp_path):
-    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
-    im.write_idx(tmp_path / "a.gz", array)
-    np.testing.assert_array_equal(im.read_idx(tmp_path / "a.gz"), array)
-
-
-def test_a_missing_cache_is_fetched_once_from_openml_and_stored_as_idx(tmp_path, monkeypatch):
-    calls = []
-
-    def fake_fetch(name, **kwargs):
-        calls.append(name)
-        X = np.random.default_rng(0).integers(0, 256, (70, 784)).astype(np.float64)
-        return X, np.array([str(i % 10) for i in range(70)], dtype=object)
-
-    monkeypatch.setattr(im.skd, "fetch_openml", fake_fetch)
-    monkeypatch.setattr(im, "N_TRAIN_ORIGINAL", 60)
-    first = im.mnist(n_samples=70, cache_dir=str(tmp_path))
-    second = im.mnist(n_samples=70, cache_dir=str(tmp_path))
-    assert calls == ["mnist_784"]
-    assert im.read_idx(tmp_path / "mnist" / "t10k-labels-idx1-ubyte.gz").shape == (10,)
-    np.testing.assert_array_equal(first.X, second.X)
-
-
-def test_without_cache_or_network_the_error_says_where_to_put_the_files(tmp_path, monkeypatch):
-    def offline(*a, **k):
-        raise OSError("network unreachable")
-
-    monkeypatch.setattr(im.skd, "fetch_openml", offline)
-    with pytest.raises(DataError, match="IDX files"):
-        im.fashion_mnist(n_samples=10, cache_dir=str(tmp_path))
+# MNIST and Fashion-MNIST (official split, cache, system copy, verified download): tests/test_real_data.py
 
 
 def test_a_truncated_idx_file_is_a_data_error(tmp_path):

@@ -6,6 +6,7 @@ row, with `sample_shape` = (H, W) to restore them.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -258,6 +259,9 @@ def _idx_fetch(spec: IdxSet, cache_dir: str = "", progress: bool = False) -> str
     if _has_files(folder):
         _read_checked(spec, folder)
         return f"{spec.name}: already cached in {folder}"
+    system = next((Path(d) for d in spec.system_dirs if _has_files(Path(d))), None)
+    if system is not None:  # a system package's copy: into the cache, so the cache alone can be copied
+        return _idx_import(spec, system, cache_dir).replace("imported", "copied")
     folder.mkdir(parents=True, exist_ok=True)
     errors = []
     for base in spec.base_urls:
@@ -275,6 +279,9 @@ def _idx_fetch(spec: IdxSet, cache_dir: str = "", progress: bool = False) -> str
             return f"{spec.name}: downloaded from {base} into {folder} (checksums verified)"
         except DataError as exc:
             errors.append(str(exc))
+    for empty in (folder / ".partial", folder):  # verified whole files stay staged for a retry
+        with contextlib.suppress(OSError):
+            empty.rmdir()
     raise dc.FetchError("; ".join(errors))
 
 
@@ -295,8 +302,9 @@ def _idx_import(spec: IdxSet, path: Path, cache_dir: str = "") -> str:
     return f"{spec.name}: imported from {path} into {folder} (checked)"
 
 
-def _idx_source(spec: IdxSet) -> dc.Source:
+def _idx_source(name: str) -> dc.Source:
     def cached() -> list[str]:
+        spec = IDX_SETS[name]
         folder = _idx_folder(spec)
         if _has_files(folder):
             return [f"{folder} (the official {spec.n_train:,}/{spec.n_test:,} split)"]
@@ -304,17 +312,17 @@ def _idx_source(spec: IdxSet) -> dc.Source:
         return [f"not cached; a system copy is at {system}"] if system else []
 
     def locate(params: dict) -> str | None:
-        found = _idx_locate(spec, params.get("cache_dir", ""))
+        found = _idx_locate(IDX_SETS[name], params.get("cache_dir", ""))
         return str(found) if found else None
 
     return dc.Source(
         locate=locate,
-        fetch=lambda params, progress: _idx_fetch(spec, params.get("cache_dir", ""), progress),
-        spec=lambda params: spec.name,
+        fetch=lambda params, progress: _idx_fetch(IDX_SETS[name], params.get("cache_dir", ""), progress),
+        spec=lambda params: name,
         args=lambda arg: {},
         cached=cached,
-        folder=lambda params: _idx_folder(spec, params.get("cache_dir", "")),
-        import_from=lambda params, path: _idx_import(spec, path, params.get("cache_dir", "")),
+        folder=lambda params: _idx_folder(IDX_SETS[name], params.get("cache_dir", "")),
+        import_from=lambda params, path: _idx_import(IDX_SETS[name], path, params.get("cache_dir", "")),
     )
 
 
@@ -333,8 +341,8 @@ def load_idx_dataset(name: str, cache_dir: str = "") -> Data:
     return Data(X=X, y=labels, sample_shape=(h, w), n_test=len(a["test_images"]))
 
 
-for _spec in IDX_SETS.values():
-    dc.register(_spec.name, _idx_source(_spec))
+for _name in IDX_SETS:
+    dc.register(_name, _idx_source(_name))
 
 
 def _require(name: str):
@@ -342,8 +350,8 @@ def _require(name: str):
 
 
 @dataset(
-    "mnist", task="classification", modality="image", size=lambda p: 70000, check=_require("mnist"),
-    tags=("real", "download"), official_test=10000,
+    "mnist", task="classification", modality="image", check=_require("mnist"), tags=("real", "download"),
+    size=lambda p: IDX_SETS["mnist"].n_train + IDX_SETS["mnist"].n_test, official_test=lambda p: IDX_SETS["mnist"].n_test,
 )
 def mnist(cache_dir: str = "") -> Data:
     """Handwritten digits, 28x28, the official 60,000/10,000 split (cache, system copy, or a verified download)."""
@@ -351,8 +359,9 @@ def mnist(cache_dir: str = "") -> Data:
 
 
 @dataset(
-    "fashion_mnist", task="classification", modality="image", size=lambda p: 70000,
-    check=_require("fashion_mnist"), tags=("real", "download"), official_test=10000,
+    "fashion_mnist", task="classification", modality="image", check=_require("fashion_mnist"),
+    tags=("real", "download"), size=lambda p: IDX_SETS["fashion_mnist"].n_train + IDX_SETS["fashion_mnist"].n_test,
+    official_test=lambda p: IDX_SETS["fashion_mnist"].n_test,
 )
 def fashion_mnist(cache_dir: str = "") -> Data:
     """Zalando clothing images, 28x28, 10 classes, the official 60,000/10,000 split (Debian: dataset-fashion-mnist)."""

@@ -179,6 +179,7 @@ def fetch(name: str, cache_dir: str = "", progress: bool = False) -> str:
         return f"ucr:{name}: copied from {where} into {folder}"
     url = URL.format(name=name)
     zpath = _cache_folder(name, cache_dir).parent / f".{name}.zip"
+    zpath.parent.mkdir(parents=True, exist_ok=True)
     dc.download(url, zpath, progress=progress)
     try:
         # The archive publishes no checksums; the zip's CRC-32 of each member and a full parse stand in.
