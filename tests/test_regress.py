@@ -8,7 +8,10 @@ same code against itself must pass. No wall-clock assertions: timing is judged b
 
 import ast
 import json
+import os
 import runpy
+import subprocess
+import sys
 import textwrap
 import types
 from pathlib import Path
@@ -169,6 +172,21 @@ def test_on_an_old_worker_the_probe_adds_the_hash_and_the_predict_cpu_time():
     patched = worker.scores
     probe.patch_worker(worker)
     assert worker.scores is patched  # loading twice wraps once
+
+
+def test_a_side_of_the_old_layout_runs_its_own_harness_not_the_installed_one(tmp_path):
+    # bench is installed in editable mode: its import hook would find the working tree's
+    # bench.execution for a base revision that lacks it, and mix the two versions' code.
+    old = tmp_path / "bench"
+    old.mkdir()
+    (old / "__init__.py").write_text("")
+    (old / "isolate.py").write_text("def run_isolated(cell):\n    return 'the old harness'\n")
+    driver = Path(regress.__file__).parent / "driver.py"
+    code = (f"import runpy; ns = runpy.run_path({str(driver)!r}, run_name='x'); "
+            "print(ns['harness_run_isolated']()(None), ns['foreign_modules']())")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert res.stdout.strip() == "the old harness []", res.stderr
 
 
 def test_the_driver_writes_rows_as_plain_json_values():

@@ -7,7 +7,7 @@ bench's harness, in either layout (`bench.execution.isolate`, or `bench.isolate`
 execution package, e.g. 348767e).
 
 Protocol, one JSON object a line: the driver writes {"ready": true, "bench": <the bench
-package it imported>}; then for each request {"name": ..., "toml": <a one-cell suite>} it
+package it imported>, "foreign": <bench modules it loaded from elsewhere>}; then for each request {"name": ..., "toml": <a one-cell suite>} it
 reads, it runs that cell in a fresh measured process (`run_isolated`, as `bench run` does)
 and writes the row back. Anything else the harness prints goes to stderr (the side's log).
 """
@@ -33,14 +33,34 @@ def clean(v):
 
 
 def harness_run_isolated():
-    """The harness's `run_isolated`, from either layout."""
-    try:
+    """The harness's `run_isolated`, from this side's layout.
+
+    The layout is read from the side's own folder, not found by trying imports: with bench
+    installed in editable mode, the installer's import hook finds `bench.execution` in the
+    installed (working-tree) copy even when this side's `bench` lacks it, and would mix the
+    two versions' code.
+    """
+    import bench
+
+    if os.path.exists(os.path.join(os.path.dirname(bench.__file__), "execution", "isolate.py")):
         from bench.execution.isolate import run_isolated
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("bench.execution"):
-            raise
-        from bench.isolate import run_isolated  # before the execution package
+    else:  # before the execution package (e.g. 348767e)
+        from bench.isolate import run_isolated
     return run_isolated
+
+
+def foreign_modules() -> list[str]:
+    """Loaded bench modules that are not from this side's `bench` folder (should be none)."""
+    import bench
+
+    home = os.path.dirname(os.path.abspath(bench.__file__))
+    out = []
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if (name == "bench" or name.startswith("bench.")) and path:
+            if not os.path.abspath(path).startswith(home + os.sep):
+                out.append(f"{name} from {path}")
+    return sorted(out)
 
 
 def run_one(request: dict, run_isolated) -> dict:
@@ -63,7 +83,8 @@ def main() -> None:
     import bench
 
     run_isolated = harness_run_isolated()
-    out.write(json.dumps({"ready": True, "bench": bench.__file__}) + "\n")
+    hello = {"ready": True, "bench": bench.__file__, "foreign": foreign_modules()}
+    out.write(json.dumps(hello) + "\n")
     for line in sys.stdin:
         out.write(json.dumps(run_one(json.loads(line), run_isolated)) + "\n")
 

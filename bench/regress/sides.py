@@ -68,6 +68,8 @@ class Side:
             self.error = f"the {label} side did not start: {self.log_tail()}"
         elif Path(hello.get("bench", "")).resolve().parent.parent != root.resolve():
             self.error = f"the {label} side imported bench from {hello.get('bench')}, not from {root}"
+        elif hello.get("foreign"):
+            self.error = f"the {label} side mixed in code from elsewhere: {'; '.join(hello['foreign'][:3])}"
 
     def _read(self) -> dict | None:
         line = self.proc.stdout.readline()
