@@ -10,7 +10,7 @@ so a dataset or model added anywhere, by a plugin too, is checked without editin
   count would silently drop out of the report's complexity claims).
 
 Models tagged `testing` (test doubles) are left out. Datasets tagged `download` without a
-cached copy are skipped with the loader's reason: the network is blocked while they load.
+cached copy are skipped with the loader's reason: downloads are off while they load.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 from sklearn.base import clone
 
 from bench.datasets import DATASETS, DataError, load
+from bench.datasets.cache import OFFLINE_ENV
 from bench.execution.cell import _preprocessor, scores
 from bench.measure import UnknownSizeError, model_size, serialized_bytes
 from bench.models import MODELS, ModelContext, build
@@ -72,23 +73,21 @@ class _NetworkBlocked(OSError):
 
 
 @pytest.fixture
-def no_network(monkeypatch):
-    """Connections fail at once; returns the list of hosts a loader tried to reach."""
-    attempts: list = []
+def offline(monkeypatch):
+    """Downloads are switched off (BENCH_OFFLINE) and any connection fails at once."""
 
     def refuse(*args, **kwargs):
-        attempts.append(args[:1])
         raise _NetworkBlocked("network blocked by the contract test")
 
+    monkeypatch.setenv(OFFLINE_ENV, "1")
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     monkeypatch.setattr(socket.socket, "connect", lambda self, address: refuse(address))
     monkeypatch.setattr(socket, "create_connection", refuse)
-    return attempts
 
 
 @pytest.mark.filterwarnings("ignore:A network error occurred")
 @pytest.mark.parametrize("name", DATASETS.names())
-def test_dataset_loads_the_rows_its_size_declares(name, tmp_path, no_network):
+def test_dataset_loads_the_rows_its_size_declares(name, tmp_path, offline):
     entry = DATASETS[name]
     for n_rows in SMALL_SIZES:
         small = _small_params(entry, tmp_path, n_rows)
@@ -99,8 +98,8 @@ def test_dataset_loads_the_rows_its_size_declares(name, tmp_path, no_network):
             declared = int(entry.size(params))
             data = load(name, small)  # the harness's loader: the function, then validation
         except (DataError, OSError) as exc:
-            if "download" in entry.tags and no_network:
-                pytest.skip(f"dataset {name!r} has no cached copy: {str(exc).splitlines()[0]}")
+            if "download" in entry.tags:
+                pytest.skip(f"dataset {name!r} (tagged download) does not load offline: {str(exc).splitlines()[0]}")
             raise
         where = f"dataset {name!r} with {small or 'its defaults'}"
         assert data.n_samples == declared, f"{where}: declares {declared} rows but loads {data.n_samples}"
