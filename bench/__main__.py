@@ -1,4 +1,8 @@
-"""Command line: `python -m bench run SUITE`, `python -m bench list`."""
+"""Command line: `python -m bench run SUITE`, `check`, `list`, `report`, `fetch`, `regress`.
+
+Only argparse and bench's light modules are imported here; each command imports what it
+needs, so `--help`, `list` and `check` start quickly.
+"""
 
 from __future__ import annotations
 
@@ -6,21 +10,29 @@ import argparse
 import os
 import sys
 
-from bench.cli_common import sigterm_as_interrupt
+from bench.cli_common import error, interrupted, sigterm_as_interrupt
+from bench.errors import DataError, RunError, SuiteError
 from bench.plugins import PLUGINS_ENV
+
+MIN_CELL_MEMORY_MB = 256  # below this share of the machine per cell, --jobs is refused
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument(
-        "--plugin", action="append", default=[],
-        help="import this module first (it registers datasets or models); repeatable",
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    plugin_help = "import this module first (it registers datasets or models); repeatable"
+    parser.add_argument("--plugin", action="append", default=[], help=plugin_help)
+    # The same option after the subcommand (`run SUITE --plugin MODULE`), as the README shows it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--plugin", dest="plugin_after", action="append", default=[], help=plugin_help)
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a suite and write its results table")
+    run = sub.add_parser("run", parents=[common], help="run a suite and write its results table")
     run.add_argument("suite", help="a suite TOML file, e.g. suites/quick.toml")
     run.add_argument("--out", help="run folder (default: a new folder under results/)")
     run.add_argument("--resume", metavar="RUN_DIR", help="complete this run folder: run only its missing cells")
+    run.add_argument("--retry-timeouts", action="store_true",
+                     help="with --resume: run timed-out cells again too (killed cells always are)")
+    run.add_argument("--allow-suite-change", action="store_true",
+                     help="with --resume: accept a suite whose content differs from the folder's run")
     run.add_argument("--jobs", type=int, default=1, help="cells at once on this machine (default 1)")
     run.add_argument(
         "--threads", type=int, default=None,
@@ -31,30 +43,53 @@ def _parser() -> argparse.ArgumentParser:
         help="run the cells on this Dask cluster (needs the dask extra; overrides the suite's scheduler)",
     )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
-    check = sub.add_parser("check", help="validate a suite and print its plan without running it")
+    run.add_argument("--verbose", action="store_true", help="list every skipped (dataset, model) pair")
+    check = sub.add_parser("check", parents=[common], help="validate a suite and print its plan without running it")
     check.add_argument("suite")
-    sub.add_parser("list", help="list the registered datasets, models and feature variants")
-    report = sub.add_parser("report", help="write report.md and report.html from a run folder's saved results")
+    check.add_argument("--verbose", action="store_true", help="list every skipped (dataset, model) pair")
+    sub.add_parser("list", parents=[common], help="list the registered datasets, models and feature variants")
+    report = sub.add_parser("report", parents=[common],
+                            help="write report.md and report.html from a run folder's saved results")
     report.add_argument("run_dir", help="a run folder (holding results.parquet and environment.json)")
     report.add_argument("--out", help="folder for the report (default: the run folder)")
     sub.add_parser("regress", add_help=False, help="performance regression check (python -m bench regress --help)")
     from bench.fetch import add_parser as add_fetch_parser
 
-    add_fetch_parser(sub)
+    add_fetch_parser(sub, parents=[common])
     return parser
+
+
+def _jobs_problem(jobs: int) -> str | None:
+    """Why `--jobs` cannot work on this machine (each cell's memory share), or None."""
+    if jobs < 1:
+        return f"--jobs must be at least 1, got {jobs}"
+    import psutil
+
+    from bench.execution.isolate import DEFAULT_MEMORY_SHARE
+
+    total_mb = psutil.virtual_memory().total / 2**20
+    share = DEFAULT_MEMORY_SHARE * total_mb / jobs
+    if share < MIN_CELL_MEMORY_MB:
+        most = int(DEFAULT_MEMORY_SHARE * total_mb // MIN_CELL_MEMORY_MB)
+        return (f"--jobs {jobs} would give each cell {share:.0f} MB of this machine's {total_mb / 1024:.0f} GB "
+                f"(at least {MIN_CELL_MEMORY_MB} MB each); use at most {most}")
+    return None
 
 
 def _cmd_run(args) -> int:
     from bench.execution import runner
     from bench.suite import load
 
-    suite = load(args.suite, tuple(args.plugin))
-    if args.jobs < 1:
-        print(f"error: --jobs must be at least 1, got {args.jobs}", file=sys.stderr)
-        return 2
+    problem = _jobs_problem(args.jobs)
+    if problem:
+        return error(problem)
     if args.threads is not None and args.threads < 1:
-        print(f"error: --threads must be at least 1, got {args.threads}", file=sys.stderr)
-        return 2
+        return error(f"--threads must be at least 1, got {args.threads}")
+    if args.resume and args.out and os.path.abspath(args.resume) != os.path.abspath(args.out):
+        return error(f"--resume {args.resume} and --out {args.out} name two folders; give one")
+    if (args.retry_timeouts or args.allow_suite_change) and not args.resume:
+        return error("--retry-timeouts and --allow-suite-change go with --resume RUN_DIR")
+    suite = load(args.suite, tuple(args.plugins))
     if args.jobs > 1 and (args.scheduler or suite.scheduler):
         print("warning: --jobs is ignored on a Dask cluster: each worker runs as many cells as its threads",
               file=sys.stderr)
@@ -62,19 +97,21 @@ def _cmd_run(args) -> int:
     summary = runner.run(
         suite, out, resume=bool(args.resume), jobs=args.jobs, threads=args.threads,
         scheduler=args.scheduler, progress=not args.no_progress,
+        retry=("timeout",) if args.retry_timeouts else (), allow_suite_change=args.allow_suite_change,
+        verbose=args.verbose,
     )
     runner.print_summary(summary)
     return 0
 
 
 def _cmd_check(args) -> int:
-    from bench.suite import load, plan
+    from bench.suite import load, plan, skip_lines
 
-    suite = load(args.suite, tuple(args.plugin))
+    suite = load(args.suite, tuple(args.plugins))
     cells, skips = plan(suite)
     print(f"{args.suite}: valid; {len(cells)} cells over {len(suite.datasets)} datasets and {len(suite.models)} models")
-    for s in skips:
-        print(f"  skip {s.dataset} x {s.model} ({s.features}): {s.reason}")
+    for line in skip_lines(skips, args.verbose):
+        print(f"  {line}")
     return 0
 
 
@@ -84,7 +121,7 @@ def _cmd_list(args) -> int:
     from bench.models import MODELS
     from bench.plugins import load_plugins
 
-    load_plugins(tuple(args.plugin))
+    load_plugins(tuple(args.plugins))
     print("datasets:")
     for name, e in DATASETS.items():
         print(f"  {name:28s} {e.task or '(set task)':15s} {e.modality:9s} {e.description}")
@@ -110,8 +147,7 @@ def _cmd_report(args) -> int:
     try:
         report = build(args.run_dir, args.out)
     except FileNotFoundError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error(exc)
     for v in report.table:
         print(f"{v.aspect}: {v.verdict}")
     print(f"report: {report.markdown}, {report.html} ({len(report.figures)} figures, {time.perf_counter() - t0:.1f} s)")
@@ -119,37 +155,33 @@ def _cmd_report(args) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from bench.datasets import DataError
-    from bench.execution.runner import RunError
-    from bench.suite import SuiteError
-
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["regress"]:  # its own options: python -m bench regress --help
         from bench.regress import main as regress_main
 
         return regress_main(argv[1:])
     args = _parser().parse_args(argv)
-    if args.plugin:
+    args.plugins = [*args.plugin, *getattr(args, "plugin_after", [])]
+    if args.plugins:
         # Worker processes import the same plugins.
-        os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugin]).strip(",")
+        os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugins]).strip(",")
     # A scheduler's SIGTERM ends a run like Ctrl-C: running cells stop, finished rows stay.
     sigterm_as_interrupt()
-    commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report}
-    if args.command == "fetch":
-        from bench.fetch import run as fetch_run
-
-        return fetch_run(args)
+    commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report, "fetch": _cmd_fetch}
     try:
         return commands[args.command](args)
     except (SuiteError, DataError, RunError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return error(exc)
     except ModuleNotFoundError as exc:
-        print(f"error: cannot import plugin or module: {exc}", file=sys.stderr)
-        return 2
+        return error(f"cannot import plugin or module: {exc}")
     except KeyboardInterrupt:
-        print("interrupted; finished cells are saved (complete the run with --resume)", file=sys.stderr)
-        return 130
+        return interrupted("interrupted; finished cells are saved (complete the run with --resume)")
+
+
+def _cmd_fetch(args) -> int:
+    from bench.fetch import run as fetch_run
+
+    return fetch_run(args)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ from bench.datasets import DATASETS, DataError
 from bench.datasets import cache as dc
 
 
-def add_parser(sub) -> argparse.ArgumentParser:
+def add_parser(sub, parents=()) -> argparse.ArgumentParser:
     p = sub.add_parser(
-        "fetch", help="download datasets into the cache ($BENCH_DATA_DIR) ahead of a run",
+        "fetch", parents=list(parents), help="download datasets into the cache ($BENCH_DATA_DIR) ahead of a run",
         description=__doc__.splitlines()[0],
     )
     p.add_argument("names", nargs="*", metavar="NAME",

@@ -42,7 +42,10 @@ _TAG = re.compile(r"[a-z][a-z0-9_]*")
 
 def first_line(text) -> str:
     """The first non-blank line of a text (a docstring, an error), or "" for none."""
-    lines = str(text or "").strip().splitlines()
+    try:
+        lines = str(text or "").strip().splitlines()
+    except TypeError:  # pandas' NA (a missing text cell) has no truth value
+        lines = []
     return lines[0] if lines else ""
 
 

@@ -13,12 +13,9 @@ from typing import Protocol
 
 import psutil
 
+from bench.errors import ExecutorError  # noqa: F401  (executors raise it; callers import it from here)
 from bench.execution.isolate import run_isolated
 from bench.suite import Cell
-
-
-class ExecutorError(RuntimeError):
-    """An executor that cannot start or carry on (no Dask installed, no scheduler, scheduler lost)."""
 
 
 def local_cores() -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
@@ -15,16 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from bench import results
+from bench.errors import RunError
 from bench.execution.cell import CACHE_ENV
 from bench.execution.isolate import allow_cells, stop_all
 from bench.execution.local import Executor, ExecutorError, LocalExecutor, local_cores
 from bench.measure import environment
 from bench.registry import first_line
-from bench.suite import Skip, Suite, plan, with_layout
-
-
-class RunError(RuntimeError):
-    """A run that cannot start (a folder already holding results, a locked folder...)."""
+from bench.suite import Skip, Suite, plan, skip_lines, with_layout
 
 
 @dataclass
@@ -97,15 +95,22 @@ def run(
     executor: Executor | None = None,
     console: Console | None = None,
     progress: bool = True,
+    retry: tuple[str, ...] = (),
+    allow_suite_change: bool = False,
+    verbose: bool = False,
 ) -> RunSummary:
     """Run every planned cell not yet in `run_dir`; rows are written as each cell ends.
 
     Cells run `jobs` at a time on this machine, or on the Dask cluster at `scheduler`
     (or the suite's `scheduler`), or through the given `executor`; `threads` forces the
-    per-cell thread budget (default: the suite's, reduced to fit the cores).
+    per-cell thread budget (default: the suite's, reduced to fit the cores). With `resume`, the
+    folder must exist and hold a run of the same suite (by content hash) unless
+    `allow_suite_change`; rows whose status is in `retry` (e.g. "timeout") run again.
     """
     console = console or Console(stderr=True)
     run_dir = Path(run_dir) if run_dir else default_run_dir(suite)
+    if resume:
+        check_resumable(run_dir, suite, allow_suite_change)
     try:
         store = results.ResultsStore(run_dir)
     except results.RunLocked as exc:
@@ -123,7 +128,7 @@ def run(
             console.print(f"[yellow]{note}[/yellow]")
         cells, skips = plan(suite, jobs=jobs)
         cells = with_layout(cells, jobs, threads)
-        done = store.done_keys()
+        done = store.done_keys(retry)
         todo = [c for c in cells if c.key not in done]
         env = environment(suite, threads=threads, jobs=jobs)
         describe = getattr(executor, "describe", None)
@@ -134,13 +139,14 @@ def run(
             "plan.json",
             {
                 "suite": suite.path,
+                "suite_sha256": suite.sha256,
                 "cells": len(cells),
                 "already_done": len(cells) - len(todo),
                 "skipped": [s.__dict__ for s in skips],
             },
         )
-        for skip in _unique_skips(skips):
-            console.print(f"[dim]skip {skip.dataset} x {skip.model}: {skip.reason}[/dim]")
+        for line in skip_lines(skips, verbose):
+            console.print(f"[dim]{line}[/dim]")
         os.environ[CACHE_ENV] = str(run_dir / ".cache")
         with Progress(
             TextColumn("{task.description}"),
@@ -177,14 +183,20 @@ def run(
     return RunSummary(run_dir, table, skips, time.perf_counter() - t0, len(cells), len(todo), notes)
 
 
-def _unique_skips(skips: list[Skip]) -> list[Skip]:
-    seen, out = set(), []
-    for s in skips:
-        k = (s.dataset, s.model, s.reason)
-        if k not in seen:
-            seen.add(k)
-            out.append(s)
-    return out
+def check_resumable(run_dir: Path, suite: Suite, allow_suite_change: bool = False) -> None:
+    """A folder `--resume` may complete: it exists, and its run was of this very suite."""
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: no such run folder to resume; start a run with --out {run_dir}")
+    try:
+        planned = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return  # killed before its plan was written: nothing recorded to mix with
+    sha = planned.get("suite_sha256")
+    if sha and sha != suite.sha256 and not allow_suite_change:
+        raise RunError(
+            f"{run_dir}: holds a run of another suite ({planned.get('suite')}, whose content differs from "
+            f"{suite.path}); resume it with that suite, or pass --allow-suite-change to mix the two"
+        )
 
 
 def summary_table(df: pd.DataFrame) -> Table:
@@ -218,12 +230,24 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     measured = (df["fit_time_s"].fillna(0) + df["predict_time_s"].fillna(0)).sum() if not df.empty else 0.0
     console.print(
-        f"{summary.n_run} cells run ({summary.n_planned} planned), status {counts}; "
-        f"wall {summary.wall_s:.1f} s, of which measured fit+predict {measured:.1f} s "
-        f"(harness overhead x{summary.wall_s / measured if measured else float('nan'):.2f})"
+        f"{summary.n_run} of {summary.n_planned} planned cells ran now; the folder holds {status_sentence(counts)}. "
+        f"Wall time {summary.wall_s:.1f} s, of which measured fit and predict {measured:.1f} s "
+        f"(harness overhead x{summary.wall_s / measured if measured else float('nan'):.2f})."
     )
     failed = df[df["status"] != "ok"] if not df.empty else df
     for _, row in failed.iterrows():
         console.print(f"[red]{row['status']}[/red] {row['key']}: {first_line(row['info'])}")
     console.print(f"results: {summary.run_dir}/results.parquet, results.csv, environment.json")
+    console.print(f"report:  python -m bench report {summary.run_dir}")
     sys.stdout.flush()
+
+
+def status_sentence(counts: dict) -> str:
+    """'12 rows: 10 ok, 1 error and 1 timeout' from {status: count}."""
+    total = sum(counts.values())
+    if not total:
+        return "no rows"
+    order = ["ok", "error", "timeout", "oom", "killed"]
+    parts = [f"{counts[k]} {k}" for k in sorted(counts, key=lambda k: (order.index(k) if k in order else 9, k))]
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{total} row{'s' if total != 1 else ''}: {listed}"
