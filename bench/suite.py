@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.datasets import DATASETS, DataError, test_count
+from bench.errors import SuiteError
 from bench.features import FEATURES
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
@@ -51,10 +52,6 @@ MODEL_KEYS = {"model", "search"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 MAX_THREADS = 1024
 MAX_ROWS = 20_000_000
-
-
-class SuiteError(ValueError):
-    """A suite that cannot run; the message names the file, the key and the valid choices."""
 
 
 @dataclass(frozen=True)
@@ -584,6 +581,24 @@ def _tuned_size(suite: Suite, ds: DatasetSpec, n_train: int, m: ModelSpec, feat:
             skips.append(skip)
         return False
     return True
+
+
+def skip_lines(skips: list[Skip], verbose: bool = False) -> list[str]:
+    """What the plan skipped: one line per reason with its count (every pair with `verbose`)."""
+    if verbose:
+        seen = dict.fromkeys(f"skip {s.dataset} x {s.model} ({s.features}): {s.reason}" for s in skips)
+        return list(seen)
+    by_reason: dict[str, set[str]] = {}
+    for s in skips:
+        by_reason.setdefault(s.reason, set()).add(s.dataset)
+    lines = []
+    for reason, datasets in by_reason.items():
+        names = sorted(datasets)
+        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        lines.append(f"skipped on {len(names)} dataset(s) ({shown}): {reason}")
+    if lines:
+        lines.append("(every skipped pair: --verbose, and plan.json in the run folder)")
+    return lines
 
 
 def with_layout(cells: list[Cell], jobs: int, threads: int | None = None) -> list[Cell]:

@@ -15,13 +15,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bench.errors import DataError
 from bench.registry import MODALITIES, TASKS, Registry, check_tags, first_line
 
 __all__ = ["MODALITIES", "TASKS", "DATASETS", "Data", "DataError", "DatasetEntry", "dataset", "load", "split"]
-
-
-class DataError(ValueError):
-    """A dataset that cannot be used as given (bad file, missing column, NaN, one class...)."""
 
 
 @dataclass(frozen=True)
