@@ -224,8 +224,8 @@ def missing_message(name: str, params: dict, reason: str) -> str:
     folder = src.folder(params)
     return (
         f"{spec} is neither in the cache {folder} nor installed on this machine, and fetching it failed "
-        f"({reason}); run `python -m bench fetch {spec}` where there is a network, then copy "
-        f"{data_dir()} here (or set {DATA_ENV} to a copy)"
+        f"({reason}); run `python -m bench fetch {spec}` on a machine with a network and copy its "
+        f"cache folder to {data_dir()} (or set {DATA_ENV} to a copy)"
     )
 
 
