@@ -105,7 +105,7 @@ def test_data_requirement_verdicts(deep, expected):
 def test_data_requirement_reports_crossover_size():
     df = grid(by_model({"lr": 0.8, "mlp": lambda r: {64: 0.6, 256: 0.85, 1024: 0.95}[r["n_train"]]}), models=SIZE_MODELS)
     v = claims.evaluate(claims.TABLE[2], df)
-    assert "deep ahead from n=256 on" in v.evidence[0]
+    assert v.evidence[0]["deep ahead from"] == "n=256"
 
 
 def test_data_requirement_not_measurable_with_one_size():
@@ -232,7 +232,8 @@ SEQ = {"synthetic_sequences": ("sequence", "classification")}
 RNN_MODELS = {"lr": CL_RAW, "mlp": DEEP, "rnn": ("deep", "rnn", "raw", {})}
 
 
-@pytest.mark.parametrize(("rnn", "expected"), [(0.95, "supported"), (0.6, "refuted"), (0.805, "mixed")])
+# A difference within the margin is no evidence either way: inconclusive, not mixed.
+@pytest.mark.parametrize(("rnn", "expected"), [(0.95, "supported"), (0.6, "refuted"), (0.805, "inconclusive")])
 def test_long_range_verdicts(rnn, expected):
     df = grid(by_model({"lr": 0.8, "mlp": 0.7, "rnn": rnn}), datasets=SEQ, models=RNN_MODELS)
     assert verdict("long_range", df) == expected
@@ -248,7 +249,7 @@ def test_long_range_not_measurable_without_rnn():
     [
         ({64: 0.3, 256: 0.2, 1024: 0.05}, "supported"),
         ({64: 0.05, 256: 0.2, 1024: 0.3}, "refuted"),
-        ({64: 0.1, 256: 0.1, 1024: 0.1}, "mixed"),
+        ({64: 0.1, 256: 0.1, 1024: 0.1}, "inconclusive"),  # the gap does not move
     ],
 )
 def test_gap_with_data_verdicts(gap, expected):
@@ -268,7 +269,7 @@ REG_MODELS = {
 }
 
 
-@pytest.mark.parametrize(("reg_gap", "expected"), [(0.02, "supported"), (0.4, "refuted"), (0.2, "mixed")])
+@pytest.mark.parametrize(("reg_gap", "expected"), [(0.02, "supported"), (0.4, "refuted"), (0.2, "inconclusive")])
 def test_gap_with_regularisation_verdicts(reg_gap, expected):
     def score(row):
         gap = reg_gap if row["model"] in ("mlp_dropout", "shallow_tree") else 0.2
@@ -363,7 +364,7 @@ def test_a_plugin_model_tagged_convolutional_joins_the_cnn_claim_without_a_repor
 
     v = claims.evaluate(next(c for c in claims.FURTHER if c.key == "cnn_vs_mlp"), grid(score, datasets=IMG, models=models))
     assert v.verdict == "supported"
-    assert "my_net" in v.evidence[0] and "mlp" in v.evidence[0]
+    assert v.evidence[0]["CNN"].startswith("my_net ") and v.evidence[0]["MLP"].startswith("mlp ")
 
 
 def test_rows_with_tags_are_selected_by_tag_not_by_name():
@@ -389,3 +390,98 @@ def test_the_two_thirds_rule_with_and_without_a_veto():
     assert analysis.two_thirds({"a": "supports", "b": "supports", "c": "refutes"}) == "mixed"
     assert analysis.two_thirds({"a": "supports", "b": "supports", "c": "refutes"}, veto=False) == "supported"
     assert analysis.two_thirds({"a": "refutes", "b": "refutes", "c": "neutral"}) == "refuted"
+
+
+# --------------------------------------------------------------- choices on validation, certainty
+
+TWO_DEEP = {"lr": CL_RAW, "mlp": DEEP, "mlp_wide": ("deep", "mlp", "raw", {"d_hidden": 1024})}
+
+
+def test_the_best_configuration_is_chosen_on_validation_and_reported_on_test():
+    def score(row):  # mlp_wide looks best on test but worse on validation
+        s, v = {"lr": (0.8, 0.8), "mlp": (0.85, 0.9), "mlp_wide": (0.95, 0.7)}[row["model"]]
+        return {"score": s, "val_score": v}
+
+    rec = analysis.win_records(grid(score, models=TWO_DEEP))
+    assert set(rec["deep"]) == {"mlp"}
+    assert rec["diff"].round(6).eq(0.05).all()  # mlp's test score, not its validation score
+
+
+def test_without_validation_scores_the_choice_falls_back_to_test_scores():
+    df = grid(by_model({"lr": 0.8, "mlp": 0.85, "mlp_wide": 0.95}), models=TWO_DEEP)
+    ok = analysis.ok_rows(df)
+    assert analysis.selection_basis(ok) == "test"
+    chosen = analysis.best(ok[ok["n_train"] == 64], family="deep")
+    assert (chosen.label, chosen.chosen_on) == ("mlp_wide", "test")
+
+
+def test_default_and_tuned_configurations_are_told_apart():
+    def score(row):
+        return {"score": 0.8, "val_score": 0.8, "tuning": "tuned" if row["model"] == "mlp_t" else "default"}
+
+    models = {"mlp": DEEP, "mlp_t": ("deep", "mlp", "raw", {})}
+    ok = analysis.ok_rows(grid(score, models=models))
+    assert set(ok["config"]) == {"mlp", "mlp_t (tuned)"}
+
+
+def test_mixed_is_evidence_both_ways_and_inconclusive_is_noise():
+    rnn = {"lr": CL_RAW, "rnn": ("deep", "rnn", "raw", {})}
+    two = {"synthetic_sequences": SEQ["synthetic_sequences"], "other": ("sequence", "classification", ("long_range",))}
+
+    def opposite(row):  # the RNN ahead on one dataset, behind on the other
+        if row["model"] == "rnn":
+            return 0.9 if row["dataset"] == "other" else 0.7
+        return 0.8
+
+    def noisy(row):  # the RNN ahead on average, but behind on one seed of three
+        return 0.8 if row["model"] == "lr" else 0.8 + {0: -0.05, 1: 0.03, 2: 0.11}[row["seed"]]
+
+    assert verdict("long_range", grid(opposite, datasets=two, models=rnn)) == "mixed"
+    assert verdict("long_range", grid(noisy, datasets=SEQ, models=rnn)) == "inconclusive"
+
+
+def test_every_verdict_says_how_sure_it_is():
+    df = grid(by_model({"lr": 0.8, "mlp": lambda r: {64: 0.6, 256: 0.85, 1024: 0.95}[r["n_train"]]}, noise=0.01), models=SIZE_MODELS)
+    v = claims.evaluate(claims.TABLE[2], df)
+    assert v.verdict == "supported"
+    assert "95% bootstrap intervals" in v.certainty and "[" in v.certainty
+
+
+def test_failed_cells_are_named_with_whether_they_could_change_the_verdict():
+    def score(row):
+        if row["family"] == "deep" and row["n_train"] == 1024 and row["seed"] == 0:
+            return {"score": None, "status": "timeout", "info": "time limit"}
+        return {"lr": 0.8, "mlp": {64: 0.6, 256: 0.85, 1024: 0.95}[row["n_train"]]}[row["model"]]
+
+    v = claims.evaluate(claims.TABLE[2], grid(score, models=SIZE_MODELS))
+    assert v.missing.startswith("1 timeout cell(s)")
+    assert "the verdict stays supported" in v.missing or "could be" in v.missing
+    assert claims.evaluate(claims.TABLE[2], grid(by_model({"lr": 0.8, "mlp": 0.9}), models=SIZE_MODELS)).missing == ""
+
+
+def test_compute_claim_names_the_hardware_and_never_mixes_gpu_and_cpu_rows():
+    def gpu_only(row):
+        return {"score": 0.8, "device": "cuda:0" if row["family"] == "deep" else "cpu"}
+
+    v = claims.evaluate(claims.TABLE[5], grid(gpu_only, models=SIZE_MODELS))
+    assert "deep on cuda:0" in v.reason and "classical on cpu" in v.reason
+    assert "different hardware" in v.certainty
+
+    def both(row):
+        return {"score": 0.8, "device": "cuda:0" if row["family"] == "deep" and row["seed"] == 0 else "cpu"}
+
+    v = claims.evaluate(claims.TABLE[5], grid(both, models=SIZE_MODELS))
+    assert "deep on cpu" in v.reason and "left out" in v.certainty
+
+
+def test_a_hybrid_is_compared_with_the_best_of_its_parts():
+    models = {
+        "lr": CL_RAW, "xgb": ("classical", "xgboost", "raw", {}, ("boosting", "tree")),
+        "cnn": ("deep", "cnn", "raw", {}, ("convolutional",)),
+        "cnn_xgb": ("classical", "cnn_xgboost", "raw", {}, ("hybrid", "convolutional", "boosting")),
+    }
+    # Better than both of its parts, though not better than the unrelated logistic regression.
+    scores = {"lr": 0.95, "xgb": 0.8, "cnn": 0.85, "cnn_xgb": 0.9}
+    v = claims.evaluate(next(c for c in claims.FURTHER if c.key == "hybrid"), grid(by_model(scores), datasets=IMG, models=models))
+    assert v.verdict == "supported"
+    assert v.evidence[0]["best of its parts"].startswith("cnn ")

@@ -23,9 +23,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from bench.report.stats import Interval, bootstrap_ci, decide
+
 MARGIN = 0.01  # a difference in score (accuracy or R²) counts only beyond this
 
-OUTCOMES = ("supports", "refutes", "mixed")
+OUTCOMES = ("supports", "refutes", "mixed", "inconclusive")
 
 
 # ---------------------------------------------------------------- rows
@@ -42,12 +44,40 @@ def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def config_label(df: pd.DataFrame) -> pd.Series:
-    """`model` for raw features, `model [features]` otherwise."""
+    """`model` for raw features, `model [features]` otherwise; ` (tuned)` after a tuned one."""
     if df.empty:
         return pd.Series([], dtype="string", index=df.index)
     model = df["model"].astype(str)
     feats = df["features"].astype(str)
-    return model.where(feats == "raw", model + " [" + feats + "]")
+    label = model.where(feats == "raw", model + " [" + feats + "]")
+    if "tuning" in df.columns:
+        label = label.where(df["tuning"].fillna("default").astype(str) != "tuned", label + " (tuned)")
+    return label
+
+
+def selection_basis(ok: pd.DataFrame) -> str:
+    """`validation` when every finished cell has a validation score, `test` when none has, else `partly`."""
+    if ok.empty or "val_score" not in ok.columns:
+        return "test"
+    have = np.isfinite(ok["val_score"].astype("float64"))
+    return "validation" if have.all() else "test" if not have.any() else "partly"
+
+
+def device_kind(df: pd.DataFrame) -> pd.Series:
+    """`GPU` for cells on a CUDA (or other accelerator) device, `CPU` otherwise (and for old rows)."""
+    if "device" not in df.columns:
+        return pd.Series("CPU", index=df.index)
+    dev = df["device"].fillna("cpu").astype(str).str.lower()
+    return pd.Series(np.where(dev.str.startswith("cpu") | (dev == ""), "CPU", "GPU"), index=df.index)
+
+
+def hardware(df: pd.DataFrame) -> dict[str, str]:
+    """Per family, the devices its cells ran on (`cpu`, `cuda:0`, ...), as text."""
+    out = {}
+    for fam, g in df.groupby("family", sort=True):
+        devs = sorted(g["device"].fillna("cpu").astype(str).unique()) if "device" in g.columns else ["cpu"]
+        out[str(fam)] = ", ".join(devs)
+    return out
 
 
 def _missing(df: pd.DataFrame, col: str) -> pd.Series:
@@ -173,13 +203,17 @@ class Best:
     label: str
     scores: pd.Series  # test score per seed
     n_params: float  # median learned parameters over seeds (nan when unknown)
+    chosen_on: str  # "validation" or "test" (old rows without a validation score)
 
 
 def best(df: pd.DataFrame, *, family: str | None = None, features: str | None = None) -> Best | None:
-    """The configuration of `df` (one dataset, one size) with the highest mean score over seeds.
+    """The configuration of `df` (one dataset, one size) chosen on validation, with its test scores.
 
-    `family` and `features` narrow the candidates first; ties go to the first label in
-    sorted order. None when no cell is left.
+    The choice is the highest mean `val_score` over seeds (the score on a validation part
+    of the training rows); where any candidate lacks one (tables from before validation
+    scores), the highest mean test score, and `chosen_on` says so. `family` and `features`
+    narrow the candidates first; ties go to the first label in sorted order. None when no
+    cell is left.
     """
     sub = df
     if family is not None:
@@ -188,11 +222,12 @@ def best(df: pd.DataFrame, *, family: str | None = None, features: str | None = 
         sub = sub[sub["features"] == features]
     if sub.empty:
         return None
-    means = sub.groupby("config")["score"].mean().sort_index()
+    on_val = "val_score" in sub.columns and bool(np.isfinite(sub["val_score"].astype("float64")).all())
+    means = sub.groupby("config")["val_score" if on_val else "score"].mean().sort_index()
     label = str(means.idxmax())
     rows = sub[sub["config"] == label]
     n_params = float(rows["n_params"].median()) if rows["n_params"].notna().any() else float("nan")
-    return Best(label, rows.groupby("seed")["score"].mean(), n_params)
+    return Best(label, rows.groupby("seed")["score"].mean(), n_params, "validation" if on_val else "test")
 
 
 def paired(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -201,9 +236,22 @@ def paired(a: pd.Series, b: pd.Series) -> pd.Series:
     return (a[common] - b[common]).sort_index()
 
 
-def outcome(diff: float, margin: float = MARGIN, *, neutral: str = "mixed") -> str:
-    """`supports` above the margin, `refutes` below minus the margin, `neutral` in between."""
-    return "supports" if diff > margin else "refutes" if diff < -margin else neutral
+def seed_interval(diffs: pd.Series) -> Interval:
+    """Mean of per-seed values with its bootstrap interval over seeds."""
+    return bootstrap_ci(pd.DataFrame({"dataset": 0, "v": pd.Series(diffs, dtype="float64").to_numpy()}), "v")
+
+
+def side(diffs, threshold: float) -> bool | None:
+    """True when the per-seed values' interval lies above `threshold`, False below, None within noise."""
+    d = decide(diffs if isinstance(diffs, Interval) else seed_interval(diffs), threshold)
+    return True if d == "above" else False if d == "below" else None
+
+
+def outcome(diffs, margin: float = MARGIN) -> str:
+    """`supports` when the interval lies beyond +margin, `refutes` beyond −margin, else `inconclusive`."""
+    iv = diffs if isinstance(diffs, Interval) else seed_interval(diffs)
+    d_hi, d_lo = decide(iv, margin), decide(iv, -margin)
+    return "supports" if d_hi == "above" else "refutes" if d_lo == "below" else "inconclusive"
 
 
 # ---------------------------------------------------------------- combining outcomes
@@ -213,7 +261,9 @@ def two_thirds(outcomes: dict[str, str], *, veto: bool = True) -> str:
     """Outcomes of several datasets (or pairs) -> verdict, by the two-thirds rule.
 
     Supported when at least two thirds support, refuted when at least two thirds refute;
-    with `veto`, also only when none points the other way. Mixed otherwise.
+    with `veto`, also only when none points the other way. Otherwise mixed when the
+    evidence points both ways (some support and some refute, or one is itself mixed),
+    inconclusive when it does not (the rest is within noise).
     """
     n = len(outcomes)
     sup = sum(o == "supports" for o in outcomes.values())
@@ -222,12 +272,21 @@ def two_thirds(outcomes: dict[str, str], *, veto: bool = True) -> str:
         return "supported"
     if ref * 3 >= 2 * n and (sup == 0 or not veto):
         return "refuted"
-    return "mixed"
+    if (sup and ref) or "mixed" in outcomes.values():
+        return "mixed"
+    return "inconclusive"
 
 
-def two_part(p1: bool, p2: bool) -> str:
-    """Two predictions of one claim: both hold supports, neither refutes, one is mixed."""
-    return "supports" if p1 and p2 else "refutes" if not (p1 or p2) else "mixed"
+def two_part(p1: bool | None, p2: bool | None) -> str:
+    """Two predictions of one claim (None: within noise): both hold supports, neither refutes,
+    one of each is mixed, and a prediction within noise leaves it inconclusive."""
+    if p1 is True and p2 is True:
+        return "supports"
+    if p1 is False and p2 is False:
+        return "refutes"
+    if {p1, p2} == {True, False}:
+        return "mixed"
+    return "inconclusive"
 
 
 # ---------------------------------------------------------------- deep against classical
@@ -280,6 +339,15 @@ def size_to_reach(df: pd.DataFrame, fraction: float = 0.95) -> pd.DataFrame:
         reach = int(g.loc[g["score"] >= fraction * top, "n_train"].min())
         out.append({"dataset": dataset, "family": fam, "config": cfg, "n_reach": reach})
     return pd.DataFrame(out, columns=cols)
+
+
+def model_sizes(at: pd.DataFrame) -> pd.DataFrame:
+    """Median size figures per (family, config) of the cells `at` (one dataset, one size)."""
+    per = at.groupby(["family", "config"]).agg(
+        n_params=("n_params", "median"), model_bytes=("model_bytes", "median"),
+        size_proxy=("size_proxy", "median"), size_unit=("size_unit", "first"),
+    ).reset_index()
+    return per[np.isfinite(per["n_params"])]
 
 
 # ---------------------------------------------------------------- overfitting
@@ -453,10 +521,21 @@ def fmt_ratio(x: float) -> str:
     return "n/a" if not math.isfinite(x) else f"×{x:.3g}"
 
 
+def fmt_score(b: Best | None) -> str:
+    """`label mean` of a best configuration's test scores."""
+    return "—" if b is None else f"{b.label} {b.scores.mean():.3f}"
+
+
+def fmt_interval(values, digits: int = 3) -> str:
+    """`mean [lo, hi]` of per-seed values (95% bootstrap over seeds)."""
+    return seed_interval(values).text(digits)
+
+
 def fmt_tally(outcomes: dict[str, str]) -> str:
     """`of n datasets, k support, ...` followed by each dataset's outcome."""
     n = len(outcomes)
     counts = {o: sum(v == o for v in outcomes.values()) for o in OUTCOMES}
     head = f"of {n} dataset{'s' if n != 1 else ''}, {counts['supports']} support{'s' if counts['supports'] == 1 else ''}, "
     head += f"{counts['refutes']} refute{'s' if counts['refutes'] == 1 else ''}, {counts['mixed']} mixed"
+    head += f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else ""
     return head + " (" + "; ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) + ")"

@@ -240,10 +240,47 @@ def win_rates(ok: pd.DataFrame) -> list[Figure]:
 def all_figures(ok: pd.DataFrame) -> dict[str, list[Figure]]:
     """Every figure of the report, by section, from the finished cells (`analysis.ok_rows`)."""
     if ok.empty:
-        return {"learning_curves": [], "score_vs_time": [], "costs": [], "win_rate": []}
+        return {"learning_curves": [], "score_vs_time": [], "costs": [], "win_rate": [], "ranks": []}
     return {
+        "ranks": critical_difference(ok),
         "learning_curves": learning_curves(ok),
         "score_vs_time": score_vs_time(ok),
         "costs": costs_by_model(ok),
         "win_rate": win_rates(ok),
     }
+
+
+def critical_difference(ok: pd.DataFrame) -> list[Figure]:
+    """Average ranks over datasets with the Nemenyi critical-difference bars (scikit-posthocs)."""
+    from bench.report import stats
+
+    scores = stats.complete_blocks(ok)
+    test = stats.friedman(scores)
+    if test is None:
+        return []
+    import scikit_posthocs as sp
+
+    p = stats.nemenyi(scores)
+    fams = ok.groupby("config")["family"].first()
+    with plt.rc_context(_STYLE):
+        fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.22 * len(test.mean_ranks)))
+        fig.subplots_adjust(left=0.22, right=0.78, bottom=0.05, top=0.8)
+        colors = {c: FAMILY_COLORS.get(str(fams[c]), "grey") for c in test.mean_ranks.index}
+        sp.critical_difference_diagram(
+            test.mean_ranks.rename(index=plain), p.rename(index=plain, columns=plain), ax=ax,
+            color_palette={plain(c): v for c, v in colors.items()},
+            label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
+        )
+        ax.set_title(
+            f"Average rank over {test.n_datasets} datasets (1 = best); Friedman p = {test.p:.2g}; "
+            "bars join configurations the Nemenyi test cannot tell apart (α = 0.05)", fontsize=8,
+        )
+        return [Figure(
+            "critical-difference.png",
+            "Critical-difference diagram",
+            f"Average rank of each configuration that ran on all {test.n_datasets} datasets (at each "
+            "dataset's largest size; 1 = best test score). Configurations joined by a bar are not "
+            "significantly different (Nemenyi post-hoc test after a Friedman test, α = 0.05). "
+            "Blue: classical; red: deep.",
+            _png(fig),
+        )]

@@ -20,7 +20,7 @@ import pandas as pd
 
 from bench import results
 from bench.registry import first_line
-from bench.report import analysis, claims, plots
+from bench.report import analysis, claims, external, plots, stats
 
 FIGURES_DIR = "figures"
 
@@ -75,9 +75,62 @@ def _verdict_section(title: str, verdicts: list[claims.Verdict], table: bool) ->
             blocks.append(Block("p", f"Claim: {v.deep}."))
         blocks.append(Block("p", f"Rule: {v.rule}"))
         blocks.append(Block("p", f"Verdict: {v.verdict} — {v.reason}."))
+        if v.certainty:
+            blocks.append(Block("p", f"How sure: {v.certainty}"))
+        if v.missing:
+            blocks.append(Block("p", f"Missing cells: {v.missing}"))
         if v.evidence:
-            blocks.append(Block("list", "Evidence:", items=v.evidence))
+            blocks.append(evidence_table(v.evidence))
     return blocks
+
+
+def evidence_table(rows) -> Block:
+    """A claim's evidence rows (dicts) as one table, columns in first-seen order."""
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    return _table(header, [tuple(r.get(k, "") for k in header) for r in rows])
+
+
+def _statistics(ok: pd.DataFrame, figs: list[plots.Figure]) -> list[Block]:
+    """Average ranks, the Friedman test and the critical-difference diagram, over datasets."""
+    blocks = [_h(2, "Statistics across datasets", anchor="statistics")]
+    fam = stats.family_ranks(ok)
+    if fam is not None:
+        p = "n/a" if not np.isfinite(fam.wilcoxon_p) else f"{fam.wilcoxon_p:.2g}"
+        blocks.append(Block("p", (
+            f"Best deep against best classical configuration, at each dataset's largest compared size, "
+            f"over {fam.n_datasets} datasets: average rank {fam.deep:.2f} for deep, {fam.classical:.2f} "
+            f"for classical (1 = ahead on every dataset); Wilcoxon signed-rank test of the differences, p = {p}."
+        )))
+    test = stats.friedman(stats.complete_blocks(ok))
+    if test is None:
+        blocks.append(Block("p", "No Friedman test: fewer than three configurations ran on two or more datasets alike."))
+    else:
+        blocks.append(Block("p", (
+            f"Friedman test over the {test.n_configs} configurations that ran on all {test.n_datasets} "
+            f"datasets: χ² = {test.statistic:.3g}, p = {test.p:.2g}"
+            + (" (the configurations do not all rank alike)." if test.p < 0.05 else " (no evidence that they rank differently).")
+        )))
+    blocks += [Block("figure", f.title, figure=f) for f in figs]
+    ranks = stats.rank_table(ok)
+    if not ranks.empty:
+        blocks.append(_table(
+            ("configuration", "family", "average rank", "datasets"),
+            [(r.config, r.family, f"{r.mean_rank:.2f}", int(r.n_datasets)) for r in ranks.itertuples()],
+            anchor="ranks",
+        ))
+    return blocks
+
+
+def _selection_note(ok: pd.DataFrame) -> str:
+    basis = analysis.selection_basis(ok)
+    if basis == "validation":
+        return "Every best configuration here was chosen on validation scores."
+    if basis == "partly":
+        return ("Some cells of this run lack a validation score: where a choice involved one of "
+                "them, it fell back to test scores (as before validation scores existed).")
+    return ("This run's cells carry no validation score (a results table from before they "
+            "existed): every best configuration fell back to being chosen on test scores, "
+            "which favours the family with more configurations.")
 
 
 def _summary_rows(ok: pd.DataFrame) -> list[tuple]:
@@ -190,9 +243,12 @@ def build_blocks(
             "verdict: supported, refuted, mixed, or not measurable."
         )),
         Block("p", f"Conventions of every rule: {claims.CONVENTIONS}"),
+        Block("p", claims.CHANGES),
+        Block("p", _selection_note(ok)),
         *_verdict_section("comparison", table, table=True),
         _h(2, "Further claims of the documents", anchor="further"),
         *_verdict_section("further", claims.further_verdicts(df), table=False),
+        *_statistics(ok, figures.get("ranks", [])),
         _h(2, "Figures", anchor="figures"),
     ]
     sections = (
@@ -226,6 +282,7 @@ def build_blocks(
         ("dataset", "n_train", "family", "configuration", "test score", "train score", "fit s", "predict ms/row", "peak MB", "params"),
         _summary_rows(ok), anchor="results-table",
     ))
+    blocks += external.blocks(df)
     failed = _failed_rows(df)
     blocks.append(_h(2, f"Failed cells ({len(failed)})", anchor="failed"))
     if failed:
@@ -284,7 +341,7 @@ th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; text
 th { background: #f3f3f3; }
 .verdict { font-weight: bold; white-space: nowrap; }
 .v-supported { background: #dff0d8; } .v-refuted { background: #f8d7da; }
-.v-mixed { background: #fff3cd; } .v-not-measurable { background: #e9ecef; }
+.v-mixed { background: #fff3cd; } .v-inconclusive { background: #e2e3f3; } .v-not-measurable { background: #e9ecef; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 figcaption { font-size: 0.9em; color: #555; }
 pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
