@@ -428,6 +428,8 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     seeds = _int_list(path, "suite.seeds", head.get("seeds", [0]))
     if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
         raise _fail(path, "suite.seeds", f"seeds must be distinct and non-negative, got {seeds}")
+    if any(s >= 2**32 for s in seeds):  # scikit-learn's and numpy's legacy random states take 32 bits
+        raise _fail(path, "suite.seeds", f"seeds must be below 2**32 = {2**32}, got {max(seeds)}")
     features = head.get("features", ["raw"])
     if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
         raise _fail(path, "suite.features", f"expected a non-empty list of names, got {features!r}")

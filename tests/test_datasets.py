@@ -86,11 +86,13 @@ def test_a_user_file_with_a_text_column_loads(tmp_path, fmt):
     "mutate,expected",
     [
         (lambda f: f.drop(columns="label"), "no target column 'label'; columns are: a, b, colour"),
-        (lambda f: f.assign(a=np.where(np.arange(len(f)) == 3, np.nan, f.a)), "column 'a' contains NaN or inf"),
-        (lambda f: f.assign(a=np.where(np.arange(len(f)) == 3, np.inf, f.a)), "column 'a' contains NaN or inf"),
+        (lambda f: f.assign(a=np.where(np.arange(len(f)) == 3, np.nan, f.a)),
+         "missing (blank) cells in 1 column: 'a' (1 missing cell)"),
+        (lambda f: f.assign(a=np.where(np.arange(len(f)) == 3, np.inf, f.a)),
+         "infinite values in 1 column: 'a' (1 infinite value)"),
         (lambda f: f.assign(label="yes"), "single class"),
         (lambda f: f.assign(colour=[f"c{i}" for i in range(len(f))]), "cannot encode"),
-        (lambda f: f.assign(label=np.where(np.arange(len(f)) == 0, None, f.label)), "missing values"),
+        (lambda f: f.assign(label=np.where(np.arange(len(f)) == 0, None, f.label)), "1 missing (blank) cell"),
     ],
 )
 def test_broken_user_files_are_rejected_naming_the_file_and_column(tmp_path, mutate, expected):

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import functools
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -40,65 +42,143 @@ def _read(path: str, mtime_ns: int) -> pd.DataFrame:
 def read_table(path: str) -> pd.DataFrame:
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file")
-    return _read(os.path.abspath(path), os.stat(path).st_mtime_ns)
+    frame = _read(os.path.abspath(path), os.stat(path).st_mtime_ns)
+    duplicates = _duplicate_names(path, frame)
+    if duplicates:
+        raise DataError(
+            f"{path}: column names appear more than once: {', '.join(map(repr, duplicates))}; "
+            "rename them (a repeated target name would leak the answer into the features)"
+        )
+    return frame
+
+
+def _duplicate_names(path: str, frame: pd.DataFrame) -> list[str]:
+    """Header names given twice. pandas renames a CSV's repeat `label` to `label.1`, so read the header."""
+    names = list(map(str, frame.columns))
+    if Path(path).suffix.lower() == ".csv":
+        try:
+            with open(path, encoding="utf-8", newline="") as fh:
+                names = next(csv.reader(fh), names)
+        except (OSError, UnicodeDecodeError, csv.Error):
+            pass
+    counts = pd.Series(names).value_counts()
+    return sorted(counts[counts > 1].index)
 
 
 def _size(params: dict) -> int:
     return len(read_table(params["path"]))
 
 
+def target_copies(X: pd.DataFrame, y: pd.Series) -> list[str]:
+    """Feature columns that hold the target's values under another name (a leak of the answer)."""
+    target = y.astype(str).to_numpy()
+    return [c for c in X.columns if X[c].isna().sum() == y.isna().sum() and (X[c].astype(str).to_numpy() == target).all()]
+
+
 def _check(params: dict) -> None:
     if params["task"] not in TASKS:
         raise DataError(f"task must be one of {', '.join(TASKS)}, got {params['task']!r}")
+    if params.get("missing", "error") not in MISSING_POLICIES:
+        raise DataError(f"missing must be one of {', '.join(map(repr, MISSING_POLICIES))}, got {params['missing']!r}")
+    frame = read_table(params["path"])
+    if params["target"] in frame.columns:
+        X = frame.drop(columns=[params["target"], *[c for c in params.get("drop", ()) if c in frame.columns]])
+        for col in target_copies(X, frame[params["target"]]):
+            print(f"warning: {params['path']}: column {col!r} holds the target {params['target']!r}'s values "
+                  "under another name; it is dropped (it would leak the answer)", file=sys.stderr)
     file_data(**params)  # a broken file is reported when the suite loads, before anything runs
 
 
+MISSING_POLICIES = ("error", "impute")
+OVERFLOW_ABS = 1e150  # squaring larger values (scaling, distances) overflows float64
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
 @dataset("file", task=None, modality="tabular", size=_size, check=_check, tags=("user_file",))
-def file_data(path: str, target: str, task: str, drop: list = ()) -> Data:
-    """A CSV or Parquet file; `target` names the label column, `drop` lists columns to ignore."""
+def file_data(path: str, target: str, task: str, drop: list = (), missing: str = "error") -> Data:
+    """A CSV or Parquet file; `target` names the label column, `drop` lists columns to ignore.
+
+    `missing = "impute"` fills missing cells from the training rows inside each cell (median,
+    most frequent category); the default refuses them, listing every column that has any.
+    """
     frame = read_table(path)
     if target not in frame.columns:
         raise DataError(
             f"{path}: no target column {target!r}; columns are: {', '.join(map(str, frame.columns))}"
         )
-    missing = [c for c in drop if c not in frame.columns]
-    if missing:
-        raise DataError(f"{path}: cannot drop missing columns {missing}")
+    absent = [c for c in drop if c not in frame.columns]
+    if absent:
+        raise DataError(f"{path}: cannot drop missing columns {absent}")
     y_raw = frame[target]
     X = frame.drop(columns=[target, *drop])
+    X = X.drop(columns=target_copies(X, y_raw))
     if X.shape[1] == 0:
         raise DataError(f"{path}: no feature columns besides the target {target!r}")
     if y_raw.isna().any():
-        raise DataError(f"{path}: target column {target!r} has {int(y_raw.isna().sum())} missing values")
+        raise DataError(f"{path}: target column {target!r} has {_count(int(y_raw.isna().sum()), 'missing (blank) cell')}; "
+                        "drop those rows")
+    blanks, infinite, huge, empty = {}, {}, {}, []
     for col in X.columns:
         s = X[col]
-        if pd.api.types.is_bool_dtype(s):
-            X[col] = s.astype(np.float64)
-        elif pd.api.types.is_numeric_dtype(s):
-            values = s.to_numpy(dtype=np.float64)
-            if not np.isfinite(values).all():
-                raise DataError(f"{path}: column {col!r} contains NaN or inf")
-        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s):
-            if s.isna().any():
-                raise DataError(f"{path}: column {col!r} has missing values")
+        n_missing = int(s.isna().sum())
+        if n_missing == len(s):
+            empty.append(col)
+            continue
+        if n_missing:
+            blanks[col] = n_missing
+        if pd.api.types.is_bool_dtype(s) or (pd.api.types.is_numeric_dtype(s)):
+            values = s.astype("float64").to_numpy(dtype=np.float64, na_value=np.nan)  # nullable dtypes too
+            inf = int(np.isinf(values).sum())
+            if inf:
+                infinite[col] = inf
+            finite = values[np.isfinite(values)]
+            if finite.size and np.abs(finite).max() > OVERFLOW_ABS:
+                huge[col] = float(np.abs(finite).max())
+            X[col] = values
+        elif pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s) or isinstance(s.dtype, pd.CategoricalDtype):
             n_levels = s.nunique()
             if n_levels > MAX_CATEGORIES or (n_levels == len(s) >= 20):
                 raise DataError(
                     f"{path}: column {col!r} is text with {n_levels} distinct values in {len(s)} rows; "
                     f"cannot encode it as a category (at most {MAX_CATEGORIES}); drop it or make it numeric"
                 )
-            X[col] = s.astype(str)
+            X[col] = s.astype(object).where(s.notna(), np.nan).map(lambda v: v if v is np.nan else str(v))
         else:
             raise DataError(f"{path}: column {col!r} has type {s.dtype}, which cannot be encoded")
+    if empty:
+        raise DataError(f"{path}: {_count(len(empty), 'column')} with every cell missing: "
+                        f"{', '.join(map(repr, empty))}; drop them (drop = [...])")
+    if infinite:
+        listed = ", ".join(f"{c!r} ({_count(n, 'infinite value')})" for c, n in infinite.items())
+        raise DataError(f"{path}: infinite values in {_count(len(infinite), 'column')}: {listed}")
+    if huge:
+        listed = ", ".join(f"{c!r} (up to {v:.3g})" for c, v in huge.items())
+        raise DataError(f"{path}: values too large to scale without overflow (above {OVERFLOW_ABS:.0e}) in {listed}; "
+                        "rescale or log-transform them")
+    if blanks and missing != "impute":
+        listed = ", ".join(f"{c!r} ({_count(n, 'missing cell')})" for c, n in blanks.items())
+        raise DataError(f"{path}: missing (blank) cells in {_count(len(blanks), 'column')}: {listed}; set "
+                        'missing = "impute" in the dataset\'s table to fill them from the training rows, or clean the file')
     if task == "regression":
-        if not pd.api.types.is_numeric_dtype(y_raw):
+        if not pd.api.types.is_numeric_dtype(y_raw) or pd.api.types.is_bool_dtype(y_raw):
             raise DataError(f"{path}: regression target {target!r} is not numeric")
-        y = y_raw.to_numpy(dtype=np.float64)
+        y = y_raw.astype("float64").to_numpy(dtype=np.float64)
         if not np.isfinite(y).all():
             raise DataError(f"{path}: target column {target!r} contains inf")
         if np.ptp(y) == 0:
             raise DataError(f"{path}: target column {target!r} is constant")
         return Data(X=X.reset_index(drop=True), y=y)
+    if pd.api.types.is_float_dtype(y_raw):
+        values = y_raw.to_numpy(dtype=np.float64)
+        fractional = values[np.isfinite(values) & (values != np.round(values))]
+        if fractional.size:
+            raise DataError(
+                f"{path}: classification target {target!r} holds non-integer numbers (e.g. {fractional[0]:g}); "
+                'class labels must be integers or text: declare task = "regression" for a numeric target'
+            )
     codes, names = pd.factorize(y_raw, sort=True)
     if len(names) < 2:
         raise DataError(f"{path}: target column {target!r} has a single class ({names[0]!r})")

@@ -15,6 +15,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,6 +81,8 @@ class Split:
     y_test: np.ndarray
     sample_shape: tuple[int, ...] | None
     n_classes: int | None
+    classes: np.ndarray | None = None  # every class of the dataset (training and test rows)
+    missing_classes: tuple = ()  # classes the training rows lack (rare classes, small sizes)
 
 
 def _source_stamp(*fns) -> str:
@@ -151,15 +154,22 @@ def _prepared_pool(cell: Cell):
 def _preprocessor(X, modality: str, features: str):
     """Scaling and encoding, fitted later on the training part only."""
     from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
     if isinstance(X, pd.DataFrame):
+        # Missing cells (a file read with missing = "impute") are filled from the training
+        # rows only: the median of a number, the most frequent value of a category.
         text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
         numeric = [c for c in X.columns if c not in text]
         return ColumnTransformer(
             [
-                ("numeric", StandardScaler(), numeric),
-                ("categorical", OneHotEncoder(handle_unknown="ignore", sparse_output=False), text),
+                ("numeric", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
+                                          StandardScaler()), numeric),
+                ("categorical", make_pipeline(
+                    SimpleImputer(strategy="most_frequent", keep_empty_features=True),
+                    OneHotEncoder(handle_unknown="ignore", sparse_output=False)), text),
             ]
         )
     if modality == "tabular" or features != "raw":
@@ -177,17 +187,37 @@ def prepare(cell: Cell) -> Split:
     else:
         X_train = X_pool[: cell.n_train]
     y_train = y_pool[: cell.n_train]
-    if cell.dataset.task == "classification" and len(np.unique(y_train)) < 2:
-        raise ds.DataError(f"the first {cell.n_train} training rows hold a single class; use a larger size")
+    classes, missing, n_classes = None, (), None
+    if cell.dataset.task == "classification":
+        if len(np.unique(y_train)) < 2:
+            raise ds.DataError(f"the first {cell.n_train} training rows hold a single class; use a larger size")
+        classes = np.unique(np.concatenate([y_pool, y_test]))
+        missing = tuple(c.item() for c in np.setdiff1d(classes, y_train))
+        n_classes = int(classes.max() + 1)
     pre = _preprocessor(X_train, cell.dataset.modality, cell.features)
     X_train = np.ascontiguousarray(pre.fit_transform(X_train))
     X_test = np.ascontiguousarray(pre.transform(X_test))
-    n_classes = int(max(y_pool.max(), y_test.max()) + 1) if cell.dataset.task == "classification" else None
-    return Split(X_train, y_train, X_test, y_test, shape, n_classes)
+    return Split(X_train, y_train, X_test, y_test, shape, n_classes, classes, missing)
 
 
-def scores(task: str, estimator, X, y, pred: np.ndarray | None = None) -> dict:
-    """Test scores; `pred` are the predictions when they are already made."""
+PROBA_FLOOR = 1e-15  # log-loss clips probabilities here, so a class the model never saw costs ~34.5
+
+
+def full_proba(proba: np.ndarray, model_classes, classes: np.ndarray) -> np.ndarray:
+    """Probabilities over every class of the dataset: a class the model lacks gets 0, then clipping."""
+    out = np.zeros((len(proba), len(classes)))
+    cols = np.searchsorted(classes, np.asarray(model_classes))
+    out[:, cols] = proba
+    out = np.clip(out, PROBA_FLOOR, None)
+    return out / out.sum(axis=1, keepdims=True)
+
+
+def scores(task: str, estimator, X, y, pred: np.ndarray | None = None, classes: np.ndarray | None = None) -> dict:
+    """Test scores; `pred` are the predictions when they are already made.
+
+    `classes` is the dataset's full label set: the training rows of a small size may lack rare
+    classes that the test rows hold, and every score is still taken over all of them.
+    """
     pred = estimator.predict(X) if pred is None else pred
     if task == "regression":
         return {
@@ -195,16 +225,29 @@ def scores(task: str, estimator, X, y, pred: np.ndarray | None = None) -> dict:
             "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
             "mae": metrics.mean_absolute_error(y, pred),
         }
-    out = {
-        "accuracy": metrics.accuracy_score(y, pred),
-        "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
-        "f1_macro": metrics.f1_score(y, pred, average="macro"),
-    }
+    if classes is None:
+        classes = np.unique(np.concatenate([np.asarray(y), np.asarray(pred)]))
+    with warnings.catch_warnings():
+        # A class absent from y or pred is scored as it should be (recall or precision 0).
+        warnings.simplefilter("ignore", UserWarning)
+        warnings.simplefilter("ignore", metrics_warning())
+        out = {
+            "accuracy": metrics.accuracy_score(y, pred),
+            "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
+            "f1_macro": metrics.f1_score(y, pred, labels=classes, average="macro", zero_division=0),
+        }
     if hasattr(estimator, "predict_proba"):
         proba = estimator.predict_proba(X)
-        labels = getattr(estimator, "classes_", np.arange(proba.shape[1]))
-        out["log_loss"] = metrics.log_loss(y, proba, labels=labels)
+        model_classes = getattr(estimator, "classes_", np.arange(proba.shape[1]))
+        if np.isin(model_classes, classes).all():
+            out["log_loss"] = metrics.log_loss(y, full_proba(proba, model_classes, classes), labels=classes)
     return out
+
+
+def metrics_warning():
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    return UndefinedMetricWarning
 
 
 def primary(task: str, s: dict) -> float:
@@ -247,14 +290,16 @@ def measure_cell(cell: Cell) -> dict:
         estimator.predict(warm)  # first-call costs (lazy init, caches) stay out of the timing
         with Timer() as pred:
             y_pred = estimator.predict(split.X_test)
-        test_scores = scores(cell.dataset.task, estimator, split.X_test, split.y_test, y_pred)
+        test_scores = scores(cell.dataset.task, estimator, split.X_test, split.y_test, y_pred, split.classes)
         latencies = []
         for i in range(min(LATENCY_CALLS, len(split.X_test))):
             t0 = time.perf_counter()
             estimator.predict(split.X_test[i : i + 1])
             latencies.append(time.perf_counter() - t0)
         n_tr = min(TRAIN_SCORE_ROWS, len(split.y_train))
-        train_scores = scores(cell.dataset.task, estimator, split.X_train[:n_tr], split.y_train[:n_tr])
+        train_scores = scores(
+            cell.dataset.task, estimator, split.X_train[:n_tr], split.y_train[:n_tr], classes=split.classes
+        )
     n_params, proxy, unit = model_size(estimator)
     history = getattr(estimator, "history_", None)
     row.update(test_scores)
@@ -277,6 +322,7 @@ def measure_cell(cell: Cell) -> dict:
             "model_bytes": serialized_bytes(estimator),
             "n_features": ctx.n_features,
             "n_classes": ctx.n_classes,
+            "missing_classes": json.dumps(list(split.missing_classes)) if split.missing_classes else None,
             "device": getattr(estimator, "device_", "cpu"),
             "gpu_peak_memory_mb": getattr(estimator, "gpu_peak_memory_mb_", None),
             "history": json.dumps(history) if history is not None else None,
