@@ -14,8 +14,11 @@ import contextlib
 import importlib
 import importlib.util
 import io
+import os
 import re
 import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -231,3 +234,24 @@ def test_the_claims_the_report_tests_ship_with_the_project_and_the_readme_links_
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "(docs/CLAIMS.md)" in readme
     assert "## The comparison table" in (ROOT / "docs" / "CLAIMS.md").read_text(encoding="utf-8")
+
+
+def _python_blocks(page: Path) -> list[str]:
+    return re.findall(r"^```python\n(.*?)^```", page.read_text(encoding="utf-8"), flags=re.M | re.S)
+
+
+def test_the_readme_examples_of_a_new_model_and_dataset_register_and_keep_the_registry_contract(tmp_path):
+    blocks = _python_blocks(ROOT / "README.md")
+    assert blocks, "the README shows no example of adding a model or a dataset"
+    (tmp_path / "readme_examples.py").write_text("\n\n".join(blocks), encoding="utf-8")
+    registered = re.findall(r'@(?:model|dataset)\(\s*"(\w+)"', "\n".join(blocks))
+    assert registered, "the README's examples register nothing"
+    # The examples are loaded as a plugin into a fresh test process, which runs the contract on them.
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "readme_examples",
+         str(ROOT / "tests" / "test_registry_contract.py"), "-k", " or ".join(registered)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")])},
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert " passed" in proc.stdout and " failed" not in proc.stdout, proc.stdout[-2000:]
