@@ -20,10 +20,10 @@ MIN_CELL_MEMORY_MB = 256  # below this share of the machine per cell, --jobs is 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     plugin_help = "import this module first (it registers datasets or models); repeatable"
-    parser.add_argument("--plugin", action="append", default=[], help=plugin_help)
+    parser.add_argument("--plugin", metavar="MODULE", action="append", default=[], help=plugin_help)
     # The same option after the subcommand (`run SUITE --plugin MODULE`), as the README shows it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--plugin", dest="plugin_after", action="append", default=[], help=plugin_help)
+    common.add_argument("--plugin", dest="plugin_after", metavar="MODULE", action="append", default=[], help=plugin_help)
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", parents=[common], help="run a suite and write its results table")
     run.add_argument("suite", help="a suite TOML file, e.g. suites/quick.toml")

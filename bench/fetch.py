@@ -13,8 +13,7 @@ import tomllib
 from pathlib import Path
 
 from bench.cli_common import EXIT_BAD_INPUT, EXIT_OK, error
-from bench.datasets import DATASETS, DataError
-from bench.datasets import cache as dc
+from bench.errors import DataError
 
 
 def add_parser(sub, parents=()) -> argparse.ArgumentParser:
@@ -32,6 +31,9 @@ def add_parser(sub, parents=()) -> argparse.ArgumentParser:
 
 def suite_targets(path: str) -> tuple[list[tuple[str, dict]], list[str]]:
     """(downloadable datasets with their parameters, notes on the others) of a suite file."""
+    from bench.datasets import DATASETS
+    from bench.datasets import cache as dc
+
     try:
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
@@ -55,6 +57,9 @@ def suite_targets(path: str) -> tuple[list[tuple[str, dict]], list[str]]:
 
 
 def run(args) -> int:
+    from bench.datasets import DATASETS
+    from bench.datasets import cache as dc
+
     if not args.names and not args.suite:
         return error("name datasets to fetch (e.g. fashion_mnist ucr:GunPoint openml:44089) or give --suite SUITE")
     try:
