@@ -27,7 +27,7 @@ COSTS = [
 EXTRA = [
     "score", "train_score", "val_score", "n_validation", "n_trials", "best_params", "trials", "size_proxy", "size_unit", "gpu_peak_memory_mb",
     "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "missing_classes", "threads", "jobs", "device",
-    "host", "cpu_model", "worker", "error_type", "cell_time_s", "startup_s", "started_at",
+    "host", "cpu_model", "worker", "error_type", "cell_time_s", "startup_s", "limit", "load_avg", "started_at",
     "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 ]
 COLUMNS = LEADING + SCORES + COSTS + EXTRA
@@ -37,7 +37,7 @@ _TEXT = {
     "dataset", "modality", "task", "model", "family", "features", "tuning", "status", "info", "size_unit",
     "best_params", "trials",
     "dataset_name", "model_name", "model_tags", "dataset_tags", "missing_classes", "device", "host", "cpu_model", "worker",
-    "error_type", "started_at", "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
+    "error_type", "limit", "started_at", "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 }
 
 # Statuses `--resume` runs again: the cell was stopped from outside, not by its own doing.

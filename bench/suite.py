@@ -34,7 +34,9 @@ SUITE_KEYS = {
     "test_size": "held-out test part: a fraction in (0, 1) or a row count",
     "features": 'feature variants for classical models, e.g. ["raw", "engineered"]',
     "threads": "thread budget of every cell (BLAS, OpenMP, n_jobs, XGBoost, torch)",
-    "time_limit_s": "wall-time limit of one cell, in seconds",
+    "time_limit_s": "time limit of one cell, in seconds (on the clock `limit` names)",
+    "limit": '"wall" (default): time_limit_s is wall time; "cpu": the cell\'s CPU seconds per thread, which a busy machine does not inflate',
+    "wall_backstop": 'with limit = "cpu": stop a cell after this many times time_limit_s of wall time too (default 5)',
     "memory_limit_mb": "memory cap of one cell, in MB (the cell is stopped and recorded as oom)",
     "device": 'device for deep models: "auto", "cpu", "cuda" or "mps"',
     "scheduler": 'a Dask scheduler to run the cells on, e.g. "tcp://10.0.0.5:8786" (--scheduler overrides it)',
@@ -50,6 +52,7 @@ TUNING_KEYS = {
 DATASET_KEYS = {"dataset", "train_sizes", "test_size"}
 MODEL_KEYS = {"model", "search"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
+LIMITS = ("wall", "cpu")
 MAX_THREADS = 1024
 MAX_ROWS = 20_000_000
 
@@ -109,6 +112,8 @@ class Suite:
     scheduler: str | None = None
     validation: float = 0.2
     tuning: Tuning = Tuning()
+    limit: str = "wall"
+    wall_backstop: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,8 @@ class Cell:
     tuning: str = "default"  # "tuned": a search on validation rows chooses the hyperparameters
     validation: float = 0.2  # fraction of the training rows every choice is made on
     budget: Budget = Budget()  # a tuned cell's search budget
+    limit: str = "wall"  # which clock time_limit_s measures: "wall", or "cpu" (CPU seconds per thread)
+    wall_backstop: float = 5.0  # with limit = "cpu": wall-time limit as a multiple of time_limit_s
 
     @property
     def key(self) -> str:
@@ -440,6 +447,12 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     if threads > MAX_THREADS:
         raise _fail(path, "suite.threads", f"{threads} threads is absurd; at most {MAX_THREADS}")
     time_limit = float(_positive_number(path, "suite.time_limit_s", head.get("time_limit_s", 600)))
+    limit = head.get("limit", "wall")
+    if limit not in LIMITS:
+        raise _fail(path, "suite.limit", f"expected one of {', '.join(map(repr, LIMITS))}, got {limit!r}")
+    backstop = float(_positive_number(path, "suite.wall_backstop", head.get("wall_backstop", 5.0)))
+    if backstop < 1:
+        raise _fail(path, "suite.wall_backstop", f"must be at least 1 (a multiple of time_limit_s), got {backstop:g}")
     memory = head.get("memory_limit_mb")
     if memory is not None:
         memory = float(_positive_number(path, "suite.memory_limit_mb", memory))
@@ -490,6 +503,8 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         sha256=hashlib.sha256(text.encode()).hexdigest(),
         plugins=plugins,
         scheduler=scheduler,
+        limit=limit,
+        wall_backstop=backstop,
         validation=float(validation),
         tuning=tuning,
     )
@@ -552,6 +567,8 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
                                 tuning=tuning,
                                 validation=suite.validation,
                                 budget=suite.tuning.budget,
+                                limit=suite.limit,
+                                wall_backstop=suite.wall_backstop,
                             )
                         )
     return cells, skips

@@ -6,7 +6,7 @@ from bench.execution.isolate import run_isolated
 from bench.suite import parse, plan
 
 
-def _cell(model_table: str, time_limit_s: float = 60, memory: str = ""):
+def _cell(model_table: str, time_limit_s: float = 60, memory: str = "", limit: str = ""):
     suite = parse(
         f"""
         [suite]
@@ -15,6 +15,7 @@ def _cell(model_table: str, time_limit_s: float = 60, memory: str = ""):
         threads = 1
         time_limit_s = {time_limit_s}
         {memory}
+        {limit}
         [datasets.breast_cancer]
         [models.m]
         {model_table}
@@ -113,3 +114,29 @@ def test_the_first_cell_of_a_fresh_process_is_not_charged_the_worker_servers_sta
     row = json.loads(out.stdout.strip().splitlines()[-1])
     assert row["status"] == "ok", row["info"]
     assert row["startup_s"] is not None and row["startup_s"] >= 0
+
+
+def test_a_cpu_time_limit_does_not_stop_a_cell_that_waits_longer_than_the_limit():
+    row = run_isolated(_cell('model = "test_sleep"\nseconds = 3.0', time_limit_s=2, limit='limit = "cpu"'))
+    assert row["status"] == "ok", row.get("info")
+    assert row["limit"] == "cpu" and row["load_avg"] is not None
+
+
+def test_a_cpu_time_limit_stops_a_cell_that_burns_cpu_past_it_and_says_the_load():
+    row = run_isolated(_cell('model = "test_fail"\nhow = "spin"', time_limit_s=2, limit='limit = "cpu"'))
+    assert row["status"] == "timeout"
+    assert "CPU-time limit of 2 s x 1 thread(s)" in row["info"] and "load average" in row["info"]
+
+
+def test_the_wall_time_backstop_stops_a_cell_under_a_cpu_limit():
+    row = run_isolated(_cell('model = "test_sleep"\nseconds = 30.0', time_limit_s=1,
+                             limit='limit = "cpu"\nwall_backstop = 3'))
+    assert row["status"] == "timeout"
+    assert "wall-time backstop of 3 s" in row["info"]
+
+
+def test_an_unknown_limit_clock_is_refused():
+    from bench.suite import SuiteError
+
+    with pytest.raises(SuiteError, match=r"\[suite.limit\] expected one of 'wall', 'cpu'"):
+        _cell('model = "test_constant"', limit='limit = "gpu"')

@@ -81,18 +81,29 @@ def _child(cell: Cell, conn, parent_pid: int) -> None:
     conn.close()
 
 
-def _tree_rss_mb(proc: psutil.Process) -> float:
+def _tree_usage(proc: psutil.Process) -> tuple[float, float]:
+    """(resident MB, CPU seconds) of a process and its descendants, reaped children's CPU included."""
     try:
         procs = [proc, *proc.children(recursive=True)]
     except psutil.Error:
-        return 0.0
-    total = 0
+        return 0.0, 0.0
+    rss, cpu = 0, 0.0
     for p in procs:
         try:
-            total += p.memory_info().rss
+            with p.oneshot():
+                rss += p.memory_info().rss
+                t = p.cpu_times()
+                cpu += t.user + t.system + t.children_user + t.children_system
         except psutil.Error:
             pass
-    return total / 2**20
+    return rss / 2**20, cpu
+
+
+def _load_average() -> float | None:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return None
 
 
 def _cgroup_oom_files() -> list[str]:
@@ -181,6 +192,20 @@ def _sigkill_failure(ooms_before: int | None, peak_mb: float, limit_mb: float) -
                       "--resume runs the cell again")
 
 
+def _mean(values) -> float | None:
+    known = [v for v in values if v is not None]
+    return sum(known) / len(known) if known else None
+
+
+def _load_note(loads) -> str:
+    load = _mean([*loads, _load_average()])
+    cores = os.cpu_count() or 1
+    if load is None:
+        return ""
+    busy = " (a busy machine: its timing is not comparable)" if load > 1.5 * cores else ""
+    return f"; load average {load:.1f} on {cores} cores{busy}"
+
+
 def run_isolated(cell: Cell) -> dict:
     """The row of one cell, run in a fresh process; failures of any kind become the row's status."""
     from bench.execution.cell import base_row
@@ -200,6 +225,11 @@ def run_isolated(cell: Cell) -> dict:
     watched = psutil.Process(process.pid)
     deadline = t0 + STARTUP_LIMIT_S
     startup_s = None
+    # With limit = "cpu" the cell may use time_limit_s CPU seconds per thread (what it takes on a
+    # quiet machine); the wall clock stops it only far beyond that, so load does not.
+    cpu_limit = cell.time_limit_s * max(1, cell.threads) if cell.limit == "cpu" else None
+    wall_limit = cell.time_limit_s * (cell.wall_backstop if cpu_limit else 1.0)
+    cpu_at_start, cpu_used, loads = 0.0, 0.0, []
     limit_mb = memory_cap_mb(cell)
     ooms_before = oom_kills()
     row = None
@@ -213,7 +243,9 @@ def run_isolated(cell: Cell) -> dict:
                 break
             if message == STARTED and startup_s is None:
                 startup_s = time.perf_counter() - t0
-                deadline = t0 + startup_s + cell.time_limit_s
+                deadline = t0 + startup_s + wall_limit
+                cpu_at_start = _tree_usage(watched)[1]
+                loads.append(_load_average())
                 continue
             row = message
             break
@@ -223,10 +255,22 @@ def run_isolated(cell: Cell) -> dict:
             stop(process)
             if startup_s is None:
                 failure = ("error", f"the worker did not start within {STARTUP_LIMIT_S:g} s")
+            elif cpu_limit:
+                failure = ("timeout", f"stopped at the wall-time backstop of {wall_limit:g} s "
+                                      f"({cell.wall_backstop:g} x the {cell.time_limit_s:g} s limit), "
+                                      f"having used {cpu_used:.0f} CPU s of {cpu_limit:g}{_load_note(loads)}")
             else:
-                failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s")
+                failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s{_load_note(loads)}")
             break
-        peak_seen = max(peak_seen, _tree_rss_mb(watched))
+        rss_mb, cpu_s = _tree_usage(watched)
+        peak_seen = max(peak_seen, rss_mb)
+        if startup_s is not None:
+            cpu_used = cpu_s - cpu_at_start
+            if cpu_limit and cpu_used > cpu_limit:
+                stop(process)
+                failure = ("timeout", f"stopped after {cpu_used:.0f} CPU s, over the cell's CPU-time limit of "
+                                      f"{cell.time_limit_s:g} s x {max(1, cell.threads)} thread(s){_load_note(loads)}")
+                break
         if peak_seen > limit_mb:
             process.kill()
             failure = ("oom", f"stopped at {peak_seen:.0f} MB, over the cell's memory cap of {limit_mb:.0f} MB")
@@ -237,12 +281,14 @@ def run_isolated(cell: Cell) -> dict:
     with _LIVE_LOCK:
         _LIVE.discard(process)
     receive.close()
+    loads.append(_load_average())
+    limits = {"startup_s": startup_s, "limit": cell.limit, "load_avg": _mean(loads)}
     if row is not None:
-        row["startup_s"] = startup_s
+        row.update(limits)
         return row
     if _STOPPING.is_set():
         raise CellInterrupted(cell.key)
-    row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0, "startup_s": startup_s}
+    row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0, **limits}
     if failure is None:
         code = process.exitcode
         if code is not None and code < 0 and -code == signal.SIGKILL:

@@ -69,7 +69,7 @@ class Allocator(_Constant):
 
 
 class Failer(_Constant):
-    """Fails in fit in the way `how` says: raise, exit, hang, hang_ignoring_term, segfault, sigkill."""
+    """Fails in fit in the way `how` says: raise, exit, hang, hang_ignoring_term, spin, segfault, sigkill."""
 
     def __init__(self, task: str = "classification", how: str = "raise"):
         super().__init__(task)
@@ -87,6 +87,9 @@ class Failer(_Constant):
                 time.sleep(0.1)
         if self.how == "segfault":
             ctypes.string_at(0)
+        if self.how == "spin":  # a CPU-bound hang
+            while True:
+                pass
         if self.how == "sigkill":  # as a user's `kill -9` or a scheduler would, with no memory pressure
             os.kill(os.getpid(), signal.SIGKILL)
         raise ValueError(f"unknown failure {self.how!r}")
