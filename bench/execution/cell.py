@@ -29,6 +29,7 @@ from bench.features import FEATURES
 from bench.measure import (
     PeakMemory,
     Timer,
+    UnknownSizeError,
     effective_params,
     host_info,
     model_size,
@@ -38,7 +39,7 @@ from bench.measure import (
 )
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
-from bench.registry import tags_text
+from bench.registry import first_line, tags_text
 from bench.suite import Cell
 from bench.tuning import Budget, Search, carve, search, space_for, validation_rows
 
@@ -300,7 +301,11 @@ def measure_cell(cell: Cell) -> dict:
         train_scores = scores(
             cell.dataset.task, estimator, split.X_train[:n_tr], split.y_train[:n_tr], classes=split.classes
         )
-    n_params, proxy, unit = model_size(estimator)
+    try:
+        n_params, proxy, unit = model_size(estimator)
+    except UnknownSizeError as exc:  # a plug-in estimator of unknown kind: the row says so
+        n_params, proxy, unit = None, None, None
+        row["info"] = f"size unknown: {first_line(exc)}"
     history = getattr(estimator, "history_", None)
     row.update(test_scores)
     row.update(chosen.row())
