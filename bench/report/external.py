@@ -114,7 +114,7 @@ def compare(df: pd.DataFrame) -> tuple[list[Comparison], list[str]]:
             continue
         mine = sized[sized["model_name"] == fig.model]
         if mine.empty:
-            miss(f"model {fig.model} not in this run", fig)
+            miss(f"no finished {fig.model} cell at this size (not run, timed out or failed)", fig)
             continue
         for config, g in mine.groupby("model", sort=True):
             ours_params = _params_of(g["hyperparams"].dropna().iloc[0] if "hyperparams" in g and g["hyperparams"].notna().any() else "", {})
