@@ -45,7 +45,7 @@ SUITE_KEYS = {
 }
 TUNING_KEYS = {
     "trials": "configurations per tuned cell, the default one included (default 10)",
-    "time_s": "seconds of search per tuned cell; no trial starts after them (default: no limit)",
+    "time_s": "seconds of search per tuned cell; no trial starts that would end after them (default: no limit)",
     "modes": 'which cells to plan: ["default"], ["tuned"] or ["default", "tuned"] (the default with a [suite.tuning] table)',
     "sizes": '"all" training sizes get tuned cells, or only each dataset\'s "largest"',
 }

@@ -8,9 +8,10 @@ The protocol, for every cell (bench.execution.cell runs it):
 - A *default* cell fits its configuration on the rest and scores the validation part
   once (`val_score`), so the report can pick a family's best configuration on validation.
 - A *tuned* cell runs a random search: the default configuration first, then configurations
-  drawn from the model's search space, until `trials` have run or `time_s` has passed
-  (whichever comes first; a trial that has started runs to its end). Every family gets the
-  same budget. The best `val_score` wins (ties: the earlier trial, so the default wins
+  drawn from the model's search space, until `trials` have run or `time_s` is spent
+  (whichever comes first): no trial starts that would, at the mean pace of the trials so
+  far, end after `time_s`, so a slow model does not overrun its budget by a whole trial.
+  Every family gets the same budget. The best `val_score` wins (ties: the earlier trial, so the default wins
   a tie).
 - The final model is the chosen configuration refitted on all training rows (scikit-learn's
   `refit=True`): `fit_time_s` is that final fit, and the validation fits are the search's
@@ -270,8 +271,10 @@ def search(
     with Timer() as total:
         t0 = time.perf_counter()
         for params in candidates:
-            if out.trials and budget.time_s is not None and time.perf_counter() - t0 >= budget.time_s:
-                break
+            if out.trials and budget.time_s is not None:
+                elapsed = time.perf_counter() - t0
+                if elapsed + elapsed / len(out.trials) > budget.time_s:
+                    break  # the next trial would, at the pace so far, end past the budget
             started = time.perf_counter()
             try:
                 estimator = make(params)

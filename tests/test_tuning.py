@@ -10,7 +10,7 @@ from scipy.stats import loguniform
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
-from bench import results
+from bench import results, tuning
 from bench.execution.cell import measure_cell, prepare
 from bench.models import MODELS, ModelContext, build, model
 from bench.suite import SuiteError, cell_key, parse, plan
@@ -200,6 +200,21 @@ def test_no_trial_starts_once_the_time_budget_is_spent():
     result = search(lambda p: Recorder(**p), {"C": [0.1, 1.0, 10.0]}, _parts(), "classification",
                     Budget(trials=10, time_s=1e-9), seed=0)
     assert [t.params for t in result.trials] == [{}]  # the first always runs
+
+
+def test_no_trial_starts_that_would_end_past_the_time_budget_at_the_pace_so_far(monkeypatch):
+    clock = {"now": 0.0}
+    monkeypatch.setattr(tuning.time, "perf_counter", lambda: clock["now"])
+
+    class OneSecondFit(Recorder):
+        def fit(self, X, y):
+            clock["now"] += 1.0
+            return super().fit(X, y)
+
+    result = search(lambda p: OneSecondFit(**p), {"C": [0.1, 1.0, 10.0]}, _parts(), "classification",
+                    Budget(trials=10, time_s=2.5), seed=0)
+    assert len(result.trials) == 2  # a third would end at 3 s
+    assert result.wall_s == 2.0
 
 
 def test_a_failing_trial_is_recorded_and_the_search_goes_on():
