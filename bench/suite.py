@@ -49,7 +49,7 @@ TUNING_KEYS = {
     "modes": 'which cells to plan: ["default"], ["tuned"] or ["default", "tuned"] (the default with a [suite.tuning] table)',
     "sizes": '"all" training sizes get tuned cells, or only each dataset\'s "largest"',
 }
-DATASET_KEYS = {"dataset", "train_sizes", "test_size"}
+DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models"}
 MODEL_KEYS = {"model", "search"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 LIMITS = ("wall", "cpu")
@@ -69,6 +69,13 @@ class DatasetSpec:
     train_sizes: tuple[int, ...]
     tags: frozenset[str] = frozenset()
     official_split: bool = False  # test_size is the official test part's row count
+    seeds: tuple[int, ...] | None = None  # this dataset's seeds (default: the suite's)
+    one_seed_from: int | None = None  # training sizes from this one on run the first seed only
+    models: tuple[str, ...] | None = None  # model labels that run on it (default: all)
+
+    def seeds_at(self, n_train: int, suite_seeds: tuple[int, ...]) -> tuple[int, ...]:
+        seeds = self.seeds or suite_seeds
+        return seeds[:1] if self.one_seed_from is not None and n_train >= self.one_seed_from else seeds
 
     @property
     def n_test(self) -> int:
@@ -227,6 +234,15 @@ def _positive_number(path: str, where: str, value: Any, integer: bool = False) -
     return value
 
 
+def _seeds(path: str, where: str, value: Any) -> tuple[int, ...]:
+    seeds = _int_list(path, where, value)
+    if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
+        raise _fail(path, where, f"seeds must be distinct and non-negative, got {seeds}")
+    if any(s >= 2**32 for s in seeds):  # scikit-learn's and numpy's legacy random states take 32 bits
+        raise _fail(path, where, f"seeds must be below 2**32 = {2**32}, got {max(seeds)}")
+    return tuple(seeds)
+
+
 def _table(path: str, where: str, value: Any) -> dict:
     if not isinstance(value, dict):
         raise _fail(path, where, f"expected a table, got {_type_name(value)} {value!r}")
@@ -292,6 +308,16 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
                 f"{n_test} held out for test, so sizes run from 2 to {n_pool} (or \"max\")",
             )
         resolved.append(n)
+    seeds = _seeds(path, f"{where}.seeds", table["seeds"]) if "seeds" in table else None
+    one_seed_from = None
+    if "one_seed_from" in table:
+        one_seed_from = _positive_number(path, f"{where}.one_seed_from", table["one_seed_from"], integer=True)
+    models = None
+    if "models" in table:
+        models = table["models"]
+        if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
+            raise _fail(path, f"{where}.models", f"expected a non-empty list of model labels, got {models!r}")
+        models = tuple(models)
     return DatasetSpec(
         label=label,
         name=name,
@@ -303,6 +329,9 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         train_sizes=tuple(sorted(set(resolved))),
         tags=entry.tags,
         official_split=official,
+        seeds=seeds,
+        one_seed_from=one_seed_from,
+        models=models,
     )
 
 
@@ -432,11 +461,7 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     name = head.get("name", Path(path).stem)
     if not isinstance(name, str) or not name.strip():
         raise _fail(path, "suite.name", f"expected a non-empty string, got {name!r}")
-    seeds = _int_list(path, "suite.seeds", head.get("seeds", [0]))
-    if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
-        raise _fail(path, "suite.seeds", f"seeds must be distinct and non-negative, got {seeds}")
-    if any(s >= 2**32 for s in seeds):  # scikit-learn's and numpy's legacy random states take 32 bits
-        raise _fail(path, "suite.seeds", f"seeds must be below 2**32 = {2**32}, got {max(seeds)}")
+    seeds = _seeds(path, "suite.seeds", head.get("seeds", [0]))
     features = head.get("features", ["raw"])
     if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
         raise _fail(path, "suite.features", f"expected a non-empty list of names, got {features!r}")
@@ -488,6 +513,12 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         _model_spec(path, label, _table(path, f"models.{label}", t), tasks, modalities, tuning)
         for label, t in mtables.items()
     )
+    labels = {m.label for m in models}
+    for ds in datasets:
+        unknown = [m for m in ds.models or () if m not in labels]
+        if unknown:
+            raise _fail(path, f"datasets.{ds.label}.models",
+                        f"unknown model label {unknown[0]!r}; valid: {', '.join(sorted(labels))}")
     return Suite(
         path=path,
         name=name,
@@ -538,6 +569,8 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
         usable = []
         for m in suite.models:
             reason = MODELS[m.name].incompatibility(ds.task, ds.modality)
+            if reason is None and ds.models is not None and m.label not in ds.models:
+                reason = f"{m.label} is not in the models list of {ds.label}"
             if reason:
                 skips.append(Skip(ds.label, m.label, "*", reason))
             else:
@@ -545,7 +578,7 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
         modes = _modes(suite, ds, usable, skips)
         for feat in variants:
             for n_train in ds.train_sizes:
-                for seed in suite.seeds:
+                for seed in ds.seeds_at(n_train, suite.seeds):
                     for m, tuning in ((u, t) for u in usable for t in modes[u.label]):
                         if m.family == "deep" and feat != "raw":
                             continue  # deep models learn their own features from raw input

@@ -133,3 +133,39 @@ def test_cli_exits_2_with_one_line_and_no_traceback(write_suite, change):
     assert "Traceback" not in proc.stderr
     assert proc.stderr.startswith("error: ") and str(path) in proc.stderr
     assert not (path.parent / "out").exists()
+
+
+def test_a_dataset_may_set_its_own_seeds_models_and_one_seed_from_a_size():
+    from bench.suite import parse, plan
+
+    suite = parse(
+        """
+[suite]
+seeds = [0, 1, 2]
+[datasets.wine]
+train_sizes = [32, 64, "max"]
+one_seed_from = 64
+models = ["knn"]
+[datasets.breast_cancer]
+seeds = [5]
+train_sizes = [50]
+[models.knn]
+[models.decision_tree]
+""",
+        "s.toml",
+    )
+    cells, skips = plan(suite)
+    wine = [(c.n_train, c.seed, c.model.label) for c in cells if c.dataset.label == "wine"]
+    assert wine == [(32, 0, "knn"), (32, 1, "knn"), (32, 2, "knn"), (64, 0, "knn"), (134, 0, "knn")]
+    assert {(c.seed, c.model.label) for c in cells if c.dataset.label == "breast_cancer"} == {
+        (5, "knn"), (5, "decision_tree")}
+    assert any("not in the models list of wine" in s.reason for s in skips)
+
+
+def test_a_dataset_models_list_naming_an_unknown_label_is_refused():
+    import pytest
+
+    from bench.suite import SuiteError, parse
+
+    with pytest.raises(SuiteError, match=r"\[datasets.wine.models\] unknown model label 'svm'; valid: knn"):
+        parse('[suite]\n[datasets.wine]\nmodels = ["svm"]\n[models.knn]\n', "s.toml")
