@@ -13,6 +13,7 @@ from typing import Any
 from bench.datasets import DATASETS, DataError, test_count
 from bench.errors import SuiteError
 from bench.features import FEATURES
+from bench.inputs import read_bytes, shown
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
 from bench.tuning import (
@@ -49,7 +50,7 @@ TUNING_KEYS = {
     "modes": 'which cells to plan: ["default"], ["tuned"] or ["default", "tuned"] (the default with a [suite.tuning] table)',
     "sizes": '"all" training sizes get tuned cells, or only each dataset\'s "largest"',
 }
-DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models"}
+DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models", "large_models"}
 MODEL_KEYS = {"model", "search"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 LIMITS = ("wall", "cpu")
@@ -72,6 +73,11 @@ class DatasetSpec:
     seeds: tuple[int, ...] | None = None  # this dataset's seeds (default: the suite's)
     one_seed_from: int | None = None  # training sizes from this one on run the first seed only
     models: tuple[str, ...] | None = None  # model labels that run on it (default: all)
+    large_models: tuple[str, ...] | None = None  # those that run at sizes from one_seed_from on
+
+    def runs_at(self, n_train: int, model_label: str) -> bool:
+        large = self.one_seed_from is not None and n_train >= self.one_seed_from
+        return not (large and self.large_models is not None and model_label not in self.large_models)
 
     def seeds_at(self, n_train: int, suite_seeds: tuple[int, ...]) -> tuple[int, ...]:
         seeds = self.seeds or suite_seeds
@@ -234,6 +240,12 @@ def _positive_number(path: str, where: str, value: Any, integer: bool = False) -
     return value
 
 
+def _labels(path: str, where: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(m, str) for m in value):
+        raise _fail(path, where, f"expected a non-empty list of model labels, got {value!r}")
+    return tuple(value)
+
+
 def _seeds(path: str, where: str, value: Any) -> tuple[int, ...]:
     seeds = _int_list(path, where, value)
     if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
@@ -312,12 +324,10 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
     one_seed_from = None
     if "one_seed_from" in table:
         one_seed_from = _positive_number(path, f"{where}.one_seed_from", table["one_seed_from"], integer=True)
-    models = None
-    if "models" in table:
-        models = table["models"]
-        if not isinstance(models, list) or not models or not all(isinstance(m, str) for m in models):
-            raise _fail(path, f"{where}.models", f"expected a non-empty list of model labels, got {models!r}")
-        models = tuple(models)
+    models, large_models = (_labels(path, f"{where}.{k}", table[k]) if k in table else None
+                            for k in ("models", "large_models"))
+    if large_models is not None and one_seed_from is None:
+        raise _fail(path, f"{where}.large_models", "needs one_seed_from, the size from which it applies")
     return DatasetSpec(
         label=label,
         name=name,
@@ -332,6 +342,7 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         seeds=seeds,
         one_seed_from=one_seed_from,
         models=models,
+        large_models=large_models,
     )
 
 
@@ -515,10 +526,11 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     )
     labels = {m.label for m in models}
     for ds in datasets:
-        unknown = [m for m in ds.models or () if m not in labels]
-        if unknown:
-            raise _fail(path, f"datasets.{ds.label}.models",
-                        f"unknown model label {unknown[0]!r}; valid: {', '.join(sorted(labels))}")
+        for key in ("models", "large_models"):
+            unknown = [m for m in getattr(ds, key) or () if m not in labels]
+            if unknown:
+                raise _fail(path, f"datasets.{ds.label}.{key}",
+                            f"unknown model label {unknown[0]!r}; valid: {', '.join(sorted(labels))}")
     return Suite(
         path=path,
         name=name,
@@ -541,18 +553,21 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     )
 
 
+MAX_SUITE_BYTES = 2**20  # the largest suite in suites/ is 3 KB
+
+
 def load(path: str | os.PathLike, plugins: tuple[str, ...] = ()) -> Suite:
-    path = str(path)
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        raise SuiteError(f"{path}: cannot read the suite: {exc.strerror}") from None
+    """Read and validate a suite file; a FIFO, device, directory or oversized file is refused unread."""
+    data = read_bytes(path, SuiteError, "suite file", max_bytes=MAX_SUITE_BYTES)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise SuiteError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    return parse(text, path, plugins)
+        raise SuiteError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        return parse(text, os.fspath(path), plugins)
+    except RecursionError:  # tomllib recurses once per level of arrays or inline tables
+        raise SuiteError(f"{shown(path)}: nested too deeply (arrays or inline tables hundreds of levels "
+                         "inside each other)") from None
 
 
 def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
@@ -582,6 +597,8 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
                     for m, tuning in ((u, t) for u in usable for t in modes[u.label]):
                         if m.family == "deep" and feat != "raw":
                             continue  # deep models learn their own features from raw input
+                        if not ds.runs_at(n_train, m.label):
+                            continue
                         if tuning == "tuned" and not _tuned_size(suite, ds, n_train, m, feat, skips):
                             continue
                         cells.append(

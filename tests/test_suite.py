@@ -147,6 +147,10 @@ train_sizes = [32, 64, "max"]
 one_seed_from = 64
 models = ["knn"]
 [datasets.breast_cancer]
+train_sizes = [50, "max"]
+one_seed_from = 100
+large_models = ["knn"]
+[datasets.digits]
 seeds = [5]
 train_sizes = [50]
 [models.knn]
@@ -157,7 +161,10 @@ train_sizes = [50]
     cells, skips = plan(suite)
     wine = [(c.n_train, c.seed, c.model.label) for c in cells if c.dataset.label == "wine"]
     assert wine == [(32, 0, "knn"), (32, 1, "knn"), (32, 2, "knn"), (64, 0, "knn"), (134, 0, "knn")]
-    assert {(c.seed, c.model.label) for c in cells if c.dataset.label == "breast_cancer"} == {
+    assert sorted((c.n_train, c.seed, c.model.label) for c in cells if c.dataset.label == "breast_cancer") == [
+        (50, 0, "decision_tree"), (50, 0, "knn"), (50, 1, "decision_tree"), (50, 1, "knn"),
+        (50, 2, "decision_tree"), (50, 2, "knn"), (426, 0, "knn")]
+    assert {(c.seed, c.model.label) for c in cells if c.dataset.label == "digits"} == {
         (5, "knn"), (5, "decision_tree")}
     assert any("not in the models list of wine" in s.reason for s in skips)
 
