@@ -163,7 +163,7 @@ train_sizes = [50]
     assert wine == [(32, 0, "knn"), (32, 1, "knn"), (32, 2, "knn"), (64, 0, "knn"), (134, 0, "knn")]
     assert sorted((c.n_train, c.seed, c.model.label) for c in cells if c.dataset.label == "breast_cancer") == [
         (50, 0, "decision_tree"), (50, 0, "knn"), (50, 1, "decision_tree"), (50, 1, "knn"),
-        (50, 2, "decision_tree"), (50, 2, "knn"), (426, 0, "knn")]
+        (50, 2, "decision_tree"), (50, 2, "knn"), (427, 0, "knn")]
     assert {(c.seed, c.model.label) for c in cells if c.dataset.label == "digits"} == {
         (5, "knn"), (5, "decision_tree")}
     assert any("not in the models list of wine" in s.reason for s in skips)
