@@ -66,7 +66,7 @@ def test_report_writes_markdown_html_and_figures(built, run_dir):
     assert built.markdown == run_dir / "report.md" and built.markdown.exists()
     assert built.html.exists()
     names = sorted(p.name for p in built.figures)
-    assert "win-rate.png" in names and "costs-by-model.png" in names
+    assert {"headline.png", "win-rate.png", "costs-by-model.png", "claim-model-complexity.png"} <= set(names)
     assert sum(n.startswith("learning-curve-") for n in names) == 2
     assert sum(n.startswith("score-vs-time-") for n in names) == 2
     md = built.markdown.read_text()
@@ -81,14 +81,14 @@ def test_comparison_table_has_six_rows_with_a_verdict_each(built):
     for row, aspect in zip(table, ("Feature engineering", "Model complexity", "Data requirement",
                                    "Algorithmic innovation", "Application scenarios", "Compute requirement"), strict=True):
         assert row.startswith(f"| {aspect}")
-        assert re.search(r"\| (supported|refuted|mixed|not measurable) \|", row)
+        assert re.search(r"\| (supported|refuted|mixed|inconclusive|not measurable) \|", row)
     assert "| Algorithmic innovation (算法创新) | little (算法创新较少) | much (算法创新较多) | not measurable |" in md
     assert [v.verdict for v in built.table][1] == "supported"  # deep models are larger here
 
 
 def test_rules_and_evidence_are_printed(built):
     md = built.markdown.read_text()
-    assert md.count("Rule: ") >= 6 + 7
+    assert md.count("Rule (written before the numbers): ") >= 6 + 7
     assert "± " in md and "seeds)" in md  # spreads across seeds
 
 

@@ -30,10 +30,16 @@ window.addEventListener('load', function () {
   var rows = document.querySelectorAll('#comparison-table tr');
   var verdicts = Array.prototype.map.call(document.querySelectorAll('#comparison-table td.verdict'),
                                           function (td) { return td.textContent; });
+  var shrunk = imgs.filter(function (i) { return i.getBoundingClientRect().width < 0.9 * i.naturalWidth; });
+  var details = document.querySelectorAll('details');
+  var open = Array.prototype.filter.call(details, function (d) { return d.open; });
   var out = document.createElement('pre');
   out.id = 'probe';
   out.textContent = JSON.stringify({images: imgs.length, loaded: loaded.length, rows: rows.length,
-                                    verdicts: verdicts, alerts: window.__alerts});
+                                    verdicts: verdicts, alerts: window.__alerts,
+                                    overflow: document.documentElement.scrollWidth - window.innerWidth,
+                                    shrunk: shrunk.length, details: details.length, open: open.length,
+                                    answer: !!document.getElementById('answer')});
   document.body.appendChild(out);
 });
 </script>"""
@@ -54,7 +60,7 @@ def probe(html_path, tmp_path) -> dict:
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-first-run", "--no-default-browser-check", f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=10000", "--dump-dom", probed.as_uri(),
+        "--virtual-time-budget=10000", "--window-size=1400,1000", "--dump-dom", probed.as_uri(),
     ]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     match = re.search(r'<pre id="probe">(.*?)</pre>', done.stdout, re.S)
@@ -77,5 +83,28 @@ def test_report_opens_in_chromium_with_table_and_every_figure(tmp_path):
     assert seen["loaded"] == seen["images"], seen
     assert seen["rows"] == 7  # header + the documents' six rows
     assert len(seen["verdicts"]) == 6
-    assert set(seen["verdicts"]) <= {"supported", "refuted", "mixed", "not measurable"}
+    assert set(seen["verdicts"]) <= {"supported", "refuted", "mixed", "inconclusive", "not measurable"}
     assert seen["alerts"] == 0  # the dataset named <script>alert(1)</script> stayed text
+    # Readable at 1,400 px: nothing wider than the window, figures shown at (near) their own size,
+    # the answer first, long tables and per-dataset figures collapsed.
+    assert seen["overflow"] <= 0 and seen["shrunk"] == 0, seen
+    assert seen["answer"] and seen["details"] > 0 and seen["open"] == 0
+
+
+def test_screenshots_of_the_first_screen_and_a_claim_show_something(tmp_path):
+    from matplotlib.image import imread
+
+    from bench.report import screenshots
+
+    df = grid(lambda r: 0.7 + 0.1 * (r["family"] == "deep") + 0.01 * r["seed"],
+              datasets={"img": ("image", "classification"), "tab": ("tabular", "classification")},
+              models=MODELS, sizes=(64, 256), seeds=(0, 1))
+    run = tmp_path / "run"
+    run.mkdir()
+    df.to_parquet(run / "results.parquet", index=False)
+    report = render.build(run)
+    assert screenshots.main([str(report.html), str(tmp_path / "shots"), "--section", "claim-compute_requirement"]) == 0
+    for name in ("first-screen.png", "section-claim-compute_requirement.png"):
+        pixels = imread(tmp_path / "shots" / name)
+        assert pixels.shape[:2] == (1000, 1400)
+        assert pixels.std() > 0.05, f"{name} is blank"

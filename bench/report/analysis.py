@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import math
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,6 +70,19 @@ def device_kind(df: pd.DataFrame) -> pd.Series:
         return pd.Series("CPU", index=df.index)
     dev = df["device"].fillna("cpu").astype(str).str.lower()
     return pd.Series(np.where(dev.str.startswith("cpu") | (dev == ""), "CPU", "GPU"), index=df.index)
+
+
+def comparable_hardware(df: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Rows whose costs compare on one kind of hardware, and whether deep ran on a GPU only.
+
+    Classical models run on the CPU. Deep cells that ran on a GPU are left out when the
+    deep models also have CPU cells; when they have none, every row is kept and the
+    second value is True (the ratios then compare different hardware, and must say so).
+    """
+    kind = device_kind(df)
+    on_cpu = df[(df["family"] == "classical") | (kind == "CPU")]
+    gpu_only = bool((df["family"] == "deep").any() and not (on_cpu["family"] == "deep").any())
+    return (df if gpu_only else on_cpu), gpu_only
 
 
 def hardware(df: pd.DataFrame) -> dict[str, str]:
@@ -295,6 +309,29 @@ def two_part(p1: bool | None, p2: bool | None) -> str:
 WIN_COLUMNS = ["dataset", "modality", "n_train", "seed", "deep", "classical", "diff", "winner"]
 
 
+def _per_frame(fn):
+    """Remember `fn(df)` for the frames still alive: rules, figures and tables ask it of one frame many times.
+
+    Callers must not modify the returned frame or a frame after passing it.
+    """
+    memo: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
+
+    def wrapped(df: pd.DataFrame) -> pd.DataFrame:
+        hit = memo.get(id(df))
+        if hit is not None and hit[0]() is df:
+            return hit[1]
+        out = fn(df)
+        for key in [k for k, (ref, _) in memo.items() if ref() is None]:
+            del memo[key]
+        memo[id(df)] = (weakref.ref(df), out)
+        return out
+
+    wrapped.__doc__ = fn.__doc__
+    wrapped.__name__ = fn.__name__
+    return wrapped
+
+
+@_per_frame
 def win_records(df: pd.DataFrame) -> pd.DataFrame:
     """Best deep minus best classical, per (dataset, size, seed), with the winner."""
     rows = []
@@ -532,10 +569,10 @@ def fmt_interval(values, digits: int = 3) -> str:
 
 
 def fmt_tally(outcomes: dict[str, str]) -> str:
-    """`of n datasets, k support, ...` followed by each dataset's outcome."""
+    """`of n datasets, k support, ...` (each dataset's outcome is in the evidence table)."""
     n = len(outcomes)
     counts = {o: sum(v == o for v in outcomes.values()) for o in OUTCOMES}
     head = f"of {n} dataset{'s' if n != 1 else ''}, {counts['supports']} support{'s' if counts['supports'] == 1 else ''}, "
     head += f"{counts['refutes']} refute{'s' if counts['refutes'] == 1 else ''}, {counts['mixed']} mixed"
     head += f", {counts['inconclusive']} inconclusive" if counts["inconclusive"] else ""
-    return head + " (" + "; ".join(f"{k}: {v}" for k, v in sorted(outcomes.items())) + ")"
+    return head

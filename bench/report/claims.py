@@ -73,6 +73,8 @@ class Verdict:
     evidence: tuple[dict, ...] = field(default_factory=tuple)  # one row per dataset or comparison
     certainty: str = ""  # how sure: the intervals the verdict rests on
     missing: str = ""  # failed cells and whether their absence could change the verdict
+    effect: str = ""  # what `effects` measure, e.g. "CNN − MLP test score"
+    effects: tuple[tuple[str, float, float, float], ...] = ()  # (label, mean, lo, hi) per dataset or pair
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,8 @@ class Result:
     reason: str
     evidence: list[dict] = field(default_factory=list)
     certainty: str = ""
+    effect: str = ""
+    effects: list[tuple[str, float, float, float]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -107,22 +111,25 @@ def _claim(registry: list[Claim], key: str, aspect: str, classical: str, deep: s
     return wrap
 
 
-def evaluate(claim: Claim, df: pd.DataFrame) -> Verdict:
-    r = claim.fn(ok_rows(df))
+def evaluate(claim: Claim, df: pd.DataFrame, ok: pd.DataFrame | None = None) -> Verdict:
+    """The claim's verdict on a results table (`ok`: its `ok_rows`, when already computed)."""
+    r = claim.fn(ok_rows(df) if ok is None else ok)
     if r.verdict not in VERDICTS:
         raise ValueError(f"rule {claim.key} returned {r.verdict!r}")
     return Verdict(
         claim.key, claim.aspect, claim.classical, claim.deep, claim.rule, r.verdict, r.reason,
-        tuple(r.evidence), r.certainty, _missing_cells(claim, df, r.verdict),
+        tuple(r.evidence), r.certainty, _missing_cells(claim, df, r.verdict), r.effect, tuple(r.effects),
     )
 
 
-def table_verdicts(df: pd.DataFrame) -> list[Verdict]:
-    return [evaluate(c, df) for c in TABLE]
+def table_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None) -> list[Verdict]:
+    ok = ok_rows(df) if ok is None else ok
+    return [evaluate(c, df, ok) for c in TABLE]
 
 
-def further_verdicts(df: pd.DataFrame) -> list[Verdict]:
-    return [evaluate(c, df) for c in FURTHER]
+def further_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None) -> list[Verdict]:
+    ok = ok_rows(df) if ok is None else ok
+    return [evaluate(c, df, ok) for c in FURTHER]
 
 
 def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str) -> str:
@@ -173,11 +180,19 @@ def _not_measurable(why: str) -> Result:
     return Result("not measurable", f"not measurable with this run: {why}")
 
 
-def _by_datasets(outcomes: dict[str, str], evidence: list[dict], none_reason: str, certainty: str = "") -> Result:
+def _by_datasets(
+    outcomes: dict[str, str], evidence: list[dict], none_reason: str, certainty: str = "",
+    effect: str = "", effects: list | None = None,
+) -> Result:
     """Combine per-dataset outcomes by the two-thirds rule (or say why there are none)."""
     if not outcomes:
         return _not_measurable(none_reason)
-    return Result(an.two_thirds(outcomes), an.fmt_tally(outcomes), evidence, certainty)
+    return Result(an.two_thirds(outcomes), an.fmt_tally(outcomes), evidence, certainty, effect, effects or [])
+
+
+def _effect(label: str, diffs: pd.Series) -> tuple[str, float, float, float]:
+    iv = an.seed_interval(diffs)
+    return (label, iv.mean, iv.lo, iv.hi)
 
 
 def _pooled(records: list[dict], column: str, what: str) -> str:
@@ -476,9 +491,7 @@ def compute_requirement(df: pd.DataFrame) -> Result:
     if missing:
         return missing
     kind = an.device_kind(df)
-    on_cpu = df[(df["family"] == "classical") | (kind == "CPU")]
-    deep_gpu_only = not (on_cpu["family"] == "deep").any()
-    used = df if deep_gpu_only else on_cpu
+    used, deep_gpu_only = an.comparable_hardware(df)
     hw = an.hardware(used)
     r = an.compute_ratios(used)
     r = r[np.isfinite(r["fit_cpu_s"]) & np.isfinite(r["peak_memory_mb"])]
@@ -541,7 +554,7 @@ def cnn_vs_mlp(df: pd.DataFrame) -> Result:
         return NO_CELLS
     images = df[df["modality"] == "image"]
     conv, dense = an.has_tag(images, "convolutional"), an.has_tag(images, "fully_connected")
-    outcomes, evidence, recs = {}, [], []
+    outcomes, evidence, recs, effects = {}, [], [], []
     for dataset in an.datasets(images):
         n = an.largest_size(
             images[conv | dense], dataset,
@@ -554,6 +567,7 @@ def cnn_vs_mlp(df: pd.DataFrame) -> Result:
         diff = an.paired(cnn.scores, mlp.scores)
         outcomes[dataset] = an.two_part(cnn.n_params < mlp.n_params, an.side(diff, MARGIN))
         recs += _records(dataset, diff)
+        effects.append(_effect(f"{dataset} (n={n})", diff))
         evidence.append({
             "dataset": dataset, "n_train": n, "CNN": score_of(cnn), "CNN params": an.fmt_count(cnn.n_params),
             "MLP": score_of(mlp), "MLP params": an.fmt_count(mlp.n_params), "CNN − MLP": interval(diff),
@@ -561,7 +575,7 @@ def cnn_vs_mlp(df: pd.DataFrame) -> Result:
         })
     return _by_datasets(
         outcomes, evidence, "no image dataset has both a convolutional and a fully_connected model",
-        _certainty(_pooled(recs, "diff", "CNN − MLP score")),
+        _certainty(_pooled(recs, "diff", "CNN − MLP score")), "CNN − MLP, test score", effects,
     )
 
 
@@ -586,7 +600,7 @@ def long_range(df: pd.DataFrame) -> Result:
     seqs = df[an.has_tag(df, "long_range", "dataset_tags")]
     recurrent = an.has_tag(seqs, "recurrent")
     blind = (seqs["family"] == "classical") | an.has_tag(seqs, "fully_connected")
-    outcomes, evidence, recs = {}, [], []
+    outcomes, evidence, recs, effects = {}, [], [], []
     for dataset in an.datasets(seqs):
         n = an.largest_size(seqs[recurrent], dataset, lambda at: True)
         if n is None:
@@ -598,6 +612,7 @@ def long_range(df: pd.DataFrame) -> Result:
         diff = an.paired(rnn.scores, rival.scores)
         outcomes[dataset] = an.outcome(diff)
         recs += _records(dataset, diff)
+        effects.append(_effect(f"{dataset} (n={n})", diff))
         conv = an.best(seqs[here & an.has_tag(seqs, "convolutional")])
         evidence.append({
             "dataset": dataset, "n_train": n, "recurrent": score_of(rnn), "best order-blind": score_of(rival),
@@ -607,7 +622,7 @@ def long_range(df: pd.DataFrame) -> Result:
     return _by_datasets(
         outcomes, evidence,
         "no long-range sequence dataset (tagged long_range) with a recurrent model and an order-blind competitor",
-        _certainty(_pooled(recs, "diff", "RNN − best order-blind")),
+        _certainty(_pooled(recs, "diff", "RNN − best order-blind")), "recurrent − best order-blind, test score", effects,
     )
 
 
@@ -683,7 +698,7 @@ def gap_with_regularisation(df: pd.DataFrame) -> Result:
             "(e.g. an MLP with and without dropout, a tree with and without a depth limit)"
         )
     g = an.gaps(df)
-    outcomes, evidence, recs = {}, [], []
+    outcomes, evidence, recs, effects = {}, [], [], []
     for dataset, _name, more, less, key in pairs:
         h = g[g["dataset"] == dataset]
         a, b = h[h["config"] == more], h[h["config"] == less]
@@ -695,6 +710,7 @@ def gap_with_regularisation(df: pd.DataFrame) -> Result:
         o = an.outcome(diff)
         outcomes[f"{dataset}/{more}/{less}"] = o
         recs += _records(f"{dataset}/{more}/{less}", diff)
+        effects.append(_effect(f"{dataset}: {more} vs {less}", diff))
         by_size = ", ".join(
             f"{m}: {float(a.loc[a['n_train'] == m, 'gap'].iloc[0]):.3f} vs {float(b.loc[b['n_train'] == m, 'gap'].iloc[0]):.3f}"
             for m in common
@@ -712,6 +728,7 @@ def gap_with_regularisation(df: pd.DataFrame) -> Result:
         an.two_thirds(outcomes, veto=False),
         f"the regularised configuration has the smaller gap in {sup}, the larger in {ref}, of {n} pairs", evidence,
         _certainty(_pooled(recs, "diff", "gap reduction").replace("datasets", "pairs").replace("dataset,", "pair,")),
+        "train/test gap, less minus more regularised", effects,
     )
 
 
@@ -733,7 +750,7 @@ def feature_quality(df: pd.DataFrame) -> Result:
     if df.empty:
         return NO_CELLS
     cl = df[df["family"] == "classical"]
-    outcomes, evidence, recs = {}, [], []
+    outcomes, evidence, recs, effects = {}, [], [], []
     for dataset in an.datasets(cl):
         n = an.largest_size(cl, dataset, lambda at: _raw_and_engineered(at, deep=False))
         if n is None:
@@ -747,6 +764,7 @@ def feature_quality(df: pd.DataFrame) -> Result:
             "supports" if strong else "refutes" if some is False else "mixed" if strong is False and some else "inconclusive"
         )
         recs += _records(dataset, gain)
+        effects.append(_effect(f"{dataset} (n={n})", gain))
         per_model = []
         for name, h in at.groupby("model", sort=True):
             r = h[h["features"] == "raw"].groupby("seed")["score"].mean()
@@ -759,7 +777,7 @@ def feature_quality(df: pd.DataFrame) -> Result:
         })
     return _by_datasets(
         outcomes, evidence, "no dataset has classical models on both raw and engineered features",
-        _certainty(_pooled(recs, "diff", "engineered − raw")),
+        _certainty(_pooled(recs, "diff", "engineered − raw")), "best engineered − best raw, classical test score", effects,
     )
 
 
@@ -783,7 +801,7 @@ def hybrid(df: pd.DataFrame) -> Result:
     if df.empty:
         return NO_CELLS
     is_h = an.has_tag(df, "hybrid")
-    outcomes, evidence, recs = {}, [], []
+    outcomes, evidence, recs, effects = {}, [], [], []
     for dataset in an.datasets(df[is_h]):
         n = an.largest_size(df[is_h], dataset, lambda at: True)
         here = (df["dataset"] == dataset) & (df["n_train"] == n)
@@ -798,6 +816,7 @@ def hybrid(df: pd.DataFrame) -> Result:
         diff = an.paired(h.scores, o.scores)
         outcomes[dataset] = an.outcome(diff)
         recs += _records(dataset, diff)
+        effects.append(_effect(f"{dataset} (n={n})", diff))
         evidence.append({
             "dataset": dataset, "n_train": n, "hybrid": score_of(h),
             "best of its parts" if parts.any() else "best other": score_of(o),
@@ -805,7 +824,7 @@ def hybrid(df: pd.DataFrame) -> Result:
         })
     return _by_datasets(
         outcomes, evidence, "no model feeds learned embeddings to a classical model (none is tagged hybrid)",
-        _certainty(_pooled(recs, "diff", "hybrid − best of its parts")),
+        _certainty(_pooled(recs, "diff", "hybrid − best of its parts")), "hybrid − best of its parts, test score", effects,
     )
 
 

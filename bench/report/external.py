@@ -82,6 +82,8 @@ def compare(df: pd.DataFrame) -> tuple[list[Comparison], list[str]]:
     if df.empty or "dataset_name" not in df:
         return [], ["no finished cells"]
     ok = df[(df["status"] == "ok") & (df["features"].astype(str) == "raw")].copy()
+    if ok.empty:
+        return [], ["no finished cells"]
     defaults = {n: DATASETS[n].defaults if n in DATASETS else {} for n in ok["dataset_name"].unique()}
     ok["_dparams"] = [_params_of(p, defaults.get(n, {})) for p, n in zip(ok.get("dataset_params", ""), ok["dataset_name"], strict=False)]
     out: list[Comparison] = []

@@ -1,8 +1,17 @@
-"""The report's figures, drawn with matplotlib's Agg backend into deterministic PNG bytes."""
+"""The report's figures, drawn with matplotlib's Agg backend into deterministic PNG bytes.
+
+Every figure reads the finished cells through `bench.report.analysis` (never the rules),
+uses one palette for the whole report (a colour per model, blues and greens for classical,
+reds and oranges for deep, purples for hybrids; line style for the feature variant, marker
+for tuning), groups legends by family, labels axes with units, and places labels in a
+column beside the plot rather than on the points, so none overlap or are cut off.
+"""
 
 from __future__ import annotations
 
+import functools
 import io
+import math
 import re
 from dataclasses import dataclass
 
@@ -13,20 +22,52 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib import font_manager  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from bench.report import analysis  # noqa: E402
 
-DPI = 90
-_STYLE = {
-    "font.size": 8,
-    "axes.titlesize": 9,
-    "legend.fontsize": 7,
-    "text.usetex": False,
-    "path.simplify": False,
-    "svg.hashsalt": "bench",
-}
-FAMILY_COLORS = {"classical": "#1f77b4", "deep": "#d62728"}
-MODALITY_COLORS = {"tabular": "#1f77b4", "image": "#2ca02c", "sequence": "#9467bd"}
+DPI = 100
+WIDTH = 10.5  # inches: 1,050 px at DPI, the HTML's content width
+FAMILY_COLORS = {"classical": "#1f63a8", "deep": "#c8312c"}
+MODALITY_ORDER = ("tabular", "image", "sequence")
+MODALITY_COLORS = {"tabular": "#1f63a8", "image": "#2b9348", "sequence": "#8e44ad"}
+_CLASSICAL = ["#1f63a8", "#2a9d8f", "#5b8fd0", "#3d7d3d", "#0b3d6b", "#74a9cf", "#52b788", "#264653", "#8fb8de", "#1b7f79"]
+_DEEP = ["#c8312c", "#e07b00", "#d6457e", "#8c3b1e", "#f2a03d", "#9e0142"]
+_HYBRID = ["#6a3d9a", "#9e7cc1", "#4b2c6f", "#b294d6"]
+_CJK_NAMES = ("CJK", "WenQuanYi", "Source Han", "Droid Sans Fallback", "AR PL", "Noto Sans SC", "Noto Sans TC", "Unifont")
+
+
+@functools.cache
+def _fallback_font() -> str | None:
+    """An installed font with CJK glyphs (matplotlib falls back to it glyph by glyph), or None."""
+    for f in sorted(font_manager.fontManager.ttflist, key=lambda f: (f.name, f.fname)):
+        if any(k.lower() in f.name.lower() for k in _CJK_NAMES):
+            try:
+                if 0x4E2D in matplotlib.ft2font.FT2Font(f.fname).get_charmap():
+                    return f.name
+            except Exception:  # an unreadable font file: look further
+                continue
+    return None
+
+
+@functools.cache
+def _covered() -> frozenset[int]:
+    """Code points the default font (DejaVu Sans) can draw."""
+    path = font_manager.findfont("DejaVu Sans")
+    return frozenset(matplotlib.ft2font.FT2Font(path).get_charmap())
+
+
+def _style() -> dict:
+    style = {
+        "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
+        "xtick.labelsize": 8, "ytick.labelsize": 8, "text.usetex": False, "path.simplify": False,
+        "svg.hashsalt": "bench", "axes.spines.top": False, "axes.spines.right": False,
+    }
+    extra = _fallback_font()
+    if extra:
+        style["font.family"] = ["DejaVu Sans", extra]
+    return style
 
 
 @dataclass(frozen=True)
@@ -38,8 +79,18 @@ class Figure:
 
 
 def plain(text) -> str:
-    """Data text for matplotlib: `$` would start mathtext."""
-    return str(text).replace("$", r"\$")
+    """Data text for matplotlib: `$` would start mathtext; glyphs no installed font has are dropped.
+
+    Without a CJK font, a parenthesised gloss in such characters ("Feature engineering
+    (特征工程)") is left out, and any other such character shows as "?", never as an
+    empty box.
+    """
+    text = str(text).replace("$", r"\$")
+    ok = _covered() | {ord(c) for c in " \n\t"}
+    if _fallback_font() is not None or all(ord(c) in ok for c in text):
+        return text
+    text = re.sub(r"\s*[(（]([^()（）]*)[)）]", lambda m: "" if not any(ord(c) in ok and not c.isspace() for c in m.group(1)) else m.group(0), text)
+    return "".join(c if ord(c) in ok else "?" for c in text)
 
 
 def slug(text: str) -> str:
@@ -55,57 +106,474 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def _palette(configs: list[str], fams: dict[str, str]) -> dict[str, tuple]:
-    """Blues-to-greens for classical configurations, reds-to-oranges for deep ones."""
-    out = {}
-    for fam, cmap in (("classical", plt.get_cmap("viridis")), ("deep", plt.get_cmap("autumn"))):
-        members = [c for c in configs if fams[c] == fam]
-        for i, c in enumerate(members):
-            out[c] = cmap(0.85 * i / max(1, len(members) - 1))
-    return out
+# ---------------------------------------------------------------- one palette for the report
 
 
-def _families(ok: pd.DataFrame) -> dict[str, str]:
-    return {str(c): str(f) for c, f in ok.groupby("config")["family"].first().items()}
+@dataclass(frozen=True)
+class Palette:
+    """A colour per model label, by family; line style per feature variant; marker per tuning."""
+
+    colors: dict[str, str]
+    family: dict[str, str]  # model label -> family
+
+    @classmethod
+    def of(cls, ok: pd.DataFrame) -> Palette:
+        colors, family = {}, {}
+        if ok.empty:
+            return cls(colors, family)
+        hyb = analysis.has_tag(ok, "hybrid")
+        models = ok.assign(_h=hyb).groupby("model").agg(family=("family", "first"), hybrid=("_h", "any"))
+        for group, shades in (("hybrid", _HYBRID), ("classical", _CLASSICAL), ("deep", _DEEP)):
+            if group == "hybrid":
+                names = sorted(models.index[models["hybrid"]])
+            else:
+                names = sorted(models.index[(models["family"] == group) & ~models["hybrid"]])
+            for i, name in enumerate(names):
+                colors[str(name)] = shades[i % len(shades)]
+        family = {str(m): str(f) for m, f in models["family"].items()}
+        return cls(colors, family)
+
+    def color(self, model: str) -> str:
+        return self.colors.get(str(model), "grey")
 
 
-def _datasets(ok: pd.DataFrame) -> list[str]:
-    return sorted(ok["dataset"].astype(str).unique())
+def _config_style(row) -> dict:
+    """Line style and marker of a configuration: dashed for engineered features, squares when tuned."""
+    engineered = str(row["features"]) != "raw"
+    tuning = row.get("tuning", None)
+    tuned = not pd.isna(tuning) and str(tuning) == "tuned"
+    return {"ls": "--" if engineered else "-", "marker": "s" if tuned else "o"}
 
 
-def learning_curves(ok: pd.DataFrame) -> list[Figure]:
+def _configs(ok: pd.DataFrame) -> pd.DataFrame:
+    """One row per configuration: its model, family, features and tuning."""
+    cols = [c for c in ("config", "model", "family", "features", "tuning") if c in ok.columns]
+    return ok[cols].drop_duplicates("config").set_index("config").sort_index()
+
+
+def _family_legend(ax, handles: dict[str, list], **kw):
+    """One legend whose columns are the families (classical first), each under its name."""
+    cols = [(fam, hs) for fam, hs in (("classical", handles.get("classical", [])), ("deep", handles.get("deep", []))) if hs]
+    if not cols:
+        return None
+    rows = max(len(hs) for _, hs in cols)
+    blank = Line2D([], [], linestyle="none", marker="none")
+    hs, labels = [], []
+    for fam, items in cols:
+        hs.append(blank)
+        labels.append(f"{fam.capitalize()}:")
+        for h, label in items:
+            hs.append(h)
+            labels.append(label)
+        hs += [blank] * (rows - len(items))
+        labels += [""] * (rows - len(items))
+    leg = ax.legend(hs, labels, ncol=len(cols), frameon=False, handlelength=2.2, columnspacing=1.2, **kw)
+    for text in leg.get_texts():
+        if text.get_text().endswith(":") and text.get_text()[:-1].lower() in FAMILY_COLORS:
+            text.set_fontweight("bold")
+    return leg
+
+
+def _fit_left(fig, ax, pad_px: float = 12.0, most: float = 0.6) -> None:
+    """Move the axes' left edge so its y tick labels fit in the figure, measured, not guessed."""
+    renderer = fig.canvas.get_renderer()
+    widest = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels() if t.get_text()), default=0.0)
+    left = min(most, (widest + pad_px + 8) / (fig.get_figwidth() * fig.dpi))
+    box = fig.subplotpars
+    fig.subplots_adjust(left=max(left, 0.04), right=max(box.right, left + 0.2))
+
+
+def _score_label(task: str) -> str:
+    return "test accuracy (fraction correct)" if task == "classification" else "test R² (unitless)"
+
+
+def _log2_axis(ax):
+    ax.set_xscale("log", base=2)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+
+
+# ---------------------------------------------------------------- the headline
+
+
+def headline(ok: pd.DataFrame) -> list[Figure]:
+    """Best deep minus best classical against training size, one panel per modality, 95% bands."""
+    rec = analysis.win_records(ok)
+    if rec.empty:
+        return []
+    mods = [m for m in MODALITY_ORDER if m in set(rec["modality"])] + sorted(set(rec["modality"]) - set(MODALITY_ORDER))
+    with plt.rc_context(_style()):
+        rows = max(int(np.ceil(rec.loc[rec["modality"] == m, "dataset"].nunique() / 2)) for m in mods)
+        height = 3.3 + 0.2 * rows
+        fig, axes = plt.subplots(1, len(mods), figsize=(WIDTH, height), sharey=True, squeeze=False)
+        fig.subplots_adjust(left=0.075, right=0.985, bottom=(0.75 + 0.2 * rows) / height, top=1 - 0.55 / height, wspace=0.08)
+        ymax = max(0.05, float(rec["diff"].abs().max()) * 1.05)
+        for ax, mod in zip(axes[0], mods, strict=True):
+            sub = rec[rec["modality"] == mod]
+            ax.axhspan(-analysis.MARGIN, analysis.MARGIN, color="#dddddd", lw=0, zorder=0)
+            ax.axhline(0, color="black", lw=1.0, zorder=1)
+            cmap = plt.get_cmap("tab10")
+            for i, (dataset, g) in enumerate(sub.groupby("dataset", sort=True)):
+                pts = []
+                for n, h in g.groupby("n_train"):
+                    iv = analysis.seed_interval(h.set_index("seed")["diff"])
+                    pts.append((n, iv.mean, iv.lo, iv.hi))
+                x, m, lo, hi = (np.array(v) for v in zip(*pts, strict=True))
+                color = cmap(i % 10)
+                ax.plot(x, m, "-o", color=color, ms=3.5, lw=1.6, label=plain(dataset), zorder=3)
+                ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0, zorder=2)
+            _log2_axis(ax)
+            ax.set_ylim(-ymax, ymax)
+            ax.set_title(f"{mod} data", loc="left", fontweight="bold")
+            ax.set_xlabel("training rows (log scale)")
+            ax.grid(alpha=0.25)
+            ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.17), frameon=False, ncol=2, fontsize=7.5)
+        axes[0][0].set_ylabel("best deep − best classical\n(test accuracy or R²)")
+        fig.text(0.075, 1 - 0.2 / height, "Above zero: the best deep model is ahead. Grey band: within the margin.", fontsize=8.5, color="#444", va="top")
+        return [Figure(
+            "headline.png",
+            "Best deep minus best classical, against training size",
+            "Each line is one dataset: the best deep configuration's test score minus the best "
+            "classical one's (each chosen on validation where the run has validation scores), "
+            "mean over seeds with a 95% bootstrap band. Above zero, deep is ahead; the grey band "
+            f"is the ±{analysis.MARGIN} margin within which a difference does not count.",
+            _png(fig),
+        )]
+
+
+# ---------------------------------------------------------------- one figure per claim
+
+
+def feature_engineering(ok: pd.DataFrame) -> list[Figure]:
+    """Best classical on raw, on engineered features, and best deep on raw, per dataset."""
+    rows = []
+    for dataset in analysis.datasets(ok):
+        def has_all(at):
+            cl = at[at["family"] == "classical"]
+            return "raw" in set(cl["features"]) and (cl["features"] != "raw").any() and (at["family"] == "deep").any()
+
+        n = analysis.largest_size(ok, dataset, has_all)
+        if n is None:
+            continue
+        at = ok[(ok["dataset"] == dataset) & (ok["n_train"] == n)]
+        rows.append((dataset, n, analysis.best(at, family="classical", features="raw"),
+                     analysis.best(at[at["features"] != "raw"], family="classical"), analysis.best(at, family="deep")))
+    if not rows:
+        return []
+    bars = (("classical, raw input", "#9ecae1"), ("classical, engineered features", FAMILY_COLORS["classical"]),
+            ("deep, raw input", FAMILY_COLORS["deep"]))
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
+        fig.subplots_adjust(left=0.075, right=0.75, bottom=0.2, top=0.93)
+        w = 0.26
+        for j, (label, color) in enumerate(bars):
+            xs = np.arange(len(rows)) + (j - 1) * w
+            means = [r[2 + j].scores.mean() for r in rows]
+            sds = [r[2 + j].scores.std(ddof=1) if len(r[2 + j].scores) > 1 else 0 for r in rows]
+            ax.bar(xs, means, w * 0.95, yerr=sds, color=color, label=label, capsize=2, error_kw={"lw": 0.8})
+            for x, r in zip(xs, rows, strict=True):
+                ax.text(x, 0.02, plain(r[2 + j].label), rotation=90, fontsize=6.5, ha="center", va="bottom",
+                        color="white" if j else "#123")
+        ax.set_xticks(np.arange(len(rows)), [plain(f"{r[0]}\n(n={r[1]:,})") for r in rows])
+        ax.set_ylabel("test score (accuracy or R²)")
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.25, axis="y")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+        return [Figure(
+            "claim-feature-engineering.png", "Raw input, engineered features and deep models",
+            "Per dataset, at the largest size all three ran: the best classical configuration on raw "
+            "input, the best on engineered features, and the best deep one on raw input (mean test "
+            "score; bars: ± one standard deviation over seeds; the chosen configuration is written in "
+            "each bar).",
+            _png(fig),
+        )]
+
+
+def model_complexity(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
+    """Learned parameters and serialized bytes per configuration, on log axes."""
+    per = []
+    for dataset in analysis.datasets(ok):
+        sizes = analysis.compared_sizes(ok, dataset) or sorted(ok.loc[ok["dataset"] == dataset, "n_train"].unique())
+        at = ok[(ok["dataset"] == dataset) & (ok["n_train"] == sizes[-1])]
+        per.append(analysis.model_sizes(at).assign(dataset=dataset))
+    if not per:
+        return []
+    sizes = pd.concat(per)
+    if sizes.empty:
+        return []
+    conf = _configs(ok)
+    agg = sizes.groupby("config").agg(
+        params=("n_params", "median"), pmin=("n_params", "min"), pmax=("n_params", "max"),
+        bytes=("model_bytes", "median"), bmin=("model_bytes", "min"), bmax=("model_bytes", "max"),
+    )
+    agg["family"] = [str(conf.loc[c, "family"]) for c in agg.index]
+    agg = agg.sort_values(["family", "params"], ascending=[True, True])
+    with plt.rc_context(_style()):
+        height = 1.3 + 0.2 * len(agg)
+        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True)
+        fig.subplots_adjust(left=0.25, right=0.98, bottom=0.55 / height + 0.04, top=1 - 0.35 / height, wspace=0.06)
+        ys = np.arange(len(agg))
+        for ax, (m, lo, hi, label) in zip(axes, (("params", "pmin", "pmax", "learned parameters (count, log scale)"),
+                                                  ("bytes", "bmin", "bmax", "serialized model size (bytes, log scale)")), strict=True):
+            for y, (cfg, r) in zip(ys, agg.iterrows(), strict=True):
+                color = pal.color(conf.loc[cfg, "model"])
+                if math.isfinite(r[lo]) and math.isfinite(r[hi]) and r[lo] > 0:
+                    ax.plot([r[lo], r[hi]], [y, y], color=color, lw=1.2, alpha=0.6)
+                if math.isfinite(r[m]) and r[m] > 0:
+                    ax.plot([r[m]], [y], "o", color=color, ms=5)
+            ax.set_xscale("log")
+            ax.set_xlabel(label)
+            ax.grid(alpha=0.25, axis="x")
+        axes[0].set_yticks(ys, [plain(c) for c in agg.index])
+        for tick, fam in zip(axes[0].get_yticklabels(), agg["family"], strict=True):
+            tick.set_color(FAMILY_COLORS.get(fam, "black"))
+        _fit_left(fig, axes[0])
+        return [Figure(
+            "claim-model-complexity.png", "Model size by configuration",
+            "Learned parameters and pickled size of each configuration (blue labels: classical, red: "
+            "deep): dot = median over datasets at each dataset's largest compared size, line = "
+            "smallest to largest dataset.",
+            _png(fig),
+        )]
+
+
+SIZE_BUCKETS = (100, 400, 1600, 6400, 25600)
+
+
+def size_bucket(n: int) -> str:
+    """A training size's bucket on a ×4 grid: ≤100, 101–400, 401–1,600, ..."""
+    lo = 0
+    for edge in SIZE_BUCKETS:
+        if n <= edge:
+            return f"≤{edge:,}" if lo == 0 else f"{lo + 1:,}–{edge:,}"
+        lo = edge
+    return f">{SIZE_BUCKETS[-1]:,}"
+
+
+def win_rates(ok: pd.DataFrame) -> list[Figure]:
+    """Deep's win rate by modality and training-size bucket: bars, never lines across datasets."""
+    rec = analysis.win_records(ok)
+    if rec.empty:
+        return []
+    rec = rec.assign(bucket=rec["n_train"].map(size_bucket), order=rec["n_train"].map(lambda n: sum(n > e for e in SIZE_BUCKETS)))
+    buckets = rec.drop_duplicates("bucket").sort_values("order")["bucket"].tolist()
+    mods = [m for m in MODALITY_ORDER if m in set(rec["modality"])] + sorted(set(rec["modality"]) - set(MODALITY_ORDER))
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
+        fig.subplots_adjust(left=0.075, right=0.82, bottom=0.16, top=0.93)
+        w = 0.8 / len(mods)
+        for j, mod in enumerate(mods):
+            for i, b in enumerate(buckets):
+                g = rec[(rec["modality"] == mod) & (rec["bucket"] == b)]
+                if g.empty:
+                    continue
+                x = i + (j - (len(mods) - 1) / 2) * w
+                rate = analysis.win_rate(g)
+                ax.bar(x, rate, w * 0.92, color=MODALITY_COLORS.get(mod, "grey"), label=mod if i == buckets.index(g["bucket"].iloc[0]) else None)
+                ax.text(x, rate + 0.02, f"{len(g)}", ha="center", va="bottom", fontsize=6.5, color="#333")
+        handles = [plt.Rectangle((0, 0), 1, 1, color=MODALITY_COLORS.get(m, "grey")) for m in mods]
+        ax.legend(handles, mods, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="modality")
+        ax.axhline(0.5, color="black", lw=0.8, ls="--")
+        ax.set_xticks(range(len(buckets)), buckets)
+        ax.set_xlabel("training rows")
+        ax.set_ylabel("deep win rate (ties count half)")
+        ax.set_ylim(0, 1.12)
+        ax.grid(alpha=0.25, axis="y")
+        return [Figure(
+            "win-rate.png", "Win rate of deep against classical, by modality and size",
+            "Share of (dataset, size, seed) comparisons in which the best deep configuration beats the "
+            f"best classical one by more than {analysis.MARGIN} (ties count half), by modality and "
+            "training-size bucket; the number above each bar counts the comparisons. Dashed: 50%.",
+            _png(fig),
+        )]
+
+
+def compute_ratios(ok: pd.DataFrame) -> list[Figure]:
+    """Deep / classical cost ratios per dataset, with the spread over seeds."""
+    used, gpu_only = analysis.comparable_hardware(ok)
+    r = analysis.compute_ratios(used)
+    if r.empty:
+        return []
+    r = r[np.isfinite(r["fit_cpu_s"].astype("float64"))]
+    if r.empty:
+        return []
+    per = r.groupby("dataset")
+    names = sorted(per.groups, reverse=True)  # read top-down in alphabetical order
+    hw = analysis.hardware(used)
+    with plt.rc_context(_style()):
+        height = 1.4 + 0.3 * len(names)
+        fig, ax = plt.subplots(figsize=(WIDTH, height))
+        fig.subplots_adjust(left=0.2, right=0.8, bottom=0.5 / height + 0.06, top=1 - 0.4 / height)
+        for k, (col, label, marker, off) in enumerate((
+            ("fit_cpu_s", "fit CPU time", "o", -0.15), ("peak_memory_mb", "peak fit memory", "s", 0.15),
+        )):
+            for i, ds in enumerate(names):
+                g = per.get_group(ds)[col]
+                color = ("#444444", "#b07d00")[k]
+                ax.plot([g.min(), g.max()], [i + off, i + off], color=color, lw=1.2, alpha=0.6)
+                ax.plot([analysis.gmean(g)], [i + off], marker, color=color, ms=5, label=label if i == 0 else None)
+        for v, text in ((1, "equal cost"), (2, "×2")):
+            ax.axvline(v, color="grey", lw=0.8, ls="--")
+            ax.text(v, 1.0, text, fontsize=7, color="grey", ha="center", va="bottom",
+                    transform=matplotlib.transforms.blended_transform_factory(ax.transData, ax.transAxes))
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"×{v:g}"))
+        ax.set_yticks(range(len(names)), [plain(n) for n in names])
+        _fit_left(fig, ax)
+        ax.set_ylim(-0.6, len(names) - 0.1)
+        ax.set_xlabel("deep / classical cost (ratio of medians, log scale)")
+        ax.grid(alpha=0.25, axis="x")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+        where = "; ".join(f"{f} on {d}" for f, d in hw.items())
+        fig.text(0.81, 0.5, plain(f"hardware:\n{where.replace('; ', chr(10))}" + ("\n(different hardware!)" if gpu_only else "")),
+                 fontsize=7.5, color="#444", va="center")
+        return [Figure(
+            "claim-compute.png", "Compute: deep / classical cost ratios",
+            "Per dataset at the largest size both families ran: the deep models' median cost over the "
+            "classical models' (fit CPU time and peak fit memory); marker = geometric mean over seeds, "
+            "line = smallest to largest seed. Right of the ×2 line, deep needs at least twice the compute.",
+            _png(fig),
+        )]
+
+
+def gap_with_data(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
+    """Each configuration's train/test gap at its smallest size against its largest."""
+    g = analysis.gaps(ok)
+    if g.empty:
+        return []
+    conf = _configs(ok)
+    pts = []
+    for (_dataset, cfg), h in g.groupby(["dataset", "config"], sort=True):
+        h = h.sort_values("n_train")
+        if len(h) >= 2:
+            pts.append((float(h["gap"].iloc[0]), float(h["gap"].iloc[-1]), cfg))
+    if not pts:
+        return []
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(WIDTH * 0.62, 4.4))
+        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.93)
+        lo = min(min(p[0], p[1]) for p in pts) - 0.02
+        hi = max(max(p[0], p[1]) for p in pts) + 0.02
+        ax.fill_between([lo, hi], [lo - analysis.MARGIN, hi - analysis.MARGIN], [lo + analysis.MARGIN, hi + analysis.MARGIN], color="#dddddd", lw=0)
+        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8)
+        handles = {}
+        for x, y, cfg in pts:
+            fam = str(conf.loc[cfg, "family"])
+            ax.plot([x], [y], "o", ms=4, alpha=0.75, color=FAMILY_COLORS.get(fam, "grey"))
+            handles.setdefault(fam, Line2D([], [], marker="o", ls="none", color=FAMILY_COLORS.get(fam, "grey")))
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel("train − test score at the smallest size")
+        ax.set_ylabel("train − test score at the largest size")
+        ax.text(0.97, 0.04, "below the line: the gap shrank", transform=ax.transAxes, ha="right", fontsize=7.5, color="#444")
+        ax.legend(list(handles.values()), list(handles), loc="upper left", frameon=False)
+        ax.grid(alpha=0.25)
+        return [Figure(
+            "claim-gap-with-data.png", "Train/test gap, smallest against largest training size",
+            "One point per (dataset, configuration) measured at two or more sizes: its mean train/test "
+            "gap at the smallest size (x) and at the largest (y). Points below the diagonal overfit "
+            "less with more data; the grey band is the margin.",
+            _png(fig),
+        )]
+
+
+def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)) -> list[Figure]:
+    """A claim's per-dataset (or per-pair) differences with their 95% intervals (a forest plot)."""
+    rows = [r for r in rows if math.isfinite(r[1])]
+    if not rows:
+        return []
+    with plt.rc_context(_style()):
+        height = 0.9 + 0.3 * len(rows)
+        fig, ax = plt.subplots(figsize=(WIDTH, height))
+        fig.subplots_adjust(left=0.3, right=0.97, bottom=0.5 / height, top=1 - 0.15 / height)
+        m = thresholds[0]
+        ax.axvspan(-m, m, color="#dddddd", lw=0)
+        for x in thresholds[1:]:
+            ax.axvline(x, color="grey", lw=0.8, ls="--")
+        ax.axvline(0, color="black", lw=0.9)
+        for i, (_label, mean, lo, hi) in enumerate(rows):
+            y = len(rows) - 1 - i
+            color = "#2b9348" if lo > m else "#c8312c" if hi < -m else "#555555"
+            ax.plot([lo, hi], [y, y], color=color, lw=1.6)
+            ax.plot([mean], [y], "o", color=color, ms=5)
+        ax.set_yticks(range(len(rows)), [plain(r[0]) for r in rows][::-1])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel(plain(what))
+        ax.grid(alpha=0.25, axis="x")
+        _fit_left(fig, ax)
+        return [Figure(
+            f"claim-{slug(key).replace('_', '-')}.png", title,
+            f"{what}, per dataset or pair: dot = mean over seeds, line = 95% bootstrap interval. Grey band: "
+            f"the ±{thresholds[0]} margin; green lies beyond it (the claim's way), red beyond it the other way.",
+            _png(fig),
+        )]
+
+
+def critical_difference(ok: pd.DataFrame) -> list[Figure]:
+    """Average ranks over datasets with the Nemenyi critical-difference bars (scikit-posthocs)."""
+    from bench.report import stats
+
+    scores = stats.complete_blocks(ok)
+    test = stats.friedman(scores)
+    if test is None:
+        return []
+    import scikit_posthocs as sp
+
+    p = stats.nemenyi(scores)
+    fams = ok.groupby("config")["family"].first()
+    with plt.rc_context(_style()):
+        fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.25 * len(test.mean_ranks)))
+        fig.subplots_adjust(left=0.2, right=0.8, bottom=0.04, top=0.82)
+        colors = {plain(c): FAMILY_COLORS.get(str(fams[c]), "grey") for c in test.mean_ranks.index}
+        sp.critical_difference_diagram(
+            test.mean_ranks.rename(index=plain), p.rename(index=plain, columns=plain), ax=ax,
+            color_palette=colors, label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
+        )
+        ax.set_title(f"Average rank over {test.n_datasets} datasets (1 = best); Friedman p = {test.p:.2g}", fontsize=9)
+        return [Figure(
+            "critical-difference.png", "Critical-difference diagram",
+            f"Average rank of each configuration that ran on all {test.n_datasets} datasets (at each "
+            "dataset's largest size; 1 = best test score). A bar joins configurations the Nemenyi "
+            "post-hoc test (after the Friedman test, α = 0.05) cannot tell apart. Blue: classical; red: deep.",
+            _png(fig),
+        )]
+
+
+# ---------------------------------------------------------------- per dataset (appendix)
+
+
+def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
     """Score against training size per dataset: mean over seeds, band = ± one standard deviation."""
     figs = []
-    for i, dataset in enumerate(_datasets(ok), 1):
+    conf = _configs(ok)
+    for i, dataset in enumerate(analysis.datasets(ok), 1):
         sub = ok[ok["dataset"] == dataset]
-        stats = sub.groupby(["config", "n_train"])["score"].agg(["mean", "std", "count"]).reset_index()
-        fams = _families(sub)
-        configs = sorted(fams, key=lambda c: (fams[c], c))
-        colors = _palette(configs, fams)
-        with plt.rc_context(_STYLE):
-            fig, ax = plt.subplots(figsize=(8.5, 4))
-            fig.subplots_adjust(left=0.08, right=0.66, bottom=0.12, top=0.92)
+        stats_ = sub.groupby(["config", "n_train"])["score"].agg(["mean", "std"]).reset_index()
+        configs = sorted(sub["config"].unique(), key=lambda c: (str(conf.loc[c, "family"]), c))
+        with plt.rc_context(_style()):
+            fig, ax = plt.subplots(figsize=(WIDTH, 4.2))
+            fig.subplots_adjust(left=0.075, right=0.6, bottom=0.13, top=0.92)
+            handles: dict[str, list] = {}
             for c in configs:
-                s = stats[stats["config"] == c].sort_values("n_train")
-                sd = s["std"].fillna(0).to_numpy()
+                s = stats_[stats_["config"] == c].sort_values("n_train")
+                row = conf.loc[c]
+                fam, color, style = str(row["family"]), pal.color(row["model"]), _config_style(row)
                 x, y = s["n_train"].to_numpy(), s["mean"].to_numpy()
-                deep = fams[c] == "deep"
-                style = "--" if "[" in c else "-"
-                ax.plot(x, y, style, marker="o", ms=3, lw=2.2 if deep else 1.2, color=colors[c], label=plain(f"{c} ({fams[c]})"))
-                ax.fill_between(x, y - sd, y + sd, color=colors[c], alpha=0.15, lw=0)
-            ax.set_xscale("log", base=2)
-            ax.set_xlabel("training rows (n_train, log scale)")
+                sd = s["std"].fillna(0).to_numpy()
+                (line,) = ax.plot(x, y, style["ls"], marker=style["marker"], ms=3, lw=2.0 if fam == "deep" else 1.3, color=color)
+                ax.fill_between(x, y - sd, y + sd, color=color, alpha=0.1, lw=0)
+                handles.setdefault(fam, []).append((line, plain(c)))
+            _log2_axis(ax)
+            ax.set_xlabel("training rows (log scale)")
             task = str(sub["task"].iloc[0])
-            ax.set_ylabel("test accuracy" if task == "classification" else "test R²")
-            ax.set_title(plain(f"{dataset} ({sub['modality'].iloc[0]}, {task}): learning curves"))
-            ax.grid(alpha=0.3)
-            ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+            ax.set_ylabel(_score_label(task))
+            ax.set_title(plain(f"{dataset} ({sub['modality'].iloc[0]}, {task})"), loc="left")
+            ax.grid(alpha=0.25)
+            _family_legend(ax, handles, loc="upper left", bbox_to_anchor=(1.01, 1.02))
             figs.append(Figure(
                 f"learning-curve-{i:02d}-{slug(dataset)}.png",
                 f"Learning curves: {dataset}",
                 f"{dataset}: test score against training rows for every configuration; line = mean over "
-                "seeds, band = ± one standard deviation; thick lines are deep models, dashed lines "
-                "classical models on engineered features.",
+                "seeds, band = ± one standard deviation; dashed = engineered features, squares = tuned.",
                 _png(fig),
             ))
     return figs
@@ -122,10 +590,15 @@ def pareto_front(points: pd.DataFrame) -> pd.DataFrame:
     return points.loc[front]
 
 
-def score_vs_time(ok: pd.DataFrame) -> list[Figure]:
-    """Score against fit time at each dataset's largest size, with the Pareto front."""
+def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
+    """Score and fit time side by side per configuration at each dataset's largest size, Pareto front marked.
+
+    One row per configuration (best score on top), so every label sits on its own line:
+    no label can overlap another or be cut off, however many configurations there are.
+    """
     figs = []
-    for i, dataset in enumerate(_datasets(ok), 1):
+    conf = _configs(ok)
+    for i, dataset in enumerate(analysis.datasets(ok), 1):
         sub = ok[ok["dataset"] == dataset]
         n = int(sub["n_train"].max())
         at = sub[sub["n_train"] == n]
@@ -137,150 +610,112 @@ def score_vs_time(ok: pd.DataFrame) -> list[Figure]:
         if pts.empty:
             continue
         pts["time"] = pts["time"].clip(lower=1e-4)
-        front = pareto_front(pts)
-        with plt.rc_context(_STYLE):
-            fig, ax = plt.subplots(figsize=(7, 4))
-            fig.subplots_adjust(left=0.1, right=0.97, bottom=0.12, top=0.92)
-            for fam, g in pts.groupby("family"):
-                ax.errorbar(
-                    g["time"], g["score"], xerr=g["time_sd"].fillna(0), yerr=g["score_sd"].fillna(0),
-                    fmt="o", ms=5, color=FAMILY_COLORS.get(fam, "grey"), label=plain(fam), capsize=2, lw=0.8,
-                )
-            f = front.sort_values("time")
-            ax.step(f["time"], f["score"], where="post", color="black", lw=1, ls=":", label="Pareto front")
-            ax.scatter(f["time"], f["score"], s=110, facecolors="none", edgecolors="black", lw=1.2, zorder=3)
-            for r in pts.itertuples():
-                ax.annotate(plain(r.config), (r.time, r.score), fontsize=6, xytext=(4, 3), textcoords="offset points")
-            ax.set_xscale("log")
-            ax.set_xlabel("fit time, s (wall, log scale)")
-            ax.set_ylabel("test score")
-            ax.set_title(plain(f"{dataset}, n_train={n}: score against fit time"))
-            ax.grid(alpha=0.3)
-            ax.legend(frameon=False)
+        front = set(pareto_front(pts)["config"])
+        pts = pts.sort_values(["score", "config"], ascending=[True, False]).reset_index(drop=True)
+        with plt.rc_context(_style()):
+            height = 1.4 + 0.22 * len(pts)
+            fig, axes = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True)
+            fig.subplots_adjust(left=0.25, right=0.98, bottom=0.55 / height + 0.04, top=1 - 0.45 / height, wspace=0.06)
+            ys = np.arange(len(pts))
+            for ax, (col, sd, label) in zip(axes, (
+                ("score", "score_sd", _score_label(str(sub["task"].iloc[0]))),
+                ("time", "time_sd", "fit time (seconds, wall clock, log scale)"),
+            ), strict=True):
+                for y, r in zip(ys, pts.itertuples(), strict=True):
+                    color = pal.color(conf.loc[r.config, "model"])
+                    v, e = getattr(r, col), getattr(r, sd)
+                    e = 0.0 if pd.isna(e) else float(e)
+                    ax.plot([max(v - e, 1e-4) if col == "time" else v - e, v + e], [y, y], color=color, lw=1.2, alpha=0.6)
+                    ax.plot([v], [y], _config_style(conf.loc[r.config])["marker"], color=color, ms=5.5 if r.config in front else 4,
+                            mec="black" if r.config in front else color, mew=1.2 if r.config in front else 0.5)
+                ax.set_xlabel(label)
+                ax.grid(alpha=0.25, axis="x")
+            axes[1].set_xscale("log")
+            axes[0].set_yticks(ys, [plain(("◆ " if c in front else "") + c) for c in pts["config"]])
+            for tick, c in zip(axes[0].get_yticklabels(), pts["config"], strict=True):
+                tick.set_color(FAMILY_COLORS.get(str(conf.loc[c, "family"]), "black"))
+                if c in front:
+                    tick.set_fontweight("bold")
+            _fit_left(fig, axes[0])
+            fig.suptitle(plain(f"{dataset}, n_train={n:,}: score and fit time (◆ = Pareto front)"), fontsize=9)
             figs.append(Figure(
                 f"score-vs-time-{i:02d}-{slug(dataset)}.png",
-                f"Score against fit time: {dataset}",
-                f"{dataset} at n_train={n}: mean test score against mean fit time per configuration "
-                "(error bars: standard deviation across seeds); circled points joined by the dotted "
-                "line form the Pareto front (no other configuration is both faster and better).",
+                f"Score and fit time: {dataset}",
+                f"{dataset} at n_train={n}: mean test score and mean fit time per configuration, best score "
+                "on top (lines: ± one standard deviation across seeds). ◆ marks the Pareto front: no other "
+                "configuration is both faster and better.",
                 _png(fig),
             ))
     return figs
 
 
-def costs_by_model(ok: pd.DataFrame) -> list[Figure]:
+def costs_by_model(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
     """Fit time and peak memory per configuration, over cells at each dataset's largest size."""
     if ok.empty:
         return []
     largest = ok.groupby("dataset")["n_train"].transform("max") == ok["n_train"]
     at = ok[largest]
-    fams = _families(at)
-    configs = sorted(fams, key=lambda c: (fams[c], c))
-    with plt.rc_context(_STYLE):
-        height = 1.2 + 0.22 * len(configs)
-        fig, axes = plt.subplots(1, 2, figsize=(10, height), sharey=True)
-        longest = max((len(f"{c} ({fams[c]})") for c in configs), default=10)
-        fig.subplots_adjust(left=min(0.45, 0.03 + 0.0075 * longest), right=0.98, bottom=0.5 / height + 0.05, top=1 - 0.45 / height, wspace=0.05)
+    conf = _configs(at)
+    configs = sorted(conf.index, key=lambda c: (str(conf.loc[c, "family"]), c))
+    with plt.rc_context(_style()):
+        height = 1.3 + 0.22 * len(configs)
+        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True)
+        fig.subplots_adjust(left=0.25, right=0.98, bottom=0.55 / height + 0.04, top=1 - 0.45 / height, wspace=0.06)
         for ax, col, label in (
-            (axes[0], "fit_time_s", "fit time, s (log scale)"),
-            (axes[1], "peak_memory_mb", "peak fit memory, MB (log scale, floored at 0.1)"),
+            (axes[0], "fit_time_s", "fit time (seconds, log scale)"),
+            (axes[1], "peak_memory_mb", "peak fit memory (MB, log scale, floored at 0.1)"),
         ):
             data = [at.loc[at["config"] == c, col].dropna().clip(lower=1e-4 if col == "fit_time_s" else 0.1).to_numpy() for c in configs]
             data = [d if d.size else np.array([np.nan]) for d in data]
             box = ax.boxplot(data, orientation="horizontal", patch_artist=True, widths=0.6, flierprops={"ms": 2})
             for patch, c in zip(box["boxes"], configs, strict=True):
-                patch.set_facecolor(FAMILY_COLORS.get(fams[c], "grey"))
-                patch.set_alpha(0.5)
+                patch.set_facecolor(pal.color(conf.loc[c, "model"]))
+                patch.set_alpha(0.6)
             ax.set_xscale("log")
             ax.set_xlabel(label)
-            ax.grid(alpha=0.3, axis="x")
-        axes[0].set_yticks(range(1, len(configs) + 1), [plain(f"{c} ({fams[c]})") for c in configs])
-        fig.suptitle("Cost by model, over datasets and seeds at each dataset's largest training size")
+            ax.grid(alpha=0.25, axis="x")
+        axes[0].set_yticks(range(1, len(configs) + 1), [plain(c) for c in configs])
+        for tick, c in zip(axes[0].get_yticklabels(), configs, strict=True):
+            tick.set_color(FAMILY_COLORS.get(str(conf.loc[c, "family"]), "black"))
+        _fit_left(fig, axes[0])
+        fig.suptitle("Cost by configuration, over datasets and seeds at each dataset's largest training size", fontsize=9)
         return [Figure(
             "costs-by-model.png",
-            "Fit time and peak memory by model",
-            "Fit time and peak fit memory of each configuration (blue: classical, red: deep), one "
-            "box over all datasets and seeds at each dataset's largest training size.",
+            "Fit time and peak memory by configuration",
+            "Fit time and peak fit memory of each configuration (labels: blue classical, red deep; "
+            "boxes in the model's colour), one box over all datasets and seeds at each dataset's "
+            "largest training size.",
             _png(fig),
         )]
 
 
-def win_rates(ok: pd.DataFrame) -> list[Figure]:
-    """Share of (dataset, seed) comparisons the best deep model wins, by modality and size."""
-    rec = analysis.win_records(ok)
-    if rec.empty:
-        return []
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(7, 3.6))
-        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.14, top=0.9)
-        for modality, g in rec.groupby("modality", sort=True):
-            rates = g.groupby("n_train").apply(analysis.win_rate, include_groups=False)
-            counts = g.groupby("n_train").size()
-            ax.plot(rates.index, rates.to_numpy(), "o-", color=MODALITY_COLORS.get(modality, "grey"), label=plain(modality))
-            for n, r in rates.items():
-                ax.annotate(str(int(counts[n])), (n, r), fontsize=6, xytext=(3, 3), textcoords="offset points")
-        ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-        ax.set_ylim(-0.05, 1.05)
-        ax.set_xscale("log", base=2)
-        ax.set_xlabel("training rows (n_train, log scale)")
-        ax.set_ylabel("deep win rate")
-        ax.set_title("Best deep vs best classical configuration: deep win rate")
-        ax.grid(alpha=0.3)
-        ax.legend(frameon=False)
-        return [Figure(
-            "win-rate.png",
-            "Win rate of deep against classical",
-            "Share of (dataset, seed) comparisons at each training size in which the best deep "
-            f"configuration beats the best classical one by more than {analysis.MARGIN} (ties count "
-            "half), by modality; numbers are the comparisons behind each point.",
-            _png(fig),
-        )]
+# ---------------------------------------------------------------- all of them
+
+CLAIM_FIGURES = ("feature_engineering", "model_complexity", "application_scenarios", "compute_requirement", "gap_with_data")
 
 
-def all_figures(ok: pd.DataFrame) -> dict[str, list[Figure]]:
-    """Every figure of the report, by section, from the finished cells (`analysis.ok_rows`)."""
+def all_figures(ok: pd.DataFrame, verdicts=()) -> dict[str, list[Figure]]:
+    """Every figure of the report, by place: `headline`, `claim:<key>`, `ranks` and the appendix.
+
+    `verdicts` (objects with `key`, `aspect`, `effect` and `effects`) add a forest plot of the
+    differences behind each claim that has no figure of its own.
+    """
+    out: dict[str, list[Figure]] = {"headline": [], "ranks": [], "learning_curves": [], "score_vs_time": [], "costs": []}
     if ok.empty:
-        return {"learning_curves": [], "score_vs_time": [], "costs": [], "win_rate": [], "ranks": []}
-    return {
-        "ranks": critical_difference(ok),
-        "learning_curves": learning_curves(ok),
-        "score_vs_time": score_vs_time(ok),
-        "costs": costs_by_model(ok),
-        "win_rate": win_rates(ok),
-    }
-
-
-def critical_difference(ok: pd.DataFrame) -> list[Figure]:
-    """Average ranks over datasets with the Nemenyi critical-difference bars (scikit-posthocs)."""
-    from bench.report import stats
-
-    scores = stats.complete_blocks(ok)
-    test = stats.friedman(scores)
-    if test is None:
-        return []
-    import scikit_posthocs as sp
-
-    p = stats.nemenyi(scores)
-    fams = ok.groupby("config")["family"].first()
-    with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.22 * len(test.mean_ranks)))
-        fig.subplots_adjust(left=0.22, right=0.78, bottom=0.05, top=0.8)
-        colors = {c: FAMILY_COLORS.get(str(fams[c]), "grey") for c in test.mean_ranks.index}
-        sp.critical_difference_diagram(
-            test.mean_ranks.rename(index=plain), p.rename(index=plain, columns=plain), ax=ax,
-            color_palette={plain(c): v for c, v in colors.items()},
-            label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
-        )
-        ax.set_title(
-            f"Average rank over {test.n_datasets} datasets (1 = best); Friedman p = {test.p:.2g}; "
-            "bars join configurations the Nemenyi test cannot tell apart (α = 0.05)", fontsize=8,
-        )
-        return [Figure(
-            "critical-difference.png",
-            "Critical-difference diagram",
-            f"Average rank of each configuration that ran on all {test.n_datasets} datasets (at each "
-            "dataset's largest size; 1 = best test score). Configurations joined by a bar are not "
-            "significantly different (Nemenyi post-hoc test after a Friedman test, α = 0.05). "
-            "Blue: classical; red: deep.",
-            _png(fig),
-        )]
+        return out
+    pal = Palette.of(ok)
+    out["headline"] = headline(ok)
+    out["claim:feature_engineering"] = feature_engineering(ok)
+    out["claim:model_complexity"] = model_complexity(ok, pal)
+    out["claim:application_scenarios"] = win_rates(ok)
+    out["claim:compute_requirement"] = compute_ratios(ok)
+    out["claim:gap_with_data"] = gap_with_data(ok, pal)
+    for v in verdicts:
+        if v.key not in CLAIM_FIGURES and v.effects:
+            thresholds = (analysis.MARGIN, 0.05) if v.key == "feature_quality" else (analysis.MARGIN,)
+            out[f"claim:{v.key}"] = effects(v.key, plain(v.aspect), v.effect, v.effects, thresholds)
+    out["ranks"] = critical_difference(ok)
+    out["learning_curves"] = learning_curves(ok, pal)
+    out["score_vs_time"] = score_vs_time(ok, pal)
+    out["costs"] = costs_by_model(ok, pal)
+    return out

@@ -4,6 +4,12 @@ The report reads only `results.parquet` (or `rows.jsonl`) and `environment.json`
 is rerun. Both documents are rendered from one list of blocks, so they say the same
 thing; every string from the data is escaped by the renderer of each format, and nothing
 depends on the clock, so two builds from the same results are byte-identical.
+
+The order is the reader's: the answer first (a summary to quote and the headline
+figure), then each claim with its verdict, its picture, how sure it is and its evidence
+as a table (long tables collapsed in the HTML, in full in the Markdown), then the
+statistics across datasets, published figures, per-dataset detail, failed cells and
+provenance.
 """
 
 from __future__ import annotations
@@ -23,24 +29,42 @@ from bench.registry import first_line
 from bench.report import analysis, claims, external, plots, stats
 
 FIGURES_DIR = "figures"
+COLLAPSE_ROWS = 6  # tables longer than this are collapsed in the HTML
 
 
 @dataclass(frozen=True)
 class Block:
-    kind: str  # h1 h2 h3 p list table figure pre
+    kind: str  # h1 h2 h3 p list table figure pre details
     text: str = ""
     items: tuple = ()
     header: tuple = ()
     anchor: str = ""
     figure: plots.Figure | None = None
+    cls: str = ""  # an HTML class (a verdict's colour, a rule's smaller print)
 
 
 def _h(level: int, text: str, anchor: str = "") -> Block:
     return Block(f"h{level}", text, anchor=anchor)
 
 
-def _table(header, rows, anchor: str = "") -> Block:
-    return Block("table", header=tuple(header), items=tuple(tuple(str(c) for c in r) for r in rows), anchor=anchor)
+def _table(header, rows, anchor: str = "", summary: str = "") -> Block:
+    """A table; `summary` (or more than COLLAPSE_ROWS rows) collapses it in the HTML under that line.
+
+    A summary of "-" keeps a table open whatever its length.
+    """
+    items = tuple(tuple(str(c) for c in r) for r in rows)
+    if not summary and len(items) > COLLAPSE_ROWS:
+        summary = f"Table: {len(items)} rows"
+    return Block("table", text=summary, header=tuple(header), items=items, anchor=anchor)
+
+
+def _details(summary: str, blocks: list[Block]) -> Block:
+    """Blocks collapsed in the HTML under `summary`; in full in the Markdown."""
+    return Block("details", summary, items=tuple(blocks))
+
+
+def _figure(f: plots.Figure) -> Block:
+    return Block("figure", f.title, figure=f)
 
 
 # ------------------------------------------------------------------ content
@@ -56,38 +80,94 @@ def load_run(run_dir: str | os.PathLike) -> tuple[pd.DataFrame, dict | None]:
     return df, env
 
 
-def _verdict_section(title: str, verdicts: list[claims.Verdict], table: bool) -> list[Block]:
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def answer(ok: pd.DataFrame, table: list[claims.Verdict]) -> list[str]:
+    """The summary a reader can quote: who wins where, by how much, at what cost, how sure."""
+    rec = analysis.win_records(ok)
+    if rec.empty:
+        return ["This run cannot compare the families: no dataset has finished deep and classical cells at one size."]
+    out = []
+    for which, pick in (("largest", "max"), ("smallest", "min")):
+        at = rec[rec.groupby("dataset")["n_train"].transform(pick) == rec["n_train"]]
+        outcomes = {d: analysis.outcome(g.set_index("seed")["diff"]) for d, g in at.groupby("dataset")}
+        n = len(outcomes)
+        deep = sum(o == "supports" for o in outcomes.values())
+        cl = sum(o == "refutes" for o in outcomes.values())
+        out.append(
+            f"At each dataset's {which} training size, the best deep model is ahead on {deep} of "
+            f"{_plural(n, 'dataset')} and behind on {cl}; on {n - deep - cl} the two are level or within noise."
+        )
+        if which == "largest":
+            parts = []
+            for mod in [m for m in plots.MODALITY_ORDER if m in set(at["modality"])]:
+                iv = stats.bootstrap_ci(at[at["modality"] == mod], "diff")
+                parts.append(f"{mod} {iv.text()} ({_plural(iv.n_groups, 'dataset')})")
+            out.append("Deep minus classical there, in test score with a 95% interval: " + "; ".join(parts) + ".")
+    used, gpu_only = analysis.comparable_hardware(ok)
+    r = analysis.compute_ratios(used)
+    if not r.empty:
+        cpu = analysis.gmean(r.groupby("dataset")["fit_cpu_s"].apply(analysis.gmean))
+        mem = analysis.gmean(r.groupby("dataset")["peak_memory_mb"].apply(analysis.gmean))
+        hw = "; ".join(f"{f} on {d}" for f, d in analysis.hardware(used).items())
+        out.append(
+            f"The cost: deep models need {analysis.fmt_ratio(cpu)} the fit CPU time and "
+            f"{analysis.fmt_ratio(mem)} the peak memory of classical ones ({hw})."
+            + (" That compares a GPU with a CPU." if gpu_only else "")
+        )
+    counts: dict[str, int] = {}
+    for v in table:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    out.append(
+        "Verdicts on the documents' six rows: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: claims.VERDICTS.index(kv[0]))) + "."
+    )
+    basis = analysis.selection_basis(ok)
+    if basis == "test":
+        out.append("Caution: no cell has a validation score, so best configurations were chosen on test scores.")
+    elif basis == "partly":
+        out.append("Caution: some cells lack a validation score; choices among them fell back to test scores.")
+    return out
+
+
+CLAIM_PICTURE = {"data_requirement": "The picture for this row is the headline figure at the top."}
+
+
+def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict) -> list[Block]:
     blocks = []
     if table:
         rows = [(v.aspect, v.classical, v.deep, v.verdict, v.reason) for v in verdicts]
         blocks.append(_table(
             ("Aspect", "Classical ML (claim)", "Deep learning (claim)", "Verdict", "Why (measured)"),
-            rows, anchor="comparison-table",
+            rows, anchor="comparison-table", summary="-",
         ))
     else:
         rows = [(v.aspect, v.deep, v.verdict, v.reason) for v in verdicts]
-        blocks.append(_table(("Claim", "The documents say", "Verdict", "Why (measured)"), rows, anchor="further-claims-table"))
+        blocks.append(_table(("Claim", "The documents say", "Verdict", "Why (measured)"), rows, anchor="further-claims-table", summary="-"))
     for v in verdicts:
         blocks.append(_h(3, f"{v.aspect}: {v.verdict}", anchor=f"claim-{v.key}"))
-        if v.classical:
-            blocks.append(Block("p", f"Claim: classical ML — {v.classical}; deep learning — {v.deep}."))
-        else:
-            blocks.append(Block("p", f"Claim: {v.deep}."))
-        blocks.append(Block("p", f"Rule: {v.rule}"))
-        blocks.append(Block("p", f"Verdict: {v.verdict} — {v.reason}."))
+        claim = f"classical ML {v.classical}; deep learning {v.deep}" if v.classical else v.deep
+        blocks.append(Block("p", f"Verdict: {v.verdict}. {v.reason[:1].upper() + v.reason[1:]}.", cls=f"verdict-line v-{v.verdict.replace(' ', '-')}"))
+        blocks.append(Block("p", f"The claim: {claim}."))
+        blocks += [_figure(f) for f in figures.get(f"claim:{v.key}", [])]
+        if v.key in CLAIM_PICTURE:
+            blocks.append(Block("p", CLAIM_PICTURE[v.key]))
         if v.certainty:
             blocks.append(Block("p", f"How sure: {v.certainty}"))
         if v.missing:
             blocks.append(Block("p", f"Missing cells: {v.missing}"))
         if v.evidence:
             blocks.append(evidence_table(v.evidence))
+        blocks.append(Block("p", f"Rule (written before the numbers): {v.rule}", cls="rule"))
     return blocks
 
 
 def evidence_table(rows) -> Block:
     """A claim's evidence rows (dicts) as one table, columns in first-seen order."""
     header = list(dict.fromkeys(k for r in rows for k in r))
-    return _table(header, [tuple(r.get(k, "") for k in header) for r in rows])
+    return _table(header, [tuple(r.get(k, "") for k in header) for r in rows], summary=f"Evidence: {_plural(len(rows), 'row')}")
 
 
 def _statistics(ok: pd.DataFrame, figs: list[plots.Figure]) -> list[Block]:
@@ -97,9 +177,9 @@ def _statistics(ok: pd.DataFrame, figs: list[plots.Figure]) -> list[Block]:
     if fam is not None:
         p = "n/a" if not np.isfinite(fam.wilcoxon_p) else f"{fam.wilcoxon_p:.2g}"
         blocks.append(Block("p", (
-            f"Best deep against best classical configuration, at each dataset's largest compared size, "
-            f"over {fam.n_datasets} datasets: average rank {fam.deep:.2f} for deep, {fam.classical:.2f} "
-            f"for classical (1 = ahead on every dataset); Wilcoxon signed-rank test of the differences, p = {p}."
+            f"Best deep against best classical, per dataset at its largest compared size ({_plural(fam.n_datasets, 'dataset')}): "
+            f"average rank {fam.deep:.2f} for deep and {fam.classical:.2f} for classical (1 = ahead everywhere). "
+            f"Wilcoxon signed-rank test of the differences: p = {p}."
         )))
     test = stats.friedman(stats.complete_blocks(ok))
     if test is None:
@@ -108,15 +188,15 @@ def _statistics(ok: pd.DataFrame, figs: list[plots.Figure]) -> list[Block]:
         blocks.append(Block("p", (
             f"Friedman test over the {test.n_configs} configurations that ran on all {test.n_datasets} "
             f"datasets: χ² = {test.statistic:.3g}, p = {test.p:.2g}"
-            + (" (the configurations do not all rank alike)." if test.p < 0.05 else " (no evidence that they rank differently).")
+            + (". They do not all rank alike." if test.p < 0.05 else ". No evidence that they rank differently.")
         )))
-    blocks += [Block("figure", f.title, figure=f) for f in figs]
+    blocks += [_figure(f) for f in figs]
     ranks = stats.rank_table(ok)
     if not ranks.empty:
         blocks.append(_table(
             ("configuration", "family", "average rank", "datasets"),
             [(r.config, r.family, f"{r.mean_rank:.2f}", int(r.n_datasets)) for r in ranks.itertuples()],
-            anchor="ranks",
+            anchor="ranks", summary=f"Average rank of every configuration ({len(ranks)})",
         ))
     return blocks
 
@@ -126,10 +206,10 @@ def _selection_note(ok: pd.DataFrame) -> str:
     if basis == "validation":
         return "Every best configuration here was chosen on validation scores."
     if basis == "partly":
-        return ("Some cells of this run lack a validation score: where a choice involved one of "
-                "them, it fell back to test scores (as before validation scores existed).")
-    return ("This run's cells carry no validation score (a results table from before they "
-            "existed): every best configuration fell back to being chosen on test scores, "
+        return ("Some cells of this run lack a validation score. Where a choice involved one of "
+                "them, it fell back to test scores, as before validation scores existed.")
+    return ("This run's cells carry no validation score (a table from before they existed). "
+            "Every best configuration therefore fell back to being chosen on test scores, "
             "which favours the family with more configurations.")
 
 
@@ -142,9 +222,11 @@ def _summary_rows(ok: pd.DataFrame) -> list[tuple]:
     for (dataset, family, config), g in at.groupby(["dataset", "family", "config"], sort=True):
         rows.append((
             dataset, int(g["n_train"].iloc[0]), family, config, analysis.fmt_spread(g["score"]),
+            analysis.fmt_spread(g["val_score"]).split(" (")[0] if "val_score" in g else "n/a",
             analysis.fmt_spread(g["train_score"]).split(" (")[0],
             _num(g["fit_time_s"].mean(), ".3g"), _num(g["predict_latency_ms"].mean(), ".3g"),
             _num(g["peak_memory_mb"].mean(), ".3g"), analysis.fmt_count(float(g["n_params"].median())),
+            ", ".join(sorted(g["device"].fillna("cpu").astype(str).unique())) if "device" in g else "cpu",
         ))
     return rows
 
@@ -210,57 +292,71 @@ def _provenance(env: dict | None, df: pd.DataFrame) -> list[Block]:
     return blocks
 
 
+def _run_line(df: pd.DataFrame, env: dict | None, planned: int | None) -> str:
+    date = (env or {}).get("created", "unknown date")
+    if df.empty:
+        return f"Run of {date}: no cells."
+    n_fail = int((df["status"] != "ok").sum())
+    return (
+        f"Run of {date}: "
+        + (f"{planned} cells planned, {planned - len(df)} of them not run (an interrupted run); " if planned and planned > len(df) else "")
+        + f"{len(df)} cells, {len(df) - n_fail} ok, {n_fail} failed. "
+        f"{df['dataset'].nunique()} datasets ({', '.join(sorted(df['modality'].astype(str).unique()))}), "
+        f"{df['model'].nunique()} models ({', '.join(sorted(df['family'].astype(str).unique()))}), "
+        f"feature variants {', '.join(sorted(df['features'].astype(str).unique()))}, "
+        f"training sizes {', '.join(str(n) for n in sorted(df['n_train'].unique()))}, "
+        f"{df['seed'].nunique()} seeds."
+    )
+
+
 def build_blocks(
     df: pd.DataFrame,
     env: dict | None,
     figures: dict[str, list[plots.Figure]],
     table: list[claims.Verdict] | None = None,
     planned: int | None = None,
+    further: list[claims.Verdict] | None = None,
+    ok: pd.DataFrame | None = None,
 ) -> list[Block]:
-    ok = analysis.ok_rows(df)
+    ok = analysis.ok_rows(df) if ok is None else ok
     table = claims.table_verdicts(df) if table is None else table
+    further = claims.further_verdicts(df) if further is None else further
     suite = ((env or {}).get("suite") or {}).get("name") or "unknown suite"
-    n_fail = int((df["status"] != "ok").sum()) if not df.empty else 0
     blocks = [
         _h(1, f"bench report: {suite}"),
-        Block("p", (
-            f"Run of {(env or {}).get('created', 'unknown date')}: "
-            + (f"{planned} cells planned, {planned - len(df)} of them not run (an interrupted run); " if planned and planned > len(df) else "")
-            + f"{len(df)} cells, {len(df) - n_fail} ok, "
-            f"{n_fail} failed; {df['dataset'].nunique() if not df.empty else 0} datasets "
-            f"({', '.join(sorted(df['modality'].astype(str).unique())) if not df.empty else 'none'}), "
-            f"{df['model'].nunique() if not df.empty else 0} models "
-            f"({', '.join(sorted(df['family'].astype(str).unique())) if not df.empty else 'none'}), "
-            f"feature variants {', '.join(sorted(df['features'].astype(str).unique())) if not df.empty else 'none'}, "
-            f"training sizes {', '.join(str(n) for n in sorted(df['n_train'].unique())) if not df.empty else 'none'}, "
-            f"{df['seed'].nunique() if not df.empty else 0} seeds."
-        )),
+        _h(2, "The answer", anchor="answer"),
+        Block("list", "In short:", items=tuple(answer(ok, table)), cls="answer"),
+        *[_figure(f) for f in figures.get("headline", [])],
+        Block("p", _run_line(df, env, planned), cls="small"),
         _h(2, "The comparison table, measured", anchor="comparison"),
         Block("p", (
             "The documents' comparison of classical machine learning and deep learning (seed 002, "
-            "section 1.3), row by row: the claim, the rule that turns measurements into a verdict "
-            "(fixed in bench/report/claims.py before any result was seen), the evidence and the "
-            "verdict: supported, refuted, mixed, or not measurable."
+            "section 1.3), row by row. Each row has a verdict: supported, refuted, mixed (evidence both "
+            "ways), inconclusive (within noise) or not measurable. Below the table, each row has its "
+            "picture, how sure the verdict is, its evidence and its rule. The rules are fixed in "
+            "bench/report/claims.py and were written before any result was seen."
         )),
+        *_verdict_section(table, True, figures),
+        _h(2, "Further claims of the documents", anchor="further"),
+        *_verdict_section(further, False, figures),
+        _h(2, "How the rules decide", anchor="conventions"),
         Block("p", f"Conventions of every rule: {claims.CONVENTIONS}"),
         Block("p", claims.CHANGES),
         Block("p", _selection_note(ok)),
-        *_verdict_section("comparison", table, table=True),
-        _h(2, "Further claims of the documents", anchor="further"),
-        *_verdict_section("further", claims.further_verdicts(df), table=False),
         *_statistics(ok, figures.get("ranks", [])),
-        _h(2, "Figures", anchor="figures"),
     ]
-    sections = (
+    blocks += external.blocks(df)
+    blocks.append(_h(2, "Per-dataset detail", anchor="detail"))
+    for key, title in (
         ("learning_curves", "Learning curves"), ("score_vs_time", "Score against fit time"),
-        ("costs", "Fit time and peak memory by model"), ("win_rate", "Win rate of the best deep model against the best classical one"),
-    )
-    for key, title in sections:
-        blocks.append(_h(3, title))
+        ("costs", "Fit time and peak memory by configuration"),
+    ):
         figs = figures.get(key, [])
-        if not figs:
+        blocks.append(_h(3, title))
+        if figs:
+            blocks.append(_details(f"{title}: {_plural(len(figs), 'figure')}", [_figure(f) for f in figs]))
+        else:
             blocks.append(Block("p", "Not measurable with this run (no finished cells of both families)."))
-        blocks += [Block("figure", f.title, figure=f) for f in figs]
     wins = _win_rows(ok)
     blocks.append(_h(3, "Win rates by modality and training size"))
     if wins:
@@ -277,12 +373,11 @@ def build_blocks(
             [(r.dataset, r.family, r.config, int(r.n_reach)) for r in reach.sort_values(["dataset", "family", "config"]).itertuples()],
             anchor="size-to-reach",
         ))
-    blocks.append(_h(2, "Results at each dataset's largest training size", anchor="results"))
+    blocks.append(_h(3, "Results at each dataset's largest training size", anchor="results"))
     blocks.append(_table(
-        ("dataset", "n_train", "family", "configuration", "test score", "train score", "fit s", "predict ms/row", "peak MB", "params"),
+        ("dataset", "n_train", "family", "configuration", "test score", "validation score", "train score", "fit s", "predict ms/row", "peak MB", "params", "device"),
         _summary_rows(ok), anchor="results-table",
     ))
-    blocks += external.blocks(df)
     failed = _failed_rows(df)
     blocks.append(_h(2, f"Failed cells ({len(failed)})", anchor="failed"))
     if failed:
@@ -310,6 +405,10 @@ def md_escape(text: str) -> str:
 def to_markdown(blocks: list[Block]) -> str:
     out = []
     for b in blocks:
+        if b.kind == "details":
+            out.append(f"**{md_escape(b.text)}**\n")
+            out.append(to_markdown(list(b.items)))
+            continue
         if b.kind in ("h1", "h2", "h3"):
             out.append(f"{'#' * int(b.kind[1])} {md_escape(b.text)}\n")
         elif b.kind == "p":
@@ -334,17 +433,33 @@ def to_markdown(blocks: list[Block]) -> str:
 
 # ------------------------------------------------------------------ HTML
 
-CSS = """
-body { font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }
-table { border-collapse: collapse; margin: 1em 0; font-size: 0.88em; }
-th, td { border: 1px solid #ccc; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }
-th { background: #f3f3f3; }
-.verdict { font-weight: bold; white-space: nowrap; }
-.v-supported { background: #dff0d8; } .v-refuted { background: #f8d7da; }
-.v-mixed { background: #fff3cd; } .v-inconclusive { background: #e2e3f3; } .v-not-measurable { background: #e9ecef; }
-figure { margin: 1.5em 0; } figure img { max-width: 100%; border: 1px solid #eee; }
-figcaption { font-size: 0.9em; color: #555; }
-pre { background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }
+
+# ------------------------------------------------------------------ HTML
+
+FONTS = (
+    'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Helvetica Neue", Arial, '
+    '"Noto Sans CJK SC", "Source Han Sans SC", "PingFang SC", "Hiragino Sans GB", '
+    '"Microsoft YaHei", "WenQuanYi Micro Hei", sans-serif'
+)
+CSS = f"""
+body {{ font-family: {FONTS}; max-width: 1100px; margin: 1.5em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
+h1 {{ margin-bottom: 0.2em; }} h2 {{ margin-top: 1.8em; border-bottom: 1px solid #ddd; padding-bottom: 0.2em; }}
+h3 {{ margin-top: 1.6em; }}
+nav {{ font-size: 0.9em; margin-bottom: 1em; }}
+table {{ border-collapse: collapse; margin: 0.8em 0; font-size: 0.85em; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25em 0.45em; vertical-align: top; text-align: left; }}
+th {{ background: #f3f3f3; }}
+.verdict {{ font-weight: bold; white-space: nowrap; }}
+.v-supported {{ background: #dff0d8; }} .v-refuted {{ background: #f8d7da; }}
+.v-mixed {{ background: #fff3cd; }} .v-inconclusive {{ background: #e2e3f3; }} .v-not-measurable {{ background: #e9ecef; }}
+p.verdict-line {{ font-weight: bold; padding: 0.3em 0.6em; border-radius: 4px; }}
+p.rule, p.small {{ font-size: 0.85em; color: #555; }}
+ul.answer {{ font-size: 1.05em; }} ul.answer li {{ margin: 0.25em 0; }}
+details {{ margin: 0.6em 0; }} summary {{ cursor: pointer; color: #1f63a8; }}
+figure {{ margin: 1em 0; }} figure img {{ width: 100%; max-width: 1050px; height: auto; border: 1px solid #eee; }}
+figcaption {{ font-size: 0.85em; color: #555; }}
+pre {{ background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }}
+@media print {{ details > summary {{ display: none; }} figure {{ break-inside: avoid; }} }}
 """
 
 
@@ -352,42 +467,45 @@ def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
 
-def to_html(blocks: list[Block], title: str) -> str:
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        f"<title>{_e(title)}</title>",
-        f"<style>{CSS}</style>",
-        "</head>",
-        "<body>",
-    ]
-    sections = [b for b in blocks if b.kind == "h2" and b.anchor]
+_OUTCOME_CLASS = {"supports": "v-supported", "refutes": "v-refuted", "mixed": "v-mixed", "inconclusive": "v-inconclusive"}
+
+
+def _html_table(b: Block, anchor: str) -> str:
+    verdict_col = b.header.index("Verdict") if "Verdict" in b.header else -1
+    outcome_col = b.header.index("outcome") if "outcome" in b.header else -1
+    rows = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in b.header) + "</tr>"]
+    for row in b.items:
+        cells = []
+        for j, c in enumerate(row):
+            if j == verdict_col:
+                cells.append(f'<td class="verdict {_e("v-" + c.replace(" ", "-"))}">{_e(c)}</td>')
+            elif j == outcome_col and c in _OUTCOME_CLASS:
+                cells.append(f'<td class="{_OUTCOME_CLASS[c]}">{_e(c)}</td>')
+            else:
+                cells.append(f"<td>{_e(c)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    table = f"<table{anchor}>" + "\n".join(rows) + "</table>"
+    if b.text and b.text != "-":
+        return f"<details><summary>{_e(b.text)}</summary>{table}</details>"
+    return table
+
+
+def _html_blocks(blocks: list[Block], sections: list[Block]) -> list[str]:
+    out = []
     for b in blocks:
         anchor = f' id="{_e(b.anchor)}"' if b.anchor else ""
+        cls = f' class="{_e(b.cls)}"' if b.cls else ""
         if b.kind in ("h1", "h2", "h3"):
             out.append(f"<{b.kind}{anchor}>{_e(b.text)}</{b.kind}>")
             if b.kind == "h1" and sections:
                 links = " · ".join(f'<a href="#{_e(h.anchor)}">{_e(h.text)}</a>' for h in sections)
                 out.append(f"<nav>{links}</nav>")
         elif b.kind == "p":
-            out.append(f"<p>{_e(b.text)}</p>")
+            out.append(f"<p{cls}>{_e(b.text)}</p>")
         elif b.kind == "list":
-            out.append(f"<p>{_e(b.text)}</p><ul>" + "".join(f"<li>{_e(i)}</li>" for i in b.items) + "</ul>")
+            out.append(f"<p>{_e(b.text)}</p><ul{cls}>" + "".join(f"<li>{_e(i)}</li>" for i in b.items) + "</ul>")
         elif b.kind == "table":
-            verdict_col = b.header.index("Verdict") if "Verdict" in b.header else -1
-            rows = ["<tr>" + "".join(f"<th>{_e(h)}</th>" for h in b.header) + "</tr>"]
-            for row in b.items:
-                cells = []
-                for j, c in enumerate(row):
-                    if j == verdict_col:
-                        cls = "v-" + c.replace(" ", "-")
-                        cells.append(f'<td class="verdict {_e(cls)}">{_e(c)}</td>')
-                    else:
-                        cells.append(f"<td>{_e(c)}</td>")
-                rows.append("<tr>" + "".join(cells) + "</tr>")
-            out.append(f"<table{anchor}>" + "\n".join(rows) + "</table>")
+            out.append(_html_table(b, anchor))
         elif b.kind == "figure":
             f = b.figure
             data = base64.b64encode(f.png).decode("ascii")
@@ -397,6 +515,27 @@ def to_html(blocks: list[Block], title: str) -> str:
             )
         elif b.kind == "pre":
             out.append(f"<pre>{_e(b.text)}</pre>")
+        elif b.kind == "details":
+            out.append(f"<details><summary>{_e(b.text)}</summary>")
+            out += _html_blocks(list(b.items), [])
+            out.append("</details>")
+    return out
+
+
+def to_html(blocks: list[Block], title: str) -> str:
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{CSS}</style>",
+        "</head>",
+        "<body>",
+    ]
+    sections = [b for b in blocks if b.kind == "h2" and b.anchor]
+    out += _html_blocks(blocks, sections)
     out += ["</body>", "</html>", ""]
     return "\n".join(out)
 
@@ -417,11 +556,13 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir else run_dir
     df, env = load_run(run_dir)
-    figures = plots.all_figures(analysis.ok_rows(df))
-    table = claims.table_verdicts(df)
+    ok = analysis.ok_rows(df)
+    table = claims.table_verdicts(df, ok)
+    further = claims.further_verdicts(df, ok)
+    figures = plots.all_figures(ok, table + further)
     plan_path = run_dir / "plan.json"
     planned = json.loads(plan_path.read_text(encoding="utf-8")).get("cells") if plan_path.exists() else None
-    blocks = build_blocks(df, env, figures, table, planned if isinstance(planned, int) else None)
+    blocks = build_blocks(df, env, figures, table, planned if isinstance(planned, int) else None, further, ok)
     fig_dir = out / FIGURES_DIR
     fig_dir.mkdir(parents=True, exist_ok=True)
     names = {f.name for figs in figures.values() for f in figs}
