@@ -33,6 +33,15 @@ def test_peak_memory_of_a_300_mb_fit_is_measured_within_10_percent():
     assert 270 <= row["peak_memory_mb"] <= 330
 
 
+def test_the_validation_fit_before_the_measured_fit_does_not_hide_its_memory():
+    # 200 MB in 8 kB blocks: a heap grown by an earlier fit in the same process would serve
+    # the measured fit from memory it already holds, and its peak would read near zero.
+    row = run_isolated(_cell('model = "test_allocate"\nmegabytes = 200.0\nchunk_kb = 8.0'))
+    assert row["status"] == "ok", row.get("info")
+    assert row["val_score"] is not None
+    assert 170 <= row["peak_memory_mb"] <= 260
+
+
 def test_a_fit_that_allocates_nothing_measures_near_zero():
     row = run_isolated(_cell('model = "test_constant"'))
     assert row["status"] == "ok", row.get("info")

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -28,7 +32,34 @@ from bench.tuning import (
 
 # -- test doubles: plug-in models with search spaces -----------------------------------------
 
-FITS: list[np.ndarray] = []  # the X of every fit of a Recorder, in order
+class _Fits:
+    """The X of every fit of a Recorder, in order, kept on disk: the choice on validation rows
+    runs in a forked copy of the cell's process, whose fits a list in memory would not see."""
+
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="bench-fits-"))
+
+    def append(self, X) -> None:
+        np.save(self.dir / f"{time.time_ns():020d}-{os.getpid()}.npy", np.asarray(X))
+
+    def clear(self) -> None:
+        for f in self.dir.glob("*.npy"):
+            f.unlink()
+
+    def _all(self) -> list[np.ndarray]:
+        return [np.load(f) for f in sorted(self.dir.glob("*.npy"))]
+
+    def __len__(self) -> int:
+        return len(list(self.dir.glob("*.npy")))
+
+    def __iter__(self):
+        return iter(self._all())
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+
+FITS = _Fits()
 
 
 class Recorder(ClassifierMixin, BaseEstimator):

@@ -54,14 +54,27 @@ class Sleeper(_Constant):
         return self._fit_constant(y)
 
 
+_HELD: list = []
+
+
 class Allocator(_Constant):
     """Touches `megabytes` of numpy memory during fit and frees it before returning."""
 
-    def __init__(self, task: str = "classification", megabytes: float = 300.0):
+    def __init__(self, task: str = "classification", megabytes: float = 300.0, chunk_kb: float = 0.0):
         super().__init__(task)
         self.megabytes = megabytes
+        self.chunk_kb = chunk_kb
 
     def fit(self, X, y):
+        if self.chunk_kb:  # many small blocks, as a network's tensors and caches make them
+            n = int(self.megabytes * 1024 / self.chunk_kb)
+            blocks = [bytearray(int(self.chunk_kb * 1024)) for _ in range(n)]
+            # A few stay alive (as a library's caches do), so the allocator cannot hand the freed
+            # ones back to the system: a later fit in this process reuses them unseen.
+            _HELD.extend(blocks[::256])
+            self.checksum_ = float(len(blocks))
+            del blocks
+            return self._fit_constant(y)
         block = np.ones(int(self.megabytes * 2**20) // 8)
         self.checksum_ = float(block[::4096].sum())
         del block
