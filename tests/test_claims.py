@@ -408,7 +408,8 @@ def test_the_best_configuration_is_chosen_on_validation_and_reported_on_test():
 
 
 def test_without_validation_scores_the_choice_falls_back_to_test_scores():
-    df = grid(by_model({"lr": 0.8, "mlp": 0.85, "mlp_wide": 0.95}), models=TWO_DEEP)
+    old = {"lr": 0.8, "mlp": 0.85, "mlp_wide": 0.95}
+    df = grid(lambda r: {"score": old[r["model"]], "val_score": None}, models=TWO_DEEP)
     ok = analysis.ok_rows(df)
     assert analysis.selection_basis(ok) == "test"
     chosen = analysis.best(ok[ok["n_train"] == 64], family="deep")
@@ -485,3 +486,14 @@ def test_a_hybrid_is_compared_with_the_best_of_its_parts():
     v = claims.evaluate(next(c for c in claims.FURTHER if c.key == "hybrid"), grid(by_model(scores), datasets=IMG, models=models))
     assert v.verdict == "supported"
     assert v.evidence[0]["best of its parts"].startswith("cnn ")
+
+
+def test_a_single_candidate_without_a_validation_score_sends_that_choice_to_test_scores():
+    def score(row):
+        s = {"lr": 0.8, "mlp": 0.85, "mlp_wide": 0.95}[row["model"]]
+        return {"score": s, "val_score": None if row["model"] == "mlp_wide" and row["seed"] == 0 else 1 - s}
+
+    ok = analysis.ok_rows(grid(score, models=TWO_DEEP))
+    assert analysis.selection_basis(ok) == "partly"
+    assert analysis.best(ok[ok["n_train"] == 64], family="deep").chosen_on == "test"
+    assert analysis.best(ok[ok["n_train"] == 64], family="classical").chosen_on == "validation"

@@ -174,3 +174,66 @@ def test_report_of_a_run_where_every_cell_failed(tmp_path):
     md = report.markdown.read_text()
     assert [v.verdict for v in report.table] == ["not measurable"] * 6
     assert report.figures == [] and f"## Failed cells ({len(df)})" in md and "RuntimeError: boom" in md
+
+
+# --------------------------------------------------------------- read in two minutes
+
+
+def section(md: str, heading: str) -> str:
+    """The Markdown from a heading to the next heading of the same or a higher level."""
+    level = heading.split(" ")[0]
+    start = md.index(heading + "\n")
+    rest = md[start + len(heading):]
+    ends = [m.start() for m in re.finditer(r"\n#{1," + str(len(level)) + "} ", rest)]
+    return heading + (rest[: ends[0]] if ends else rest)
+
+
+def test_the_answer_comes_first_with_the_headline_figure(built):
+    md = built.markdown.read_text()
+    headings = re.findall(r"^## (.+)$", md, flags=re.M)
+    assert headings[0] == "The answer"
+    answer = section(md, "## The answer")
+    assert "(figures/headline.png)" in answer
+    assert "the best deep model is ahead on" in answer and "95% interval" in answer
+    assert "fit CPU time" in answer and "Verdicts on the documents' six rows" in answer
+
+
+def test_each_claim_has_its_picture_verdict_certainty_evidence_and_rule_in_its_own_section(built):
+    md = built.markdown.read_text()
+    claim = section(md, "### Model complexity (模型复杂度): supported")
+    assert "(figures/claim-model-complexity.png)" in claim
+    assert "Verdict: supported." in claim
+    assert "How sure:" in claim and "Rule (written before the numbers):" in claim
+    assert "| dataset | n_train | deep larger |" in claim
+    data = section(md, "### Data requirement (数据量需求): " + next(v.verdict for v in built.table if v.key == "data_requirement"))
+    assert "headline figure" in data and "95% bootstrap intervals" in data
+
+
+def test_a_verdict_says_which_cells_failed_and_whether_they_could_change_it(built):
+    md = built.markdown.read_text()
+    assert "Missing cells: 1 timeout cell(s)" in md
+    assert "whatever their scores, the verdict stays" in md or "the verdict could be" in md
+
+
+def test_long_tables_are_collapsed_in_html_and_complete_in_markdown(built):
+    page, md = built.html.read_text(), built.markdown.read_text()
+    results = section(md, "### Results at each dataset's largest training size")
+    n_rows = results.count("\n| ") - 1  # less the header
+    assert n_rows > 6
+    assert f'<details><summary>Table: {n_rows} rows</summary><table id="results-table">' in page
+    assert '<table id="comparison-table">' in page  # the six rows stay open
+    assert "<details><summary>Learning curves: 2 figures</summary>" in page
+
+
+def test_html_declares_font_fallbacks_for_the_chinese_glosses(built):
+    page = built.html.read_text()
+    assert "Noto Sans CJK SC" in page and "Microsoft YaHei" in page and "sans-serif" in page
+
+
+def test_figure_text_without_a_cjk_font_drops_glyphs_rather_than_drawing_boxes(monkeypatch):
+    from bench.report import plots
+
+    monkeypatch.setattr(plots, "_fallback_font", lambda: None)
+    assert plots.plain("Feature engineering (特征工程)") == "Feature engineering"
+    assert plots.plain("数据 set $x$") == "?? set \\$x\\$"
+    assert plots.plain("n=1,200\nwine") == "n=1,200\nwine"

@@ -44,7 +44,8 @@ CONVENTIONS = (
     "tested on several datasets is supported when at least two thirds support it and none "
     "refutes it, refuted when at least two thirds refute it and none supports it, mixed when "
     "the evidence points both ways, and inconclusive otherwise. Intervals resample datasets, "
-    "then seeds within each. Models and datasets are chosen by their tags (convolutional, "
+    "then seeds within each; a difference measured on one seed only has no interval and is "
+    "taken at face value. Models and datasets are chosen by their tags (convolutional, "
     "fully_connected, recurrent, hybrid; long_range), not by name."
 )
 

@@ -41,9 +41,12 @@ def grid(
     """Every (dataset, model, size, seed) cell; `score(row)` gives the score or a dict of overrides.
 
     Defaults make deep models cost ten times as much as classical ones, so rules about
-    compute have a known answer unless `score` overrides the costs. Tags given in the
-    model or dataset tuple are written into the rows; without them the rows carry none
-    and the report fills them from the registry by name, as for an old results table.
+    compute have a known answer unless `score` overrides the costs. Rows are those of a
+    current run: a validation score equal to the test score unless `score` sets
+    `val_score` (None: a table from before validation scores), `tuning` "default", the
+    device "cpu", and the effective hyperparameters. Tags given in the model or dataset
+    tuple are written into the rows; without them the rows carry none and the report
+    fills them from the registry by name, as for an old results table.
     """
     rows = []
     for ds, (modality, task, *ds_tags) in (datasets or DATASETS).items():
@@ -67,7 +70,7 @@ def grid(
                         "dataset_tags": ",".join(sorted(ds_tags[0])) if ds_tags else None,
                         "params": json.dumps(params, sort_keys=True),
                         "hyperparams": json.dumps({**hyper, "random_state": seed}, sort_keys=True),
-                        "device": "cpu",
+                        "device": "cpu", "tuning": "default",
                         "key": f"{ds}|{features}|{n}|{seed}|{label}",
                     }
                     out = score(dict(row))
@@ -76,6 +79,8 @@ def grid(
                     else:
                         row["score"] = out
                     row.setdefault("score", None)
+                    if "val_score" not in row:
+                        row["val_score"] = row["score"]
                     if row.get("train_score") is None and row["score"] is not None:
                         row["train_score"] = min(1.0, row["score"] + 0.05)
                     metric = "accuracy" if task == "classification" else "r2"
