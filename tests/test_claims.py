@@ -455,7 +455,7 @@ def test_failed_cells_are_named_with_whether_they_could_change_the_verdict():
         return {"lr": 0.8, "mlp": {64: 0.6, 256: 0.85, 1024: 0.95}[row["n_train"]]}[row["model"]]
 
     v = claims.evaluate(claims.TABLE[2], grid(score, models=SIZE_MODELS))
-    assert v.missing.startswith("1 timeout cell(s)")
+    assert v.missing.startswith("1 timeout cell(s): tab/mlp/raw/n=1024/seed 0 (timeout).")
     assert "the verdict stays supported" in v.missing or "could be" in v.missing
     assert claims.evaluate(claims.TABLE[2], grid(by_model({"lr": 0.8, "mlp": 0.9}), models=SIZE_MODELS)).missing == ""
 

@@ -211,8 +211,8 @@ def test_each_claim_has_its_picture_verdict_certainty_evidence_and_rule_in_its_o
 
 def test_a_verdict_says_which_cells_failed_and_whether_they_could_change_it(built):
     md = built.markdown.read_text()
-    assert "Missing cells: 1 timeout cell(s)" in md
-    assert "whatever their scores, the verdict stays" in md or "the verdict could be" in md
+    assert "Missing cells: 1 timeout cell(s): img/mlp/raw/n=64/seed 2 (timeout)." in md
+    assert "Whatever their scores, the verdict stays" in md or "the verdict could be" in md
 
 
 def test_long_tables_are_collapsed_in_html_and_complete_in_markdown(built):

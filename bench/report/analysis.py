@@ -316,7 +316,7 @@ def _per_frame(fn):
     """
     memo: dict[int, tuple[weakref.ref, pd.DataFrame]] = {}
 
-    def wrapped(df: pd.DataFrame) -> pd.DataFrame:
+    def wrapped(df: pd.DataFrame):
         hit = memo.get(id(df))
         if hit is not None and hit[0]() is df:
             return hit[1]

@@ -142,18 +142,32 @@ def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str) -> str:
     """
     if df.empty or claim.key == "algorithmic_innovation":
         return ""
-    bad = df[df["status"] != "ok"]
-    if bad.empty:
+    failed = df[df["status"] != "ok"].sort_values(["dataset", "model", "features", "n_train", "seed"])
+    if failed.empty:
         return ""
+    head = ", ".join(f"{n} {s}" for s, n in failed["status"].value_counts().sort_index().items())
+    cells = [f"{r.dataset}/{r.model}/{r.features}/n={int(r.n_train)}/seed {int(r.seed)} ({r.status})" for r in failed.head(6).itertuples()]
+    head += " cell(s): " + "; ".join(cells) + (f"; and {len(failed) - 6} more" if len(failed) > 6 else "")
+    cases = _filled_cases(df)
+    if not cases:
+        return f"{head}. They are on datasets with no finished cell: they cannot change this verdict."
+    changed = {v for v in (claim.fn(ok).verdict for ok in cases) if v != verdict}
+    if changed:
+        return f"{head}. Had they finished, the verdict could be {', '.join(sorted(changed))}."
+    return f"{head}. Whatever their scores, the verdict stays {verdict}."
+
+
+@an._per_frame
+def _filled_cases(df: pd.DataFrame) -> list[pd.DataFrame]:
+    """The finished cells plus the failed ones at extreme scores, in four cases (see `_missing_cells`)."""
     ok = ok_rows(df)
     lo = ok.groupby("dataset")["score"].min()
     hi = ok.groupby("dataset")["score"].max()
-    bad = bad[bad["dataset"].isin(lo.index)]
-    statuses = ", ".join(f"{n} {s}" for s, n in df.loc[df["status"] != "ok", "status"].value_counts().sort_index().items())
+    bad = df[(df["status"] != "ok") & df["dataset"].isin(lo.index)]
     if bad.empty:
-        return f"{statuses} cell(s), on datasets with no finished cell: they cannot change this verdict."
+        return []
     deep = bad["family"] == "deep"
-    changed = set()
+    out = []
     for d_high, c_high in ((False, False), (True, True), (True, False), (False, True)):
         filled = df.copy()
         high = np.where(deep, d_high, c_high)
@@ -162,12 +176,8 @@ def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str) -> str:
         filled.loc[bad.index, "status"] = "ok"
         if "val_score" in filled.columns:
             filled.loc[bad.index, "val_score"] = score
-        v = claim.fn(ok_rows(filled)).verdict
-        if v != verdict:
-            changed.add(v)
-    if changed:
-        return f"{statuses} cell(s) (listed under Failed cells): had they finished, the verdict could be {', '.join(sorted(changed))}."
-    return f"{statuses} cell(s) (listed under Failed cells): whatever their scores, the verdict stays {verdict}."
+        out.append(ok_rows(filled))
+    return out
 
 
 def _need(df: pd.DataFrame, *fams: str) -> Result | None:
