@@ -497,3 +497,14 @@ def test_a_single_candidate_without_a_validation_score_sends_that_choice_to_test
     assert analysis.selection_basis(ok) == "partly"
     assert analysis.best(ok[ok["n_train"] == 64], family="deep").chosen_on == "test"
     assert analysis.best(ok[ok["n_train"] == 64], family="classical").chosen_on == "validation"
+
+
+def test_the_search_of_a_tuned_configuration_counts_in_its_compute_cost():
+    def score(row):  # fits cost alike, but the classical model's search costs 100 s of CPU
+        deep = row["family"] == "deep"
+        return {"score": 0.8, "fit_cpu_s": 1.0, "peak_memory_mb": 5.0 if deep else 50.0, "tuning": "default" if deep else "tuned",
+                "search_cpu_s": None if deep else 100.0}
+
+    v = claims.evaluate(claims.TABLE[5], grid(score, models=SIZE_MODELS))
+    assert v.verdict == "refuted"
+    assert "fit CPU time ×0.0099" in v.reason

@@ -475,7 +475,7 @@ def application_scenarios(df: pd.DataFrame) -> Result:
 COMPUTE_RULE = """
 At each dataset's largest size with both families, per seed: the median over deep
 configurations divided by the median over classical configurations, for fit CPU time
-(floored at 1 ms) and peak fit memory (floored at 1 MB); seeds and then datasets combine by
+(a tuned configuration's hyperparameter search included; floored at 1 ms) and peak fit memory (floored at 1 MB); seeds and then datasets combine by
 geometric mean. Costs are compared on one kind of hardware: where deep cells ran on a GPU
 and on the CPU, the CPU cells are compared (the GPU ones reported alongside); where they
 ran on a GPU only, the verdict says so. Supported when both ratios exceed 2 (deep needs at

@@ -404,7 +404,7 @@ def compute_ratios(ok: pd.DataFrame) -> list[Figure]:
         fig, ax = plt.subplots(figsize=(WIDTH, height))
         fig.subplots_adjust(left=0.2, right=0.8, bottom=0.5 / height + 0.06, top=1 - 0.4 / height)
         for k, (col, label, marker, off) in enumerate((
-            ("fit_cpu_s", "fit CPU time", "o", -0.15), ("peak_memory_mb", "peak fit memory", "s", 0.15),
+            ("fit_cpu_s", "fit CPU time (+ tuning search)", "o", -0.15), ("peak_memory_mb", "peak fit memory", "s", 0.15),
         )):
             for i, ds in enumerate(names):
                 g = per.get_group(ds)[col]
