@@ -7,6 +7,8 @@ killed run therefore loses at most the cell in flight, and `--resume` reads what
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import fcntl
 import json
 import math
@@ -14,6 +16,10 @@ import os
 from pathlib import Path
 
 import pandas as pd
+
+from bench.atomic import atomic_write
+from bench.errors import RunError
+from bench.inputs import read_bytes, shown
 
 LEADING = [
     "dataset", "modality", "task", "model", "family", "features", "tuning",
@@ -75,8 +81,11 @@ class ResultsStore:
 
     def __init__(self, run_dir: str | os.PathLike):
         self.dir = Path(run_dir)
-        self.dir.mkdir(parents=True, exist_ok=True)
-        self._lock = open(self.dir / LOCK_FILE, "a")
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self._lock = open(self.dir / LOCK_FILE, "a")
+        except OSError as exc:  # a file in the way, a read-only or full disk, no permission
+            raise RunError(f"{shown(self.dir)}: cannot write results into this folder: {exc.strerror or exc}") from None
         try:
             fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -101,35 +110,79 @@ class ResultsStore:
         return {r["key"] for r in self.rows if r.get("status") not in again}
 
     def append(self, row: dict) -> None:
-        """Record a finished cell; a cell run again (a retried kill) replaces its earlier row."""
+        """Record a finished cell; a cell run again (a retried kill) replaces its earlier row.
+
+        A failed write (disk full, folder made read-only) leaves the rows file as it was before
+        this row and raises RunError; the tables are then rewritten or removed (see write_tables).
+        """
         row = {k: _clean(v) for k, v in row.items()}
-        line = json.dumps(row, ensure_ascii=False, default=str) + "\n"
-        with open(self.dir / ROWS_FILE, "a", encoding="utf-8") as fh:
-            fh.write(line)
-            fh.flush()
-            os.fsync(fh.fileno())
+        data = (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+        try:
+            _append_whole(self.dir / ROWS_FILE, data)
+        except OSError as exc:
+            raise self._write_error(f"the row of cell {row.get('key')}", exc) from None
         self.rows = [r for r in self.rows if r.get("key") != row.get("key")]
         self.rows.append(row)
         self.write_tables()
 
     def write_tables(self) -> pd.DataFrame:
+        """Rewrite results.parquet and results.csv from the rows, each atomically.
+
+        If one cannot be written, both are removed rather than left behind the rows file, so
+        that `load` reads every recorded row from rows.jsonl; `--resume` writes them again.
+        """
         df = frame(self.rows)
-        for name, write in (
-            ("results.parquet", lambda p: df.to_parquet(p, index=False)),
-            ("results.csv", lambda p: df.to_csv(p, index=False)),
-        ):
-            tmp = self.dir / f".{name}.tmp"
-            write(tmp)
-            os.replace(tmp, self.dir / name)
+        try:
+            atomic_write(self.dir / "results.parquet", lambda p: df.to_parquet(p, index=False))
+            atomic_write(self.dir / "results.csv", lambda p: df.to_csv(p, index=False))
+        except OSError as exc:
+            for name in ("results.parquet", "results.csv"):
+                with contextlib.suppress(OSError):
+                    (self.dir / name).unlink(missing_ok=True)
+            raise self._write_error("results.parquet and results.csv", exc) from None
         return df
 
     def write_json(self, name: str, obj: dict) -> None:
-        tmp = self.dir / f".{name}.tmp"
-        tmp.write_text(json.dumps(obj, indent=2, default=str, ensure_ascii=False))
-        os.replace(tmp, self.dir / name)
+        try:
+            atomic_write(self.dir / name, json.dumps(obj, indent=2, default=str, ensure_ascii=False))
+        except OSError as exc:
+            raise self._write_error(name, exc) from None
+
+    def _write_error(self, what: str, exc: OSError) -> RunError:
+        """One line: what could not be written and why, what is kept, how to finish."""
+        remedy = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space (disk quota)",
+                  errno.EROFS: "make the folder writable", errno.EACCES: "make the folder writable",
+                  errno.EPERM: "make the folder writable"}.get(exc.errno, "fix that")
+        n = len(self.rows)
+        return RunError(
+            f"{shown(self.dir)}: cannot write {what}: {exc.strerror or exc}; the run stopped, and the "
+            f"{n} row{'s' if n != 1 else ''} recorded before are kept in {ROWS_FILE}: {remedy}, then complete "
+            f"the run with --resume {shown(self.dir)}"
+        )
 
     def close(self) -> None:
         self._lock.close()
+
+
+_write = os.write  # the one call that appends a row (tests inject disk-full faults here)
+
+
+def _append_whole(path: Path, data: bytes) -> None:
+    """Append `data` to `path` and fsync it, or, if any of it cannot be written, cut the file back."""
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        size = os.fstat(fd).st_size
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[_write(fd, view):]
+            os.fsync(fd)
+        except OSError:
+            with contextlib.suppress(OSError):  # shrinking needs no space
+                os.ftruncate(fd, size)
+            raise
+    finally:
+        os.close(fd)
 
 
 def read_rows(run_dir: str | os.PathLike) -> list[dict]:
@@ -138,10 +191,13 @@ def read_rows(run_dir: str | os.PathLike) -> list[dict]:
     if not path.exists():
         return []
     rows: dict = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
+    # A kill can tear a line inside a multi-byte character: decode line by line, and skip what is not a row.
+    for line in read_bytes(path, RunError, "rows file").splitlines():
         try:
-            row = json.loads(line)
-        except json.JSONDecodeError:
+            row = json.loads(line.decode("utf-8", errors="replace"))
+        except (json.JSONDecodeError, RecursionError):
+            continue
+        if not isinstance(row, dict):
             continue
         rows.pop(row.get("key"), None)
         rows[row.get("key")] = row
@@ -149,9 +205,21 @@ def read_rows(run_dir: str | os.PathLike) -> list[dict]:
 
 
 def load(run_dir: str | os.PathLike) -> pd.DataFrame:
-    """The results table of a run folder (from its parquet file, or its rows if that is missing)."""
+    """The results table of a run folder: its parquet file, or its rows if that is missing or behind them."""
     run_dir = Path(run_dir)
     parquet = run_dir / "results.parquet"
     if parquet.exists():
-        return pd.read_parquet(parquet)
+        table = pd.read_parquet(parquet)
+        if not _behind_rows(run_dir, parquet, table):
+            return table
     return frame(read_rows(run_dir))
+
+
+def _behind_rows(run_dir: Path, parquet: Path, table: pd.DataFrame) -> bool:
+    """Whether rows.jsonl holds rows the table lacks (a write of the table failed: disk full, read-only folder)."""
+    rows = run_dir / ROWS_FILE
+    if not rows.exists():
+        return False
+    if rows.stat().st_mtime_ns > parquet.stat().st_mtime_ns:
+        return True
+    return "key" in table and set(table["key"]) != {r.get("key") for r in read_rows(run_dir)}

@@ -459,6 +459,8 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(path, "", f"not valid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses once per level of arrays or inline tables
+        raise _fail(path, "", "nested too deeply (arrays or inline tables hundreds of levels inside each other)") from None
     unknown = set(raw) - {"suite", "datasets", "models"}
     if unknown:
         raise _fail(path, sorted(unknown)[0], "unknown section; valid: suite, datasets, models")
@@ -563,11 +565,7 @@ def load(path: str | os.PathLike, plugins: tuple[str, ...] = ()) -> Suite:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SuiteError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        return parse(text, os.fspath(path), plugins)
-    except RecursionError:  # tomllib recurses once per level of arrays or inline tables
-        raise SuiteError(f"{shown(path)}: nested too deeply (arrays or inline tables hundreds of levels "
-                         "inside each other)") from None
+    return parse(text, os.fspath(path), plugins)
 
 
 def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:

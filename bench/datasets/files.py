@@ -4,49 +4,68 @@ from __future__ import annotations
 
 import csv
 import functools
+import math
 import os
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 
 from bench.datasets import TASKS, Data, DataError, dataset
+from bench.inputs import reading, shown, stat_regular
 
 MAX_CATEGORIES = 50  # a text column with more distinct values is not a category
 
 
 @functools.lru_cache(maxsize=8)
-def _read(path: str, mtime_ns: int) -> pd.DataFrame:
+def _read(path: str, mtime_ns: int, size: int) -> pd.DataFrame:
     suffix = Path(path).suffix.lower()
-    try:
-        if suffix == ".csv":
-            frame = pd.read_csv(path, encoding="utf-8")
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path)
-        else:
-            raise DataError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet")
-    except DataError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise DataError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: the file is empty") from None
-    except Exception as exc:  # pandas/pyarrow parse errors have many types
-        raise DataError(f"{path}: cannot be read as {suffix[1:]}: {exc}") from None
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise DataError(f"{shown(path)}: unknown file type {shown(suffix)!r}; use .csv or .parquet")
+    with reading(path, DataError, "data file") as fh:
+        try:
+            if suffix == ".csv":
+                frame = pd.read_csv(fh, encoding="utf-8")
+            else:
+                _refuse_nested_columns(path, fh)
+                frame = pd.read_parquet(fh)
+        except DataError:
+            raise
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{shown(path)}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+        except pd.errors.EmptyDataError:
+            raise DataError(f"{shown(path)}: the file is empty") from None
+        except RecursionError:
+            raise DataError(f"{shown(path)}: nested too deeply to read") from None
+        except Exception as exc:  # pandas/pyarrow parse errors have many types
+            raise DataError(f"{shown(path)}: cannot be read as {suffix[1:]}: {exc}") from None
     if frame.empty:
-        raise DataError(f"{path}: the file has a header but no rows")
+        raise DataError(f"{shown(path)}: the file has a header but no rows")
     return frame
 
 
+def _refuse_nested_columns(path: str, fh) -> None:
+    """A feature is one value per row: list, struct, map or union columns of a Parquet file are refused."""
+    import pyarrow.parquet as pq
+    import pyarrow.types as pat
+
+    schema = pq.ParquetFile(fh).schema_arrow
+    nested = [f"{f.name!r} ({f.type})" for f in schema if pat.is_nested(f.type)]
+    fh.seek(0)
+    if nested:
+        raise DataError(f"{shown(path)}: {_count(len(nested), 'column')} that hold lists or records, not one value "
+                        f"per row: {', '.join(nested)}; flatten them into scalar columns or drop them from the file")
+
+
 def read_table(path: str) -> pd.DataFrame:
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: no such file")
-    frame = _read(os.path.abspath(path), os.stat(path).st_mtime_ns)
+    st = stat_regular(path, DataError, "data file")  # a FIFO or /dev/zero is refused before it is opened
+    frame = _read(os.path.abspath(path), st.st_mtime_ns, st.st_size)
     duplicates = _duplicate_names(path, frame)
     if duplicates:
         raise DataError(
-            f"{path}: column names appear more than once: {', '.join(map(repr, duplicates))}; "
+            f"{shown(path)}: column names appear more than once: {', '.join(map(repr, duplicates))}; "
             "rename them (a repeated target name would leak the answer into the features)"
         )
     return frame
@@ -186,47 +205,74 @@ def file_data(path: str, target: str, task: str, drop: list = (), missing: str =
 
 
 def _arrays(path: str, task: str, modality: str, ndims: tuple[int, ...]) -> Data:
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:  # never unpickle a user's file
+    with reading(path, DataError, ".npz file") as fh:
+        try:
+            npz = np.load(fh, allow_pickle=False)  # never unpickle a user's file
+            if not isinstance(npz, np.lib.npyio.NpzFile):
+                raise DataError(f"{shown(path)}: holds a single array, not an .npz archive of arrays named X and y "
+                                "(save them with numpy.savez(path, X=X, y=y))")
             if "X" not in npz.files or "y" not in npz.files:
-                raise DataError(f"{path}: needs arrays named X and y; found {', '.join(npz.files) or 'none'}")
-            X, y = npz["X"], npz["y"]
-    except DataError:
-        raise
-    except ValueError as exc:
-        raise DataError(f"{path}: cannot be read as plain arrays (object arrays are refused): {exc}") from None
-    except Exception as exc:  # zip or npy format errors of a truncated or foreign file
-        raise DataError(f"{path}: not a readable .npz file: {exc}") from None
+                raise DataError(f"{shown(path)}: needs arrays named X and y; found {', '.join(npz.files) or 'none'}")
+            X, y = (_npz_member(path, npz, key) for key in ("X", "y"))
+        except DataError:
+            raise
+        except ValueError as exc:
+            raise DataError(f"{shown(path)}: cannot be read as plain arrays (object arrays are refused): {exc}") from None
+        except Exception as exc:  # zip or npy format errors of a truncated or foreign file
+            raise DataError(f"{shown(path)}: not a readable .npz file: {exc}") from None
     if X.ndim not in ndims:
         want = " or ".join(str(d) for d in ndims)
-        raise DataError(f"{path}: X has {X.ndim} dimensions {X.shape}; {modality} data needs {want}")
+        raise DataError(f"{shown(path)}: X has {X.ndim} dimensions {X.shape}; {modality} data needs {want}")
     if y.ndim != 1:
-        raise DataError(f"{path}: y must be one-dimensional, got shape {y.shape}")
+        raise DataError(f"{shown(path)}: y must be one-dimensional, got shape {y.shape}")
     if len(X) != len(y):
-        raise DataError(f"{path}: X has {len(X)} samples but y has {len(y)}")
+        raise DataError(f"{shown(path)}: X has {len(X)} samples but y has {len(y)}")
     if not np.issubdtype(X.dtype, np.number):
-        raise DataError(f"{path}: X must be numeric, got {X.dtype}")
+        raise DataError(f"{shown(path)}: X must be numeric, got {X.dtype}")
     if len(X) == 0:
-        raise DataError(f"{path}: no samples")
+        raise DataError(f"{shown(path)}: no samples")
     flat = X.reshape(len(X), -1).astype(np.float32)
     if not np.isfinite(flat).all():
-        raise DataError(f"{path}: X contains NaN or inf")
+        raise DataError(f"{shown(path)}: X contains NaN or inf")
     if task == "classification":
         codes, names = pd.factorize(pd.Series(y), sort=True)
         if len(names) < 2:
-            raise DataError(f"{path}: y has a single class")
+            raise DataError(f"{shown(path)}: y has a single class")
         return Data(flat, codes.astype(np.int64), sample_shape=tuple(X.shape[1:]), target_names=tuple(map(str, names)))
     if not np.issubdtype(y.dtype, np.number) or not np.isfinite(y).all():
-        raise DataError(f"{path}: a regression target must be finite numbers")
+        raise DataError(f"{shown(path)}: a regression target must be finite numbers")
     if np.ptp(y) == 0:
-        raise DataError(f"{path}: the target is constant")
+        raise DataError(f"{shown(path)}: the target is constant")
     return Data(flat, y.astype(np.float64), sample_shape=tuple(X.shape[1:]))
 
 
+def _npz_member(path: str, npz, key: str) -> np.ndarray:
+    """Array `key` of an archive, its header checked first: no pickles, no more bytes than memory holds."""
+    name = f"{key}.npy" if f"{key}.npy" in npz.zip.namelist() else key
+    fmt = np.lib.format
+    with npz.zip.open(name) as member:
+        try:
+            version = fmt.read_magic(member)
+        except ValueError:
+            raise DataError(f"{shown(path)}: member {name} is not a NumPy array (a pickle or other bytes); "
+                            "save plain arrays with numpy.savez") from None
+        read_header = {(1, 0): fmt.read_array_header_1_0, (2, 0): fmt.read_array_header_2_0}.get(version)
+        if read_header is None:
+            raise DataError(f"{shown(path)}: member {name} has .npy format version {version}; save it with numpy.savez")
+        shape, _, dtype = read_header(member)
+    if dtype.hasobject:
+        raise DataError(f"{shown(path)}: array {key} holds Python objects ({dtype}); object arrays are refused "
+                        "(they load only by unpickling): save plain numeric arrays")
+    n_bytes = math.prod(shape) * dtype.itemsize
+    available = psutil.virtual_memory().available
+    if n_bytes > available:
+        raise DataError(f"{shown(path)}: array {key} of shape {shape} ({dtype}) needs {n_bytes / 2**30:.1f} GB, "
+                        f"more than the {available / 2**30:.1f} GB of memory available")
+    return npz[key]
+
+
 def _arrays_size(params: dict) -> int:
-    with np.load(params["path"], allow_pickle=False) as npz:
+    with reading(params["path"], DataError, ".npz file") as fh, np.load(fh, allow_pickle=False) as npz:
         return len(npz["y"])
 
 
