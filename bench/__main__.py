@@ -1,4 +1,4 @@
-"""Command line: `python -m bench run SUITE`, `check`, `list`, `report`, `fetch`, `regress`.
+"""Command line: `python -m bench run SUITE`, `check`, `list`, `report`, `fetch`, `regress`, `advise`.
 
 Only argparse and bench's light modules are imported here; each command imports what it
 needs, so `--help`, `list` and `check` start quickly.
@@ -53,6 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("run_dir", help="a run folder (holding results.parquet and environment.json)")
     report.add_argument("--out", help="folder for the report (default: the run folder)")
     sub.add_parser("regress", add_help=False, help="performance regression check (python -m bench regress --help)")
+    advise = sub.add_parser("advise", parents=[common],
+                            help="classical or deep for this data: inspect, plan a suite within a budget, run it, answer")
+    advise.add_argument("data", help="a CSV or Parquet file (with --target), an .npz of images or sequences (X, y), "
+                        "a registered dataset, or openml:NAME")
+    advise.add_argument("--target", metavar="COLUMN", help="the column to predict (tables)")
+    advise.add_argument("--task", choices=("classification", "regression"), help="override the detected task")
+    advise.add_argument("--modality", choices=("image", "sequence"), help="override how an .npz's X is read")
+    advise.add_argument("--budget", default="10m", help="wall time for everything, e.g. 90s, 10m, 1h (default 10m)")
+    advise.add_argument("--models", metavar="NAME,...", help="only these models (at least one of each family)")
+    advise.add_argument("--jobs", type=int, default=1, help="cells at once on this machine (default 1)")
+    advise.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None, help="run the cells on this Dask cluster")
+    advise.add_argument("--out", help="output folder (default: a new folder under results/)")
+    advise.add_argument("--no-progress", action="store_true", help="no progress bar")
     from bench.fetch import add_parser as add_fetch_parser
 
     add_fetch_parser(sub, parents=[common])
@@ -167,7 +180,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugins]).strip(",")
     # A scheduler's SIGTERM ends a run like Ctrl-C: running cells stop, finished rows stay.
     sigterm_as_interrupt()
-    commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report, "fetch": _cmd_fetch}
+    commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report, "fetch": _cmd_fetch,
+                "advise": _cmd_advise}
     try:
         return commands[args.command](args)
     except (SuiteError, DataError, RunError) as exc:
@@ -176,6 +190,13 @@ def main(argv: list[str] | None = None) -> int:
         return error(f"cannot import plugin or module: {exc}")
     except KeyboardInterrupt:
         return interrupted("interrupted; finished cells are saved (complete the run with --resume)")
+
+
+def _cmd_advise(args) -> int:
+    from bench.advise import run as advise_run
+
+    problem = _jobs_problem(args.jobs)
+    return error(problem) if problem else advise_run(args)
 
 
 def _cmd_fetch(args) -> int:

@@ -1,0 +1,486 @@
+"""`bench advise`, step 3: the answer, read from the run's results table.
+
+- Which family wins at the user's data size, by how much, with a bootstrap interval over
+  seeds; each family's best configuration chosen on validation rows (bench.report.analysis),
+  so the test rows decide nothing but the score.
+- What each costs: fit, search and predict time, peak memory, model size, and score above
+  chance per second of training.
+- Where the learning curves point: each family's error (1 - accuracy, or 1 - R²) against
+  the training size on log scales, its slope over the largest sizes (the error's change per
+  doubling of the data), and, anchored at the full size, where the trailing family's curve
+  would cross the leader's: a median and an interval from resampling the seeds, or "no
+  crossover in sight" when the curves do not meet within CROSSOVER_HORIZON times the data.
+  Curves use default configurations only (searches run at the full size alone).
+- Caveats: a small test part, few seeds, ill-behaved curves, failed or unrun cells, class
+  imbalance, different hardware.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bench.advise_inspect import Profile, chance_score, minority_share
+from bench.report import analysis as an
+from bench.report.stats import Interval
+
+GROUPS = ("classical", "deep", "hybrid")
+CROSSOVER_HORIZON = 100  # extrapolate the curves this many times the user's data, no further
+N_BOOT = 1000
+ERROR_FLOOR = 1e-3
+SLOPE_SIZES = 3  # the slope is fitted over this many largest sizes
+SMALL_TEST = 300
+MAX_MISFIT = 0.15  # log2 units: a curve whose error strays more than ~11% from a power law is ill-behaved
+SEED = 20261122
+
+
+@dataclass
+class Best:
+    group: str
+    config: str
+    scores: pd.Series  # test score per seed
+    val_score: float
+    chosen_on: str
+    params: dict  # the search's choice (tuned), else the estimator's settings
+    tuned: bool
+    costs: dict  # medians over seeds
+
+    @property
+    def mean(self) -> float:
+        return float(self.scores.mean())
+
+
+@dataclass
+class Curve:
+    group: str
+    sizes: list[int]
+    scores: pd.DataFrame  # size x seed, the group's best default configuration at each size
+    slope: float = math.nan  # d log2(error) / d log2(n): below 0 the error falls
+    misfit: float = math.nan  # RMS of the log2(error) residuals around the fitted line
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def means(self) -> pd.Series:
+        return self.scores.mean(axis=1)
+
+    @property
+    def per_doubling(self) -> float:
+        """The share of the error one doubling of the training rows removes (negative: it grows)."""
+        return 1 - 2 ** self.slope if math.isfinite(self.slope) else math.nan
+
+
+@dataclass
+class Crossover:
+    leader: str
+    trailer: str
+    median: float  # rows at which the trailer's curve would reach the leader's; inf: never
+    lo: float
+    hi: float
+    in_sight: float  # share of resamples that cross within the horizon
+    reliable: bool
+    text: str = ""
+
+
+@dataclass
+class Answer:
+    n_train: int
+    metric: str
+    best: dict[str, Best]
+    diff: Interval | None  # deep - classical, per seed
+    outcome: str  # "deep", "classical", "tie" (within noise) or "none" (a family is missing)
+    curves: dict[str, Curve]
+    crossover: Crossover | None
+    caveats: list[str]
+    configs: pd.DataFrame  # every configuration at the full size
+    failed: pd.DataFrame  # rows that did not finish
+    n_seeds: int
+    chance: float
+
+    def to_json(self) -> dict:
+        return {
+            "n_train": self.n_train, "metric": self.metric, "outcome": self.outcome,
+            "difference_deep_minus_classical": None if self.diff is None else
+            {"mean": self.diff.mean, "lo": self.diff.lo, "hi": self.diff.hi, "seeds": self.diff.n_values},
+            "best": {g: {"config": b.config, "score": b.mean, "scores": {str(k): float(v) for k, v in b.scores.items()},
+                         "val_score": b.val_score, "chosen_on": b.chosen_on, "params": b.params, "costs": b.costs}
+                     for g, b in self.best.items()},
+            "curves": {g: {"sizes": c.sizes, "mean_scores": [float(v) for v in c.means], "slope_log2_error": c.slope,
+                           "error_fall_per_doubling": c.per_doubling, "problems": c.problems}
+                       for g, c in self.curves.items()},
+            "crossover": None if self.crossover is None else {
+                "leader": self.crossover.leader, "trailer": self.crossover.trailer, "rows": _finite(self.crossover.median),
+                "lo": _finite(self.crossover.lo), "hi": _finite(self.crossover.hi),
+                "share_in_sight": self.crossover.in_sight, "reliable": self.crossover.reliable, "text": self.crossover.text},
+            "caveats": self.caveats,
+        }
+
+
+def _finite(x: float):
+    return x if math.isfinite(x) else None
+
+
+# ------------------------------------------------------------------ selection
+
+
+def groups(ok: pd.DataFrame) -> pd.Series:
+    """`hybrid` for rows of a model tagged so, else the row's family."""
+    hyb = an.has_tag(ok, "hybrid")
+    return pd.Series(np.where(hyb, "hybrid", ok["family"].astype(str)), index=ok.index)
+
+
+def _params(rows: pd.DataFrame) -> tuple[dict, bool]:
+    tuned = bool((rows["tuning"].astype(str) == "tuned").any())
+    if tuned:
+        return {f"seed {int(r.seed)}": an.parse_json(r.best_params) for r in rows.itertuples()}, True
+    return an.parse_json(rows["hyperparams"].iloc[0]), False
+
+
+def _costs(rows: pd.DataFrame) -> dict:
+    med = lambda col: float(rows[col].median()) if col in rows and rows[col].notna().any() else math.nan  # noqa: E731
+    n_test = med("n_test")
+    return {
+        "fit_s": med("fit_time_s"),
+        "search_s": med("search_time_s") if (rows["tuning"].astype(str) == "tuned").any() else 0.0,
+        "predict_ms_per_1000": med("predict_time_s") / n_test * 1e6 if n_test else math.nan,
+        "latency_ms": med("predict_latency_ms"),
+        "peak_memory_mb": med("peak_memory_mb"),
+        "model_kb": med("model_bytes") / 1024,
+        "n_params": med("n_params"),
+        "device": str(rows["device"].dropna().iloc[0]) if rows["device"].notna().any() else "cpu",
+    }
+
+
+def best_of(at: pd.DataFrame, group: str) -> Best | None:
+    sub = at[at["_group"] == group]
+    b = an.best(sub)
+    if b is None:
+        return None
+    rows = sub[sub["config"] == b.label]
+    params, tuned = _params(rows)
+    val = float(rows["val_score"].mean()) if rows["val_score"].notna().any() else math.nan
+    return Best(group, b.label, b.scores, val, b.chosen_on, params, tuned, _costs(rows))
+
+
+# ------------------------------------------------------------------ learning curves
+
+
+def curve_of(ok: pd.DataFrame, group: str) -> Curve | None:
+    sub = ok[(ok["_group"] == group) & (ok["tuning"].astype(str) != "tuned")]
+    if sub.empty:
+        return None
+    per_size = {}
+    for n, at in sub.groupby("n_train"):
+        b = an.best(at)
+        if b is not None:
+            per_size[int(n)] = b.scores
+    if not per_size:
+        return None
+    scores = pd.DataFrame(per_size).T.sort_index()
+    c = Curve(group, list(scores.index), scores)
+    _fit(c)
+    return c
+
+
+def _error(score):
+    return np.clip(1.0 - np.asarray(score, dtype=float), ERROR_FLOOR, None)
+
+
+def _slope(sizes, means) -> tuple[float, float]:
+    """Least-squares slope of log2(error) on log2(n) over the largest sizes, and the residuals' RMS."""
+    x = np.log2(np.asarray(sizes[-SLOPE_SIZES:], dtype=float))
+    y = np.log2(_error(means[-SLOPE_SIZES:]))
+    if len(x) < 2:
+        return math.nan, math.nan
+    b, a = np.polyfit(x, y, 1)
+    resid = y - (a + b * x)
+    return float(b), float(np.sqrt((resid**2).mean()))
+
+
+def _fit(c: Curve) -> None:
+    means = c.means.to_numpy()
+    c.slope, c.misfit = _slope(c.sizes, means)
+    if len(c.sizes) < 3:
+        c.problems.append(f"only {len(c.sizes)} training sizes: the slope is a rough guess")
+    spread = c.scores.std(axis=1, ddof=1).fillna(0.0).to_numpy()
+    for i in range(1, len(means)):
+        drop = means[i - 1] - means[i]
+        if drop > max(an.MARGIN, 2 * max(spread[i - 1], spread[i])):
+            c.problems.append(f"its score falls from {means[i - 1]:.3f} at {c.sizes[i - 1]:,} rows "
+                              f"to {means[i]:.3f} at {c.sizes[i]:,}")
+    if 1 - means[-1] < 0.02:
+        c.problems.append("near-perfect scores: the error is too small to extrapolate")
+    elif len(c.sizes) >= 3 and math.isfinite(c.misfit) and c.misfit > MAX_MISFIT:
+        c.problems.append(f"its error does not follow a power law of the size over the largest sizes "
+                          f"(off the fitted line by {2 ** c.misfit - 1:.0%} on average)")
+    if math.isfinite(c.slope) and c.slope > 0.05:
+        c.problems.append("its error grows with more data")
+
+
+def crossover(a: Curve, b: Curve, n_top: int) -> Crossover:
+    """Where the trailing curve would reach the leading one, anchored at the full size, with a seed bootstrap."""
+    common = sorted(set(a.scores.columns) & set(b.scores.columns))
+    sizes_a, sizes_b = a.sizes, b.sizes
+    sa, sb = a.scores[common], b.scores[common]
+    lead_a = sa.iloc[-1].mean() >= sb.iloc[-1].mean()
+    leader, trailer = (a, b) if lead_a else (b, a)
+
+    def cross(cols) -> float:
+        ma = sa[cols].mean(axis=1).to_numpy()
+        mb = sb[cols].mean(axis=1).to_numpy()
+        ea, eb = _error(ma[-1]), _error(mb[-1])
+        ba, _ = _slope(sizes_a, ma)
+        bb, _ = _slope(sizes_b, mb)
+        (e_l, b_l), (e_t, b_t) = ((ea, ba), (eb, bb)) if lead_a else ((eb, bb), (ea, ba))
+        if not (math.isfinite(b_l) and math.isfinite(b_t)) or b_t >= b_l or e_t <= e_l:
+            return math.inf if e_t > e_l else float(n_top)
+        return float(n_top * (e_t / e_l) ** (1 / (b_l - b_t)))
+
+    point = cross(common)
+    rng = np.random.default_rng(SEED)
+    draws = np.array([cross([common[i] for i in rng.integers(0, len(common), len(common))])
+                      for _ in range(N_BOOT)]) if len(common) > 1 else np.array([point])
+    horizon = CROSSOVER_HORIZON * n_top
+    in_sight = float((draws <= horizon).mean())
+    big = np.where(np.isfinite(draws), draws, np.finfo(float).max)  # inf - inf would be nan in the interpolation
+    lo, med, hi = (float(v) if v < np.finfo(float).max else math.inf for v in np.quantile(big, (0.025, 0.5, 0.975), method="lower"))
+    reliable = not leader.problems and not trailer.problems and len(common) >= 3
+    return Crossover(leader.group, trailer.group, med, lo, hi, in_sight, reliable)
+
+
+# ------------------------------------------------------------------ the answer
+
+
+def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0) -> Answer:
+    ok = an.ok_rows(df)
+    metric = "accuracy" if profile.task == "classification" else "R²"
+    chance = chance_score(profile)
+    failed = df[df["status"] != "ok"] if not df.empty else df
+    if ok.empty:
+        return Answer(0, metric, {}, None, "none", {}, None, _caveats(df, ok, profile, {}, {}, None, not_started, 0),
+                      pd.DataFrame(), failed, 0, chance)
+    ok = ok.assign(_group=groups(ok))
+    n_top = int(ok["n_train"].max())
+    at = ok[ok["n_train"] == n_top]
+    best = {g: b for g in GROUPS if (b := best_of(at, g)) is not None}
+    diff, outcome = None, "none"
+    if "classical" in best and "deep" in best:
+        d = an.paired(best["deep"].scores, best["classical"].scores)
+        diff = an.seed_interval(d)
+        o = an.outcome(diff)
+        outcome = "deep" if o == "supports" else "classical" if o == "refutes" else "tie"
+    curves = {g: c for g in GROUPS if (c := curve_of(ok, g)) is not None}
+    cross = None
+    if "classical" in curves and "deep" in curves:
+        cross = crossover(curves["classical"], curves["deep"], n_top)
+        cross.text = crossover_text(cross, curves, n_top, tie=outcome == "tie")
+    n_seeds = int(at["seed"].nunique())
+    caveats = _caveats(df, ok, profile, best, curves, cross, not_started, n_seeds)
+    return Answer(n_top, metric, best, diff, outcome, curves, cross, caveats, config_table(at, chance), failed,
+                  n_seeds, chance)
+
+
+def config_table(at: pd.DataFrame, chance: float) -> pd.DataFrame:
+    rows = []
+    for (group, config), g in at.groupby(["_group", "config"], sort=False):
+        c = _costs(g)
+        train_s = (c["fit_s"] or 0) + (c["search_s"] or 0)
+        score = float(g["score"].mean())
+        rows.append({
+            "group": group, "config": config, "score": score, "sd": float(g["score"].std(ddof=1)) if len(g) > 1 else math.nan,
+            "val_score": float(g["val_score"].mean()) if g["val_score"].notna().any() else math.nan,
+            "seeds": int(g["seed"].nunique()), **c,
+            "score_above_chance_per_train_s": (score - chance) / train_s if train_s > 0 else math.nan,
+        })
+    out = pd.DataFrame(rows)
+    return out.sort_values("val_score", ascending=False, na_position="last").reset_index(drop=True) if len(out) else out
+
+
+def _rows(n: float) -> str:
+    if not math.isfinite(n):
+        return "never"
+    return f"{n:,.0f}" if n < 1e7 else f"{n:.1e}"
+
+
+def crossover_text(c: Crossover, curves: dict[str, Curve], n_top: int, tie: bool = False) -> str:
+    lead, trail = curves[c.leader], curves[c.trailer]
+    slopes = (f"{c.leader}'s error falls {_pct(lead.per_doubling)} per doubling of the training rows, "
+              f"{c.trailer}'s {_pct(trail.per_doubling)}")
+    horizon = CROSSOVER_HORIZON * n_top
+    if c.in_sight >= 0.5 and math.isfinite(c.median):
+        hi = "beyond" if not math.isfinite(c.hi) or c.hi > horizon else _rows(c.hi)
+        hi_text = f"more than {_rows(horizon)}" if hi == "beyond" else hi
+        text = (f"{slopes}: {c.trailer} would catch up at about {_rows(c.median)} rows "
+                f"({c.median / n_top:.1f}x your data; 95% interval {_rows(c.lo)} to {hi_text})")
+    elif trail.slope < lead.slope and math.isfinite(c.median):
+        text = (f"{slopes}: {c.trailer} closes the gap, but too slowly to catch up within "
+                f"{CROSSOVER_HORIZON}x your data; no crossover in sight")
+    else:
+        text = f"{slopes}: no crossover in sight ({c.leader} keeps its lead as the data grows)"
+    if tie:
+        steeper, flatter = (trail, lead) if trail.slope < lead.slope else (lead, trail)
+        text = (f"{slopes}: level now, but {steeper.group}'s error falls faster, so more data should favour "
+                f"{steeper.group}" if steeper.slope < flatter.slope - 0.02 else
+                f"{slopes}: level now, and the curves run parallel; more data is unlikely to split them")
+    if not c.reliable:
+        text += "; the curves are too few or too irregular to trust this far (see the caveats)"
+    return text
+
+
+def _pct(x: float) -> str:
+    if not math.isfinite(x):
+        return "?"
+    return f"{x:.0%}" if x >= 0 else f"-{-x:.0%} (it grows)"
+
+
+def _caveats(df, ok, profile: Profile, best, curves, cross, not_started: int, n_seeds: int) -> list[str]:
+    out = []
+    if profile.n_test < SMALL_TEST:
+        p = max(b.mean for b in best.values()) if best else 0.5
+        se = math.sqrt(max(p * (1 - p), 0.01) / profile.n_test) if profile.task == "classification" else math.nan
+        noise = f"; a difference below about {2 * se:.3f} is within its noise" if math.isfinite(se) else ""
+        out.append(f"small test set: {profile.n_test} rows (one row moves accuracy by {1 / profile.n_test:.3f}){noise}; "
+                   "the interval covers seeds, not this")
+    if 0 < n_seeds < 3:
+        out.append(f"only {n_seeds} seed{'s' if n_seeds != 1 else ''}: the interval is rough")
+    for g, c in curves.items():
+        for p in c.problems:
+            out.append(f"ill-behaved {g} curve: {p}")
+    if not df.empty:
+        bad = df[df["status"] != "ok"]
+        if len(bad):
+            parts = []
+            for (model, status), g in bad.groupby(["model", "status"]):
+                sizes = ", ".join(f"{n:,}" for n in sorted(g["n_train"].unique()))
+                parts.append(f"{model} {status} x{len(g)} (at {sizes} rows)")
+            fams = sorted(set(bad["family"].astype(str)))
+            out.append(f"failed cells: {len(bad)} of {len(df)}: {'; '.join(parts)}; the {' and '.join(fams)} "
+                       "answer is missing them")
+    if not_started:
+        out.append(f"{not_started} planned cells did not start before the budget ran out (the smallest sizes first); "
+                   "complete them with the rerun command below")
+    share = minority_share(profile)
+    if profile.task == "classification" and math.isfinite(share) and share < 0.2 and best:
+        bal = []
+        at = ok[ok["n_train"] == ok["n_train"].max()] if not ok.empty else ok
+        for g, b in best.items():
+            v = at[at["config"] == b.config]["balanced_accuracy"].mean()
+            bal.append(f"{g} {v:.3f}")
+        out.append(f"imbalanced classes (the rarest is {share:.0%} of the rows): accuracy rewards the common classes; "
+                   f"balanced accuracy of the best: {', '.join(bal)}")
+    if best:
+        devices = {g: b.costs["device"] for g, b in best.items()}
+        if any(str(d).startswith(("cuda", "mps")) for d in devices.values()):
+            out.append("hardware differs: " + ", ".join(f"{g} ran on {d}" for g, d in devices.items())
+                       + "; times compare different devices")
+        if any(b.chosen_on != "validation" for b in best.values()):
+            out.append("some configurations were chosen on test scores (cells without a validation part)")
+    if "classical" not in best or "deep" not in best:
+        missing = [f for f in ("classical", "deep") if f not in best]
+        out.append(f"no finished {' or '.join(missing)} cell at the full size: the families cannot be compared")
+    return out
+
+
+# ------------------------------------------------------------------ words
+
+
+def _s(x: float) -> str:
+    if not math.isfinite(x):
+        return "?"
+    return f"{x * 1000:.0f} ms" if x < 1 else f"{x:.1f} s" if x < 100 else f"{x / 60:.1f} min"
+
+
+def _size(kb: float) -> str:
+    if not math.isfinite(kb):
+        return "?"
+    return f"{kb:.0f} KB" if kb < 1024 else f"{kb / 1024:.1f} MB"
+
+
+def params_text(b: Best, limit: int = 6) -> str:
+    if b.tuned:
+        first = next(iter(b.params.values()), {})
+        shown = ", ".join(f"{k}={_v(v)}" for k, v in list(first.items())[:limit])
+        return f"searched; {next(iter(b.params), 'seed 0')} chose {shown or 'the defaults'}"
+    return "default settings"
+
+
+def _v(v) -> str:
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def headline(a: Answer, profile: Profile) -> list[str]:
+    """The answer in plain words: the winner, its margin, the costs, more data, the caveats."""
+    if a.outcome == "none":
+        return ["No answer: " + (a.caveats[-1] if a.caveats else "no cell finished")]
+    c, d = a.best["classical"], a.best["deep"]
+    iv = a.diff
+    where = f"At your data size ({a.n_train:,} training rows)"
+    seeds = f"over {iv.n_values} seed{'s' if iv.n_values != 1 else ''}"
+    if a.outcome == "tie":
+        lines = [f"{where} neither family wins: {c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}; "
+                 f"the difference, {iv.mean:+.3f} for deep (95% interval {iv.lo:+.3f} to {iv.hi:+.3f} {seeds}), "
+                 "is within the noise. Choose on cost."]
+    else:
+        win, lose = (d, c) if a.outcome == "deep" else (c, d)
+        sign = 1 if a.outcome == "deep" else -1
+        lo, hi = sorted((sign * iv.lo, sign * iv.hi))
+        lines = [f"{where} {a.outcome} wins: {win.config} scores {win.mean:.3f} {a.metric}, {lose.config} "
+                 f"{lose.mean:.3f}, a lead of {abs(iv.mean):.3f} (95% interval {lo:.3f} to {hi:.3f} {seeds})."]
+    if "hybrid" in a.best:
+        h = a.best["hybrid"]
+        top = max(c.mean, d.mean)
+        rel = "above" if h.mean > top + an.MARGIN else "below" if h.mean < top - an.MARGIN else "level with"
+        lines.append(f"The best hybrid, {h.config}, scores {h.mean:.3f}: {rel} the better family.")
+    cost = []
+    for b in (c, d):
+        k = b.costs
+        search = f" plus {_s(k['search_s'])} of search" if k["search_s"] else ""
+        cost.append(f"{b.config} trains in {_s(k['fit_s'])}{search}, predicts 1,000 rows in "
+                    f"{_s(k['predict_ms_per_1000'] / 1000)}, peaks at {k['peak_memory_mb']:.0f} MB, "
+                    f"and is {_size(k['model_kb'])} on disk")
+    ratio = (d.costs["fit_s"] + d.costs["search_s"]) / max(c.costs["fit_s"] + c.costs["search_s"], 1e-9)
+    times = f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
+    lines.append("Cost: " + "; ".join(cost) + f" (deep takes {times} the training time, search included).")
+    if a.crossover is not None:
+        lines.append("More data: " + a.crossover.text + ".")
+    return lines
+
+
+def terminal_lines(a: Answer, profile: Profile) -> list[str]:
+    out = ["Answer"]
+    out += [f"  {line}" for line in headline(a, profile)]
+    if a.best:
+        out.append("Best of each family (chosen on validation rows)")
+        for g, b in a.best.items():
+            out.append(f"  {g:9s} {b.config:32s} {a.metric} {b.mean:.3f} (validation {b.val_score:.3f}); {params_text(b)}")
+    if len(a.configs):
+        out.append(f"Every configuration at {a.n_train:,} rows (mean over seeds)")
+        out.append(f"  {'configuration':34s} {'group':9s} {a.metric:>8s} {'fit':>8s} {'search':>8s} "
+                   f"{'pred/1k':>8s} {'peak MB':>8s} {'size':>8s} {'score/s':>8s}")
+        for r in a.configs.itertuples():
+            out.append(f"  {r.config:34s} {r.group:9s} {r.score:8.3f} {_s(r.fit_s):>8s} {_s(r.search_s):>8s} "
+                       f"{_s(r.predict_ms_per_1000 / 1000):>8s} {r.peak_memory_mb:8.0f} {_size(r.model_kb):>8s} "
+                       f"{r.score_above_chance_per_train_s:8.3f}")
+        out.append(f"  (score/s: {a.metric} above chance ({a.chance:.3f}) per second of training, search included)")
+    if a.curves:
+        out.append("Learning curves (best default configuration at each size)")
+        for g, c in a.curves.items():
+            pts = ", ".join(f"{n:,}: {v:.3f}" for n, v in zip(c.sizes, c.means, strict=True))
+            out.append(f"  {g:9s} {pts}; error falls {_pct(c.per_doubling)} per doubling")
+    if a.caveats:
+        out.append("Caveats")
+        out += [f"  - {c}" for c in a.caveats]
+    return out
+
+
+def json_text(a: Answer) -> str:
+    return json.dumps(a.to_json(), indent=2, default=_plain)
+
+
+def _plain(x):
+    if isinstance(x, np.generic):
+        return x.item()
+    return str(x)

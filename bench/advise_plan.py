@@ -1,0 +1,472 @@
+"""`bench advise`, step 2: a short pilot of every applicable model, then a suite that fits the budget.
+
+The pilot runs each model once (one seed, one small training size, default settings) through
+the ordinary runner. Its cells' times give, per model, a part that does not grow with the
+training size (starting the cell, reading the data) and a part that does (fitting, the
+validation fit, predicting), which is extrapolated to larger sizes as n^a, with `a` from the
+model's tags (EXPONENTS: kernel methods grow as n², the rest about linearly).
+
+The plan then takes the most thorough protocol that fits the time left (more seeds, more
+learning-curve sizes, more search trials first; PROTOCOLS), dropping a model only when one
+of its cells at the full size would take a large share of the time by itself. Every model
+gets the same search budget: `trials` configurations or `time_s` seconds, whichever ends
+first, on validation rows, at the largest size. Cells run in the order that matters most
+for the answer (the full size first, seed by seed), and no cell starts after the deadline.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import pandas as pd
+
+from bench.advise_inspect import VALIDATION, Profile, size_ladder
+from bench.errors import RunError
+from bench.models import MODELS, ModelContext
+from bench.registry import first_line
+from bench.suite import Cell
+
+# Growth of a cell's variable time with the training size n, as n^a, by model tag.
+EXPONENTS = {"kernel": 2.0, "tree": 1.1, "neighbours": 1.0, "boosting": 1.0, "linear": 1.0}
+DEFAULT_EXPONENT = 1.0
+SEARCH_FACTOR = 1.5  # a drawn configuration costs more than the default on average (bigger nets, deeper trees)
+# (seeds, learning-curve sizes, search trials, engineered features for images and sequences):
+# the most thorough first; the plan takes the first that fits.
+PROTOCOLS = (
+    (5, 5, 20, True), (3, 5, 20, True), (3, 5, 10, True), (3, 4, 10, True), (3, 4, 5, True),
+    (3, 3, 5, True), (3, 3, 0, True), (3, 3, 0, False), (2, 3, 0, False), (2, 2, 0, False),
+)
+SAFETY = 0.9  # plan to use this share of the time left
+MIN_BUDGET_S = 30.0  # below this not even the pilot's first cell can start and end
+SLOW_SHARE = 0.25  # a model whose one cell at the full size takes more of the time left is dropped
+PILOT_ROWS = 128
+PILOT_MAX_ROWS = 2000
+PILOT_SHARE = 0.4  # of the budget: no pilot cell starts after it
+HARNESS_S = 0.1  # the runner's time per cell beyond the cell's own (writing the row and tables): 0.07 s at load 8 on 2 cores
+MIN_GROWING = 0.2  # at least this share of a cell's fit-and-predict time at the pilot's larger size grows with n
+
+
+def group_of(name: str) -> str:
+    """`hybrid` for a model tagged so, else its family."""
+    entry = MODELS[name]
+    return "hybrid" if "hybrid" in entry.tags else entry.family
+
+
+def exponent(name: str) -> float:
+    tags = MODELS[name].tags
+    return max((EXPONENTS[t] for t in tags if t in EXPONENTS), default=DEFAULT_EXPONENT)
+
+
+def candidates(profile: Profile, only: Iterable[str] = ()) -> list[str]:
+    """Every registered model that takes this task and modality (test doubles aside), or those named."""
+    only = [m for m in only if m]
+    for name in only:
+        if name not in MODELS:
+            raise RunError(f"--models: unknown model {name!r}; valid: {', '.join(MODELS.names())}")
+        reason = MODELS[name].incompatibility(profile.task, profile.modality)
+        if reason:
+            raise RunError(f"--models: {reason}")
+    names = only or [n for n, e in MODELS.items()
+                     if "testing" not in e.tags and not e.incompatibility(profile.task, profile.modality)]
+    groups = {group_of(n) for n in names}
+    for family in ("classical", "deep"):
+        if family not in groups:
+            raise RunError(f"--models names no {family} model; the advice compares the two families: "
+                           "name at least one of each")
+    return sorted(names, key=lambda n: (("classical", "deep", "hybrid").index(group_of(n)), n))
+
+
+def pilot_rows(profile: Profile) -> tuple[int, ...]:
+    """The pilot's two training sizes: a small one, and one several times larger (or the whole part).
+
+    Two sizes tell a fit's fixed cost (building 200 trees takes time even on few rows) from
+    the part that grows with the rows; one size (tiny data) leaves the growth to the tags.
+    """
+    from bench.advise_inspect import min_size
+
+    top = profile.n_pool
+    n0 = min(top, max(min_size(profile), min(PILOT_ROWS, top // 8)))
+    n1 = min(top, max(8 * n0, min(top // 16, PILOT_MAX_ROWS)))
+    return (n0, n1) if n1 >= 2 * n0 else (n0,)
+
+
+def features_for(profile: Profile, engineered: bool = True) -> tuple[str, ...]:
+    """Classical models on images and sequences also get engineered features; deep models learn their own."""
+    return ("raw", "engineered") if engineered and profile.modality in ("image", "sequence") else ("raw",)
+
+
+# ------------------------------------------------------------------ the suite as text
+
+
+def _toml(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string: JSON's escapes
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """What the suite runs; `suite_text` writes it."""
+
+    name: str
+    models: tuple[str, ...]
+    sizes: tuple[int, ...]
+    seeds: tuple[int, ...]
+    features: tuple[str, ...]
+    threads: int
+    time_limit_s: float
+    trials: int = 0  # 0: default configurations only
+    time_s: float | None = None  # each tuned cell's search time
+    description: str = ""
+
+
+def suite_text(profile: Profile, p: Protocol, header: Iterable[str] = ()) -> str:
+    lines = [f"# {h}" for h in header]
+    lines += [
+        "[suite]",
+        f"name = {_toml(p.name)}",
+        f"description = {_toml(p.description or 'written by bench advise')}",
+        f"seeds = {_toml(list(p.seeds))}",
+        f"features = {_toml(list(p.features))}",
+        f"threads = {p.threads}",
+        f"time_limit_s = {_toml(round(float(p.time_limit_s), 1))}",
+        f"validation = {VALIDATION}",
+        'device = "auto"',
+    ]
+    if profile.test_size is not None:
+        lines.append(f"test_size = {_toml(profile.test_size)}")
+    if p.trials:
+        lines += ["", "[suite.tuning]", f"trials = {p.trials}"]
+        if p.time_s is not None:
+            lines.append(f"time_s = {_toml(round(float(p.time_s), 1))}")
+        lines += ['modes = ["default", "tuned"]', 'sizes = "largest"']
+    lines += ["", f"[datasets.{profile.label}]", f"dataset = {_toml(profile.dataset)}"]
+    lines += [f"{key} = {_toml(value)}" for key, value in profile.params.items()]
+    lines.append(f"train_sizes = {_toml(list(p.sizes))}")
+    for name in p.models:
+        lines += ["", f"[models.{name}]"]
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ the pilot's readings
+
+
+@dataclass(frozen=True)
+class Cost:
+    """A (model, features) pair's cell time from the pilot: a fixed part, and a part growing with n.
+
+    The growing part (the final fit, the validation fit, the predictions) is c0 + c1 * n^a:
+    `a` from the model's tags, c0 and c1 from the pilot's two sizes.
+    """
+
+    model: str
+    features: str
+    fixed_s: float  # does not grow with the training size: worker start, data, the runner's writes
+    c0: float
+    c1: float
+    exponent: float
+    val_share: float  # of the growing part: the validation fit (one search trial)
+    fit_share: float  # of the growing part: the final fit
+    status: str = "ok"
+    info: str = ""
+
+    def grow_s(self, n: int) -> float:
+        return self.c0 + self.c1 * n**self.exponent
+
+    def default_s(self, n: int) -> float:
+        return self.fixed_s + self.grow_s(n)
+
+    def trial_s(self, n: int) -> float:
+        return self.val_share * self.grow_s(n) * SEARCH_FACTOR
+
+    def tuned_s(self, n: int, trials: int, time_s: float | None) -> float:
+        g = self.grow_s(n)
+        search = trials * self.trial_s(n)
+        if time_s is not None:
+            search = min(search, time_s + self.trial_s(n))  # a trial that has started runs to its end
+        return self.fixed_s + search + g * (1 - self.val_share) + g * self.fit_share * (SEARCH_FACTOR - 1)
+
+
+def _num(v) -> float:
+    return 0.0 if pd.isna(v) else float(v)
+
+
+def costs_from_pilot(table: pd.DataFrame, wall_s: float) -> tuple[dict[tuple[str, str], Cost], float]:
+    """Per (model, features) cost from the pilot's rows, and the runner's own time once per run.
+
+    The first cell's start includes the worker server's, once per command, so it counts as a
+    typical start; the pilot's wall time beyond its cells, less HARNESS_S per cell, is the
+    runner's fixed cost (environment, plan, executor), which a run pays once.
+    """
+    out: dict[tuple[str, str], Cost] = {}
+    if table.empty:
+        return out, 0.0
+    starts = table["startup_s"].fillna(0.0)
+    per_run = max(0.0, wall_s - float((table["cell_time_s"].fillna(0.0) + starts).sum()) - HARNESS_S * len(table))
+    typical_start = float(starts.median())
+    first = starts.idxmax()
+    for (model, feats), g in table.groupby(["model", "features"], sort=False):
+        key = (str(model), str(feats))
+        a = exponent(key[0])
+        ok = g[g["status"] == "ok"].sort_values("n_train")
+        if ok.empty:
+            r = g.iloc[0]
+            out[key] = Cost(*key, 0.0, 0.0, 0.0, a, 0.0, 0.0, str(r["status"]), first_line(r["info"]))
+            continue
+        points = []
+        for i, r in ok.iterrows():
+            fit, val, pred = _num(r["fit_time_s"]), _num(r["search_time_s"]), 2.0 * _num(r["predict_time_s"])
+            start = typical_start if i == first else _num(r["startup_s"])
+            total = _num(r["cell_time_s"]) + start + HARNESS_S
+            points.append((int(r["n_train"]), fit + val + pred, max(0.0, total - fit - val - pred), fit, val))
+        fixed = float(np.median([p[2] for p in points]))
+        n_hi, g_hi, _, fit_hi, val_hi = points[-1]
+        c0, c1 = 0.0, g_hi / n_hi**a
+        if len(points) > 1:
+            n_lo, g_lo = points[0][0], points[0][1]
+            slope = (g_hi - g_lo) / (n_hi**a - n_lo**a)
+            c1 = max(slope, MIN_GROWING * g_hi / n_hi**a)  # noise must not make a fit free to grow
+            c0 = max(0.0, g_hi - c1 * n_hi**a)
+        val_share, fit_share = (val_hi / g_hi, fit_hi / g_hi) if g_hi > 0 else (0.0, 0.0)
+        out[key] = Cost(*key, fixed, c0, c1, a, val_share, fit_share)
+    return out, per_run
+
+
+# ------------------------------------------------------------------ the plan
+
+
+@dataclass(frozen=True)
+class Planned:
+    """One cell of the plan with its estimated time."""
+
+    model: str
+    features: str
+    n_train: int
+    seed: int
+    tuned: bool
+    estimate_s: float
+
+
+@dataclass
+class Plan:
+    protocol: Protocol
+    cells: list[Planned]
+    estimate_s: float  # wall time of the cells, with `jobs` at once
+    available_s: float
+    dropped: dict[str, str] = field(default_factory=dict)  # model -> why
+    reductions: list[str] = field(default_factory=list)  # what the budget cost the protocol
+
+    @property
+    def by_model(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for c in self.cells:
+            out[c.model] = out.get(c.model, 0.0) + c.estimate_s
+        return out
+
+    def lines(self, profile: Profile) -> list[str]:
+        p = self.protocol
+        groups: dict[str, list[str]] = {}
+        for m in p.models:
+            groups.setdefault(group_of(m), []).append(m)
+        out = [f"models: {'; '.join(f'{g}: ' + ', '.join(ms) for g, ms in groups.items())}"]
+        feats = " (classical models on raw and engineered features)" if "engineered" in p.features else ""
+        out.append(f"learning curve: {len(p.sizes)} training sizes {', '.join(f'{n:,}' for n in p.sizes)}"
+                   f"{feats}; {len(p.seeds)} seeds (each its own split and initialisation)")
+        if p.trials:
+            cap = f" or {p.time_s:.0f} s" if p.time_s is not None else ""
+            out.append(f"search: at {p.sizes[-1]:,} rows every model also gets {p.trials} configurations{cap} "
+                       "(whichever ends first), chosen on validation rows: the same budget for every family")
+        else:
+            out.append("search: none (default configurations only; the budget leaves no time for a search)")
+        for model, why in self.dropped.items():
+            out.append(f"left out {model}: {why}")
+        for r in self.reductions:
+            out.append(r)
+        out.append(f"{len(self.cells)} cells, estimated {fmt_s(self.estimate_s)} of the {fmt_s(self.available_s)} left "
+                   f"(each cell stopped after {fmt_s(p.time_limit_s)})")
+        return out
+
+
+def fmt_s(s: float) -> str:
+    if not math.isfinite(s):
+        return "?"
+    if s < 90:
+        return f"{s:.0f} s"
+    if s < 5400:
+        return f"{int(s // 60)}m{int(round(s % 60)):02d}s"
+    return f"{s / 3600:.1f} h"
+
+
+def _has_space(name: str, profile: Profile) -> bool:
+    ctx = ModelContext(task=profile.task, modality=profile.modality, seed=0, threads=1, n_features=4, n_classes=2)
+    return bool(MODELS[name].space(ctx))
+
+
+def _cells(profile: Profile, costs: dict, models, sizes, seeds, features, trials, time_s) -> list[Planned]:
+    out = []
+    top = max(sizes)
+    for n in sizes:
+        for seed in seeds:
+            for m in models:
+                for feat in features:
+                    if group_of(m) == "deep" and feat != "raw" or (m, feat) not in costs:
+                        continue
+                    c = costs[(m, feat)]
+                    out.append(Planned(m, feat, n, seed, False, c.default_s(n)))
+                    if trials and n == top and _has_space(m, profile):
+                        out.append(Planned(m, feat, n, seed, True, c.tuned_s(n, trials, time_s)))
+    return out
+
+
+def make_plan(
+    profile: Profile, costs: dict[tuple[str, str], Cost], available_s: float, *, name: str,
+    threads: int, jobs: int = 1, overhead_s: float = 0.0,
+) -> Plan:
+    """The most thorough protocol whose estimated wall time fits `available_s`; RunError when none does.
+
+    `overhead_s` is the runner's fixed cost, paid once (costs_from_pilot).
+    """
+    usable = [c for c in costs.values() if c.status == "ok"]
+    models = sorted({c.model for c in usable}, key=lambda m: (("classical", "deep", "hybrid").index(group_of(m)), m))
+    dropped = {m: f"its pilot cell ended in {c.status}: {c.info}"
+               for (m, _), c in costs.items() if c.status != "ok" and m not in models}
+    n_top = profile.n_pool
+    budget = available_s * SAFETY
+    for m in list(models):
+        one = max(c.default_s(n_top) for c in usable if c.model == m)
+        if one > SLOW_SHARE * budget and _others(models, m):
+            models.remove(m)
+            dropped[m] = (f"one cell at {n_top:,} rows would take about {fmt_s(one)}, more than a quarter "
+                          f"of the {fmt_s(available_s)} left")
+    for family in ("classical", "deep"):
+        if not any(group_of(m) == family for m in models):
+            why = "; ".join(f"{m}: {d}" for m, d in dropped.items() if group_of(m) == family) or "none ran"
+            raise RunError(f"no {family} model can run within the budget ({why}); give a larger --budget")
+    while True:
+        for i, (n_seeds, n_sizes, trials, engineered) in enumerate(PROTOCOLS):
+            sizes = tuple(size_ladder(profile, n_sizes))
+            seeds = tuple(range(n_seeds))
+            feats = features_for(profile, engineered)
+            time_s = None
+            if trials:
+                time_s = _search_time(profile, costs, models, feats, seeds, trials, budget)
+            cells = _cells(profile, costs, models, sizes, seeds, feats, trials, time_s)
+            total = overhead_s + sum(c.estimate_s for c in cells) / max(1, jobs)
+            if total <= budget:
+                protocol = Protocol(
+                    name=name, models=tuple(models), sizes=sizes, seeds=seeds, features=feats, threads=threads,
+                    time_limit_s=_limit(cells, time_s, available_s), trials=trials, time_s=time_s,
+                )
+                plan = Plan(protocol, cells, total, available_s, dropped, _reductions(i))
+                return plan
+        victim = _costliest(models, costs, profile)
+        if victim is None:
+            need = total / SAFETY
+            raise RunError(
+                f"a budget of {fmt_s(available_s)} left after the pilot is too small for even the smallest "
+                f"comparison ({len(cells)} cells: {len(seeds)} seeds x {len(sizes)} sizes of the cheapest models, "
+                f"about {fmt_s(need)}); give a larger --budget"
+            )
+        models.remove(victim)
+        dropped[victim] = "the most expensive model, left out so the others fit the budget"
+
+
+def _others(models: list[str], m: str) -> bool:
+    """Whether `m`'s group keeps another model without it."""
+    return any(group_of(o) == group_of(m) for o in models if o != m)
+
+
+def _costliest(models: list[str], costs: dict, profile: Profile) -> str | None:
+    options = [m for m in models if _others(models, m) or group_of(m) == "hybrid"]
+    if not options:
+        return None
+    top = profile.n_pool
+    return max(options, key=lambda m: sum(c.default_s(top) for (mm, _), c in costs.items() if mm == m))
+
+
+def _search_time(profile, costs, models, feats, seeds, trials, budget) -> float:
+    """Seconds of search per tuned cell, the same for every model: what the slowest needs, within a share."""
+    top = profile.n_pool
+    tuned = [costs[(m, f)] for m in models for f in feats if (m, f) in costs and _has_space(m, profile)
+             and not (group_of(m) == "deep" and f != "raw")]
+    if not tuned:
+        return None
+    need = max(trials * c.trial_s(top) for c in tuned)
+    share = 0.5 * budget / (len(tuned) * len(seeds))
+    return max(1.0, min(need, share))
+
+
+def _limit(cells: list[Planned], time_s: float | None, available_s: float) -> float:
+    """Each cell's time limit: three times the longest estimate, within reason, and above the search time."""
+    longest = max((c.estimate_s for c in cells), default=10.0)
+    limit = min(max(30.0, 3 * longest), max(30.0, 0.6 * available_s))
+    if time_s is not None:
+        limit = max(limit, 2 * time_s + 10)
+    return float(math.ceil(limit))
+
+
+def _reductions(level: int) -> list[str]:
+    if level <= 2:
+        return []
+    best = PROTOCOLS[2]
+    chosen = PROTOCOLS[level]
+    parts = []
+    if chosen[0] < best[0]:
+        parts.append(f"{chosen[0]} seeds instead of {best[0]}")
+    if chosen[1] < best[1]:
+        parts.append(f"{chosen[1]} sizes instead of {best[1]}")
+    if chosen[2] < best[2]:
+        parts.append("no search" if chosen[2] == 0 else f"{chosen[2]} search trials instead of {best[2]}")
+    if not chosen[3]:
+        parts.append("raw features only")
+    return [f"to fit the budget: {', '.join(parts)} (a larger --budget gives more)"] if parts else []
+
+
+# ------------------------------------------------------------------ running in order, within a deadline
+
+
+def priority(cell: Cell, top: int) -> tuple:
+    """The full size first (defaults, then searches), seed by seed; then smaller sizes, largest first."""
+    return (cell.n_train != top, cell.tuning == "tuned", -cell.n_train, cell.seed)
+
+
+class DeadlineExecutor:
+    """Runs cells through `inner` in priority order, starting none after `deadline` (time.monotonic)."""
+
+    def __init__(self, inner, deadline: float, top: int | None = None):
+        self.inner = inner
+        self.deadline = deadline
+        self.top = top
+        self.not_started = 0
+        for attr in ("layout", "describe"):
+            if hasattr(inner, attr):
+                setattr(self, attr, getattr(inner, attr))
+
+    def _cells(self, cells: list[Cell]) -> Iterator[Cell]:
+        for i, cell in enumerate(cells):
+            if time.monotonic() >= self.deadline:
+                self.not_started = len(cells) - i
+                return
+            yield cell
+
+    def run(self, cells: Iterable[Cell]) -> Iterator[dict]:
+        cells = list(cells)
+        top = self.top or max((c.n_train for c in cells), default=0)
+        cells.sort(key=lambda c: priority(c, top))
+        yield from self.inner.run(self._cells(cells))
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def with_protocol(plan: Plan, **changes) -> Plan:
+    return replace(plan, protocol=replace(plan.protocol, **changes))
