@@ -22,10 +22,9 @@ def sigterm_as_interrupt() -> None:
 
 def error(message: object, code: int = EXIT_BAD_INPUT) -> int:
     """Print `error: MESSAGE` on stderr, as one line whatever a file name in it holds, and return the exit code."""
-    text = str(message)
-    if not text.isprintable():  # a newline or terminal escape in a user's file name
-        text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    print(f"error: {text}", file=sys.stderr)
+    from bench.inputs import printable  # the standard library only
+
+    print(f"error: {printable(str(message))}", file=sys.stderr)  # a newline or terminal escape in a file name
     return code
 
 

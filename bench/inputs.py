@@ -29,11 +29,16 @@ _KINDS = (
 )
 
 
+def printable(text: str) -> str:
+    """`text` with each character that is not printable (newline, terminal escape, bidi override) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def shown(path: str | os.PathLike | bytes) -> str:
     """`path` as one printable line: control characters escaped, a very long name shortened."""
-    text = os.fsdecode(path)
-    if not text.isprintable():  # newlines, escape sequences, undecodable bytes
-        text = repr(text)[1:-1]
+    text = printable(os.fsdecode(path))  # undecodable bytes come back as escaped surrogates
     if len(text) > MAX_SHOWN:
         half = MAX_SHOWN // 2 - 10
         text = f"{text[:half]}...[{len(text)} characters]...{text[-half:]}"

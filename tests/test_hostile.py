@@ -1,8 +1,16 @@
 """Hostile input: malformed suites and broken data files get a clean error, never a traceback."""
 
+import io
 import json
+import os
+import pickle
+import shutil
+import socket
 import subprocess
 import sys
+import tempfile
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.datasets import DataError, load
+from bench.inputs import printable, shown
 from bench.suite import Suite, SuiteError, parse, plan
 
 scalars = st.one_of(
@@ -238,3 +247,280 @@ def test_sequence_arrays_load_and_mismatches_are_rejected(tmp_path):
     path.write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(SuiteError, match="not a readable .npz"):
         parse(_file_suite(path, dataset="sequence_arrays", task="regression"), "s.toml")
+
+
+# --- Files that are not what they claim, and names no terminal line can hold (issue 15) -----------------
+
+def _cli(args: list[str], capsys) -> tuple[int, str]:
+    """Exit code and stderr of `python -m bench ARGS`, run in this process."""
+    from bench.__main__ import main
+
+    capsys.readouterr()
+    code = main(args)
+    return code, capsys.readouterr().err
+
+
+def _fifo(path):
+    os.mkfifo(path)
+
+
+def _socket(path):
+    sock = socket.socket(socket.AF_UNIX)
+    cwd = os.getcwd()
+    os.chdir(path.parent)  # a socket address holds at most 108 bytes: bind the short relative name
+    try:
+        sock.bind(path.name)
+    finally:
+        os.chdir(cwd)
+    sock.close()
+
+
+NOT_REGULAR = {
+    "a FIFO": _fifo,
+    "a character device": lambda p: p.symlink_to("/dev/zero"),
+    "a directory": lambda p: p.mkdir(),
+    "a socket": _socket,
+}
+
+
+def _toml_text(path) -> str:
+    """`path` as the inside of a TOML basic string (TOML takes no surrogate pairs, unlike JSON)."""
+    def escape(c: str) -> str:
+        if c in '"\\':
+            return "\\" + c
+        if c.isprintable():
+            return c
+        return f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}"
+
+    return "".join(map(escape, str(path)))
+
+
+def _suite_naming(tmp_path, role: str, target) -> Path:
+    """A suite file, or a valid suite whose data file is `target`."""
+    if role == "suite":
+        return target
+    dataset = {".csv": "file", ".parquet": "file", ".npz": "image_arrays"}[role]
+    suite = tmp_path / "s.toml"
+    suite.write_text(_file_suite(_toml_text(target), dataset=dataset), encoding="utf-8")
+    return suite
+
+
+@pytest.mark.timeout(300)  # a FIFO opened for reading would block here for ever
+@pytest.mark.parametrize("role", ["suite", ".csv", ".parquet", ".npz"])
+@pytest.mark.parametrize("kind", sorted(NOT_REGULAR))
+def test_a_path_that_is_not_a_regular_file_is_refused_unopened_exit_2_nothing_written(tmp_path, capsys, kind, role):
+    target = tmp_path / f"odd{'.toml' if role == 'suite' else role}"
+    NOT_REGULAR[kind](target)
+    suite = _suite_naming(tmp_path, role, target)
+    out = tmp_path / "out"
+    code, err = _cli(["run", str(suite), "--out", str(out), "--no-progress"], capsys)
+    assert code == 2 and not out.exists()
+    assert err.count("\n") == 1 and err.startswith("error: ") and str(target) in err, err
+    assert f"is {kind}" in err, err
+
+
+def _pickle_member(path):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("X.npy", pickle.dumps(np.zeros((10, 8, 8))))
+        z.writestr("y.npy", pickle.dumps(np.arange(10) % 2))
+
+
+def _huge_header(path):
+    """X declares 10**13 float64 values (80 TB) but holds none: refused from its header, nothing allocated."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False, "shape": (10**7, 10**6)})
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("X.npy", buf.getvalue())
+        with z.open("y.npy", "w") as fh:
+            np.lib.format.write_array(fh, np.arange(10) % 2)
+
+
+def _touch(path):
+    path.write_bytes(b"")
+    return path
+
+
+def _parquet_map(path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    mapping = pa.array([[("k", 1)]] * 40, pa.map_(pa.string(), pa.int64()))
+    pq.write_table(pa.table({"a": np.arange(40.0), "m": mapping, "label": [0, 1] * 20}), path)
+
+
+def _parquet(column):
+    def write(path):
+        pd.DataFrame({"a": np.arange(40.0), "odd": column(40), "label": [0, 1] * 20}).to_parquet(path)
+
+    return write
+
+
+HOSTILE_CONTENT = {
+    # suites
+    "TOML arrays nested 50,000 deep": ("suite", lambda p: p.write_text("a = " + "[" * 50_000 + "]" * 50_000),
+                                       "nested too deeply"),
+    "TOML inline tables nested 20,000 deep": ("suite", lambda p: p.write_text("a = " + "{b = " * 20_000 + "1" + "}" * 20_000),
+                                              "nested too deeply"),
+    "a 1 GB suite (sparse)": ("suite", lambda p: os.truncate(_touch(p), 2**30), "a suite file is at most"),
+    "a suite that is not UTF-8": ("suite", lambda p: p.write_bytes(b"[suite]\nname = \"\xff\xfe\"\n"), "not UTF-8"),
+    # Parquet
+    "Parquet list column": (".parquet", _parquet(lambda n: [[1, 2]] * n), "hold lists or records"),
+    "Parquet struct column": (".parquet", _parquet(lambda n: [{"x": 1, "y": "a"}] * n), "hold lists or records"),
+    "Parquet map column": (".parquet", _parquet_map, "hold lists or records"),
+    # .npz
+    "npz member that is a pickle": (".npz", _pickle_member, "not a NumPy array (a pickle"),
+    "npz object array": (".npz", lambda p: np.savez(p, X=np.array([[[None] * 8] * 8] * 10, dtype=object), y=np.arange(10) % 2),
+                         "object arrays are refused"),
+    "a single .npy saved as .npz": (".npz", lambda p: np.save(open(p, "wb"), np.zeros((10, 8, 8))), "a single array"),
+    "npz array larger than memory": (".npz", _huge_header, "more than the"),
+    "npz that is a pickle file": (".npz", lambda p: p.write_bytes(pickle.dumps({"X": 1})), "cannot be read as plain arrays"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_CONTENT))
+def test_hostile_content_is_refused_in_one_line_exit_2_nothing_written(tmp_path, capsys, case):
+    role, make, expected = HOSTILE_CONTENT[case]
+    target = tmp_path / f"data{'.toml' if role == 'suite' else role}"
+    make(target)
+    out = tmp_path / "out"
+    code, err = _cli(["run", str(_suite_naming(tmp_path, role, target)), "--out", str(out), "--no-progress"], capsys)
+    assert code == 2 and not out.exists(), err
+    assert err.count("\n") == 1 and err.startswith("error: ") and str(target) in err and expected in err, err
+
+
+def test_a_data_file_that_changes_while_being_read_is_refused(tmp_path, monkeypatch):
+    from bench.datasets import files
+
+    path = Path(_csv(tmp_path, GOOD))
+    real = pd.read_csv
+
+    def read_while_appended(fh, **kwargs):  # as a program still writing the file would
+        with open(path, "a") as writer:
+            writer.write("1.0,2.0,1\n")
+        return real(fh, **kwargs)
+
+    monkeypatch.setattr(files.pd, "read_csv", read_while_appended)
+    with pytest.raises(SuiteError, match="changed while being read"):
+        parse(_file_suite(path), "s.toml")
+
+
+def _without_privilege() -> list[str]:
+    """A command prefix under which file permissions hold (root reads any file unless it drops its capabilities)."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv"):
+        return ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
+    pytest.skip("running as root without setpriv: permissions cannot be denied")
+
+
+@pytest.mark.parametrize("role", ["suite", ".csv", ".npz"])
+def test_a_permission_denied_path_is_refused_in_one_line(tmp_path, role):
+    target = tmp_path / f"secret{'.toml' if role == 'suite' else role}"
+    if role == ".npz":
+        np.savez(target, X=rng.random((10, 8, 8)), y=np.arange(10) % 2)
+    else:
+        target.write_text("[suite]\n" if role == "suite" else GOOD.to_csv(index=False))
+    target.chmod(0)
+    suite = _suite_naming(tmp_path, role, target)
+    out = tmp_path / "out"
+    proc = subprocess.run([*_without_privilege(), sys.executable, "-m", "bench", "run", str(suite), "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2 and not out.exists(), proc.stderr
+    assert proc.stderr == f"error: {'' if role == 'suite' else f'{suite}: [datasets.d] '}{target}: permission denied; " \
+                          f"cannot read the {'suite file' if role == 'suite' else '.npz file' if role == '.npz' else 'data file'}\n"
+
+
+HOSTILE_NAMES = {
+    "newline": "da\nta",
+    "terminal escape": "\x1b[2J\x1b[31mred",
+    "carriage return": "over\rwritten",
+    "bell and backspace": "a\x07b\x08c",
+    "right-to-left override": "evil\u202egpj",
+}
+
+
+@pytest.mark.parametrize("role", ["suite", ".csv"])
+@pytest.mark.parametrize("case", sorted(HOSTILE_NAMES))
+def test_names_with_control_characters_are_shown_escaped_on_one_line(tmp_path, capsys, case, role):
+    target = tmp_path / f"{HOSTILE_NAMES[case]}{'.toml' if role == 'suite' else role}"
+    target.write_text("[suite]\n" if role == "suite" else GOOD.assign(label=1).to_csv(index=False))  # both broken
+    code, err = _cli(["check", str(_suite_naming(tmp_path, role, target))], capsys)
+    assert code == 2 and err.count("\n") == 1 and err[:-1].isprintable(), repr(err)
+    assert shown(target) in err
+
+
+@pytest.mark.parametrize("length", [300, 5000])
+@pytest.mark.parametrize("role", ["suite", ".csv", ".npz"])
+def test_extremely_long_names_are_refused_with_a_shortened_name(tmp_path, capsys, role, length):
+    target = tmp_path / ("n" * length + (".toml" if role == "suite" else role))
+    code, err = _cli(["check", str(_suite_naming(tmp_path, role, target))], capsys)
+    assert code == 2 and err.count("\n") == 1, err
+    assert "File name too long" in err and f"[{len(str(target))} characters]" in err
+    assert len(err) < 600  # one readable line, not the name
+
+
+# --- Generated: file-system objects, names and nesting the lists above do not spell out -----------------
+
+FS_KINDS = {
+    "regular": None,
+    "fifo": _fifo,
+    "directory": lambda p: p.mkdir(),
+    "socket": _socket,
+    "device link": lambda p: p.symlink_to("/dev/zero"),
+    "dangling link": lambda p: p.symlink_to(p.with_name("nowhere")),
+    "link loop": lambda p: p.symlink_to(p),
+}
+file_names = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="/\x00"), min_size=1, max_size=30),
+    st.integers(200, 400).map(lambda n: "L" * n),
+).filter(lambda s: s not in (".", ".."))
+nesting = st.tuples(st.integers(0, 3000), st.sampled_from(["[", "{x = "]))
+
+
+def _nested_suite(depth: int, opener: str) -> str:
+    closer = "]" if opener == "[" else "}"
+    value = opener * depth + "3" + closer * depth
+    return f"[suite]\nseeds = [0]\ntrain_sizes = [20]\n[datasets.wine]\n[models.knn]\nn_neighbors = {value}\n"
+
+
+@pytest.mark.timeout(600)
+def test_generated_paths_names_and_nesting_are_refused_cleanly_or_loaded(capsys):
+    from bench.suite import load as load_suite
+
+    outcomes: dict[str, int] = {}
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.sampled_from(sorted(FS_KINDS)), file_names, st.sampled_from(["suite", ".csv", ".npz"]), nesting)
+    def check(kind, name, role, nest):
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            target = tmp / (name + (".toml" if role == "suite" else role))
+            try:
+                if FS_KINDS[kind]:
+                    FS_KINDS[kind](target)
+                elif role == "suite":
+                    target.write_text(_nested_suite(*nest), encoding="utf-8")
+                elif role == ".csv":
+                    GOOD.to_csv(target, index=False)
+                else:
+                    np.savez(target, X=rng.random((40, 4, 4)), y=np.arange(40) % 2)
+            except OSError:  # a name too long to create: the loader must say so too
+                pass
+            suite = target if role == "suite" else tmp / "s.toml"
+            if role != "suite":
+                suite.write_text(_file_suite(_toml_text(target),
+                                             dataset="file" if role == ".csv" else "image_arrays"), encoding="utf-8")
+            try:
+                load_suite(suite)
+            except SuiteError as exc:
+                message = printable(str(exc))  # as the command line prints it
+                assert shown(target) in message or printable(str(target)) in message, message
+                outcomes[f"refused {kind}"] = outcomes.get(f"refused {kind}", 0) + 1
+                return
+            assert kind == "regular" and (role != "suite" or nest[0] == 0), (kind, role, nest)
+            outcomes["loaded"] = outcomes.get("loaded", 0) + 1
+
+    check()
+    with capsys.disabled():
+        print(f"\ngenerated paths: {dict(sorted(outcomes.items()))}")
+    assert outcomes.get("loaded") and sum(v for k, v in outcomes.items() if k != "loaded" and "regular" not in k)
