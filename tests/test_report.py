@@ -237,3 +237,19 @@ def test_figure_text_without_a_cjk_font_drops_glyphs_rather_than_drawing_boxes(m
     assert plots.plain("Feature engineering (特征工程)") == "Feature engineering"
     assert plots.plain("数据 set $x$") == "?? set \\$x\\$"
     assert plots.plain("n=1,200\nwine") == "n=1,200\nwine"
+
+
+def test_a_rebuild_in_another_process_is_byte_identical(run_dir, built, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    for seed in ("1", "2"):  # string hashing (set order) differs between these processes
+        out = tmp_path / seed
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run([sys.executable, "-m", "bench", "report", str(run_dir), "--out", str(out)],
+                              env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert (out / "report.html").read_bytes() == built.html.read_bytes()
+        for fig in built.figures:
+            assert (out / "figures" / fig.name).read_bytes() == fig.read_bytes(), fig.name

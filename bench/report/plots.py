@@ -528,10 +528,16 @@ def critical_difference(ok: pd.DataFrame) -> list[Figure]:
         fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.25 * len(test.mean_ranks)))
         fig.subplots_adjust(left=0.2, right=0.8, bottom=0.04, top=0.82)
         colors = {plain(c): FAMILY_COLORS.get(str(fams[c]), "grey") for c in test.mean_ranks.index}
-        sp.critical_difference_diagram(
+        drawn = sp.critical_difference_diagram(
             test.mean_ranks.rename(index=plain), p.rename(index=plain, columns=plain), ax=ax,
             color_palette=colors, label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
         )
+        # Each crossbar's points come from a set, in an order that changes with string hashing
+        # between processes; sorted, the same bar draws the same pixels (byte-identical rebuilds).
+        for lines in drawn.get("crossbars", []):
+            for line in lines:
+                x, y = line.get_data()
+                line.set_data(sorted(x), y)
         ax.set_title(f"Average rank over {test.n_datasets} datasets (1 = best); Friedman p = {test.p:.2g}", fontsize=9)
         return [Figure(
             "critical-difference.png", "Critical-difference diagram",
