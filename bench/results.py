@@ -19,7 +19,7 @@ import pandas as pd
 
 from bench.atomic import atomic_write
 from bench.errors import RunError
-from bench.inputs import read_bytes, shown
+from bench.inputs import read_bytes, reading, shown
 
 LEADING = [
     "dataset", "modality", "task", "model", "family", "features", "tuning",
@@ -209,7 +209,8 @@ def load(run_dir: str | os.PathLike) -> pd.DataFrame:
     run_dir = Path(run_dir)
     parquet = run_dir / "results.parquet"
     if parquet.exists():
-        table = pd.read_parquet(parquet)
+        with reading(parquet, RunError, "results table") as fh:  # a FIFO put there would block for ever
+            table = pd.read_parquet(fh)
         if not _behind_rows(run_dir, parquet, table):
             return table
     return frame(read_rows(run_dir))

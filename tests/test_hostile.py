@@ -524,3 +524,22 @@ def test_generated_paths_names_and_nesting_are_refused_cleanly_or_loaded(capsys)
     with capsys.disabled():
         print(f"\ngenerated paths: {dict(sorted(outcomes.items()))}")
     assert outcomes.get("loaded") and sum(v for k, v in outcomes.items() if k != "loaded" and "regular" not in k)
+
+
+@pytest.mark.timeout(300)
+def test_a_run_folder_holding_fifos_is_refused_never_read_for_ever(tmp_path, capsys, write_suite):
+    from bench import results
+    from bench.errors import RunError
+    from bench.execution.runner import check_resumable
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    for name in (results.ROWS_FILE, "plan.json", "results.parquet"):
+        os.mkfifo(run_dir / name)
+    suite = write_suite("[suite]\nseeds = [0]\ntrain_sizes = [20]\n[datasets.wine]\n[models.knn]\n")
+    code, err = _cli(["run", str(suite), "--resume", str(run_dir), "--no-progress"], capsys)
+    assert code == 2 and err == f"error: {run_dir / results.ROWS_FILE}: is a FIFO (named pipe), not a regular file; " \
+                                "give the path of a rows file\n"
+    check_resumable(run_dir, parse(suite.read_text(), str(suite)))  # an unreadable plan is no plan: returns
+    with pytest.raises(RunError, match="results.parquet: is a FIFO"):
+        results.load(run_dir)

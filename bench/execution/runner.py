@@ -20,6 +20,7 @@ from bench.errors import RunError
 from bench.execution.cell import CACHE_ENV
 from bench.execution.isolate import allow_cells, stop_all
 from bench.execution.local import Executor, ExecutorError, LocalExecutor, local_cores
+from bench.inputs import read_bytes
 from bench.measure import environment
 from bench.registry import first_line
 from bench.suite import Skip, Suite, plan, skip_lines, with_layout
@@ -188,8 +189,8 @@ def check_resumable(run_dir: Path, suite: Suite, allow_suite_change: bool = Fals
     if not run_dir.is_dir():
         raise RunError(f"{run_dir}: no such run folder to resume; start a run with --out {run_dir}")
     try:
-        planned = json.loads((run_dir / "plan.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        planned = json.loads(read_bytes(run_dir / "plan.json", OSError, "plan file", max_bytes=2**26))  # never a FIFO
+    except (OSError, ValueError, RecursionError):
         return  # killed before its plan was written: nothing recorded to mix with
     sha = planned.get("suite_sha256")
     if sha and sha != suite.sha256 and not allow_suite_change:
