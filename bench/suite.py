@@ -364,7 +364,7 @@ def _model_spec(
         modality = next(iter(sorted(modalities & entry.modalities)), "tabular")
         ctx = ModelContext(task=task, modality=modality, seed=0, threads=1, n_features=4, n_classes=2)
         estimator = entry.fn(ctx)
-        valid = estimator.get_params(deep=False)
+        valid = estimator.get_params(deep=True)  # nested keys too: a hybrid's network__n_epochs
         for key, value in params.items():
             if key not in valid:
                 raise _fail(

@@ -11,6 +11,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bench.models import MODELS, ModelContext, build
 from bench.models.deep import (
+    PLATEAU_FACTOR,
     CNNClassifier,
     CNNRegressor,
     MLPClassifier,
@@ -38,24 +39,18 @@ CHECKED = [
     MLPClassifier(d_hidden=32, batch_size=32, **SMALL),
     MLPRegressor(d_hidden=32, batch_size=32, **SMALL),
     CNNClassifier(n_channels=4, d_hidden=16, batch_size=32, random_state=0, n_epochs=40),
-    CNNRegressor(n_channels=4, d_hidden=16, batch_size=32, **SMALL),
+    CNNRegressor(n_channels=4, d_hidden=16, batch_size=32, dropout=0.0, random_state=0, n_epochs=100),
     RNNClassifier(d_hidden=16, **SMALL),
     RNNRegressor(d_hidden=16, **SMALL),
 ]
 
 # Checks that cannot apply, with the reason; sklearn marks them xfail instead of failing.
-_POSITION_BLIND = (
-    "the check's data are tabular rows where one column of ten carries the target; global "
-    "average pooling makes the CNN blind to which column a value came from (translation "
-    "invariance, the point on images and sequences), so it cannot reach the check's R2 > 0.5"
-)
 _SEQUENCE_OF_SCALARS = (
     "the RNN reads a tabular row as a sequence of ten scalars and must learn which step holds "
     "the one informative column; within the small training budget of these checks it stays "
     "below the check's R2 > 0.5 (the suites run it on real sequences and images)"
 )
 NOT_APPLICABLE = {
-    CNNRegressor: {"check_regressors_train": _POSITION_BLIND},
     RNNRegressor: {"check_regressors_train": _SEQUENCE_OF_SCALARS},
 }
 
@@ -110,7 +105,7 @@ def test_history_is_one_json_record_per_epoch():
     est = MLPClassifier(n_epochs=4, patience=10, random_state=0, d_hidden=16).fit(X, y)
     assert len(est.history_) == est.n_epochs_ == 4
     record = json.loads(json.dumps(est.history_))[0]
-    assert set(record) == {"epoch", "train_loss", "valid_loss", "valid_score", "time_s"}
+    assert set(record) == {"epoch", "train_loss", "lr", "valid_loss", "valid_score", "time_s"}
     assert 0 <= record["valid_score"] <= 1
 
 
@@ -221,6 +216,111 @@ def test_fitted_model_pickles_with_its_predictions():
     again = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(again.predict_proba(X), est.predict_proba(X))
     assert clone(est).get_params() == est.get_params()
+
+
+# -- inputs, schedule, architecture ------------------------------------------------------
+
+
+def test_input_statistics_come_from_the_training_slice_only():
+    X, y = _classification(n=200)
+    est = MLPClassifier(n_epochs=1, random_state=0, d_hidden=8, validation_fraction=0.25).fit(X, y)
+    train, _ = est._split(y, est._seed())
+    np.testing.assert_allclose(est.input_mean_, X[train].mean(axis=0), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(est.input_scale_, X[train].std(axis=0), rtol=1e-5)
+    assert not np.allclose(est.input_mean_, X.mean(axis=0), atol=1e-4)
+
+
+def test_images_share_one_statistic_per_channel_and_tabular_columns_have_their_own():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(0, 1, (40, 16)), rng.normal(5, 2, (40, 16))], axis=1).astype(np.float32)
+    y = np.arange(40) % 2
+    kw = {"n_epochs": 1, "early_stopping": False, "random_state": 0, "n_channels": 2, "d_hidden": 4}
+    image = CNNClassifier(modality="image", sample_shape=(2, 4, 4), **kw).fit(X, y)
+    np.testing.assert_allclose(image.input_mean_[:16], X[:, :16].mean(), atol=1e-5)
+    np.testing.assert_allclose(image.input_mean_[16:], X[:, 16:].mean(), atol=1e-5)
+    np.testing.assert_allclose(image.input_scale_[16:], X[:, 16:].std(), rtol=1e-5)
+    sequence = CNNClassifier(modality="sequence", sample_shape=(16, 2), **kw).fit(X, y)  # (L, C): channel last
+    np.testing.assert_allclose(sequence.input_mean_[0::2], X[:, 0::2].mean(), atol=1e-5)
+    tabular = MLPClassifier(n_epochs=1, early_stopping=False, random_state=0, d_hidden=4).fit(X, y)
+    np.testing.assert_allclose(tabular.input_mean_, X.mean(axis=0), atol=1e-5)
+    raw = MLPClassifier(n_epochs=1, random_state=0, d_hidden=4, input_norm="none").fit(X, y)
+    assert (raw.input_mean_ == 0).all() and (raw.input_scale_ == 1).all()
+
+
+def test_normalised_inputs_make_the_fit_blind_to_the_pixel_unit():
+    rng = np.random.default_rng(0)
+    X = rng.random((80, 64), dtype=np.float32)
+    y = (X[:, :32].mean(axis=1) > X[:, 32:].mean(axis=1)).astype(int)
+    kw = {"n_epochs": 3, "random_state": 0, "modality": "image", "sample_shape": (8, 8), "n_channels": 4}
+    a = CNNClassifier(**kw).fit(X, y).predict_proba(X)
+    b = CNNClassifier(**kw).fit(X * 255, y).predict_proba(X * 255)
+    np.testing.assert_allclose(a, b, atol=1e-4)
+
+
+def test_plateau_schedule_cuts_the_learning_rate_when_validation_stalls():
+    X, y = _classification(n=200)
+    y = np.random.default_rng(0).permutation(y)  # nothing to learn: validation loss soon rises
+    est = MLPClassifier(n_epochs=60, patience=9, lr=1e-2, random_state=0).fit(X, y)
+    lrs = [h["lr"] for h in est.history_]
+    assert lrs[0] == 1e-2 and lrs == sorted(lrs, reverse=True)
+    assert lrs[-1] <= 1e-2 * PLATEAU_FACTOR**2  # cut at least twice before patience ran out
+    assert est.n_epochs_ < 60
+
+
+@pytest.mark.parametrize(("schedule", "last"), [("cosine", 1e-3 * (1 + np.cos(np.pi * 4 / 5)) / 2), ("constant", 1e-3)])
+def test_cosine_and_constant_schedules(schedule, last):
+    X, y = _classification(n=100)
+    est = MLPClassifier(n_epochs=5, lr=1e-3, lr_schedule=schedule, early_stopping=False, random_state=0, d_hidden=8)
+    lrs = [h["lr"] for h in est.fit(X, y).history_]
+    assert lrs[0] == 1e-3 and lrs[-1] == pytest.approx(last)
+
+
+def test_cnn_head_reads_the_flattened_maps_and_global_pooling_is_an_option():
+    from torch import nn
+
+    X = np.zeros((20, 28 * 28), np.float32)
+    y = np.arange(20) % 2
+    kw = {"n_epochs": 1, "random_state": 0, "modality": "image", "sample_shape": (28, 28)}
+    flat = CNNClassifier(**kw).fit(X, y)
+    linears = [m for m in flat.module_ if isinstance(m, nn.Linear)]
+    assert linears[0].in_features == 64 * 7 * 7  # two conv-pool blocks: 28 -> 14 -> 7, 32 then 64 channels
+    assert any(isinstance(m, nn.BatchNorm2d) for m in flat.module_)
+    pooled = CNNClassifier(head="global", **kw).fit(X, y)
+    assert [m for m in pooled.module_ if isinstance(m, nn.Linear)][0].in_features == 64
+
+
+def test_a_large_image_is_averaged_down_before_the_flatten_head():
+    from torch import nn
+
+    est = CNNClassifier(n_epochs=1, n_channels=2, random_state=0, modality="image", sample_shape=(64, 48))
+    est.fit(np.zeros((4, 64 * 48), np.float32), np.arange(4) % 2)
+    assert [m for m in est.module_ if isinstance(m, nn.Linear)][0].in_features == 4 * 8 * 8
+
+
+def test_embed_gives_the_features_the_output_layer_reads():
+    import torch
+
+    X, y = _classification(n=100)
+    for est in (
+        MLPClassifier(n_epochs=2, random_state=0, d_hidden=12),
+        CNNClassifier(n_epochs=2, random_state=0, d_hidden=12, n_channels=4),
+        RNNClassifier(n_epochs=2, random_state=0, d_hidden=12),
+    ):
+        est.fit(X, y)
+        Z = est.embed(X)
+        assert Z.shape == (100, 12)
+        logits = est._output_layer(est.module_)(torch.from_numpy(Z))
+        np.testing.assert_allclose(torch.softmax(logits, 1).detach().numpy(), est.predict_proba(X), atol=1e-5)
+
+
+def test_defaults_are_a_practitioners_networks():
+    mlp, cnn, rnn = MLPClassifier(), CNNClassifier(), RNNClassifier()
+    assert (mlp.n_layers, mlp.d_hidden, mlp.dropout) == (3, 256, 0.3)
+    assert (cnn.n_blocks, cnn.n_channels, cnn.batch_norm, cnn.head) == (2, 32, True, "flatten")
+    assert (rnn.cell, rnn.d_hidden) == ("gru", 128)
+    for est in (mlp, cnn, rnn):
+        assert (est.lr_schedule, est.input_norm, est.early_stopping) == ("plateau", "auto", True)
+        assert est.n_epochs >= 50 and est.patience >= 5
 
 
 # -- registration: names, modalities, suites --------------------------------------------

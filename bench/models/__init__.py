@@ -125,4 +125,4 @@ def build(name: str, ctx: ModelContext, params: dict):
     return estimator
 
 
-from bench.models import classical, deep  # noqa: E402,F401
+from bench.models import classical, deep, hybrid  # noqa: E402,F401
