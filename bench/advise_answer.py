@@ -237,7 +237,8 @@ def crossover(a: Curve, b: Curve, n_top: int) -> Crossover:
         (e_l, b_l), (e_t, b_t) = ((ea, ba), (eb, bb)) if lead_a else ((eb, bb), (ea, ba))
         if not (math.isfinite(b_l) and math.isfinite(b_t)) or b_t >= b_l or e_t <= e_l:
             return math.inf if e_t > e_l else float(n_top)
-        return float(n_top * (e_t / e_l) ** (1 / (b_l - b_t)))
+        log_n = math.log(n_top) + math.log(e_t / e_l) / (b_l - b_t)
+        return math.exp(log_n) if log_n < 690 else math.inf  # beyond float range: never, in practice
 
     point = cross(common)
     rng = np.random.default_rng(SEED)
