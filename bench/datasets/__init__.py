@@ -10,13 +10,15 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from bench.errors import DataError
 from bench.registry import MODALITIES, TASKS, Registry, check_tags, first_line
+
+if TYPE_CHECKING:  # pandas is imported where a file is read, not to list the registry
+    import pandas as pd
 
 __all__ = ["MODALITIES", "TASKS", "DATASETS", "Data", "DataError", "DatasetEntry", "dataset", "load", "split"]
 

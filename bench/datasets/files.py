@@ -9,12 +9,14 @@ import os
 import sys
 from pathlib import Path
 
+import lazy_loader
 import numpy as np
-import pandas as pd
 import psutil
 
 from bench.datasets import TASKS, Data, DataError, dataset
 from bench.inputs import reading, shown, stat_regular
+
+pd = lazy_loader.load("pandas")  # imported when a file is read, not to list the registry
 
 MAX_CATEGORIES = 50  # a text column with more distinct values is not a category
 

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from sklearn import datasets as skd
 
 from bench.atomic import atomic_write
 from bench.datasets import Data, DataError, dataset
@@ -29,7 +28,7 @@ SHAPES = ("disc", "ring", "square", "frame", "triangle", "plus", "cross", "bar")
 @dataset("digits", task="classification", modality="image", size=1797, tags=("real",))
 def digits() -> Data:
     """Handwritten digits, 8x8 pixels, 1,797 images, 10 classes (bundled with scikit-learn)."""
-    X, y = skd.load_digits(return_X_y=True)
+    X, y = _skd().load_digits(return_X_y=True)
     return Data(X=(X / 16.0).astype(np.float32), y=y, sample_shape=(8, 8))
 
 
@@ -366,3 +365,10 @@ def mnist(cache_dir: str = "") -> Data:
 def fashion_mnist(cache_dir: str = "") -> Data:
     """Zalando clothing images, 28x28, 10 classes, the official 60,000/10,000 split (Debian: dataset-fashion-mnist)."""
     return load_idx_dataset("fashion_mnist", cache_dir)
+
+
+def _skd():
+    """scikit-learn's datasets module, imported when a dataset is built (not to list the registry)."""
+    from sklearn import datasets
+
+    return datasets

@@ -10,8 +10,6 @@ training and the last 1,000 for test.
 from __future__ import annotations
 
 import numpy as np
-from scipy.interpolate import interp1d
-from scipy.ndimage import gaussian_filter
 
 from bench.datasets import Data, DataError, dataset
 
@@ -47,11 +45,15 @@ def templates() -> np.ndarray:
 
 
 def _interpolate(x: np.ndarray, n: int) -> np.ndarray:
+    from scipy.interpolate import interp1d
+
     return interp1d(np.linspace(0, 1, len(x)), x, axis=0, kind="linear")(np.linspace(0, 1, n))
 
 
 def _transform(x: np.ndarray, rs: np.random.RandomState) -> np.ndarray:
     """One example from a template: the package's `transform`, draw for draw."""
+    from scipy.ndimage import gaussian_filter
+
     low, high = PADDING
     p = low + int(rs.rand() * (high - low + 1))
     x = np.concatenate([x + 1e-8, np.zeros(p)])  # pad

@@ -19,12 +19,14 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
+import lazy_loader
 
 from bench.atomic import atomic_write
 from bench.datasets import TASKS, Data, DataError, dataset
 from bench.datasets import cache as dc
 from bench.datasets.files import file_data
+
+pd = lazy_loader.load("pandas")  # imported when a file is read, not to list the registry
 
 META = "meta.json"
 DATA = "data.parquet"

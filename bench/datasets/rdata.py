@@ -13,10 +13,12 @@ import lzma
 import struct
 from pathlib import Path
 
+import lazy_loader
 import numpy as np
-import pandas as pd
 
 from bench.datasets import DataError
+
+pd = lazy_loader.load("pandas")  # imported when a file is read, not to list the registry
 
 NA_INT = -(2**31)
 _PAIRLISTS = {2, 5, 6, 17}  # LISTSXP, PROMSXP, LANGSXP, DOTSXP: attribute, tag, car, cdr

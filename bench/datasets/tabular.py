@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn import datasets as skd
 
 from bench.datasets import Data, DataError, dataset
 
@@ -20,21 +19,21 @@ def _positive(*keys: str):
 @dataset("breast_cancer", task="classification", modality="tabular", size=569, tags=("real",))
 def breast_cancer() -> Data:
     """Wisconsin breast cancer: 569 rows, 30 numeric features, 2 classes (bundled with scikit-learn)."""
-    X, y = skd.load_breast_cancer(return_X_y=True)
+    X, y = _skd().load_breast_cancer(return_X_y=True)
     return Data(X=X.astype(np.float64), y=y)
 
 
 @dataset("wine", task="classification", modality="tabular", size=178, tags=("real",))
 def wine() -> Data:
     """Wine cultivars: 178 rows, 13 numeric features, 3 classes (bundled with scikit-learn)."""
-    X, y = skd.load_wine(return_X_y=True)
+    X, y = _skd().load_wine(return_X_y=True)
     return Data(X=X.astype(np.float64), y=y)
 
 
 @dataset("diabetes", task="regression", modality="tabular", size=442, tags=("real",))
 def diabetes() -> Data:
     """Diabetes progression: 442 rows, 10 numeric features (bundled with scikit-learn)."""
-    X, y = skd.load_diabetes(return_X_y=True)
+    X, y = _skd().load_diabetes(return_X_y=True)
     return Data(X=X.astype(np.float64), y=y.astype(np.float64))
 
 
@@ -66,7 +65,7 @@ def synthetic_classification(
     random_state: int = 0,
 ) -> Data:
     """Gaussian clusters on hypercube vertices (scikit-learn make_classification); any size."""
-    X, y = skd.make_classification(
+    X, y = _skd().make_classification(
         n_samples=n_samples,
         n_features=n_features,
         n_informative=n_informative,
@@ -93,7 +92,14 @@ def friedman1(
     """Friedman #1: y = 10 sin(pi x1 x2) + 20 (x3 - 0.5)^2 + 10 x4 + 5 x5 + noise; nonlinear."""
     if n_features < 5:
         raise DataError(f"n_features must be at least 5 for Friedman #1, got {n_features}")
-    X, y = skd.make_friedman1(
+    X, y = _skd().make_friedman1(
         n_samples=n_samples, n_features=n_features, noise=noise, random_state=random_state
     )
     return Data(X=X.astype(np.float32), y=y)
+
+
+def _skd():
+    """scikit-learn's datasets module, imported when a dataset is built (not to list the registry)."""
+    from sklearn import datasets
+
+    return datasets

@@ -16,12 +16,14 @@ import os
 import re
 from pathlib import Path
 
+import lazy_loader
 import numpy as np
-import pandas as pd
 
 from bench.atomic import atomic_write
 from bench.datasets import Data, DataError, dataset
 from bench.datasets import cache as dc
+
+pd = lazy_loader.load("pandas")  # imported when a file is read, not to list the registry
 
 URL = "https://timeseriesclassification.com/aeon-toolkit/{name}.zip"
 PACKAGES = ("aeon", "sktime")  # their datasets/data/NAME folders hold NAME_TRAIN.ts and NAME_TEST.ts

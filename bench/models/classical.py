@@ -7,14 +7,12 @@ more trees or rounds cost time and rarely hurt, so they are not a choice worth a
 
 from __future__ import annotations
 
-from scipy.stats import loguniform, randint, uniform
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
-from sklearn.linear_model import LinearRegression, LogisticRegression, Ridge
-from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
-from sklearn.svm import SVC, SVR
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+import lazy_loader
 
 from bench.models import ModelContext, model
+
+# Imported at first use: listing the registry (`bench list`) needs neither.
+stats = lazy_loader.load("scipy.stats")
 
 
 def _by_task(ctx: ModelContext, classifier, regressor):
@@ -23,33 +21,41 @@ def _by_task(ctx: ModelContext, classifier, regressor):
 
 @model(
     "logistic_regression", family="classical", tasks=("classification",), tags=("linear",),
-    search={"C": loguniform(1e-3, 1e2)},
+    search=lambda ctx: {"C": stats.loguniform(1e-3, 1e2)},
 )
 def logistic_regression(ctx: ModelContext):
     """L2-regularised logistic regression (lbfgs)."""
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(max_iter=1000, random_state=ctx.seed)
 
 
 @model("linear_regression", family="classical", tasks=("regression",), tags=("linear",))
 def linear_regression(ctx: ModelContext):
     """Ordinary least squares."""
+    from sklearn.linear_model import LinearRegression
+
     return LinearRegression(n_jobs=ctx.threads)
 
 
-@model("ridge", family="classical", tasks=("regression",), tags=("linear",), search={"alpha": loguniform(1e-3, 1e3)})
+@model("ridge", family="classical", tasks=("regression",), tags=("linear",), search=lambda ctx: {"alpha": stats.loguniform(1e-3, 1e3)})
 def ridge(ctx: ModelContext):
     """Least squares with an L2 penalty."""
+    from sklearn.linear_model import Ridge
+
     return Ridge(alpha=1.0, random_state=ctx.seed)
 
 
 def _svm_space(ctx: ModelContext) -> dict:
-    space = {"C": loguniform(1e-2, 1e3), "gamma": loguniform(1e-4, 1.0)}
-    return space if ctx.task == "classification" else {**space, "epsilon": loguniform(1e-3, 1.0)}
+    space = {"C": stats.loguniform(1e-2, 1e3), "gamma": stats.loguniform(1e-4, 1.0)}
+    return space if ctx.task == "classification" else {**space, "epsilon": stats.loguniform(1e-3, 1.0)}
 
 
 @model("svm", family="classical", tags=("kernel",), search=_svm_space)
 def svm(ctx: ModelContext):
     """Support vector machine with an RBF kernel (SVC / SVR); probabilities off, as by default."""
+    from sklearn.svm import SVC, SVR
+
     if ctx.task == "classification":
         return SVC(kernel="rbf", random_state=ctx.seed)
     return SVR(kernel="rbf")
@@ -65,6 +71,8 @@ _TREE_SPACE = {
 @model("decision_tree", family="classical", tags=("tree",), search=_TREE_SPACE)
 def decision_tree(ctx: ModelContext):
     """A single CART tree, grown until leaves are pure (scikit-learn's default)."""
+    from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
     return _by_task(ctx, DecisionTreeClassifier, DecisionTreeRegressor)(random_state=ctx.seed)
 
 
@@ -79,6 +87,8 @@ def decision_tree(ctx: ModelContext):
 )
 def random_forest(ctx: ModelContext):
     """100 CART trees on bootstrap samples."""
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
     cls = _by_task(ctx, RandomForestClassifier, RandomForestRegressor)
     return cls(n_estimators=100, n_jobs=ctx.threads, random_state=ctx.seed)
 
@@ -89,18 +99,20 @@ def random_forest(ctx: ModelContext):
 )
 def knn(ctx: ModelContext):
     """k-nearest neighbours (k=5, Euclidean)."""
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
     return _by_task(ctx, KNeighborsClassifier, KNeighborsRegressor)(n_neighbors=5, n_jobs=ctx.threads)
 
 
 @model(
     "xgboost", family="classical", tags=("tree", "ensemble", "boosting"),
-    search={
-        "learning_rate": loguniform(1e-2, 0.3),
-        "max_depth": randint(2, 9),
-        "subsample": uniform(0.5, 0.5),
-        "colsample_bytree": uniform(0.5, 0.5),
-        "min_child_weight": loguniform(1.0, 20.0),
-        "reg_lambda": loguniform(1e-2, 10.0),
+    search=lambda ctx: {
+        "learning_rate": stats.loguniform(1e-2, 0.3),
+        "max_depth": stats.randint(2, 9),
+        "subsample": stats.uniform(0.5, 0.5),
+        "colsample_bytree": stats.uniform(0.5, 0.5),
+        "min_child_weight": stats.loguniform(1.0, 20.0),
+        "reg_lambda": stats.loguniform(1e-2, 10.0),
     },
 )
 def xgboost(ctx: ModelContext):
