@@ -1,0 +1,92 @@
+"""The package's shape: the registry is a leaf, and no two modules import each other at load time."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1] / "bench"
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _load_time_imports(path: Path, modules: set[str]) -> set[str]:
+    """bench modules imported at module level (not inside functions, not under TYPE_CHECKING)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    me = _module(path)
+    package = me if path.name == "__init__.py" else me.rpartition(".")[0]
+    out = set()
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        for sub in ast.walk(node) if isinstance(node, ast.Try | ast.If) else [node]:
+            names = []
+            if isinstance(sub, ast.Import):
+                names = [a.name for a in sub.names]
+            elif isinstance(sub, ast.ImportFrom):
+                base = sub.module or ""
+                if sub.level:
+                    base = ".".join(package.split(".")[: len(package.split(".")) - sub.level + 1] + ([base] if base else []))
+                names = [base] + [f"{base}.{a.name}" for a in sub.names]
+            for name in names:
+                while name and name not in modules:
+                    name = name.rpartition(".")[0]
+                if name and name != me and name.startswith("bench"):
+                    out.add(name)
+    return out
+
+
+def _graph() -> dict[str, set[str]]:
+    paths = sorted(ROOT.rglob("*.py"))
+    modules = {_module(p) for p in paths}
+    return {_module(p): _load_time_imports(p, modules) for p in paths}
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One import cycle, or None. A package's __init__ importing its own submodules is not one."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt.startswith(node + "."):  # a package registering its own submodules
+                continue
+            if state.get(nxt) == 1:
+                return stack[stack.index(nxt):] + [nxt]
+            if nxt not in state and (found := visit(nxt)):
+                return found
+        stack.pop()
+        state[node] = 2
+        return None
+
+    for node in sorted(graph):
+        if node not in state and (found := visit(node)):
+            return found
+    return None
+
+
+def test_the_registry_imports_nothing_of_bench_not_even_inside_a_function():
+    # It once loaded the datasets, models and features inside a function: a circle through
+    # the modules that import it.
+    tree = ast.parse((ROOT / "registry.py").read_text(encoding="utf-8"))
+    imported = [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert not [line for line in imported if "bench" in line]
+
+
+@pytest.mark.parametrize("leaf", ["bench.errors", "bench.atomic", "bench.cli_common", "bench.plugins"])
+def test_small_shared_modules_are_leaves(leaf):
+    assert _graph()[leaf] == set()
+
+
+def test_no_import_cycle_between_modules_at_load_time():
+    graph = _graph()
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph))
+
+
+def test_the_cycle_check_finds_a_cycle():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
