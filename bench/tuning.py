@@ -221,7 +221,7 @@ def check_space(space: Mapping[str, Any], make: Callable[[dict], Any], seed: int
     Every listed value, and a few draws of each distribution, are set on an estimator from
     `make(params)` and checked by scikit-learn's own parameter validation where it has one.
     """
-    valid = make({}).get_params(deep=False)
+    valid = make({}).get_params(deep=True)  # nested keys too, as suites may set: a hybrid's network__lr
     for key, values in space.items():
         if key not in valid:
             return key, f"unknown hyperparameter; valid: {', '.join(sorted(valid))}"

@@ -337,6 +337,14 @@ def test_a_suite_search_table_replaces_the_models_space():
     assert [t["params"] for t in json.loads(row["trials"])][1:] in ([{"C": 0.5}, {"C": 2.0}], [{"C": 2.0}, {"C": 0.5}])
 
 
+def test_a_suite_search_table_may_name_nested_hyperparameters_as_suite_keys_may():
+    models = "[models.mlp_xgboost]\n[models.mlp_xgboost.search]\nnetwork__lr = [1e-3, 3e-3]\nhead__max_depth = [2, 4]"
+    suite = parse(_suite(models=models), "tune.toml")
+    assert suite.models[0].search == {"network__lr": [1e-3, 3e-3], "head__max_depth": [2, 4]}
+    msg = _error(_suite(models=models.replace("network__lr", "network__learning_speed")))
+    assert "[models.mlp_xgboost.search.network__learning_speed]" in msg and "unknown hyperparameter" in msg
+
+
 @pytest.mark.parametrize("name", [n for n, e in MODELS.items() if "testing" not in e.tags])
 def test_every_registered_space_names_real_hyperparameters_with_accepted_values(name):
     entry = MODELS[name]
