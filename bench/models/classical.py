@@ -12,7 +12,7 @@ import lazy_loader
 from bench.models import ModelContext, model
 
 # Imported at first use: listing the registry (`bench list`) needs neither.
-stats = lazy_loader.load("scipy.stats")
+stats = lazy_loader.load("scipy.stats", suppress_warning=True)  # its warning would precede every error line
 
 
 def _by_task(ctx: ModelContext, classifier, regressor):
