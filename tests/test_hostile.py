@@ -364,9 +364,9 @@ HOSTILE_CONTENT = {
     "a 1 GB suite (sparse)": ("suite", lambda p: os.truncate(_touch(p), 2**30), "a suite file is at most"),
     "a suite that is not UTF-8": ("suite", lambda p: p.write_bytes(b"[suite]\nname = \"\xff\xfe\"\n"), "not UTF-8"),
     # Parquet
-    "Parquet list column": (".parquet", _parquet(lambda n: [[1, 2]] * n), "hold lists or records"),
-    "Parquet struct column": (".parquet", _parquet(lambda n: [{"x": 1, "y": "a"}] * n), "hold lists or records"),
-    "Parquet map column": (".parquet", _parquet_map, "hold lists or records"),
+    "Parquet list column": (".parquet", _parquet(lambda n: [[1, 2]] * n), "lists or records, not one value per row"),
+    "Parquet struct column": (".parquet", _parquet(lambda n: [{"x": 1, "y": "a"}] * n), "lists or records, not one value per row"),
+    "Parquet map column": (".parquet", _parquet_map, "lists or records, not one value per row"),
     # .npz
     "npz member that is a pickle": (".npz", _pickle_member, "not a NumPy array (a pickle"),
     "npz object array": (".npz", lambda p: np.savez(p, X=np.array([[[None] * 8] * 8] * 10, dtype=object), y=np.arange(10) % 2),

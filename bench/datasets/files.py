@@ -57,7 +57,8 @@ def _refuse_nested_columns(path: str, fh) -> None:
     nested = [f"{f.name!r} ({f.type})" for f in schema if pat.is_nested(f.type)]
     fh.seek(0)
     if nested:
-        raise DataError(f"{shown(path)}: {_count(len(nested), 'column')} that hold lists or records, not one value "
+        raise DataError(f"{shown(path)}: {_count(len(nested), 'column')} that {'holds' if len(nested) == 1 else 'hold'} "
+                        "lists or records, not one value "
                         f"per row: {', '.join(nested)}; flatten them into scalar columns or drop them from the file")
 
 
