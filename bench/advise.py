@@ -122,7 +122,8 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
           f"default settings, each cell stopped after {fmt_s(pilot_limit)}")
     sys.stdout.flush()
     t_pilot = time.monotonic()
-    pilot_exec = DeadlineExecutor(runner.make_executor(pilot_suite, jobs, args.scheduler), t0 + budget * PILOT_SHARE)
+    pilot_exec = DeadlineExecutor(runner.make_executor(pilot_suite, jobs, args.scheduler), t0 + budget * PILOT_SHARE,
+                                  smallest_first=True)
     pilot_run = runner.run(pilot_suite, scratch / "pilot", jobs=jobs, scheduler=args.scheduler,
                            executor=pilot_exec, progress=progress)
     pilot_s = time.monotonic() - t_pilot
@@ -132,9 +133,11 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
             from bench.advise_plan import Cost
 
             costs[(m, "raw")] = Cost(m, "raw", 0, 0, 0, 1.0, 0, 0, "skipped", "its pilot did not start within the budget")
+    unread = f"; {pilot_exec.not_started} of its cells did not start before its share of the budget" \
+        if pilot_exec.not_started else ""
+    print(f"Pilot done in {fmt_s(pilot_s)}{unread}.")
     available = budget - (time.monotonic() - t0) - REPORT_RESERVE_S
     the_plan = make_plan(profile, costs, available, name=name, threads=threads, jobs=jobs, overhead_s=per_run)
-    print(f"Pilot done in {fmt_s(pilot_s)}.")
 
     # The suite, saved where the user can rerun or edit it; from here on the folder is the run's.
     out.mkdir(parents=True, exist_ok=True)

@@ -318,13 +318,21 @@ def _cells(profile: Profile, costs: dict, models, sizes, seeds, features, trials
         for seed in seeds:
             for m in models:
                 for feat in features:
-                    if group_of(m) == "deep" and feat != "raw" or (m, feat) not in costs:
+                    c = _cost(costs, m, feat)
+                    if MODELS[m].family == "deep" and feat != "raw" or c is None:
                         continue
-                    c = costs[(m, feat)]
                     out.append(Planned(m, feat, n, seed, False, c.default_s(n)))
                     if trials and n == top and _has_space(m, profile):
                         out.append(Planned(m, feat, n, seed, True, c.tuned_s(n, trials, time_s)))
     return out
+
+
+def _cost(costs: dict, model: str, feat: str) -> Cost | None:
+    """The pilot's reading of (model, features), or of the model on other features when that one is missing."""
+    c = costs.get((model, feat))
+    if c is not None and c.status == "ok":
+        return c
+    return next((o for (m, _), o in costs.items() if m == model and o.status == "ok"), None)
 
 
 def make_plan(
@@ -350,7 +358,9 @@ def make_plan(
     for family in ("classical", "deep"):
         if not any(group_of(m) == family for m in models):
             why = "; ".join(f"{m}: {d}" for m, d in dropped.items() if group_of(m) == family) or "none ran"
-            raise RunError(f"no {family} model can run within the budget ({why}); give a larger --budget")
+            slow = any(w in why for w in ("timeout", "did not start", "would take"))
+            raise RunError(f"no {family} model can run" + (" within the budget" if slow else "") + f" ({why})"
+                           + ("; give a larger --budget" if slow else ""))
     while True:
         for i, (n_seeds, n_sizes, trials, engineered) in enumerate(PROTOCOLS):
             sizes = tuple(size_ladder(profile, n_sizes))
@@ -396,8 +406,8 @@ def _costliest(models: list[str], costs: dict, profile: Profile) -> str | None:
 def _search_time(profile, costs, models, feats, seeds, trials, budget) -> float:
     """Seconds of search per tuned cell, the same for every model: what the slowest needs, within a share."""
     top = profile.n_pool
-    tuned = [costs[(m, f)] for m in models for f in feats if (m, f) in costs and _has_space(m, profile)
-             and not (group_of(m) == "deep" and f != "raw")]
+    tuned = [c for m in models for f in feats if (c := _cost(costs, m, f)) is not None and _has_space(m, profile)
+             and not (MODELS[m].family == "deep" and f != "raw")]
     if not tuned:
         return None
     need = max(trials * c.trial_s(top) for c in tuned)
@@ -442,10 +452,11 @@ def priority(cell: Cell, top: int) -> tuple:
 class DeadlineExecutor:
     """Runs cells through `inner` in priority order, starting none after `deadline` (time.monotonic)."""
 
-    def __init__(self, inner, deadline: float, top: int | None = None):
+    def __init__(self, inner, deadline: float, top: int | None = None, smallest_first: bool = False):
         self.inner = inner
         self.deadline = deadline
         self.top = top
+        self.smallest_first = smallest_first  # the pilot: every model's small cell before any large one
         self.not_started = 0
         for attr in ("layout", "describe"):
             if hasattr(inner, attr):
@@ -461,7 +472,7 @@ class DeadlineExecutor:
     def run(self, cells: Iterable[Cell]) -> Iterator[dict]:
         cells = list(cells)
         top = self.top or max((c.n_train for c in cells), default=0)
-        cells.sort(key=lambda c: priority(c, top))
+        cells.sort(key=(lambda c: (c.n_train, c.seed)) if self.smallest_first else (lambda c: priority(c, top)))
         yield from self.inner.run(self._cells(cells))
 
     def close(self) -> None:

@@ -38,7 +38,7 @@ def customers(n: int = 1500, seed: int = 0) -> pd.DataFrame:
         + 0.5 * (region == "south")
         - 0.4 * (data_gb > 15)
     )
-    churned = rng.random(n) < 1 / (1 + np.exp(-logit))
+    churned = rng.random(n) < 1 / (1 + np.exp(-3 * logit))  # x3: the columns decide most labels
     words = ["slow", "line", "billing", "moved", "price", "router", "happy", "support", "outage", "family"]
     notes = [f"{rng.choice(words)} {rng.choice(words)} #{rng.integers(10000)}" for _ in range(n)]
     frame = pd.DataFrame({
