@@ -168,7 +168,9 @@ cp -a "$MNT/run" "$OUT/final"
 
 @pytest.mark.slow
 @pytest.mark.parametrize("fault, reason", [("full", "No space left on device"), ("readonly", "Read-only file system")])
-def test_a_tmpfs_filled_or_made_read_only_mid_run_loses_no_row_and_resume_finishes(tmp_path, write_suite, fault, reason):
+def test_a_tmpfs_filled_or_made_read_only_mid_run_loses_no_row_and_resume_finishes(
+    tmp_path, write_suite, capsys, fault, reason
+):
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     why_not = _can_mount_tmpfs(mnt)
@@ -186,6 +188,8 @@ def test_a_tmpfs_filled_or_made_read_only_mid_run_loses_no_row_and_resume_finish
     assert "Traceback" not in first_err
     last = first_err.strip().splitlines()[-1]
     assert last.startswith("error: ") and reason in last and "--resume" in last, first_err
+    with capsys.disabled():  # printed for the record
+        print(f"\n{fault}: exit 2 after {len(results.read_rows(out / 'after-fault'))} of 6 rows: {last}")
     recorded = results.read_rows(out / "after-fault")
     assert 2 <= len(recorded) < 6  # the fault came mid-run, and every row written before it is readable
     assert list(results.load(out / "after-fault")["key"]) == [r["key"] for r in recorded]
