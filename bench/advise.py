@@ -88,6 +88,8 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
     from bench.advise_html import page
     from bench.advise_plan import (
         HARNESS_S,
+        PILOT_LIMIT_S,
+        PILOT_LIMIT_SHARE,
         PILOT_SHARE,
         DeadlineExecutor,
         Protocol,
@@ -111,7 +113,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
 
     # The pilot: every model once, small, in a scratch folder (kept only when the plan goes ahead).
     sizes = pilot_rows(profile)
-    pilot_limit = float(min(120.0, max(10.0, budget * PILOT_SHARE / 2)))
+    pilot_limit = float(min(PILOT_LIMIT_S[1], max(PILOT_LIMIT_S[0], budget * PILOT_LIMIT_SHARE)))
     pilot = Protocol(name=f"{name}-pilot", models=tuple(models), sizes=sizes, seeds=(0,),
                      features=features_for(profile), threads=threads, time_limit_s=pilot_limit,
                      description="bench advise: one small cell per model, to size the plan")

@@ -34,6 +34,7 @@ N_BOOT = 1000
 ERROR_FLOOR = 1e-3
 SLOPE_SIZES = 3  # the slope is fitted over this many largest sizes
 SMALL_TEST = 300
+IMBALANCE = 0.4  # the rarest class below this share of the commonest one: accuracy misleads
 MAX_MISFIT = 0.15  # log2 units: a curve whose error strays more than ~11% from a power law is ill-behaved
 SEED = 20261122
 
@@ -364,7 +365,7 @@ def _caveats(df, ok, profile: Profile, best, curves, cross, not_started: int, n_
         out.append(f"{not_started} planned cells did not start before the budget ran out (the smallest sizes first); "
                    "complete them with the rerun command below")
     share = minority_share(profile)
-    if profile.task == "classification" and math.isfinite(share) and share < 0.2 and best:
+    if profile.task == "classification" and profile.classes and share < IMBALANCE * profile.classes[0][1] / profile.n_rows and best:
         bal = []
         at = ok[ok["n_train"] == ok["n_train"].max()] if not ok.empty else ok
         for g, b in best.items():

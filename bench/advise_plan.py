@@ -46,7 +46,9 @@ MIN_BUDGET_S = 30.0  # below this not even the pilot's first cell can start and 
 SLOW_SHARE = 0.25  # a model whose one cell at the full size takes more of the time left is dropped
 PILOT_ROWS = 128
 PILOT_MAX_ROWS = 2000
-PILOT_SHARE = 0.4  # of the budget: no pilot cell starts after it
+PILOT_SHARE = 0.3  # of the budget: no pilot cell starts after it
+PILOT_LIMIT_SHARE = 0.08  # of the budget: a pilot cell's time limit (within PILOT_LIMIT_S)
+PILOT_LIMIT_S = (10.0, 60.0)
 HARNESS_S = 0.1  # the runner's time per cell beyond the cell's own (writing the row and tables): 0.07 s at load 8 on 2 cores
 MIN_GROWING = 0.2  # at least this share of a cell's fit-and-predict time at the pilot's larger size grows with n
 
@@ -91,7 +93,7 @@ def pilot_rows(profile: Profile) -> tuple[int, ...]:
 
     top = profile.n_pool
     n0 = min(top, max(min_size(profile), min(PILOT_ROWS, top // 8)))
-    n1 = min(top, max(8 * n0, min(top // 16, PILOT_MAX_ROWS)))
+    n1 = min(top, max(4 * n0, min(top // 16, PILOT_MAX_ROWS)))
     return (n0, n1) if n1 >= 2 * n0 else (n0,)
 
 
@@ -217,19 +219,27 @@ def costs_from_pilot(table: pd.DataFrame, wall_s: float) -> tuple[dict[tuple[str
     for (model, feats), g in table.groupby(["model", "features"], sort=False):
         key = (str(model), str(feats))
         a = exponent(key[0])
-        ok = g[g["status"] == "ok"].sort_values("n_train")
-        if ok.empty:
+        # A cell stopped at its limit took at least that long: a lower bound, read as a measurement.
+        ok = g[g["status"].isin(["ok", "timeout"])].sort_values("n_train")
+        if ok.empty or (ok["status"] != "ok").all():
             r = g.iloc[0]
             out[key] = Cost(*key, 0.0, 0.0, 0.0, a, 0.0, 0.0, str(r["status"]), first_line(r["info"]))
             continue
         points = []
         for i, r in ok.iterrows():
-            fit, val, pred = _num(r["fit_time_s"]), _num(r["search_time_s"]), 2.0 * _num(r["predict_time_s"])
             start = typical_start if i == first else _num(r["startup_s"])
             total = _num(r["cell_time_s"]) + start + HARNESS_S
+            if r["status"] != "ok":  # all of it grows, in the proportions of the model's finished cell
+                points.append((int(r["n_train"]), total, None, None, None))
+                continue
+            fit, val, pred = _num(r["fit_time_s"]), _num(r["search_time_s"]), 2.0 * _num(r["predict_time_s"])
             points.append((int(r["n_train"]), fit + val + pred, max(0.0, total - fit - val - pred), fit, val))
-        fixed = float(np.median([p[2] for p in points]))
-        n_hi, g_hi, _, fit_hi, val_hi = points[-1]
+        measured = [p for p in points if p[2] is not None]
+        fixed = float(np.median([p[2] for p in measured]))
+        shares = measured[-1]
+        points = [(n, g_ if f is not None else max(0.0, g_ - fixed), f, fit, val) for n, g_, f, fit, val in points]
+        n_hi, g_hi = points[-1][0], points[-1][1]
+        fit_hi, val_hi = (shares[3] / shares[1] * g_hi, shares[4] / shares[1] * g_hi) if shares[1] > 0 else (0.0, 0.0)
         c0, c1 = 0.0, g_hi / n_hi**a
         if len(points) > 1:
             n_lo, g_lo = points[0][0], points[0][1]

@@ -279,6 +279,18 @@ def test_pilot_costs_split_fixed_and_growing_time_and_fit_both_sizes():
     assert per_run > 0
 
 
+def test_a_pilot_cell_stopped_at_its_limit_counts_as_at_least_that_long():
+    rows = [
+        {"model": "xgboost", "features": "raw", "n_train": 100, "status": "ok", "info": None, "fit_time_s": 1.0,
+         "search_time_s": 1.0, "predict_time_s": 0.0, "cell_time_s": 2.5, "startup_s": 0.0},
+        {"model": "xgboost", "features": "raw", "n_train": 400, "status": "timeout", "info": "stopped", "fit_time_s": None,
+         "search_time_s": None, "predict_time_s": None, "cell_time_s": 30.0, "startup_s": 0.0},
+    ]
+    cost = costs_from_pilot(pd.DataFrame(rows), wall_s=40.0)[0][("xgboost", "raw")]
+    assert cost.status == "ok" and cost.default_s(400) >= 30.0
+    assert cost.val_share == pytest.approx(0.5)
+
+
 def test_pilot_sizes_are_two_unless_the_data_is_tiny(wild_csv, tmp_path):
     p = inspect(str(wild_csv), "Churn?")
     sizes = pilot_rows(p)
