@@ -42,13 +42,14 @@ SUITE_KEYS = {
     "device": 'device for deep models: "auto", "cpu", "cuda" or "mps"',
     "scheduler": 'a Dask scheduler to run the cells on, e.g. "tcp://10.0.0.5:8786" (--scheduler overrides it)',
     "validation": "fraction of each cell's training rows held out for every choice (0: none); default 0.2",
-    "tuning": "table [suite.tuning]: the search budget, the same for every model (trials, time_s, modes, sizes)",
+    "tuning": "table [suite.tuning]: the search budget, the same for every model (trials, time_s, modes, sizes, seeds)",
 }
 TUNING_KEYS = {
     "trials": "configurations per tuned cell, the default one included (default 10)",
     "time_s": "seconds of search per tuned cell; no trial starts that would end after them (default: no limit)",
     "modes": 'which cells to plan: ["default"], ["tuned"] or ["default", "tuned"] (the default with a [suite.tuning] table)',
     "sizes": '"all" training sizes get tuned cells, or only each dataset\'s "largest"',
+    "seeds": "the seeds that get tuned cells, some of suite.seeds (default: all of them)",
 }
 DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models", "large_models"}
 MODEL_KEYS = {"model", "search"}
@@ -105,6 +106,7 @@ class Tuning:
     budget: Budget = Budget()
     modes: tuple[str, ...] = ("default",)
     sizes: str = "all"
+    seeds: tuple[int, ...] | None = None  # None: every seed of the suite
 
 
 @dataclass(frozen=True)
@@ -418,7 +420,7 @@ def _bad_entry(value) -> bool:
     return False
 
 
-def _tuning(path: str, head: dict, time_limit_s: float, validation: float) -> Tuning:
+def _tuning(path: str, head: dict, time_limit_s: float, validation: float, suite_seeds: tuple[int, ...]) -> Tuning:
     """[suite.tuning]: the budget (trials and/or seconds), the modes and the sizes that get tuned cells."""
     if "tuning" not in head:
         return Tuning()
@@ -449,7 +451,14 @@ def _tuning(path: str, head: dict, time_limit_s: float, validation: float) -> Tu
     sizes = table.get("sizes", "all")
     if sizes not in SIZES:
         raise _fail(path, "suite.tuning.sizes", f"expected one of {', '.join(SIZES)}, got {sizes!r}")
-    return Tuning(budget=Budget(trials=int(trials), time_s=time_s), modes=tuple(modes), sizes=sizes)
+    seeds = table.get("seeds")
+    if seeds is not None:
+        seeds = _int_list(path, "suite.tuning.seeds", seeds)
+        outside = [s for s in seeds if s not in suite_seeds]
+        if outside or len(set(seeds)) != len(seeds):
+            raise _fail(path, "suite.tuning.seeds", f"expected distinct seeds from suite.seeds {list(suite_seeds)}, got {seeds}")
+        seeds = tuple(seeds)
+    return Tuning(budget=Budget(trials=int(trials), time_s=time_s), modes=tuple(modes), sizes=sizes, seeds=seeds)
 
 
 def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Suite:
@@ -503,7 +512,7 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     validation = head.get("validation", 0.2)
     if isinstance(validation, bool) or not isinstance(validation, int | float) or not 0 <= validation <= 0.5:
         raise _fail(path, "suite.validation", f"expected a fraction in [0, 0.5] (0: no validation part), got {validation!r}")
-    tuning = _tuning(path, head, time_limit, float(validation))
+    tuning = _tuning(path, head, time_limit, float(validation), seeds)
     defaults = {
         "train_sizes": head.get("train_sizes", ["max"]),
         "test_size": head.get("test_size", 0.25),
@@ -597,7 +606,7 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
                             continue  # deep models learn their own features from raw input
                         if not ds.runs_at(n_train, m.label):
                             continue
-                        if tuning == "tuned" and not _tuned_size(suite, ds, n_train, m, feat, skips):
+                        if tuning == "tuned" and not _tuned_size(suite, ds, n_train, seed, m, feat, skips):
                             continue
                         cells.append(
                             Cell(
@@ -637,9 +646,14 @@ def _modes(suite: Suite, ds: DatasetSpec, models: list[ModelSpec], skips: list[S
     return out
 
 
-def _tuned_size(suite: Suite, ds: DatasetSpec, n_train: int, m: ModelSpec, feat: str, skips: list[Skip]) -> bool:
-    """Whether a tuned cell runs at this size: the suite may tune the largest only; a validation part must fit."""
+def _tuned_size(
+    suite: Suite, ds: DatasetSpec, n_train: int, seed: int, m: ModelSpec, feat: str, skips: list[Skip]
+) -> bool:
+    """Whether a tuned cell runs at this size and seed: the suite may tune the largest size or some
+    seeds only; a validation part must fit."""
     if suite.tuning.sizes == "largest" and n_train != max(ds.train_sizes):
+        return False
+    if suite.tuning.seeds is not None and seed not in suite.tuning.seeds:
         return False
     if validation_rows(n_train, suite.validation) == 0:
         skip = Skip(ds.label, m.label, feat, f"{n_train} training rows leave no validation part "

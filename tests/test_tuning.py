@@ -290,7 +290,10 @@ def test_a_suite_without_a_tuning_table_plans_default_cells_only():
         ("modes = [\"default\", \"best\"]", "", "suite.tuning.modes", "default, tuned"),
         ("modes = []", "", "suite.tuning.modes", "default, tuned"),
         ("sizes = \"smallest\"", "", "suite.tuning.sizes", "all, largest"),
-        ("trails = 10", "", "suite.tuning.trails", "unknown key; valid: modes, sizes, time_s, trials"),
+        ("trails = 10", "", "suite.tuning.trails", "unknown key; valid: modes, seeds, sizes, time_s, trials"),
+        ("seeds = [1]", "", "suite.tuning.seeds", "from suite.seeds [0]"),
+        ("seeds = [0, 0]", "", "suite.tuning.seeds", "distinct seeds"),
+        ("seeds = 0", "", "suite.tuning.seeds", "non-empty list"),
         ("trials = 4", "validation = 0.9", "suite.validation", "[0, 0.5]"),
         ("trials = 4", "validation = 0", "suite.validation", "leaves none"),
     ],
@@ -391,6 +394,13 @@ def test_tuning_only_the_largest_size_when_the_suite_says_so():
     cells, _ = plan(parse(text, "tune.toml"))
     assert {c.n_train for c in cells if c.tuning == "tuned"} == {120}
     assert {c.n_train for c in cells if c.tuning == "default"} == {40, 120}
+
+
+def test_tuning_only_some_seeds_when_the_suite_says_so():
+    text = _suite("seeds = [1]").replace("seeds = [0]", "seeds = [0, 1, 2]")
+    cells, _ = plan(parse(text, "tune.toml"))
+    assert {c.seed for c in cells if c.tuning == "tuned"} == {1}
+    assert {c.seed for c in cells if c.tuning == "default"} == {0, 1, 2}
 
 
 # -- cells ---------------------------------------------------------------------------------------
