@@ -14,6 +14,7 @@ is one line and exit code 2, before anything is written.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import shlex
@@ -84,6 +85,8 @@ def run(args) -> int:
 
 
 def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: float) -> int:
+    import pandas as pd
+
     from bench.advise_answer import compute, json_text, terminal_lines
     from bench.advise_html import page
     from bench.advise_plan import (
@@ -114,29 +117,42 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
     # The pilot: every model once, small, in a scratch folder (kept only when the plan goes ahead).
     sizes = pilot_rows(profile)
     pilot_limit = float(min(PILOT_LIMIT_S[1], max(PILOT_LIMIT_S[0], budget * PILOT_LIMIT_SHARE)))
-    pilot = Protocol(name=f"{name}-pilot", models=tuple(models), sizes=sizes, seeds=(0,),
-                     features=features_for(profile), threads=threads, time_limit_s=pilot_limit,
-                     description="bench advise: one small cell per model, to size the plan")
-    pilot_path = scratch / "pilot.toml"
-    pilot_path.write_text(suite_text(profile, pilot), encoding="utf-8")
-    pilot_suite = load(pilot_path)
     print(f"Pilot: {len(models)} models at {' and '.join(f'{n:,}' for n in sizes)} training rows, one seed, "
           f"default settings, each cell stopped after {fmt_s(pilot_limit)}")
     sys.stdout.flush()
     t_pilot = time.monotonic()
-    pilot_exec = DeadlineExecutor(runner.make_executor(pilot_suite, jobs, args.scheduler), t0 + budget * PILOT_SHARE,
-                                  smallest_first=True)
-    pilot_run = runner.run(pilot_suite, scratch / "pilot", jobs=jobs, scheduler=args.scheduler,
-                           executor=pilot_exec, progress=progress)
+    stages, not_started = [], 0
+    for i, n in enumerate(sizes):
+        chosen = list(models)
+        if i:  # the larger size only for models the first reading says will finish, cheapest first
+            first = costs_from_pilot(stages[0].table, stages[0].wall_s)[0]
+            guess = {m: max((c.default_s(n) for (mm, _), c in first.items() if mm == m and c.status == "ok"),
+                            default=math.inf) for m in models}
+            chosen = sorted((m for m in models if guess[m] <= 0.8 * pilot_limit), key=guess.get)
+            if not chosen:
+                break
+        share = PILOT_SHARE * (0.6 if i == 0 and len(sizes) > 1 else 1.0)
+        stage = Protocol(name=f"{name}-pilot-{n}", models=tuple(chosen), sizes=(n,), seeds=(0,),
+                         features=features_for(profile), threads=threads, time_limit_s=pilot_limit,
+                         description="bench advise: one small cell per model, to size the plan")
+        stage_path = scratch / f"pilot-{n}.toml"
+        stage_path.write_text(suite_text(profile, stage), encoding="utf-8")
+        stage_suite = load(stage_path)
+        pilot_exec = DeadlineExecutor(runner.make_executor(stage_suite, jobs, args.scheduler), t0 + budget * share,
+                                      smallest_first=True)
+        stages.append(runner.run(stage_suite, scratch / "pilot" / f"n{n}", jobs=jobs, scheduler=args.scheduler,
+                                 executor=pilot_exec, progress=progress))
+        not_started += pilot_exec.not_started
     pilot_s = time.monotonic() - t_pilot
-    costs, per_run = costs_from_pilot(pilot_run.table, pilot_run.wall_s)
+    costs, per_run = costs_from_pilot(pd.concat([st.table for st in stages], ignore_index=True),
+                                      sum(st.wall_s for st in stages))
+    per_run /= len(stages)
     for m in models:
         if not any(k[0] == m for k in costs):
             from bench.advise_plan import Cost
 
             costs[(m, "raw")] = Cost(m, "raw", 0, 0, 0, 1.0, 0, 0, "skipped", "its pilot did not start within the budget")
-    unread = f"; {pilot_exec.not_started} of its cells did not start before its share of the budget" \
-        if pilot_exec.not_started else ""
+    unread = f"; {not_started} of its cells did not start before its share of the budget" if not_started else ""
     print(f"Pilot done in {fmt_s(pilot_s)}{unread}.")
     available = budget - (time.monotonic() - t0) - REPORT_RESERVE_S
     the_plan = make_plan(profile, costs, available, name=name, threads=threads, jobs=jobs, overhead_s=per_run)
