@@ -1,8 +1,12 @@
 """The results table: one row per cell, a fixed column order, appended as cells finish.
 
-`rows.jsonl` is the append-only record (one JSON line per finished cell, fsynced), from
-which `results.parquet` and `results.csv` are rewritten atomically after every cell; a
-killed run therefore loses at most the cell in flight, and `--resume` reads what is there.
+`rows.jsonl` is the append-only record (one JSON line per finished cell, fsynced): a killed
+run loses at most the cell in flight, and `--resume` reads what is there. `results.parquet`
+and `results.csv` are rewritten from it atomically in batches (whenever the rows since the
+last write reach an eighth of all rows, or a minute has passed and the last write took at
+most 5% of it) and at the end of a run, so recording a cell costs the same at the 100,000th
+row as at the 10th. The Parquet file records how many bytes of rows.jsonl it holds;
+`load` adds the rows written after them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import fcntl
 import json
 import math
 import os
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -51,6 +56,13 @@ RETRIED_STATUSES = ("killed",)
 
 ROWS_FILE = "rows.jsonl"
 LOCK_FILE = ".lock"
+# The tables are rewritten once the rows not yet in them reach this share of all rows (so the
+# rewrites cost a constant per row however long the run), or after TABLES_EVERY_S seconds when
+# the last rewrite took at most TABLES_MAX_SHARE of that time.
+TABLES_BATCH_SHARE = 1 / 8
+TABLES_EVERY_S = 60.0
+TABLES_MAX_SHARE = 0.05
+COVERED_KEY = b"bench.rows_bytes"  # Parquet metadata: the bytes of rows.jsonl the table holds
 
 
 class RunLocked(RuntimeError):
@@ -91,29 +103,52 @@ class ResultsStore:
         except BlockingIOError:
             self._lock.close()
             raise RunLocked(f"{self.dir}: another run is writing into this folder") from None
-        self.rows: list[dict] = read_rows(self.dir)
-        self._repair_tail()
+        self._rows: dict = {r.get("key"): r for r in read_rows(self.dir)}
+        self._rows_bytes = self._repair_tail()
+        self._pending = 0  # rows appended since the tables were last written
+        self._tables_at = time.monotonic()
+        self._tables_cost_s = 0.0
 
-    def _repair_tail(self) -> None:
-        """Cut a half-written last line left by a kill, so the next append starts clean."""
+    @property
+    def rows(self) -> list[dict]:
+        """The recorded rows, the latest per cell, in the order they were last written."""
+        return list(self._rows.values())
+
+    def _repair_tail(self) -> int:
+        """Cut a half-written last line left by a kill, so the next append starts clean; the file's size."""
         path = self.dir / ROWS_FILE
-        if not path.exists():
-            return
-        data = path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            with open(path, "r+b") as fh:
-                fh.truncate(data.rfind(b"\n") + 1)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return 0
+        try:
+            size = end = os.fstat(fd).st_size
+            if not size or os.pread(fd, 1, size - 1) == b"\n":
+                return size
+            while end > 0:  # back to the last newline, a block at a time
+                start = max(0, end - 65536)
+                newline = os.pread(fd, end - start, start).rfind(b"\n")
+                if newline >= 0:
+                    end = start + newline + 1
+                    break
+                end = start
+        finally:
+            os.close(fd)
+        os.truncate(path, end)
+        return end
 
     def done_keys(self, retry: tuple[str, ...] = ()) -> set[str]:
         """Keys of cells that need not run again (statuses in RETRIED_STATUSES and `retry` do)."""
         again = {*RETRIED_STATUSES, *retry}
-        return {r["key"] for r in self.rows if r.get("status") not in again}
+        return {k for k, r in self._rows.items() if r.get("status") not in again}
 
     def append(self, row: dict) -> None:
         """Record a finished cell; a cell run again (a retried kill) replaces its earlier row.
 
-        A failed write (disk full, folder made read-only) leaves the rows file as it was before
-        this row and raises RunError; the tables are then rewritten or removed (see write_tables).
+        The row is on disk (rows.jsonl, fsynced) when this returns; the tables follow in
+        batches (`tables_due`). A failed write (disk full, folder made read-only) leaves the
+        rows file as it was before this row and raises RunError; the tables are then
+        rewritten or removed (see write_tables).
         """
         row = {k: _clean(v) for k, v in row.items()}
         data = (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8")
@@ -121,9 +156,21 @@ class ResultsStore:
             _append_whole(self.dir / ROWS_FILE, data)
         except OSError as exc:
             raise self._write_error(f"the row of cell {row.get('key')}", exc) from None
-        self.rows = [r for r in self.rows if r.get("key") != row.get("key")]
-        self.rows.append(row)
-        self.write_tables()
+        self._rows_bytes += len(data)
+        self._rows.pop(row.get("key"), None)
+        self._rows[row.get("key")] = row
+        self._pending += 1
+        if self.tables_due():
+            self.write_tables()
+
+    def tables_due(self) -> bool:
+        """Whether the tables should be rewritten now (see TABLES_BATCH_SHARE, TABLES_EVERY_S)."""
+        if not self._pending:
+            return False
+        if self._pending >= TABLES_BATCH_SHARE * len(self._rows):
+            return True
+        waited = time.monotonic() - self._tables_at
+        return waited >= TABLES_EVERY_S and self._tables_cost_s <= TABLES_MAX_SHARE * waited
 
     def write_tables(self) -> pd.DataFrame:
         """Rewrite results.parquet and results.csv from the rows, each atomically.
@@ -131,15 +178,20 @@ class ResultsStore:
         If one cannot be written, both are removed rather than left behind the rows file, so
         that `load` reads every recorded row from rows.jsonl; `--resume` writes them again.
         """
+        t0 = time.monotonic()
         df = frame(self.rows)
+        covered = self._rows_bytes
         try:
-            atomic_write(self.dir / "results.parquet", lambda p: df.to_parquet(p, index=False))
+            atomic_write(self.dir / "results.parquet", lambda p: _to_parquet(df, p, covered))
             atomic_write(self.dir / "results.csv", lambda p: df.to_csv(p, index=False))
         except OSError as exc:
             for name in ("results.parquet", "results.csv"):
                 with contextlib.suppress(OSError):
                     (self.dir / name).unlink(missing_ok=True)
             raise self._write_error("results.parquet and results.csv", exc) from None
+        self._pending = 0
+        self._tables_at = time.monotonic()
+        self._tables_cost_s = self._tables_at - t0
         return df
 
     def write_json(self, name: str, obj: dict) -> None:
@@ -153,7 +205,7 @@ class ResultsStore:
         remedy = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space (disk quota)",
                   errno.EROFS: "make the folder writable", errno.EACCES: "make the folder writable",
                   errno.EPERM: "make the folder writable"}.get(exc.errno, "fix that")
-        n = len(self.rows)
+        n = len(self._rows)
         return RunError(
             f"{shown(self.dir)}: cannot write {what}: {exc.strerror or exc}; the run stopped, and the "
             f"{n} row{'s' if n != 1 else ''} recorded before are kept in {ROWS_FILE}: {remedy}, then complete "
@@ -185,14 +237,21 @@ def _append_whole(path: Path, data: bytes) -> None:
         os.close(fd)
 
 
-def read_rows(run_dir: str | os.PathLike) -> list[dict]:
-    """Finished rows of a run folder, the latest per cell; a torn last line (a kill mid-write) is ignored."""
-    path = Path(run_dir) / ROWS_FILE
-    if not path.exists():
-        return []
-    rows: dict = {}
+def _to_parquet(df: pd.DataFrame, path, covered: int) -> None:
+    """`df` as Parquet, with the bytes of rows.jsonl it holds in the file's metadata."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), COVERED_KEY: str(covered).encode()})
+    pq.write_table(table, path)
+
+
+def _parse_rows(data: bytes, rows: dict | None = None) -> dict:
+    """{key: row} from JSON lines, the latest per key last; a torn or foreign line is skipped."""
+    rows = {} if rows is None else rows
     # A kill can tear a line inside a multi-byte character: decode line by line, and skip what is not a row.
-    for line in read_bytes(path, RunError, "rows file").splitlines():
+    for line in data.splitlines():
         try:
             row = json.loads(line.decode("utf-8", errors="replace"))
         except (json.JSONDecodeError, RecursionError):
@@ -201,23 +260,59 @@ def read_rows(run_dir: str | os.PathLike) -> list[dict]:
             continue
         rows.pop(row.get("key"), None)
         rows[row.get("key")] = row
-    return list(rows.values())
+    return rows
+
+
+def read_rows(run_dir: str | os.PathLike) -> list[dict]:
+    """Finished rows of a run folder, the latest per cell; a torn last line (a kill mid-write) is ignored."""
+    path = Path(run_dir) / ROWS_FILE
+    if not path.exists():
+        return []
+    return list(_parse_rows(read_bytes(path, RunError, "rows file")).values())
+
+
+def _rows_after(path: Path, offset: int) -> dict | None:
+    """{key: row} of the rows file from byte `offset` on; None if the file is shorter than that."""
+    with reading(path, RunError, "rows file") as fh:
+        if os.fstat(fh.fileno()).st_size < offset:
+            return None
+        fh.seek(offset)
+        return _parse_rows(fh.read())
 
 
 def load(run_dir: str | os.PathLike) -> pd.DataFrame:
-    """The results table of a run folder: its parquet file, or its rows if that is missing or behind them."""
+    """The results table of a run folder: its parquet file, with the rows written after it, or the rows alone."""
     run_dir = Path(run_dir)
     parquet = run_dir / "results.parquet"
+    rows_path = run_dir / ROWS_FILE
     if parquet.exists():
+        import pyarrow.parquet as pq
+
         with reading(parquet, RunError, "results table") as fh:  # a FIFO put there would block for ever
-            table = pd.read_parquet(fh)
-        if not _behind_rows(run_dir, parquet, table):
+            arrow = pq.read_table(fh)
+        table = arrow.to_pandas()
+        covered = (arrow.schema.metadata or {}).get(COVERED_KEY)
+        if covered is not None and covered.isdigit():
+            if not rows_path.exists():
+                return table
+            later = _rows_after(rows_path, int(covered))
+            if later is not None:
+                return _with_rows(table, later)
+        elif not _behind_rows(run_dir, parquet, table):
             return table
     return frame(read_rows(run_dir))
 
 
+def _with_rows(table: pd.DataFrame, later: dict) -> pd.DataFrame:
+    """The table with the rows of `later` in place of its own rows of the same cells, at the end."""
+    if not later:
+        return table
+    kept = table[~table["key"].isin([k for k in later if k is not None])] if "key" in table else table
+    return pd.concat([kept, frame(list(later.values()))], ignore_index=True)
+
+
 def _behind_rows(run_dir: Path, parquet: Path, table: pd.DataFrame) -> bool:
-    """Whether rows.jsonl holds rows the table lacks (a write of the table failed: disk full, read-only folder)."""
+    """Whether rows.jsonl holds rows a table of an earlier version (no byte count) lacks."""
     rows = run_dir / ROWS_FILE
     if not rows.exists():
         return False
