@@ -128,7 +128,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
             first = costs_from_pilot(stages[0].table, stages[0].wall_s)[0]
             guess = {m: max((c.default_s(n) for (mm, _), c in first.items() if mm == m and c.status == "ok"),
                             default=math.inf) for m in models}
-            chosen = sorted((m for m in models if guess[m] <= 0.8 * pilot_limit), key=guess.get)
+            chosen = sorted((m for m in models if guess[m] <= pilot_limit), key=guess.get)
             if not chosen:
                 break
         share = PILOT_SHARE * (0.6 if i == 0 and len(sizes) > 1 else 1.0)
