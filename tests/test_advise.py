@@ -301,7 +301,7 @@ def test_pilot_sizes_are_two_unless_the_data_is_tiny(wild_csv, tmp_path):
     assert n1 >= 2 * n0
 
 
-def test_cells_run_full_size_first_and_none_starts_after_the_deadline(wild_csv):
+def test_cells_run_in_the_order_that_answers_first_and_none_starts_after_the_deadline(wild_csv):
     p = inspect(str(wild_csv), "Churn?")
     suite = parse(suite_text(p, _protocol(p, seeds=(0, 1), trials=2, time_s=5.0, sizes=(40, 150))), "s.toml")
     cells, _ = plan(suite)
@@ -322,8 +322,12 @@ def test_cells_run_full_size_first_and_none_starts_after_the_deadline(wild_csv):
     rows = list(DeadlineExecutor(inner, time.monotonic() + 60).run(cells))
     assert len(rows) == len(cells)
     order = [(c.n_train, c.tuning, c.seed) for c in inner.seen]
-    first_small = next(i for i, (n, _, _) in enumerate(order) if n == 40)
-    assert all(n == 150 for n, _, _ in order[:first_small]) and order[0][1] == "default"
+    n_models = len(suite.models)
+    # The full-size comparison on two seeds, then seed 0's curve, then the searches, then seed 1's curve.
+    assert set(order[: 2 * n_models]) == {(150, "default", s) for s in (0, 1)}
+    assert order[2 * n_models] == (40, "default", 0)
+    first_search = next(i for i, (_, t, _) in enumerate(order) if t == "tuned")
+    assert first_search > order.index((40, "default", 0)) and order[-1] == (40, "default", 1)
     late = DeadlineExecutor(Inner(), time.monotonic() - 1)
     assert list(late.run(cells)) == [] and late.not_started == len(cells)
 
