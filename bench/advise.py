@@ -212,7 +212,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
         "time": {"pilot_s": pilot_s, "run_estimate_s": the_plan.estimate_s, "run_s": run_s,
                  "answer_s": answer_s, "total_s": total, "per_model_estimate_s": the_plan.by_model,
                  "per_model_actual_s": actual, "not_started": executor.not_started},
-        "cells": [c.__dict__ for c in the_plan.cells],
+        "cells": _cell_times(the_plan.cells, summary.table),
         "answer": json.loads(json_text(answer)),
     }
     atomic_write(out / "advice.json", json.dumps(record, indent=2, default=str))
@@ -252,6 +252,17 @@ def cell_threads(cores: int, jobs: int, load: float | None = None) -> tuple[int,
         return share, ""
     return threads, (f"The machine is busy (load {load:.1f} on {cores} cores): {threads} thread{'s' if threads > 1 else ''} per cell "
                      f"instead of {share}, so that waiting threads do not inflate the times")
+
+
+def _cell_times(cells, table) -> list[dict]:
+    """Each planned cell with its estimate and, where it ran, its actual time (cell, start, the runner's share)."""
+    from bench.advise_plan import HARNESS_S
+
+    actual = {}
+    for r in table.itertuples():
+        key = (str(r.model), str(r.features), int(r.n_train), int(r.seed), str(r.tuning) == "tuned")
+        actual[key] = float((r.cell_time_s or 0) + (0 if r.startup_s != r.startup_s else r.startup_s or 0)) + HARNESS_S
+    return [{**c.__dict__, "actual_s": actual.get((c.model, c.features, c.n_train, c.seed, c.tuned))} for c in cells]
 
 
 def _actual_by_model(table, per_cell: float) -> dict[str, float]:

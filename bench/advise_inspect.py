@@ -82,7 +82,9 @@ class Profile:
     def lines(self) -> list[str]:
         """What was found and what will be done, one finding a line."""
         out = [f"{self.source}: {_n(self.n_rows)} rows; {self.task} ({self.task_reason})"]
-        if self.modality == "tabular":
+        if self.modality == "tabular" and not self.columns:
+            out.append(f"features: {self.n_inputs} numeric columns")
+        elif self.modality == "tabular":
             num = [c for c in self.columns if c.kind == "numeric"]
             cat = [c for c in self.columns if c.kind == "categorical"]
             out.append(
@@ -328,14 +330,22 @@ def inspect_registered(name: str, task: str | None) -> Profile:
     n = data.n_samples
     official = entry.official_test is not None
     test = int(entry.official_test(full)) if official else test_count(n, TEST_SIZE)
+    columns = ()
+    if isinstance(data.X, pd.DataFrame):
+        columns = tuple(
+            Column(str(c), "numeric" if pd.api.types.is_numeric_dtype(data.X[c]) else "categorical",
+                   int(data.X[c].isna().sum()), 0 if pd.api.types.is_numeric_dtype(data.X[c]) else int(data.X[c].nunique()))
+            for c in data.X.columns
+        )
     y = pd.Series(np.asarray(data.y))
     if data.target_names is not None and entry.task == "classification":
         y = y.map(lambda v: data.target_names[int(v)])
     return Profile(
         source=name, label=name, dataset=name, params=params, task=entry.task, modality=entry.modality,
-        n_rows=n, n_inputs=int(data.X.shape[1]), test_size=None if official else TEST_SIZE, n_test=test,
+        n_rows=n, n_inputs=sum(c.n_levels or 1 for c in columns) if columns else int(data.X.shape[1]),
+        test_size=None if official else TEST_SIZE, n_test=test,
         task_reason=f"registered as {entry.task}", sample_shape=data.sample_shape,
-        classes=_classes(y) if entry.task == "classification" else (),
+        classes=_classes(y) if entry.task == "classification" else (), columns=columns,
         notes=(f"{name}: {entry.description}",),
     )
 
