@@ -261,7 +261,7 @@ def _cell_times(cells, table) -> list[dict]:
     actual = {}
     for r in table.itertuples():
         key = (str(r.model), str(r.features), int(r.n_train), int(r.seed), str(r.tuning) == "tuned")
-        actual[key] = float((r.cell_time_s or 0) + (0 if r.startup_s != r.startup_s else r.startup_s or 0)) + HARNESS_S
+        actual[key] = sum(0.0 if v is None or v != v else float(v) for v in (r.cell_time_s, r.startup_s)) + HARNESS_S
     return [{**c.__dict__, "actual_s": actual.get((c.model, c.features, c.n_train, c.seed, c.tuned))} for c in cells]
 
 
