@@ -183,7 +183,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
     run_s = time.monotonic() - t_run
 
     t_answer = time.monotonic()
-    answer = compute(summary.table, profile, executor.not_started)
+    answer = compute(summary.table, profile, executor.not_started, the_plan.dropped)
     report_ok, report_note = True, ""
     try:
         from bench.report.render import build

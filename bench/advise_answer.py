@@ -256,7 +256,7 @@ def crossover(a: Curve, b: Curve, n_top: int) -> Crossover:
 # ------------------------------------------------------------------ the answer
 
 
-def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0) -> Answer:
+def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: dict | None = None) -> Answer:
     ok = an.ok_rows(df)
     metric = "accuracy" if profile.task == "classification" else "R²"
     chance = chance_score(profile)
@@ -281,6 +281,15 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0) -> Answer:
         cross.text = crossover_text(cross, curves, n_top, tie=outcome == "tie")
     n_seeds = int(at["seed"].nunique())
     caveats = _caveats(df, ok, profile, best, curves, cross, not_started, n_seeds)
+    if left_out:
+        from bench.advise_plan import group_of
+
+        by_group: dict[str, list[str]] = {}
+        for m in left_out:
+            by_group.setdefault(group_of(m), []).append(m)
+        listed = "; ".join(f"{g}: {', '.join(ms)}" for g, ms in by_group.items())
+        caveats.insert(0, f"left out to fit the budget or after a failed pilot ({listed}): each family is judged "
+                          "by the models that ran; a larger --budget runs them")
     return Answer(n_top, metric, best, diff, outcome, curves, cross, caveats, config_table(at, chance), failed,
                   n_seeds, chance)
 

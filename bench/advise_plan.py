@@ -7,8 +7,11 @@ validation fit, predicting), which is extrapolated to larger sizes as n^a, with 
 model's tags (EXPONENTS: kernel methods grow as n², the rest about linearly).
 
 The plan then takes the most thorough protocol that fits the time left (more seeds, more
-learning-curve sizes, more search trials first; PROTOCOLS), dropping a model only when one
-of its cells at the full size would take a large share of the time by itself. Every model
+learning-curve sizes, more search trials first; PROTOCOLS). A model is left out when one of
+its cells at the full size would take a large share of the time by itself, or, before the
+protocol thins below three seeds and three sizes, when it is among the costliest; never the
+last of its family, nor one its family's answer needs on this kind of data (ESSENTIAL: a CNN
+for images and sequences, gradient boosting and an MLP for tables). Every model
 gets the same search budget: `trials` configurations or `time_s` seconds, whichever ends
 first, on validation rows, at the largest size. Cells run in the order that matters most
 for the answer (the full size first, seed by seed), and no cell starts after the deadline.
@@ -372,7 +375,7 @@ def make_plan(
     budget = available_s * SAFETY
     for m in list(models):
         one = max(c.default_s(n_top) for c in usable if c.model == m)
-        if one > SLOW_SHARE * budget and _others(models, m):
+        if one > SLOW_SHARE * budget and _droppable(models, m, profile):
             models.remove(m)
             dropped[m] = (f"one cell at {n_top:,} rows would take about {fmt_s(one)}, more than a quarter "
                           f"of the {fmt_s(available_s)} left")
@@ -382,8 +385,13 @@ def make_plan(
             slow = any(w in why for w in ("timeout", "did not start", "would take"))
             raise RunError(f"no {family} model can run" + (" within the budget" if slow else "") + f" ({why})"
                            + ("; give a larger --budget" if slow else ""))
+    # Down to three seeds, three sizes and no search, a costly model that the question can spare
+    # goes first; below that the protocol thins out with every model the question needs kept.
+    floor = PROTOCOLS.index((3, 3, 0, False))
     while True:
-        for i, (n_seeds, n_sizes, trials, engineered) in enumerate(PROTOCOLS):
+        victim = _costliest(models, costs, profile)
+        levels = list(enumerate(PROTOCOLS))[: floor + 1] if victim else list(enumerate(PROTOCOLS))
+        for i, (n_seeds, n_sizes, trials, engineered) in levels:
             sizes = tuple(size_ladder(profile, n_sizes))
             seeds = tuple(range(n_seeds))
             feats = features_for(profile, engineered)
@@ -397,18 +405,32 @@ def make_plan(
                     name=name, models=tuple(models), sizes=sizes, seeds=seeds, features=feats, threads=threads,
                     time_limit_s=_limit(cells, time_s, available_s), trials=trials, time_s=time_s,
                 )
-                plan = Plan(protocol, cells, total, available_s, dropped, _reductions(i))
-                return plan
-        victim = _costliest(models, costs, profile)
+                return Plan(protocol, cells, total, available_s, dropped, _reductions(i))
         if victim is None:
             need = total / SAFETY
+            keep = ", ".join(m for m in models if _essential(m, profile))
             raise RunError(
                 f"a budget of {fmt_s(available_s)} left after the pilot is too small for even the smallest "
-                f"comparison ({len(cells)} cells: {len(seeds)} seeds x {len(sizes)} sizes of the cheapest models, "
-                f"about {fmt_s(need)}); give a larger --budget"
+                f"comparison ({len(cells)} cells: {len(seeds)} seeds x {len(sizes)} sizes of "
+                + (f"the models this data needs ({keep})" if keep else "the cheapest models")
+                + f", about {fmt_s(need)}); give a larger --budget"
             )
         models.remove(victim)
-        dropped[victim] = "the most expensive model, left out so the others fit the budget"
+        dropped[victim] = "among the most expensive, and the question can spare it: left out so the others fit the budget"
+
+
+# Per modality, the model tags each family's answer cannot do without: a family judged without
+# them would be judged by its weaker members (an MLP speaking for deep learning on images).
+ESSENTIAL = {
+    "tabular": {"classical": {"boosting"}, "deep": {"fully_connected"}},
+    "image": {"classical": set(), "deep": {"convolutional"}},
+    "sequence": {"classical": set(), "deep": {"convolutional"}},
+}
+
+
+def _essential(m: str, profile: Profile) -> bool:
+    group = group_of(m)
+    return group != "hybrid" and bool(MODELS[m].tags & ESSENTIAL[profile.modality].get(group, set()))
 
 
 def _others(models: list[str], m: str) -> bool:
@@ -416,8 +438,13 @@ def _others(models: list[str], m: str) -> bool:
     return any(group_of(o) == group_of(m) for o in models if o != m)
 
 
+def _droppable(models: list[str], m: str, profile: Profile) -> bool:
+    """A hybrid, or a model its group can spare: neither essential nor the group's last."""
+    return group_of(m) == "hybrid" or (_others(models, m) and not _essential(m, profile))
+
+
 def _costliest(models: list[str], costs: dict, profile: Profile) -> str | None:
-    options = [m for m in models if _others(models, m) or group_of(m) == "hybrid"]
+    options = [m for m in models if _droppable(models, m, profile)]
     if not options:
         return None
     top = profile.n_pool

@@ -248,6 +248,25 @@ def test_a_model_too_slow_for_the_budget_is_left_out_with_its_reason(wild_csv):
     assert "more than a quarter" in plan_.dropped["svm"]
 
 
+def test_the_network_images_need_is_kept_and_the_protocol_thinned_instead(tmp_path):
+    path = tmp_path / "img.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, X=rng.normal(size=(400, 8, 8)).astype(np.float32), y=np.arange(400) % 2)
+    p = inspect(str(path))
+    costs = _costs({"logistic_regression": 0.2, "svm": 0.2, "mlp": 0.3, "cnn": 0.3})
+    costs[("cnn", "raw")] = Cost("cnn", "raw", 0.5, 0.0, 8.0 / p.n_pool, 1.0, 0.4, 0.4)  # 8 s at the full size
+    costs[("mlp", "raw")] = Cost("mlp", "raw", 0.5, 0.0, 8.0 / p.n_pool, 1.0, 0.4, 0.4)
+    plan_ = make_plan(p, costs, 60, name="t", threads=1)
+    assert "cnn" in plan_.protocol.models and "mlp" in plan_.dropped
+    assert len(plan_.protocol.seeds) <= 3
+
+
+def test_left_out_models_are_a_caveat_of_the_answer():
+    df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85})
+    a = compute(df, _profile(), left_out={"cnn": "too slow", "xgboost": "too slow"})
+    assert a.caveats[0].startswith("left out to fit the budget") and "deep: cnn" in a.caveats[0]
+
+
 def test_the_last_model_of_a_family_is_kept_or_the_budget_refused(wild_csv):
     p = inspect(str(wild_csv), "Churn?")
     with pytest.raises(RunError, match="too small for even the smallest comparison"):
