@@ -190,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
         return error(f"cannot import plugin or module: {exc}")
     except KeyboardInterrupt:
         return interrupted("interrupted; finished cells are saved (complete the run with --resume)")
+    except BrokenPipeError:  # `bench check ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 def _cmd_advise(args) -> int:
