@@ -117,6 +117,15 @@ def test_early_stopping_stops_when_validation_loss_stalls():
     assert est.best_epoch_ == est.n_epochs_ - 2
 
 
+def test_early_stopping_stops_once_every_validation_row_is_right_and_the_loss_only_creeps():
+    rng = np.random.default_rng(0)
+    y = np.arange(200) % 2
+    X = (rng.normal(size=(200, 4)) + 6 * y[:, None]).astype(np.float32)  # far apart: solved at once
+    est = MLPClassifier(n_epochs=300, patience=5, random_state=0, d_hidden=16).fit(X, y)
+    assert est.history_[est.best_epoch_ - 1]["valid_score"] == 1.0
+    assert est.n_epochs_ < 300
+
+
 def test_validation_slice_is_carved_from_the_training_rows_and_stratified():
     y = np.repeat([0, 1, 2], [50, 30, 20])
     est = MLPClassifier(validation_fraction=0.2)

@@ -40,6 +40,9 @@ INPUT_NORMS = ("auto", "channel", "feature", "none")
 HEADS = ("flatten", "global")
 EVAL_BATCH = 4096  # rows per forward pass at validation and prediction time
 PLATEAU_FACTOR = 0.2  # "plateau": the learning rate is multiplied by this ...
+# An epoch improves on the best only by lowering the validation loss more than this: a loss
+# creeping towards 0 once every validation row is right would otherwise never stop training.
+MIN_DELTA = 1e-4
 MAX_GRID = {1: 64, 2: 8}  # a flatten head sees at most this many positions per axis (1-D, 2-D)
 
 
@@ -220,7 +223,8 @@ class _TorchEstimator(BaseEstimator):
 
         if self.lr_schedule == "plateau":
             return torch.optim.lr_scheduler.ReduceLROnPlateau(
-                optimizer, factor=PLATEAU_FACTOR, patience=plateau_patience(self.patience)
+                optimizer, factor=PLATEAU_FACTOR, patience=plateau_patience(self.patience),
+                threshold=MIN_DELTA, threshold_mode="abs",
             )
         if self.lr_schedule == "cosine":
             return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=self.n_epochs)
@@ -281,7 +285,7 @@ class _TorchEstimator(BaseEstimator):
                 valid_loss, valid_score = self._evaluate(module, X_va, y_va, loss_fn)
                 record.update(valid_loss=valid_loss, valid_score=valid_score)
                 monitored = valid_loss
-                if valid_loss < best_loss:
+                if valid_loss < best_loss - MIN_DELTA:
                     best_loss, best_epoch, stale = valid_loss, epoch, 0
                     best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
                 else:
@@ -413,7 +417,8 @@ _COMMON_DOC = """
     per channel for images and sequences, per column for tabular rows; "channel",
     "feature", "none"; statistics of the training slice), `batch_size`, `n_epochs` (at
     most), `early_stopping` on a `validation_fraction` of the training rows with
-    `patience` epochs (the best epoch's weights are kept), `random_state`, `device`
+    `patience` epochs without the validation loss falling by more than MIN_DELTA (the
+    best epoch's weights are kept), `random_state`, `device`
     ("auto": CUDA, then MPS, then CPU), `modality` and `sample_shape` (how a flat row is
     an image or sequence). `embed(X)` gives the penultimate layer's features.
 """
