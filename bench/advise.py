@@ -121,7 +121,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
           f"default settings, each cell stopped after {fmt_s(pilot_limit)}")
     sys.stdout.flush()
     t_pilot = time.monotonic()
-    stages, not_started = [], 0
+    stages, not_started, guess = [], 0, {}
     for i, n in enumerate(sizes):
         chosen = list(models)
         if i:  # the larger size only for models the first reading says will finish, cheapest first
@@ -132,6 +132,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
             if not chosen:
                 break
         share = PILOT_SHARE * (0.6 if i == 0 and len(sizes) > 1 else 1.0)
+        estimate = (lambda cell, guess=guess: guess.get(cell.model.name, 0.0)) if i else None
         stage = Protocol(name=f"{name}-pilot-{n}", models=tuple(chosen), sizes=(n,), seeds=(0,),
                          features=features_for(profile), threads=threads, time_limit_s=pilot_limit,
                          description="bench advise: one small cell per model, to size the plan")
@@ -139,7 +140,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
         stage_path.write_text(suite_text(profile, stage), encoding="utf-8")
         stage_suite = load(stage_path)
         pilot_exec = DeadlineExecutor(runner.make_executor(stage_suite, jobs, args.scheduler), t0 + budget * share,
-                                      smallest_first=True)
+                                      smallest_first=True, estimate=estimate)
         stages.append(runner.run(stage_suite, scratch / "pilot" / f"n{n}", jobs=jobs, scheduler=args.scheduler,
                                  executor=pilot_exec, progress=progress))
         not_started += pilot_exec.not_started
@@ -178,7 +179,8 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
 
     t_run = time.monotonic()
     deadline = t0 + budget - REPORT_RESERVE_S
-    executor = DeadlineExecutor(runner.make_executor(suite, jobs, args.scheduler), deadline, top=profile.n_pool)
+    executor = DeadlineExecutor(runner.make_executor(suite, jobs, args.scheduler), deadline, top=profile.n_pool,
+                                estimate=the_plan.estimator())
     summary = runner.run(suite, out, jobs=jobs, scheduler=args.scheduler, executor=executor, progress=progress)
     run_s = time.monotonic() - t_run
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -289,6 +289,12 @@ class Plan:
     dropped: dict[str, str] = field(default_factory=dict)  # model -> why
     reductions: list[str] = field(default_factory=list)  # what the budget cost the protocol
 
+    def estimator(self) -> Callable[[Cell], float]:
+        """A cell's planned time (0 for a cell the plan does not know)."""
+        known = {(c.model, c.features, c.n_train, c.seed, c.tuned): c.estimate_s for c in self.cells}
+        return lambda cell: known.get(
+            (cell.model.label, cell.features, cell.n_train, cell.seed, cell.tuning == "tuned"), 0.0)
+
     @property
     def by_model(self) -> dict[str, float]:
         out: dict[str, float] = {}
@@ -385,38 +391,51 @@ def make_plan(
             slow = any(w in why for w in ("timeout", "did not start", "would take"))
             raise RunError(f"no {family} model can run" + (" within the budget" if slow else "") + f" ({why})"
                            + ("; give a larger --budget" if slow else ""))
-    # Down to three seeds, three sizes and no search, a costly model that the question can spare
-    # goes first; below that the protocol thins out with every model the question needs kept.
+    # Down to three seeds, three sizes and no search, costly models the question can spare go
+    # first, if that reaches it; below it the protocol thins with every model kept; models go
+    # again only when even the thinnest protocol does not fit.
     floor = PROTOCOLS.index((3, 3, 0, False))
-    while True:
-        victim = _costliest(models, costs, profile)
-        levels = list(enumerate(PROTOCOLS))[: floor + 1] if victim else list(enumerate(PROTOCOLS))
+    upper, lower = list(enumerate(PROTOCOLS))[: floor + 1], list(enumerate(PROTOCOLS))[floor + 1:]
+
+    def fit(kept: list[str], levels) -> Plan | None:
         for i, (n_seeds, n_sizes, trials, engineered) in levels:
-            sizes = tuple(size_ladder(profile, n_sizes))
-            seeds = tuple(range(n_seeds))
-            feats = features_for(profile, engineered)
-            time_s = None
-            if trials:
-                time_s = _search_time(profile, costs, models, feats, seeds, trials, budget)
-            cells = _cells(profile, costs, models, sizes, seeds, feats, trials, time_s)
+            sizes, seeds, feats = tuple(size_ladder(profile, n_sizes)), tuple(range(n_seeds)), features_for(profile, engineered)
+            time_s = _search_time(profile, costs, kept, feats, seeds, trials, budget) if trials else None
+            cells = _cells(profile, costs, kept, sizes, seeds, feats, trials, time_s)
             total = overhead_s + sum(c.estimate_s for c in cells) / max(1, jobs)
             if total <= budget:
                 protocol = Protocol(
-                    name=name, models=tuple(models), sizes=sizes, seeds=seeds, features=feats, threads=threads,
+                    name=name, models=tuple(kept), sizes=sizes, seeds=seeds, features=feats, threads=threads,
                     time_limit_s=_limit(cells, time_s, available_s), trials=trials, time_s=time_s,
                 )
-                return Plan(protocol, cells, total, available_s, dropped, _reductions(i))
-        if victim is None:
-            need = total / SAFETY
-            keep = ", ".join(m for m in models if _essential(m, profile))
-            raise RunError(
-                f"a budget of {fmt_s(available_s)} left after the pilot is too small for even the smallest "
-                f"comparison ({len(cells)} cells: {len(seeds)} seeds x {len(sizes)} sizes of "
-                + (f"the models this data needs ({keep})" if keep else "the cheapest models")
-                + f", about {fmt_s(need)}); give a larger --budget"
-            )
-        models.remove(victim)
-        dropped[victim] = "among the most expensive, and the question can spare it: left out so the others fit the budget"
+                return Plan(protocol, cells, total, available_s, dict(dropped), _reductions(i))
+        fit.last = (len(cells), len(seeds), len(sizes), total)
+        return None
+
+    def shed(levels) -> Plan | None:
+        kept = list(models)
+        while (victim := _costliest(kept, costs, profile)) is not None:
+            kept.remove(victim)
+            plan = fit(kept, levels)
+            if plan is not None:
+                for m in models:
+                    if m not in kept:
+                        plan.dropped[m] = "among the most expensive, and the question can spare it: left out so the others fit"
+                return plan
+        return None
+
+    for attempt in (lambda: fit(models, upper), lambda: shed(upper), lambda: fit(models, lower), lambda: shed(lower)):
+        plan = attempt()
+        if plan is not None:
+            return plan
+    n_cells, n_seeds, n_sizes, total = fit.last
+    keep = ", ".join(m for m in models if _essential(m, profile))
+    raise RunError(
+        f"a budget of {fmt_s(available_s)} left after the pilot is too small for even the smallest "
+        f"comparison ({n_cells} cells: {n_seeds} seeds x {n_sizes} sizes of "
+        + (f"the models this data needs ({keep})" if keep else "the cheapest models")
+        + f", about {fmt_s(total / SAFETY)}); give a larger --budget"
+    )
 
 
 # Per modality, the model tags each family's answer cannot do without: a family judged without
@@ -514,13 +533,16 @@ def priority(cell: Cell, top: int) -> tuple:
 
 
 class DeadlineExecutor:
-    """Runs cells through `inner` in priority order, starting none after `deadline` (time.monotonic)."""
+    """Runs cells through `inner` in priority order, starting none after `deadline` (time.monotonic),
+    nor one whose `estimate` says it would end after it."""
 
-    def __init__(self, inner, deadline: float, top: int | None = None, smallest_first: bool = False):
+    def __init__(self, inner, deadline: float, top: int | None = None, smallest_first: bool = False,
+                 estimate: Callable[[Cell], float] | None = None):
         self.inner = inner
         self.deadline = deadline
         self.top = top
         self.smallest_first = smallest_first  # the pilot: every model's small cell before any large one
+        self.estimate = estimate  # seconds a cell is expected to take: one that would end late is skipped
         self.not_started = 0
         for attr in ("layout", "describe"):
             if hasattr(inner, attr):
@@ -528,9 +550,13 @@ class DeadlineExecutor:
 
     def _cells(self, cells: list[Cell]) -> Iterator[Cell]:
         for i, cell in enumerate(cells):
-            if time.monotonic() >= self.deadline:
-                self.not_started = len(cells) - i
+            now = time.monotonic()
+            if now >= self.deadline:
+                self.not_started += len(cells) - i
                 return
+            if self.estimate is not None and now + self.estimate(cell) > self.deadline:
+                self.not_started += 1  # a cheaper cell further on may still fit
+                continue
             yield cell
 
     def run(self, cells: Iterable[Cell]) -> Iterator[dict]:

@@ -349,6 +349,11 @@ def test_cells_run_in_the_order_that_answers_first_and_none_starts_after_the_dea
     assert first_search > order.index((40, "default", 0)) and order[-1] == (40, "default", 1)
     late = DeadlineExecutor(Inner(), time.monotonic() - 1)
     assert list(late.run(cells)) == [] and late.not_started == len(cells)
+    # A cell expected to end after the deadline is skipped; cheaper ones after it still run.
+    inner = Inner()
+    tight = DeadlineExecutor(inner, time.monotonic() + 30, estimate=lambda c: 100.0 if c.n_train == 150 else 1.0)
+    list(tight.run(cells))
+    assert {c.n_train for c in inner.seen} == {40} and tight.not_started == sum(c.n_train == 150 for c in cells)
 
 
 def test_models_tagged_hybrid_are_planned_as_their_own_group(monkeypatch, wild_csv):
