@@ -563,7 +563,17 @@ class DeadlineExecutor:
         cells = list(cells)
         top = self.top or max((c.n_train for c in cells), default=0)
         cells.sort(key=(lambda c: (c.n_train, c.seed)) if self.smallest_first else (lambda c: priority(c, top)))
-        yield from self.inner.run(self._cells(cells))
+        # The inner executor gets as many cells as it runs at once, batch by batch: an executor may
+        # read all the cells it is given before starting any, so the deadline is checked here.
+        at_once = self.layout()[0] if hasattr(self, "layout") else 1
+        batch: list[Cell] = []
+        for cell in self._cells(cells):
+            batch.append(cell)
+            if len(batch) >= at_once:
+                yield from self.inner.run(batch)
+                batch = []
+        if batch:
+            yield from self.inner.run(batch)
 
     def close(self) -> None:
         self.inner.close()

@@ -356,6 +356,32 @@ def test_cells_run_in_the_order_that_answers_first_and_none_starts_after_the_dea
     assert {c.n_train for c in inner.seen} == {40} and tight.not_started == sum(c.n_train == 150 for c in cells)
 
 
+def test_the_deadline_holds_with_an_executor_that_reads_all_its_cells_first(monkeypatch, wild_csv):
+    import bench.advise_plan as ap
+
+    p = inspect(str(wild_csv), "Churn?")
+    cells, _ = plan(parse(suite_text(p, _protocol(p, seeds=(0, 1, 2))), "s.toml"))
+    clock = [0.0]
+    monkeypatch.setattr(ap.time, "monotonic", lambda: clock[0])
+
+    class Greedy:
+        ran = 0
+
+        def run(self, cells):
+            cells = list(cells)  # as LocalExecutor does, to start its servers first
+            for c in cells:
+                clock[0] += 10.0  # each cell takes 10 s
+                Greedy.ran += 1
+                yield {"n_train": c.n_train}
+
+        def close(self):
+            pass
+
+    ex = DeadlineExecutor(Greedy(), deadline=25.0)
+    rows = list(ex.run(cells))
+    assert len(rows) == Greedy.ran == 3 and ex.not_started == len(cells) - 3
+
+
 def test_models_tagged_hybrid_are_planned_as_their_own_group(monkeypatch, wild_csv):
     base = MODELS["logistic_regression"]
     entry = ModelEntry("fake_hybrid", base.fn, "classical", base.tasks, base.modalities, "", frozenset({"hybrid"}))
