@@ -368,8 +368,8 @@ def _caveats(df, ok, profile: Profile, best, curves, cross, not_started: int, n_
                 sizes = ", ".join(f"{n:,}" for n in sorted(g["n_train"].unique()))
                 parts.append(f"{model} {status} x{len(g)} (at {sizes} rows)")
             fams = sorted(set(bad["family"].astype(str)))
-            out.append(f"failed cells: {len(bad)} of {len(df)}: {'; '.join(parts)}; the {' and '.join(fams)} "
-                       "answer is missing them")
+            whose = f"the {fams[0]} answer is" if len(fams) == 1 else f"the {' and '.join(fams)} answers are"
+            out.append(f"failed cells: {len(bad)} of {len(df)}: {'; '.join(parts)}; {whose} missing them")
     if not_started:
         out.append(f"{not_started} planned cells did not start before the budget ran out (the smallest sizes first); "
                    "complete them with the rerun command below")
