@@ -47,7 +47,8 @@ SEARCH_FACTOR = 1.5  # a drawn configuration costs more than the default on aver
 # the most thorough first; the plan takes the first that fits.
 PROTOCOLS = (
     (5, 5, 20, True), (3, 5, 20, True), (3, 5, 10, True), (3, 4, 10, True), (3, 4, 5, True),
-    (3, 3, 5, True), (3, 3, 0, True), (3, 3, 0, False), (2, 3, 0, False), (2, 2, 0, False),
+    (3, 3, 5, True), (3, 5, 0, True), (3, 4, 0, True), (3, 3, 0, True), (3, 3, 0, False),
+    (2, 3, 0, False), (2, 2, 0, False),
 )
 SAFETY = 0.9  # plan to use this share of the time left
 MIN_BUDGET_S = 30.0  # below this not even the pilot's first cell can start and end
