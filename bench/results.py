@@ -3,9 +3,9 @@
 `rows.jsonl` is the append-only record (one JSON line per finished cell, fsynced): a killed
 run loses at most the cell in flight, and `--resume` reads what is there. `results.parquet`
 and `results.csv` are rewritten from it atomically in batches (whenever the rows since the
-last write reach an eighth of all rows, or a minute has passed and the last write took at
-most 5% of it) and at the end of a run, so recording a cell costs the same at the 100,000th
-row as at the 10th. The Parquet file records how many bytes of rows.jsonl it holds;
+last write reach a quarter of all rows and at least 16, or a minute has passed and the last
+write took at most 5% of it) and at the end of a run, so recording a cell costs the same at
+the 100,000th row as at the 100th. The Parquet file records how many bytes of rows.jsonl it holds;
 `load` adds the rows written after them.
 """
 
@@ -37,6 +37,7 @@ COSTS = [
 ]
 EXTRA = [
     "score", "train_score", "val_score", "n_validation", "n_trials", "best_params", "trials", "size_proxy", "size_unit", "gpu_peak_memory_mb",
+    "data_mb", "prepare_memory_mb",
     "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "missing_classes", "threads", "jobs", "device",
     "host", "cpu_model", "worker", "error_type", "cell_time_s", "startup_s", "limit", "load_avg", "started_at",
     "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
@@ -56,10 +57,14 @@ RETRIED_STATUSES = ("killed",)
 
 ROWS_FILE = "rows.jsonl"
 LOCK_FILE = ".lock"
-# The tables are rewritten once the rows not yet in them reach this share of all rows (so the
-# rewrites cost a constant per row however long the run), or after TABLES_EVERY_S seconds when
-# the last rewrite took at most TABLES_MAX_SHARE of that time.
-TABLES_BATCH_SHARE = 1 / 8
+# The tables are rewritten with a run's first TABLES_FIRST_ROWS rows, then once the rows not
+# yet in them reach TABLES_BATCH_SHARE of all rows and at least TABLES_MIN_BATCH (so rewrites
+# cost a constant per row however long the run: a rewrite costs about 25 ms plus 0.05 ms a
+# row), or after TABLES_EVERY_S seconds when the last rewrite took at most TABLES_MAX_SHARE
+# of that time (so slow cells do not leave the tables behind for hours).
+TABLES_FIRST_ROWS = 2
+TABLES_BATCH_SHARE = 1 / 4
+TABLES_MIN_BATCH = 16
 TABLES_EVERY_S = 60.0
 TABLES_MAX_SHARE = 0.05
 COVERED_KEY = b"bench.rows_bytes"  # Parquet metadata: the bytes of rows.jsonl the table holds
@@ -167,7 +172,9 @@ class ResultsStore:
         """Whether the tables should be rewritten now (see TABLES_BATCH_SHARE, TABLES_EVERY_S)."""
         if not self._pending:
             return False
-        if self._pending >= TABLES_BATCH_SHARE * len(self._rows):
+        if len(self._rows) <= TABLES_FIRST_ROWS:
+            return True
+        if self._pending >= max(TABLES_MIN_BATCH, TABLES_BATCH_SHARE * len(self._rows)):
             return True
         waited = time.monotonic() - self._tables_at
         return waited >= TABLES_EVERY_S and self._tables_cost_s <= TABLES_MAX_SHARE * waited

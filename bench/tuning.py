@@ -244,8 +244,8 @@ def check_space(space: Mapping[str, Any], make: Callable[[dict], Any], seed: int
 def val_score(task: str, estimator, X, y) -> float:
     """The primary score on the validation rows: accuracy, or R² for regression."""
     pred = estimator.predict(X)
-    if task == "classification":
-        return float(metrics.accuracy_score(y, pred))
+    if task == "classification":  # accuracy_score's value without its input checks (a few ms a call)
+        return float(np.mean((np.asarray(y).ravel() == np.asarray(pred).ravel()).astype(np.float64)))
     return float(metrics.r2_score(y, pred))
 
 

@@ -6,24 +6,28 @@ turns a crash or a kill into a row.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import gc
 import hashlib
 import inspect
 import json
+import mmap
 import os
 import pickle
+import select
 import shutil
 import signal
 import sys
+import threading
 import time
 import traceback
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import psutil
 from sklearn import metrics
 from threadpoolctl import ThreadpoolController
 
@@ -38,7 +42,6 @@ from bench.measure import (
     model_size,
     predictions_sha,
     quiesce,
-    serialized_bytes,
 )
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
@@ -47,8 +50,14 @@ from bench.suite import Cell
 from bench.tuning import Budget, Search, carve, search, space_for, validation_rows
 
 CACHE_ENV = "BENCH_CACHE_DIR"
+# One-row latency: the median of at most LATENCY_CALLS calls, and of at least LATENCY_MIN_CALLS;
+# calls stop once LATENCY_BUDGET_S has passed (a model whose one-row predict takes 20 ms costs
+# the cell 3 calls, not 20).
 LATENCY_CALLS = 20
+LATENCY_MIN_CALLS = 3
+LATENCY_BUDGET_S = 0.025
 TRAIN_SCORE_ROWS = 2000
+_PAGE = 4096
 
 
 def base_row(cell: Cell) -> dict:
@@ -87,6 +96,8 @@ class Split:
     n_classes: int | None
     classes: np.ndarray | None = None  # every class of the dataset (training and test rows)
     missing_classes: tuple = ()  # classes the training rows lack (rare classes, small sizes)
+    fit_rows: np.ndarray | None = None  # the validation carve of the training rows (bench.tuning.carve)
+    val_rows: np.ndarray | None = None
 
 
 def _source_stamp(*fns) -> str:
@@ -108,27 +119,79 @@ def threadpools() -> ThreadpoolController:
     return ThreadpoolController()
 
 
-def _prepared_pool(cell: Cell):
-    """(X_pool, y_pool, X_test, y_test, sample_shape) for the cell's dataset, seed and features.
+def _cache_dir() -> Path | None:
+    root = os.environ.get(CACHE_ENV)
+    return Path(root) if root else None
 
-    Cached on disk (BENCH_CACHE_DIR) because every model of a cell group needs the same
-    arrays and engineered features can be slow to compute.
-    """
+
+def _pool_key(cell: Cell) -> str:
     spec = cell.dataset
     entry = ds.DATASETS[spec.name]
     variant = FEATURES[cell.features]
-    cache_root = os.environ.get(CACHE_ENV)
-    key = hashlib.sha256(
+    return hashlib.sha256(
         json.dumps(
             [spec.name, spec.params, cell.seed, spec.test_size, cell.features,
              _source_stamp(entry.fn, variant.fn)],
             sort_keys=True, default=str,
         ).encode()
     ).hexdigest()[:24]
-    cache = Path(cache_root) / key if cache_root else None
+
+
+def _mapped(path: Path) -> np.ndarray:
+    """A cached .npy file mapped copy-on-write: no copy made, pages shared by every worker, writable in private."""
+    return np.asarray(np.load(path, mmap_mode="c", allow_pickle=False))
+
+
+def _touch(*arrays) -> None:
+    """Read one value per page of each array, so mapped data is resident before a measurement starts.
+
+    Otherwise the measured fit would fault the pages in: their reading would count as the
+    model's time and their size as its peak memory, which a copy made earlier never did.
+    """
+    for a in arrays:
+        if isinstance(a, np.ndarray) and a.size and a.flags.c_contiguous:
+            flat = a.reshape(-1)
+            flat[:: max(1, _PAGE // a.itemsize)].sum()
+
+
+def _save_rows(path: Path, X: np.ndarray, rows: np.ndarray, chunk_bytes: int = 2**25) -> None:
+    """np.save(path, X[rows]) without holding X[rows] in memory: the rows go out in chunks."""
+    shape = (len(rows), *X.shape[1:])
+    header = {"descr": np.lib.format.dtype_to_descr(X.dtype), "fortran_order": False, "shape": shape}
+    per_row = max(1, X.itemsize * int(np.prod(X.shape[1:], dtype=np.int64)))
+    step = max(1, chunk_bytes // per_row)
+    with open(path, "wb") as fh:
+        np.lib.format.write_array_header_2_0(fh, header)
+        for start in range(0, len(rows), step):
+            fh.write(np.ascontiguousarray(X[rows[start : start + step]]).data)
+
+
+def _write_cache(final: Path, write) -> bool:
+    """Fill a fresh folder with `write(folder)` and move it to `final` at once; False if that failed."""
+    tmp = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    try:
+        tmp.mkdir(parents=True, exist_ok=True)
+        write(tmp)
+        os.replace(tmp, final)
+        return True
+    except (OSError, ValueError):  # another worker cached it first, a full disk, labels np.save refuses
+        shutil.rmtree(tmp, ignore_errors=True)
+        return (final / "meta.json").exists()
+
+
+def _prepared_pool(cell: Cell):
+    """(X_pool, y_pool, X_test, y_test, sample_shape) for the cell's dataset, seed and features.
+
+    Cached on disk (BENCH_CACHE_DIR) because every model of a cell group needs the same
+    arrays and engineered features can be slow to compute; a cached pool is mapped, not read.
+    """
+    spec = cell.dataset
+    variant = FEATURES[cell.features]
+    cache_root = _cache_dir()
+    cache = cache_root / _pool_key(cell) if cache_root else None
     names = ("X_pool", "y_pool", "X_test", "y_test")
     if cache is not None and (cache / "meta.json").exists():
-        arrays = [np.load(cache / f"{n}.npy", allow_pickle=False) for n in names]
+        arrays = [_mapped(cache / f"{n}.npy") for n in names]
         meta = json.loads((cache / "meta.json").read_text())
         shape = tuple(meta["sample_shape"]) if meta["sample_shape"] else None
         return (*arrays, shape)
@@ -140,19 +203,22 @@ def _prepared_pool(cell: Cell):
     if cell.features != "raw":
         X = variant.fn(np.asarray(X), data.sample_shape, spec.modality)
         shape = None
-    take = (lambda idx: X.iloc[idx].reset_index(drop=True)) if isinstance(X, pd.DataFrame) else (lambda idx: X[idx])
-    out = (take(pool), data.y[pool], take(test), data.y[test], shape)
     if cache is not None and not isinstance(X, pd.DataFrame):
-        tmp = cache.with_name(f".{key}.{os.getpid()}.tmp")
-        try:
-            tmp.mkdir(parents=True, exist_ok=True)
-            for n, arr in zip(names, out[:4], strict=True):
-                np.save(tmp / f"{n}.npy", arr, allow_pickle=False)
-            (tmp / "meta.json").write_text(json.dumps({"sample_shape": shape}))
-            os.replace(tmp, cache)
-        except OSError:  # another worker cached it first, or the disk is full: the cache is only a saving
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
+        y = data.y
+
+        def write(folder: Path) -> None:
+            # Rows go to disk in chunks, never as a second copy of the data in memory.
+            _save_rows(folder / "X_pool.npy", X, pool)
+            _save_rows(folder / "X_test.npy", X, test)
+            np.save(folder / "y_pool.npy", y[pool], allow_pickle=False)
+            np.save(folder / "y_test.npy", y[test], allow_pickle=False)
+            (folder / "meta.json").write_text(json.dumps({"sample_shape": shape}))
+
+        if _write_cache(cache, write):
+            del data, X, y
+            return _prepared_pool(cell)
+    take = (lambda idx: X.iloc[idx].reset_index(drop=True)) if isinstance(X, pd.DataFrame) else (lambda idx: X[idx])
+    return take(pool), data.y[pool], take(test), data.y[test], shape
 
 
 def _preprocessor(X, modality: str, features: str):
@@ -183,8 +249,89 @@ def _preprocessor(X, modality: str, features: str):
     return FunctionTransformer(None)
 
 
+SPLIT_ARRAYS = ("X_train", "y_train", "X_test", "y_test", "classes", "fit_rows", "val_rows")
+
+
 def prepare(cell: Cell) -> Split:
-    """The cell's split: first n_train rows of the stratified pool, preprocessing fitted on them."""
+    """The cell's split: first n_train rows of the stratified pool, preprocessing fitted on them.
+
+    Every model of a (dataset, features, size, seed) group gets the same split: the first to
+    run computes it and caches it (BENCH_CACHE_DIR); the others map the cached arrays
+    (copy-on-write), so a worker neither reads nor copies them, and all of them, the first
+    included, start their fit from identical memory.
+    """
+    cache_root = _cache_dir()
+    cache = None
+    if cache_root is not None:
+        key = hashlib.sha256(
+            f"{_pool_key(cell)}|{cell.n_train}|{cell.dataset.modality}|{cell.validation}|"
+            f"{_source_stamp(_preprocessor, _split, carve)}".encode()
+        ).hexdigest()[:24]
+        cache = cache_root / f"split-{key}"
+        if (cache / "meta.json").exists():
+            return _cached_split(cache)
+    # Data preparation runs on one thread: BLAS threads woken here would spin on into the
+    # measured fit and be billed to the model as CPU time.
+    with thread_limit(1):
+        split = _split(cell)
+    if cache is not None and isinstance(split.X_train, np.ndarray):
+
+        def write(folder: Path) -> None:
+            index = _write_arrays(folder / "split.bin", {n: getattr(split, n) for n in SPLIT_ARRAYS})
+            (folder / "meta.json").write_text(json.dumps({
+                "sample_shape": split.sample_shape, "n_classes": split.n_classes,
+                "missing_classes": list(split.missing_classes), "arrays": index,
+            }))
+
+        if _write_cache(cache, write):
+            del split
+            return _cached_split(cache)
+    return split
+
+
+def _write_arrays(path: Path, arrays: dict) -> dict:
+    """The arrays one after another in one file, each at a 64-byte boundary; their index (dtype, shape, offset)."""
+    index = {}
+    with open(path, "wb") as fh:
+        for name, value in arrays.items():
+            if value is None:
+                continue
+            value = np.ascontiguousarray(value)
+            if value.dtype.hasobject:
+                raise ValueError(f"{name}: an array of Python objects is not cached")
+            fh.write(b"\0" * (-fh.tell() % 64))
+            index[name] = {"dtype": np.lib.format.dtype_to_descr(value.dtype), "shape": list(value.shape),
+                           "offset": fh.tell()}
+            fh.write(value.data)
+    return index
+
+
+def _mapped_arrays(path: Path, index: dict) -> dict:
+    """The arrays of `_write_arrays`, mapped copy-on-write from one file: one open, no copy."""
+    with open(path, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        buffer = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_COPY) if size else b""
+    out = {}
+    for name, spec in index.items():
+        dtype = np.lib.format.descr_to_dtype(spec["dtype"])
+        shape = tuple(spec["shape"])
+        count = int(np.prod(shape, dtype=np.int64))
+        out[name] = (np.frombuffer(buffer, dtype=dtype, count=count, offset=spec["offset"]).reshape(shape)
+                     if count else np.empty(shape, dtype=dtype))
+    return out
+
+
+def _cached_split(folder: Path) -> Split:
+    meta = json.loads((folder / "meta.json").read_text())
+    arrays = _mapped_arrays(folder / "split.bin", meta["arrays"])
+    return Split(
+        arrays["X_train"], arrays["y_train"], arrays["X_test"], arrays["y_test"],
+        tuple(meta["sample_shape"]) if meta["sample_shape"] else None, meta["n_classes"],
+        arrays.get("classes"), tuple(meta["missing_classes"]), arrays.get("fit_rows"), arrays.get("val_rows"),
+    )
+
+
+def _split(cell: Cell) -> Split:
     X_pool, y_pool, X_test, y_test, shape = _prepared_pool(cell)
     if isinstance(X_pool, pd.DataFrame):
         X_train = X_pool.iloc[: cell.n_train]
@@ -201,7 +348,31 @@ def prepare(cell: Cell) -> Split:
     pre = _preprocessor(X_train, cell.dataset.modality, cell.features)
     X_train = np.ascontiguousarray(pre.fit_transform(X_train))
     X_test = np.ascontiguousarray(pre.transform(X_test))
-    return Split(X_train, y_train, X_test, y_test, shape, n_classes, classes, missing)
+    fit_rows = val_rows = None
+    n_val = validation_rows(cell.n_train, cell.validation)
+    if n_val:  # the same for every model of the group: carved once, with the split
+        fit_rows, val_rows = carve(y_train, n_val, cell.seed, cell.dataset.task)
+    return Split(X_train, y_train, X_test, y_test, shape, n_classes, classes, missing, fit_rows, val_rows)
+
+
+@contextlib.contextmanager
+def thread_limit(n: int):
+    """threadpoolctl's limit of every BLAS/OpenMP pool to `n` threads, setting only pools not at `n`.
+
+    Setting a pool's size costs about a millisecond (OpenBLAS stops or starts its threads),
+    and most cells run at the size the pools already have.
+    """
+    changed = []
+    for lib in threadpools().lib_controllers:
+        before = lib.get_num_threads()
+        if before != n:
+            lib.set_num_threads(n)
+            changed.append((lib, before))
+    try:
+        yield
+    finally:
+        for lib, before in reversed(changed):
+            lib.set_num_threads(before)
 
 
 PROBA_FLOOR = 1e-15  # log-loss clips probabilities here, so a class the model never saw costs ~34.5
@@ -231,15 +402,7 @@ def scores(task: str, estimator, X, y, pred: np.ndarray | None = None, classes: 
         }
     if classes is None:
         classes = np.unique(np.concatenate([np.asarray(y), np.asarray(pred)]))
-    with warnings.catch_warnings():
-        # A class absent from y or pred is scored as it should be (recall or precision 0).
-        warnings.simplefilter("ignore", UserWarning)
-        warnings.simplefilter("ignore", metrics_warning())
-        out = {
-            "accuracy": metrics.accuracy_score(y, pred),
-            "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
-            "f1_macro": metrics.f1_score(y, pred, labels=classes, average="macro", zero_division=0),
-        }
+    out = label_scores(y, pred, classes)
     if hasattr(estimator, "predict_proba"):
         proba = estimator.predict_proba(X)
         model_classes = getattr(estimator, "classes_", np.arange(proba.shape[1]))
@@ -248,10 +411,40 @@ def scores(task: str, estimator, X, y, pred: np.ndarray | None = None, classes: 
     return out
 
 
-def metrics_warning():
-    from sklearn.exceptions import UndefinedMetricWarning
+def label_scores(y, pred, classes) -> dict:
+    """Accuracy, balanced accuracy and macro F1 over `classes`, as scikit-learn computes them.
 
-    return UndefinedMetricWarning
+    The same arithmetic as `accuracy_score`, `balanced_accuracy_score` and `f1_score(labels=
+    classes, average="macro", zero_division=0)` (equal to the last bit: tests hold them to it),
+    from one table of counts instead of three passes of input checks, which cost a small
+    cell more than its fit. A class absent from y or pred is scored as it should be (recall
+    or precision 0; balanced accuracy averages the classes y holds).
+    """
+    y, pred = np.asarray(y).ravel(), np.asarray(pred).ravel()
+    if len(y) != len(pred):
+        raise ValueError(f"{len(y)} labels but {len(pred)} predictions")
+    seen = np.union1d(y, pred)  # the labels of the confusion matrix, sorted
+    k = len(seen)
+    counts = np.bincount(np.searchsorted(seen, y) * k + np.searchsorted(seen, pred), minlength=k * k).reshape(k, k)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_class = np.diagonal(counts) / counts.sum(axis=1)
+    per_class = per_class[~np.isnan(per_class)]
+    # F1 per requested class: 2 tp / (2 tp + fp + fn), written as scikit-learn writes it.
+    at = np.searchsorted(seen, classes)
+    present = (at < k) & (seen[np.minimum(at, k - 1)] == classes)
+    tp = np.where(present, np.diagonal(counts)[np.minimum(at, k - 1)], 0)
+    true_sum = np.where(present, counts.sum(axis=1)[np.minimum(at, k - 1)], 0)
+    pred_sum = np.where(present, counts.sum(axis=0)[np.minimum(at, k - 1)], 0)
+    denom = 1.0 * true_sum.astype(np.float64) + pred_sum.astype(np.float64)
+    empty = denom == 0
+    denom[empty] = 1
+    f1 = (2.0 * tp.astype(np.float64)) / denom
+    f1[empty] = 0.0
+    return {
+        "accuracy": accuracy(y, pred),
+        "balanced_accuracy": float(np.mean(per_class)),
+        "f1_macro": float(np.nanmean(f1)) if len(f1) else float("nan"),
+    }
 
 
 def primary(task: str, s: dict) -> float:
@@ -264,15 +457,45 @@ def _set_torch_threads(threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+_PREDECESSOR: int | None = None  # a worker of the same executor thread, still exiting when this one started
+
+
+def after_predecessor(pid: int | None) -> None:
+    """Measure nothing before process `pid` has exited (bench.execution.isolate starts this worker while the
+    last one, its row sent, still tears down its memory)."""
+    global _PREDECESSOR
+    _PREDECESSOR = pid
+
+
+def _await_predecessor(timeout_s: float = 60.0) -> None:
+    global _PREDECESSOR
+    pid, _PREDECESSOR = _PREDECESSOR, None
+    if not pid:
+        return
+    try:
+        fd = os.pidfd_open(pid)
+    except AttributeError:  # no pidfd here: watch the pid until it is reaped
+        deadline = time.monotonic() + timeout_s
+        while psutil.pid_exists(pid) and time.monotonic() < deadline:
+            time.sleep(0.001)
+        return
+    except OSError:  # exited and reaped already
+        return
+    try:
+        select.select([fd], [], [], timeout_s)
+    finally:
+        os.close(fd)
+
+
 def measure_cell(cell: Cell) -> dict:
     """Fit and evaluate one cell in this process; raises on failure (the caller records it)."""
     load_plugins(cell.plugins)
     row = {}
-    # Data preparation runs on one thread: BLAS threads woken here would spin on into the
-    # measured fit and be billed to the model as CPU time.
-    with threadpools().limit(limits=1):
+    with PeakMemory() as prep:
         split = prepare(cell)
-    with threadpools().limit(limits=cell.threads):
+        _touch(split.X_train, split.y_train, split.X_test, split.y_test)
+    _await_predecessor()
+    with thread_limit(cell.threads):
         _set_torch_threads(cell.threads)
         ctx = ModelContext(
             task=cell.dataset.task,
@@ -284,13 +507,17 @@ def measure_cell(cell: Cell) -> dict:
             sample_shape=split.sample_shape,
             device=cell.device,
         )
-        # The choice runs in a forked copy of this process: its fits would otherwise leave
-        # this process's heap grown (freed memory the allocator keeps) and its caches warm,
-        # and the measured final fit would read lower memory and time than a fresh one.
-        chosen = in_forked_child(lambda: choose(cell, ctx, split))
-        estimator = build(cell.model.name, ctx, {**cell.model.params, **chosen.best_params})
+        chosen = None
+        if cell.tuning == "tuned":
+            # The search runs in a forked copy of this process: its fits would otherwise leave
+            # this process's heap grown (freed memory the allocator keeps) and its caches warm,
+            # and the measured final fit would read lower memory and time than a fresh one.
+            chosen = in_forked_child(lambda: choose(cell, ctx, split))
+        params = chosen.best_params if chosen is not None else {}
+        estimator = build(cell.model.name, ctx, {**cell.model.params, **params})
         gc.collect()
-        quiesce()
+        if _other_threads_running():  # BLAS threads still spinning would bill their CPU to the fit
+            quiesce()
         with PeakMemory() as mem, Timer() as fit:
             estimator.fit(split.X_train, split.y_train)
         warm = split.X_test[: min(32, len(split.X_test))]
@@ -298,15 +525,14 @@ def measure_cell(cell: Cell) -> dict:
         with Timer() as pred:
             y_pred = estimator.predict(split.X_test)
         test_scores = scores(cell.dataset.task, estimator, split.X_test, split.y_test, y_pred, split.classes)
-        latencies = []
-        for i in range(min(LATENCY_CALLS, len(split.X_test))):
-            t0 = time.perf_counter()
-            estimator.predict(split.X_test[i : i + 1])
-            latencies.append(time.perf_counter() - t0)
+        latencies = _latencies(estimator, split.X_test)
         n_tr = min(TRAIN_SCORE_ROWS, len(split.y_train))
-        train_scores = scores(
-            cell.dataset.task, estimator, split.X_train[:n_tr], split.y_train[:n_tr], classes=split.classes
-        )
+        train_score = _primary_score(cell.dataset.task, split.y_train[:n_tr], estimator.predict(split.X_train[:n_tr]))
+        if chosen is None:
+            # A default cell's validation fit decides nothing about the final model (its
+            # configuration is fixed), so it runs after every measurement of that model, here:
+            # no copy of the process is needed to keep the measured fit fresh.
+            chosen = choose(cell, ctx, split)
     try:
         n_params, proxy, unit = model_size(estimator)
     except UnknownSizeError as exc:  # a plug-in estimator of unknown kind: the row says so
@@ -319,7 +545,7 @@ def measure_cell(cell: Cell) -> dict:
         {
             "status": "ok",
             "score": primary(cell.dataset.task, test_scores),
-            "train_score": primary(cell.dataset.task, train_scores),
+            "train_score": train_score,
             "fit_time_s": fit.wall_s,
             "fit_cpu_s": fit.cpu_s,
             "predict_time_s": pred.wall_s,
@@ -330,7 +556,7 @@ def measure_cell(cell: Cell) -> dict:
             "n_params": n_params,
             "size_proxy": proxy,
             "size_unit": unit,
-            "model_bytes": serialized_bytes(estimator),
+            "model_bytes": pickled_size(estimator),
             "n_features": ctx.n_features,
             "n_classes": ctx.n_classes,
             "missing_classes": json.dumps(list(split.missing_classes)) if split.missing_classes else None,
@@ -338,9 +564,81 @@ def measure_cell(cell: Cell) -> dict:
             "gpu_peak_memory_mb": getattr(estimator, "gpu_peak_memory_mb_", None),
             "history": json.dumps(history) if history is not None else None,
             "hyperparams": json.dumps(effective_params(estimator), sort_keys=True),
+            "data_mb": sum(a.nbytes for a in (split.X_train, split.y_train, split.X_test, split.y_test)) / 2**20,
+            "prepare_memory_mb": prep.used_mb,
         }
     )
     return row
+
+
+def _latencies(estimator, X) -> list[float]:
+    """Seconds of one-row predict calls: LATENCY_MIN_CALLS to LATENCY_CALLS, until LATENCY_BUDGET_S is spent."""
+    out = []
+    stop = time.perf_counter() + LATENCY_BUDGET_S
+    for i in range(min(LATENCY_CALLS, len(X))):
+        t0 = time.perf_counter()
+        estimator.predict(X[i : i + 1])
+        t1 = time.perf_counter()
+        out.append(t1 - t0)
+        if len(out) >= LATENCY_MIN_CALLS and t1 >= stop:
+            break
+    return out
+
+
+def _primary_score(task: str, y, pred) -> float:
+    """The primary score alone (what `train_score` records): accuracy or R², as `scores` computes them."""
+    if task == "regression":
+        return metrics.r2_score(y, pred)
+    return accuracy(y, pred)
+
+
+def accuracy(y, pred) -> float:
+    """scikit-learn's accuracy_score of labels, without its input checks (equal to the last bit)."""
+    return float(np.mean((np.asarray(y).ravel() == np.asarray(pred).ravel()).astype(np.float64)))
+
+
+class _ByteCounter:
+    """A file that keeps only the count of bytes written to it."""
+
+    def __init__(self):
+        self.n = 0
+
+    def write(self, data) -> int:
+        n = memoryview(data).nbytes
+        self.n += n
+        return n
+
+
+def pickled_size(estimator) -> int | None:
+    """Bytes of the fitted model pickled (what saving it takes), counted as written, never held in memory."""
+    out = _ByteCounter()
+    try:
+        pickle.dump(estimator, out, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:
+        return None
+    return out.n
+
+
+def _other_threads_running() -> bool:
+    """Whether a thread of this process other than the caller is running or runnable (state R).
+
+    A spinning BLAS or OpenMP thread is; a thread blocked on a lock or a sleep is not and uses
+    no CPU. Where /proc cannot tell, True (quiesce() then watches the threads' CPU time).
+    """
+    me = str(threading.get_native_id())
+    try:
+        tasks = [t for t in os.listdir("/proc/self/task") if t != me]
+    except OSError:
+        return True
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/stat", "rb") as fh:
+                state = fh.read().rsplit(b")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue  # ended meanwhile
+        if state == b"R":
+            return True
+    return False
 
 
 def in_forked_child(fn):
@@ -414,7 +712,10 @@ def choose(cell: Cell, ctx: ModelContext, split: Split) -> Search:
         space = space_for(MODELS[cell.model.name], ctx, cell.model.params, cell.model.search)
         if not space:
             raise ValueError(f"{cell.model.name} has no search space for this data")
-    fit, val = carve(split.y_train, n_val, cell.seed, cell.dataset.task)
+    if split.fit_rows is not None and len(split.val_rows) == n_val:
+        fit, val = split.fit_rows, split.val_rows
+    else:
+        fit, val = carve(split.y_train, n_val, cell.seed, cell.dataset.task)
     parts = (split.X_train[fit], split.y_train[fit], split.X_train[val], split.y_train[val])
     return search(
         lambda params: build(cell.model.name, ctx, {**cell.model.params, **params}),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import select
 import signal
 import threading
 import time
@@ -22,27 +23,118 @@ TERM_GRACE_S = 3.0
 STARTUP_LIMIT_S = 600.0
 STARTED = "started"  # the child's first message: the cell's clock starts now
 POLL_S = 0.02
+CHILD_SCAN_S = 0.25  # how often a worker's descendants (joblib processes, a search's fork) are looked for
 DEFAULT_MEMORY_SHARE = 0.8  # without a cap in the suite, cells at once share 80% of the RAM
 
-_CONTEXT = None
 _LIVE: set = set()  # worker processes running now, for stop_all()
 _LIVE_LOCK = threading.Lock()
 _STOPPING = threading.Event()
+# A worker that has sent its row exits while the next cell's worker starts (its exit, tearing
+# down a few hundred MB of mappings, takes as long as a fork); the next worker waits for it to
+# be gone before it measures anything (bench.execution.cell.after_predecessor).
+_RETIRING: set = set()  # workers that sent their row and are exiting, for stop_all()
+_PREDECESSOR = threading.local()  # per calling thread: the pid of its last worker that sent a row
+
+# Two warm worker servers. A fork copies the page tables of the server's resident memory and
+# the worker's exit tears them down, so both cost in proportion to what the server holds:
+# torch and its compiler stack double it (about 310 MB of private memory instead of 120).
+# Cells of bench's own classical models, which never import torch, fork from the server
+# without it; every other cell (deep and hybrid models, plug-ins) from the one with it.
+CLASSICAL_MODULES = ("bench.models.classical", "bench.models.testing")
+PRELOADS = {
+    "classical": ["bench.execution.cell", "bench.execution.preload"],
+    "torch": ["bench.execution.cell", "bench.execution.preload_torch", "bench.execution.preload"],
+}
+_SERVERS: dict = {}
+_SERVERS_LOCK = threading.Lock()
+_LAUNCHING = threading.local()  # the server the calling thread is starting a worker from
 
 
 class CellInterrupted(RuntimeError):
     """The run was interrupted while this cell ran; it has no row and will run on --resume."""
 
 
-def _context():
-    """Workers fork from a server that has already imported the heavy libraries once."""
-    global _CONTEXT
-    if _CONTEXT is None:
-        method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
-        _CONTEXT = mp.get_context(method)
-        if method == "forkserver":
-            _CONTEXT.set_forkserver_preload(["bench.execution.cell", "bench.execution.preload"])
-    return _CONTEXT
+def server_kind(cell: Cell) -> str:
+    """Which warm server a cell's worker forks from: "classical" or "torch" (see PRELOADS)."""
+    from bench.models import MODELS
+
+    try:
+        module = getattr(MODELS[cell.model.name].fn, "__module__", "")
+    except KeyError:
+        return "torch"
+    return "classical" if module in CLASSICAL_MODULES else "torch"
+
+
+def _server(kind: str):
+    """multiprocessing's fork server for `kind`, one per process, started at first use."""
+    from multiprocessing import forkserver
+
+    with _SERVERS_LOCK:
+        if kind not in _SERVERS:
+            server = forkserver.ForkServer()
+            server.set_forkserver_preload(PRELOADS[kind])
+            _SERVERS[kind] = server
+            if not getattr(forkserver.connect_to_new_process, "_bench", False):
+                forkserver.connect_to_new_process = _connect_to_new_process
+        return _SERVERS[kind]
+
+
+def _connect_to_new_process(fds):
+    """multiprocessing's forkserver.connect_to_new_process, sent to the server this thread launches from."""
+    from multiprocessing import forkserver
+
+    server = getattr(_LAUNCHING, "server", None) or forkserver._forkserver
+    return server.connect_to_new_process(fds)
+
+
+_connect_to_new_process._bench = True
+
+
+if "forkserver" in mp.get_all_start_methods():
+    from multiprocessing import popen_forkserver
+
+    class _Popen(popen_forkserver.Popen):
+        """multiprocessing's forkserver Popen, launching from the server of the process's kind."""
+
+        def _launch(self, process_obj):
+            _LAUNCHING.server = _server(process_obj.server_kind)
+            try:
+                super()._launch(process_obj)
+            finally:
+                _LAUNCHING.server = None
+
+    class _Process(mp.get_context("forkserver").Process):
+        """A worker process forked from the warm server named by its `server_kind`."""
+
+        server_kind = "torch"
+
+        @staticmethod
+        def _Popen(process_obj):
+            return _Popen(process_obj)
+
+    _PROCESS = _Process
+else:  # no fork servers here: every worker is a fresh interpreter
+    _PROCESS = None
+
+
+def start_servers(cells) -> None:
+    """Start the servers `cells` need and wait until they are ready, so that none is still importing
+    its libraries (seconds of CPU) while another's cell is measured."""
+    if _PROCESS is None:
+        return
+    kinds = sorted({server_kind(c) for c in cells})
+    probes = []
+    for kind in kinds:
+        probe = _PROCESS(target=_ready, daemon=True)
+        probe.server_kind = kind
+        probe.start()
+        probes.append(probe)
+    for probe in probes:
+        probe.join(STARTUP_LIMIT_S)
+
+
+def _ready() -> None:
+    """The target of a worker that only shows its server is up."""
 
 
 def _watch_parent(parent_pid: int, limit_s: float) -> None:
@@ -71,32 +163,49 @@ def _watch_parent(parent_pid: int, limit_s: float) -> None:
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
-def _child(cell: Cell, conn, parent_pid: int) -> None:
-    from bench.execution.cell import run_cell
+def _child(cell: Cell, conn, parent_pid: int, predecessor: int | None = None) -> None:
+    from bench.execution import cell as cellmod
 
     _watch_parent(parent_pid, cell.time_limit_s)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    cellmod.after_predecessor(predecessor)
     conn.send(STARTED)
-    conn.send(run_cell(cell))
+    conn.send(cellmod.run_cell(cell))
     conn.close()
 
 
-def _tree_usage(proc: psutil.Process) -> tuple[float, float]:
-    """(resident MB, CPU seconds) of a process and its descendants, reaped children's CPU included."""
-    try:
-        procs = [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return 0.0, 0.0
-    rss, cpu = 0, 0.0
-    for p in procs:
-        try:
-            with p.oneshot():
-                rss += p.memory_info().rss
-                t = p.cpu_times()
-                cpu += t.user + t.system + t.children_user + t.children_system
-        except psutil.Error:
-            pass
-    return rss / 2**20, cpu
+class _Tree:
+    """A worker and its descendants, for their resident memory and CPU time at every poll.
+
+    Finding the descendants reads every process's /proc entry (about 10 ms with a hundred
+    processes on a busy machine, CPU taken from the cell being measured when it polls every
+    20 ms), so it is redone every CHILD_SCAN_S; the worker itself is read at every poll.
+    """
+
+    def __init__(self, proc: psutil.Process):
+        self.proc = proc
+        self.members = [proc]
+        self.scanned_at = time.monotonic()
+
+    def usage(self) -> tuple[float, float]:
+        """(resident MB, CPU seconds) of the tree, reaped children's CPU included."""
+        now = time.monotonic()
+        if now - self.scanned_at >= CHILD_SCAN_S:
+            try:
+                self.members = [self.proc, *self.proc.children(recursive=True)]
+            except psutil.Error:
+                return 0.0, 0.0
+            self.scanned_at = now
+        rss, cpu = 0, 0.0
+        for p in self.members:
+            try:
+                with p.oneshot():
+                    rss += p.memory_info().rss
+                    t = p.cpu_times()
+                    cpu += t.user + t.system + t.children_user + t.children_system
+            except psutil.Error:
+                pass
+        return rss / 2**20, cpu
 
 
 def _load_average() -> float | None:
@@ -147,6 +256,27 @@ def _signal_name(code: int) -> str:
         return f"signal {-code}"
 
 
+def _joined(process, timeout_s: float) -> bool:
+    process.join(timeout_s)
+    return not process.is_alive()
+
+
+def _exited(process, timeout_s: float) -> bool:
+    """Whether the worker has exited within `timeout_s`, its memory torn down.
+
+    Its pidfd says so at once; join() would wait on until the worker server has reaped it and
+    reported its exit code (the server is one more process to be scheduled on a busy machine).
+    """
+    try:
+        fd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd (before Linux 5.3, not Linux), or gone and reaped already
+        return _joined(process, timeout_s)
+    try:
+        return bool(select.select([fd], [], [], timeout_s)[0])
+    finally:
+        os.close(fd)
+
+
 def stop(process, grace_s: float = TERM_GRACE_S) -> None:
     """SIGTERM, then SIGKILL if the worker has not gone after `grace_s`."""
     if not process.is_alive():
@@ -167,9 +297,24 @@ def stop_all() -> None:
     """Stop every running worker (the run was interrupted); their cells get no row."""
     _STOPPING.set()
     with _LIVE_LOCK:
-        live = list(_LIVE)
+        live = list(_LIVE) + list(_RETIRING)
     for process in live:
         stop(process, 1.0)
+
+
+def _retire(process) -> None:
+    """Let a worker that has sent its row exit in the background; stop it if it lingers."""
+
+    def reap() -> None:
+        if not _exited(process, 10):
+            stop(process, 1.0)
+        with _LIVE_LOCK:
+            _RETIRING.discard(process)
+
+    with _LIVE_LOCK:
+        _RETIRING.add(process)
+        _LIVE.discard(process)
+    threading.Thread(target=reap, daemon=True, name="reap-worker").start()
 
 
 def memory_cap_mb(cell: Cell) -> float:
@@ -212,17 +357,22 @@ def run_isolated(cell: Cell) -> dict:
 
     if _STOPPING.is_set():
         raise CellInterrupted(cell.key)
-    ctx = _context()
-    receive, send = ctx.Pipe(duplex=False)
+    receive, send = mp.Pipe(duplex=False)
+    args = (cell, send, os.getpid(), getattr(_PREDECESSOR, "pid", None))
+    _PREDECESSOR.pid = None
     # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
-    process = ctx.Process(target=_child, args=(cell, send, os.getpid()), daemon=False)
+    if _PROCESS is None:
+        process = mp.get_context("spawn").Process(target=_child, args=args, daemon=False)
+    else:
+        process = _PROCESS(target=_child, args=args, daemon=False)
+        process.server_kind = server_kind(cell)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
     process.start()
     with _LIVE_LOCK:
         _LIVE.add(process)
     send.close()
-    watched = psutil.Process(process.pid)
+    watched = _Tree(psutil.Process(process.pid))
     deadline = t0 + STARTUP_LIMIT_S
     startup_s = None
     # With limit = "cpu" the cell may use time_limit_s CPU seconds per thread (what it takes on a
@@ -244,7 +394,7 @@ def run_isolated(cell: Cell) -> dict:
             if message == STARTED and startup_s is None:
                 startup_s = time.perf_counter() - t0
                 deadline = t0 + startup_s + wall_limit
-                cpu_at_start = _tree_usage(watched)[1]
+                cpu_at_start = watched.usage()[1]
                 loads.append(_load_average())
                 continue
             row = message
@@ -262,7 +412,7 @@ def run_isolated(cell: Cell) -> dict:
             else:
                 failure = ("timeout", f"stopped after the cell's time limit of {cell.time_limit_s:g} s{_load_note(loads)}")
             break
-        rss_mb, cpu_s = _tree_usage(watched)
+        rss_mb, cpu_s = watched.usage()
         peak_seen = max(peak_seen, rss_mb)
         if startup_s is not None:
             cpu_used = cpu_s - cpu_at_start
@@ -275,8 +425,10 @@ def run_isolated(cell: Cell) -> dict:
             process.kill()
             failure = ("oom", f"stopped at {peak_seen:.0f} MB, over the cell's memory cap of {limit_mb:.0f} MB")
             break
-    process.join(10)
-    if process.is_alive():
+    if row is not None:
+        _retire(process)
+        _PREDECESSOR.pid = process.pid
+    elif not _joined(process, 10):
         stop(process, 1.0)
     with _LIVE_LOCK:
         _LIVE.discard(process)

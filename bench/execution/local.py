@@ -14,7 +14,7 @@ from typing import Protocol
 import psutil
 
 from bench.errors import ExecutorError  # noqa: F401  (executors raise it; callers import it from here)
-from bench.execution.isolate import run_isolated
+from bench.execution.isolate import run_isolated, start_servers
 from bench.suite import Cell
 
 
@@ -52,6 +52,8 @@ class LocalExecutor:
         return {"executor": "local", "jobs": self.jobs, "cores": local_cores()}
 
     def run(self, cells: Iterable[Cell]) -> Iterator[dict]:
+        cells = list(cells)
+        start_servers(cells)  # all of them ready before the first cell's clock starts
         pending: set[Future] = set()
         queue = iter(cells)
         for cell in queue:

@@ -1,4 +1,7 @@
-"""Imported once by the worker server, so each cell's process starts with these ready."""
+"""Imported once by each worker server, so each cell's process starts with these ready.
+
+The server for cells that may use torch imports bench.execution.preload_torch first.
+"""
 
 import numpy  # noqa: F401
 import pandas  # noqa: F401
@@ -8,8 +11,6 @@ import sklearn.metrics  # noqa: F401
 import sklearn.neighbors  # noqa: F401
 import sklearn.svm  # noqa: F401
 import sklearn.tree  # noqa: F401
-import torch  # noqa: F401  (seconds to import: once here, not in every deep cell)
-import torch._dynamo  # noqa: F401  (a torch optimizer's first construction imports it: seconds)
 import xgboost  # noqa: F401
 
 import bench.plugins

@@ -1,0 +1,136 @@
+"""A cell's own bookkeeping, made cheap without changing a figure: scores, size, latency, data hand-over."""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn import metrics
+
+from bench.execution import cell as cellmod
+from bench.suite import parse, plan
+
+
+@st.composite
+def _labels(draw):
+    n_classes = draw(st.integers(1, 6))
+    n = draw(st.integers(1, 80))
+    y = draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n))
+    pred = draw(st.lists(st.integers(0, n_classes), min_size=n, max_size=n))  # may predict a label y lacks
+    extra = draw(st.integers(0, 2))  # classes of the dataset neither holds
+    return np.array(y), np.array(pred), np.arange(n_classes + 1 + extra)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_labels())
+def test_label_scores_equal_scikit_learns_to_the_last_bit(case):
+    y, pred, classes = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = {
+            "accuracy": metrics.accuracy_score(y, pred),
+            "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
+            "f1_macro": metrics.f1_score(y, pred, labels=classes, average="macro", zero_division=0),
+        }
+    assert cellmod.label_scores(y, pred, classes) == expected
+
+
+def test_label_scores_of_string_labels_equal_scikit_learns():
+    y = np.array(["cat", "dog", "dog", "eel", "cat"])
+    pred = np.array(["cat", "cat", "dog", "dog", "fox"])
+    classes = np.array(["cat", "dog", "eel", "fox", "gnu"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        expected = {
+            "accuracy": metrics.accuracy_score(y, pred),
+            "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
+            "f1_macro": metrics.f1_score(y, pred, labels=classes, average="macro", zero_division=0),
+        }
+    assert cellmod.label_scores(y, pred, classes) == expected
+
+
+def test_the_pickled_size_counts_the_bytes_pickle_writes_without_keeping_them():
+    from sklearn.neighbors import KNeighborsClassifier
+
+    rng = np.random.default_rng(0)
+    model = KNeighborsClassifier().fit(rng.normal(size=(5000, 20)), rng.integers(0, 3, 5000))
+    assert cellmod.pickled_size(model) == len(pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL))
+    assert cellmod.pickled_size(lambda: None) is None  # cannot be pickled: no size
+
+
+class _SlowPredict:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.calls = 0
+
+    def predict(self, X):
+        import time
+
+        self.calls += 1
+        time.sleep(self.seconds)
+        return np.zeros(len(X))
+
+
+def test_latency_takes_every_call_of_a_fast_model_and_few_of_a_slow_one():
+    X = np.zeros((100, 3))
+    fast = _SlowPredict(0.0)
+    assert len(cellmod._latencies(fast, X)) == cellmod.LATENCY_CALLS
+    slow = _SlowPredict(cellmod.LATENCY_BUDGET_S)
+    assert len(cellmod._latencies(slow, X)) == cellmod.LATENCY_MIN_CALLS
+    assert len(cellmod._latencies(fast, X[:2])) == 2  # never more calls than test rows
+
+
+def _cell(models: str = '[models.m]\nmodel = "test_constant"', table: str = "", n_train: int = 100):
+    suite = parse(
+        f"[suite]\nseeds = [0]\ntrain_sizes = [{n_train}]\nthreads = 1\n[datasets.breast_cancer]\n{table}\n{models}\n",
+        "inline.toml",
+    )
+    cells, _ = plan(suite)
+    return cells
+
+
+def test_every_model_of_a_group_gets_the_split_the_first_one_computed(tmp_path, monkeypatch):
+    monkeypatch.setenv(cellmod.CACHE_ENV, str(tmp_path))
+    first, second = _cell('[models.a]\nmodel = "test_constant"\n[models.b]\nmodel = "logistic_regression"')
+    computed = cellmod.prepare(first)
+    calls = []
+    monkeypatch.setattr(cellmod, "_prepared_pool", lambda c: calls.append(c) or pytest.fail("computed again"))
+    cached = cellmod.prepare(second)
+    assert calls == []
+    for name in ("X_train", "y_train", "X_test", "y_test", "classes"):
+        np.testing.assert_array_equal(getattr(cached, name), getattr(computed, name))
+    assert (cached.sample_shape, cached.n_classes, cached.missing_classes) == (
+        computed.sample_shape, computed.n_classes, computed.missing_classes)
+    assert cached.X_train.flags.writeable  # copy-on-write: a model may scale its input in place
+    cached.X_train[0, 0] = 1e9
+    assert cellmod.prepare(second).X_train[0, 0] != 1e9  # ... without changing what the next model gets
+
+
+def test_a_cached_split_equals_the_split_made_without_a_cache(tmp_path, monkeypatch):
+    (cell,) = _cell()
+    monkeypatch.delenv(cellmod.CACHE_ENV, raising=False)
+    plain = cellmod.prepare(cell)
+    monkeypatch.setenv(cellmod.CACHE_ENV, str(tmp_path))
+    cellmod.prepare(cell)  # computes and caches
+    cached = cellmod.prepare(cell)  # maps the cache
+    for name in ("X_train", "y_train", "X_test", "y_test", "classes"):
+        a, b = getattr(plain, name), getattr(cached, name)
+        assert a.dtype == b.dtype and a.shape == b.shape
+        np.testing.assert_array_equal(a, b)
+
+
+def test_a_cell_with_a_cache_scores_exactly_as_without_one(tmp_path, monkeypatch):
+    (cell,) = _cell('[models.m]\nmodel = "logistic_regression"')
+    monkeypatch.delenv(cellmod.CACHE_ENV, raising=False)
+    plain = cellmod.measure_cell(cell)
+    monkeypatch.setenv(cellmod.CACHE_ENV, str(tmp_path))
+    first = cellmod.measure_cell(cell)
+    again = cellmod.measure_cell(cell)
+    for row in (first, again):
+        for key in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "train_score", "val_score",
+                    "predictions_sha", "n_params", "model_bytes"):
+            assert row[key] == plain[key], key
