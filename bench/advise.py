@@ -229,6 +229,8 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
     if report_ok:
         print(f"  report:  {out / 'report.html'}")
     print(f"  suite:   {suite_path}  (rerun: python -m bench run {suite_path} --out NEW_FOLDER)")
+    if executor.not_started:
+        print(f"  resume:  {rerun}  (runs the {executor.not_started} cells the budget left out)")
     sys.stdout.flush()
     return 0
 

@@ -371,8 +371,9 @@ def _caveats(df, ok, profile: Profile, best, curves, cross, not_started: int, n_
             whose = f"the {fams[0]} answer is" if len(fams) == 1 else f"the {' and '.join(fams)} answers are"
             out.append(f"failed cells: {len(bad)} of {len(df)}: {'; '.join(parts)}; {whose} missing them")
     if not_started:
-        out.append(f"{not_started} planned cells did not start before the budget ran out (the smallest sizes first); "
-                   "complete them with the rerun command below")
+        out.append(f"{not_started} planned cell{'s' if not_started != 1 else ''} did not start before the budget ran out "
+                   "(the last in the order that answers first: spare seeds and sizes, then searches); "
+                   "complete them with the resume command")
     share = minority_share(profile)
     if profile.task == "classification" and profile.classes and share < IMBALANCE * profile.classes[0][1] / profile.n_rows and best:
         bal = []

@@ -382,6 +382,27 @@ def test_the_deadline_holds_with_an_executor_that_reads_all_its_cells_first(monk
     assert len(rows) == Greedy.ran == 3 and ex.not_started == len(cells) - 3
 
 
+def test_cells_go_to_the_executor_as_many_at_once_as_it_runs(wild_csv):
+    p = inspect(str(wild_csv), "Churn?")
+    cells, _ = plan(parse(suite_text(p, _protocol(p, seeds=(0, 1, 2))), "s.toml"))
+
+    class Pair:
+        batches = []
+
+        def layout(self):
+            return 2, 2
+
+        def run(self, cells):
+            Pair.batches.append(len(list(cells)))
+            return iter([])
+
+        def close(self):
+            pass
+
+    list(DeadlineExecutor(Pair(), time.monotonic() + 60).run(cells))
+    assert sum(Pair.batches) == len(cells) and set(Pair.batches[:-1]) == {2}
+
+
 def test_models_tagged_hybrid_are_planned_as_their_own_group(monkeypatch, wild_csv):
     base = MODELS["logistic_regression"]
     entry = ModelEntry("fake_hybrid", base.fn, "classical", base.tasks, base.modalities, "", frozenset({"hybrid"}))
