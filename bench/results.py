@@ -39,6 +39,7 @@ EXTRA = [
     "score", "train_score", "val_score", "n_validation", "n_trials", "best_params", "trials", "size_proxy", "size_unit", "gpu_peak_memory_mb",
     "data_mb", "prepare_memory_mb",
     "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "missing_classes", "threads", "jobs", "device",
+    "device_name",
     "host", "cpu_model", "worker", "error_type", "cell_time_s", "startup_s", "limit", "load_avg", "started_at",
     "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 ]
@@ -48,7 +49,8 @@ _INT = {"n_train", "n_test", "seed", "threads", "jobs"}
 _TEXT = {
     "dataset", "modality", "task", "model", "family", "features", "tuning", "status", "info", "size_unit",
     "best_params", "trials",
-    "dataset_name", "model_name", "model_tags", "dataset_tags", "missing_classes", "device", "host", "cpu_model", "worker",
+    "dataset_name", "model_name", "model_tags", "dataset_tags", "missing_classes", "device", "device_name", "host",
+    "cpu_model", "worker",
     "error_type", "limit", "started_at", "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
 }
 

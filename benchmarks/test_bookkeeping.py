@@ -31,6 +31,8 @@ N_ROWS = int(os.environ.get("BENCH_PERF_BOOKKEEPING_ROWS", "100000"))
 SMALL = 1000
 MAX_GROWTH = 2.0  # per-cell cost at N_ROWS over that at SMALL
 
+pytestmark = pytest.mark.timeout(3600)
+
 
 def _row(i: int) -> dict:
     """A row as a finished classical cell leaves it (the real run's columns, realistic lengths)."""

@@ -520,6 +520,7 @@ def measure_cell(cell: Cell) -> dict:
             quiesce()
         with PeakMemory() as mem, Timer() as fit:
             estimator.fit(split.X_train, split.y_train)
+            _synchronize(estimator)
         warm = split.X_test[: min(32, len(split.X_test))]
         estimator.predict(warm)  # first-call costs (lazy init, caches) stay out of the timing
         with Timer() as pred:
@@ -561,6 +562,7 @@ def measure_cell(cell: Cell) -> dict:
             "n_classes": ctx.n_classes,
             "missing_classes": json.dumps(list(split.missing_classes)) if split.missing_classes else None,
             "device": getattr(estimator, "device_", "cpu"),
+            "device_name": device_name(getattr(estimator, "device_", "cpu")),
             "gpu_peak_memory_mb": getattr(estimator, "gpu_peak_memory_mb_", None),
             "history": json.dumps(history) if history is not None else None,
             "hyperparams": json.dumps(effective_params(estimator), sort_keys=True),
@@ -569,6 +571,25 @@ def measure_cell(cell: Cell) -> dict:
         }
     )
     return row
+
+
+def _synchronize(estimator) -> None:
+    """Wait for a model's queued GPU work, so that its fit time holds all of it."""
+    device = getattr(estimator, "device_", None)
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(device, str) and device.startswith("cuda"):
+        torch.cuda.synchronize(device)
+
+
+def device_name(device: str) -> str:
+    """The hardware a model ran on: the GPU's name for a CUDA device, else the CPU's model."""
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(device, str) and device.startswith("cuda") and torch.cuda.is_available():
+        index = torch.device(device).index
+        return torch.cuda.get_device_name(torch.cuda.current_device() if index is None else index)
+    if device == "mps":
+        return "Apple GPU (MPS)"
+    return host_info()["cpu_model"]
 
 
 def _latencies(estimator, X) -> list[float]:

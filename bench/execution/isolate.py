@@ -54,29 +54,31 @@ class CellInterrupted(RuntimeError):
     """The run was interrupted while this cell ran; it has no row and will run on --resume."""
 
 
-def server_kind(cell: Cell) -> str:
-    """Which warm server a cell's worker forks from: "classical" or "torch" (see PRELOADS)."""
+def server_kind(cell: Cell) -> tuple[str, tuple[str, ...]]:
+    """The warm server a cell's worker forks from: "classical" or "torch" (see PRELOADS), and the
+    suite's plug-in modules, imported by that server too so that no worker imports them again."""
     from bench.models import MODELS
 
     try:
         module = getattr(MODELS[cell.model.name].fn, "__module__", "")
     except KeyError:
-        return "torch"
-    return "classical" if module in CLASSICAL_MODULES else "torch"
+        module = ""
+    return ("classical" if module in CLASSICAL_MODULES else "torch"), tuple(cell.plugins)
 
 
-def _server(kind: str):
-    """multiprocessing's fork server for `kind`, one per process, started at first use."""
+def _server(key: tuple[str, tuple[str, ...]]):
+    """multiprocessing's fork server for `key` (see server_kind), one per process, started at first use."""
     from multiprocessing import forkserver
 
+    kind, plugins = key
     with _SERVERS_LOCK:
-        if kind not in _SERVERS:
+        if key not in _SERVERS:
             server = forkserver.ForkServer()
-            server.set_forkserver_preload(PRELOADS[kind])
-            _SERVERS[kind] = server
+            server.set_forkserver_preload([*PRELOADS[kind][:-1], *plugins, PRELOADS[kind][-1]])
+            _SERVERS[key] = server
             if not getattr(forkserver.connect_to_new_process, "_bench", False):
                 forkserver.connect_to_new_process = _connect_to_new_process
-        return _SERVERS[kind]
+        return _SERVERS[key]
 
 
 def _connect_to_new_process(fds):
@@ -106,7 +108,7 @@ if "forkserver" in mp.get_all_start_methods():
     class _Process(mp.get_context("forkserver").Process):
         """A worker process forked from the warm server named by its `server_kind`."""
 
-        server_kind = "torch"
+        server_kind = ("torch", ())
 
         @staticmethod
         def _Popen(process_obj):
