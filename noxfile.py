@@ -42,7 +42,7 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def regress(session: nox.Session) -> None:
-    """Performance regression check: working tree vs the baseline's commit (README: Regression check in CI)."""
+    """Performance regression check: working tree vs the baseline's commit (docs/regression-check.md)."""
     session.install("-e", ".")
     session.run("python", "-m", "bench", "regress", *session.posargs)
 
