@@ -38,12 +38,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import lazy_loader
 import numpy as np
-from scipy import stats
-from sklearn import metrics
-from sklearn.model_selection import ParameterSampler, train_test_split
 
 from bench.measure import Timer
+
+# Imported at first use (scikit-learn inside the functions that need it: a lazy submodule
+# would import the package): `bench check` loads this module for its names and checks, and
+# scipy.stats with scikit-learn take about a second to import.
+stats = lazy_loader.load("scipy.stats", suppress_warning=True)
 
 MODES = ("default", "tuned")
 SIZES = ("all", "largest")
@@ -135,6 +138,8 @@ def carve(y: np.ndarray, n_val: int, seed: int, task: str) -> tuple[np.ndarray, 
         _, counts = np.unique(y, return_counts=True)
         if counts.min() >= 2 and min(n_val, n - n_val) >= len(counts):
             stratify = y
+    from sklearn.model_selection import train_test_split
+
     fit, val = train_test_split(np.arange(n), test_size=n_val, random_state=seed, stratify=stratify)
     return np.sort(fit), np.sort(val)
 
@@ -150,6 +155,8 @@ def sample(space: Mapping[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
         return []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "grid smaller than n_iter": we take the grid
+        from sklearn.model_selection import ParameterSampler
+
         drawn = list(ParameterSampler(dict(space), n_iter=n, random_state=seed))
     return [{k: _plain(v) for k, v in sorted(p.items())} for p in drawn]
 
@@ -246,7 +253,9 @@ def val_score(task: str, estimator, X, y) -> float:
     pred = estimator.predict(X)
     if task == "classification":  # accuracy_score's value without its input checks (a few ms a call)
         return float(np.mean((np.asarray(y).ravel() == np.asarray(pred).ravel()).astype(np.float64)))
-    return float(metrics.r2_score(y, pred))
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(y, pred))
 
 
 def search(

@@ -92,3 +92,27 @@ def test_resume_can_retry_timeouts(tmp_path, capsys):
 def test_resume_only_flags_need_resume(tmp_path, capsys, flag):
     assert main(["run", _suite(tmp_path), flag]) == 2
     assert "go with --resume" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["list"], ["run", "--help"]])
+def test_help_and_list_load_no_heavy_library(argv):
+    """The commands a user types first stay light: heavy libraries load only where a model is built.
+
+    Asserted on what is imported, not on a wall-clock time (which a busy machine inflates).
+    """
+    import os
+    import subprocess
+    import sys
+
+    from bench.plugins import PLUGINS_ENV
+
+    code = (
+        "import sys, runpy\n"
+        f"sys.argv = ['bench', *{argv!r}]\n"
+        "try:\n    runpy.run_module('bench', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('sklearn', 'torch', 'xgboost', 'scipy.stats._stats_py') if m in sys.modules)\n"
+        "print('HEAVY', heavy)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV}  # the tests' own plug-ins import scikit-learn
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert "HEAVY []" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
