@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from bench.report import analysis, claims
@@ -508,3 +510,41 @@ def test_the_search_of_a_tuned_configuration_counts_in_its_compute_cost():
     v = claims.evaluate(claims.TABLE[5], grid(score, models=SIZE_MODELS))
     assert v.verdict == "refuted"
     assert "fit CPU time ×0.0099" in v.reason
+
+
+def test_a_configuration_run_on_fewer_seeds_does_not_enter_the_choice():
+    """A suite that tunes on seed 0 only: its tuned configurations are shown, not chosen (one seed has no interval)."""
+    rows = []
+    for seed, (a, b) in enumerate([(0.70, 0.99), (0.75, None), (0.72, None)]):
+        rows.append({"config": "a", "seed": seed, "score": a, "val_score": a, "n_params": 1.0})
+        if b is not None:
+            rows.append({"config": "b (tuned)", "seed": seed, "score": b, "val_score": b, "n_params": 1.0})
+    df = pd.DataFrame(rows)
+    chosen = analysis.best(df)
+    assert chosen.label == "a" and list(chosen.scores.index) == [0, 1, 2]
+    assert analysis.partial_configs(df.assign(dataset="d", n_train=10)) == ["b (tuned)"]
+    # where no configuration ran on every seed, they meet on the seeds they share
+    only = df[~((df["config"] == "a") & (df["seed"] == 2))].assign(config=lambda x: x["config"].where(x["seed"] != 1, "c"))
+    assert analysis.best(only).label in {"a", "b (tuned)", "c"}
+
+
+def test_default_and_tuned_are_compared_seed_by_seed():
+    rows = []
+    for seed in (0, 1):
+        rows.append({"dataset": "d", "model": "svm", "features": "raw", "n_train": 10, "seed": seed,
+                     "tuning": "default", "score": 0.8, "search_cpu_s": 0.0})
+    rows.append({"dataset": "d", "model": "svm", "features": "raw", "n_train": 10, "seed": 0,
+                 "tuning": "tuned", "score": 0.9, "search_cpu_s": 3.0})
+    out = analysis.default_vs_tuned(pd.DataFrame(rows))
+    assert len(out) == 1 and round(out["diff"].iloc[0], 6) == 0.1 and out["search_cpu_s"].iloc[0] == 3.0
+
+
+def test_a_single_value_has_no_interval_and_decides_nothing():
+    from bench.report.stats import bootstrap_ci, decide
+
+    one = bootstrap_ci(pd.DataFrame({"dataset": ["d"], "v": [0.2]}), "v")
+    assert one.mean == 0.2 and np.isnan(one.lo) and np.isnan(one.hi)
+    assert decide(one, 0.0) == "noise"
+    assert "no interval" in one.text()
+    two = bootstrap_ci(pd.DataFrame({"dataset": ["d", "d"], "v": [0.2, 0.3]}), "v")
+    assert decide(two, 0.0) == "above"

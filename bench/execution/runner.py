@@ -229,12 +229,17 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     df = summary.table
     console.print(summary_table(df))
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
-    measured = (df["fit_time_s"].fillna(0) + df["predict_time_s"].fillna(0)).sum() if not df.empty else 0.0
-    console.print(
-        f"{summary.n_run} of {summary.n_planned} planned cells ran now; the folder holds {status_sentence(counts)}. "
-        f"Wall time {summary.wall_s:.1f} s, of which measured fit and predict {measured:.1f} s "
-        f"(harness overhead x{summary.wall_s / measured if measured else float('nan'):.2f})."
-    )
+    work = [c for c in ("fit_time_s", "predict_time_s", "search_time_s") if c in df]
+    measured = float(df[work].fillna(0).sum().sum()) if not df.empty else 0.0
+    line = f"{summary.n_run} of {summary.n_planned} planned cells ran now; the folder holds {status_sentence(counts)}. "
+    if summary.n_run == len(df) and measured:  # a resumed run's wall time covers only the cells it ran
+        line += (
+            f"Wall time {summary.wall_s:.1f} s, of which measured work {measured:.1f} s (fit, predict, and the "
+            f"validation fit or search): harness overhead x{summary.wall_s / measured:.2f}."
+        )
+    else:
+        line += f"Wall time {summary.wall_s:.1f} s."
+    console.print(line)
     failed = df[df["status"] != "ok"] if not df.empty else df
     for _, row in failed.iterrows():
         console.print(f"[red]{row['status']}[/red] {row['key']}: {first_line(row['info'])}")

@@ -54,9 +54,11 @@ CHANGES = (
     "with the highest mean test score, and that same test score was reported; the maximum over "
     "more configurations then favours the family with more of them (classical). It is now "
     "chosen on validation scores, and tuned and default configurations compete as separate "
-    "configurations. A verdict used to be mixed whenever it was not supported or refuted; "
+    "configurations, among those that ran on every seed of their size (a configuration run on one "
+    "seed would rest a verdict on a single value). A verdict used to be mixed whenever it was not supported or refuted; "
     "now mixed means evidence both ways and inconclusive means differences within noise, "
-    "judged by bootstrap intervals rather than by means alone."
+    "judged by bootstrap intervals rather than by means alone; a single value has no interval "
+    "and decides nothing."
 )
 
 

@@ -492,11 +492,15 @@ def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)
         ax.axvline(0, color="black", lw=0.9)
         for i, (_label, mean, lo, hi) in enumerate(rows):
             y = len(rows) - 1 - i
+            if not (math.isfinite(lo) and math.isfinite(hi)):  # one value: no interval, a hollow dot
+                ax.plot([mean], [y], "o", mfc="none", color="#555555", ms=5)
+                continue
             color = "#2b9348" if lo > m else "#c8312c" if hi < -m else "#555555"
             ax.plot([lo, hi], [y, y], color=color, lw=1.6)
             ax.plot([mean], [y], "o", color=color, ms=5)
-        lo_x = min(min(r[2] for r in rows), -3 * m)
-        hi_x = max(max(r[3] for r in rows), 3 * m, *thresholds)
+        ends = [v for r in rows for v in (r[1], r[2], r[3]) if math.isfinite(v)]
+        lo_x = min(*ends, -3 * m)
+        hi_x = max(*ends, 3 * m, *thresholds)
         pad = 0.06 * (hi_x - lo_x)
         ax.set_xlim(lo_x - pad, hi_x + pad)
         ax.set_yticks(range(len(rows)), [plain(r[0]) for r in rows][::-1])
@@ -506,7 +510,8 @@ def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)
         _fit_left(fig, ax)
         return [Figure(
             f"claim-{slug(key).replace('_', '-')}.png", title,
-            f"{what}, per dataset or pair: dot = mean over seeds, line = 95% bootstrap interval. Grey band: "
+            f"{what}, per dataset or pair: dot = mean over seeds, line = 95% bootstrap interval (a hollow dot: "
+            f"one value, no interval). Grey band: "
             f"the ±{thresholds[0]} margin; green lies beyond it (the claim's way), red beyond it the other way.",
             _png(fig),
         )]

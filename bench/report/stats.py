@@ -37,6 +37,8 @@ class Interval:
         if not math.isfinite(self.mean):
             return "n/a"
         f = f"{{:{'+' if sign else ''}.{digits}f}}"
+        if not (math.isfinite(self.lo) and math.isfinite(self.hi)):
+            return f"{f.format(self.mean)} [one value: no interval]"
         return f"{f.format(self.mean)} [{f.format(self.lo)}, {f.format(self.hi)}]"
 
 
@@ -49,12 +51,16 @@ def bootstrap_ci(
     """Mean of `column` over groups (each group's own mean first), with a bootstrap interval.
 
     Groups (datasets) are resampled with replacement, then the values (seeds) within each
-    drawn group; the interval is the percentile interval of the resampled means.
+    drawn group; the interval is the percentile interval of the resampled means. A single
+    value has no interval (lo and hi are NaN): resampling it would return it unchanged, an
+    interval of width zero that `decide` would read as certainty.
     """
     v = values[[group, column]].dropna()
     v = v[np.isfinite(v[column].astype("float64"))]
     if v.empty:
         return NAN_INTERVAL
+    if len(v) == 1:
+        return Interval(float(v[column].iloc[0]), float("nan"), float("nan"), 1, 1)
     groups = [g[column].to_numpy(dtype="float64") for _, g in v.groupby(group, sort=True)]
     mean = float(np.mean([g.mean() for g in groups]))
     rng = np.random.default_rng(SEED)
@@ -70,8 +76,8 @@ def bootstrap_ci(
 
 
 def decide(interval: Interval, threshold: float) -> str:
-    """`above` or `below` `threshold` when the whole interval is, else `noise`."""
-    if not math.isfinite(interval.mean):
+    """`above` or `below` `threshold` when the whole interval is, else `noise` (also without an interval)."""
+    if not (math.isfinite(interval.mean) and math.isfinite(interval.lo) and math.isfinite(interval.hi)):
         return "noise"
     if interval.lo > threshold:
         return "above"
