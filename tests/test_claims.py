@@ -548,3 +548,11 @@ def test_a_single_value_has_no_interval_and_decides_nothing():
     assert "no interval" in one.text()
     two = bootstrap_ci(pd.DataFrame({"dataset": ["d", "d"], "v": [0.2, 0.3]}), "v")
     assert decide(two, 0.0) == "above"
+
+
+def test_a_wall_time_timeout_on_a_busy_machine_is_told_apart():
+    row = pd.Series({"status": "timeout", "load_avg": 9.5, "limit": "wall"})
+    assert analysis.status_label(row, 2) == "timeout (load 9.5 on 2 cores)"
+    assert analysis.status_label(row.replace({"wall": "cpu"}), 2) == "timeout"  # CPU limits ignore load
+    assert analysis.status_label(pd.Series({"status": "timeout", "load_avg": 1.0, "limit": "wall"}), 2) == "timeout"
+    assert analysis.status_label(pd.Series({"status": "error", "load_avg": 9.5, "limit": "wall"}), 2) == "error"

@@ -296,6 +296,23 @@ def default_vs_tuned(ok: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def status_label(row, cores: int | None) -> str:
+    """A failed cell's status, with a wall-time timeout on a busy machine told apart.
+
+    A `timeout` under a wall-time limit while the load average exceeded the machine's cores
+    says more about the machine than the model: it reads "timeout (load L on C cores)".
+    A CPU-time limit (`limit` = "cpu") is not inflated by load, so its timeouts stay plain.
+    """
+    status = str(row["status"])
+    if status != "timeout" or not cores:
+        return status
+    load = row.get("load_avg") if hasattr(row, "get") else None
+    limit = row.get("limit") if hasattr(row, "get") else None
+    if load is None or pd.isna(load) or str(limit) == "cpu" or float(load) <= cores:
+        return status
+    return f"timeout (load {float(load):.1f} on {cores} cores)"
+
+
 def paired(a: pd.Series, b: pd.Series) -> pd.Series:
     """a - b on the seeds both have."""
     common = a.index.intersection(b.index)

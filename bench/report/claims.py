@@ -16,6 +16,7 @@ changed in them, and why, is `CHANGES`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -148,7 +149,11 @@ def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str) -> str:
     if failed.empty:
         return ""
     head = ", ".join(f"{n} {s}" for s, n in failed["status"].value_counts().sort_index().items())
-    cells = [f"{r.dataset}/{r.model}/{r.features}/n={int(r.n_train)}/seed {int(r.seed)} ({r.status})" for r in failed.head(6).itertuples()]
+    cores = os.cpu_count()  # the report is built where the run ran, as a rule; rows carry their load
+    cells = [
+        f"{r['dataset']}/{r['model']}/{r['features']}/n={int(r['n_train'])}/seed {int(r['seed'])} ({an.status_label(r, cores)})"
+        for _, r in failed.head(6).iterrows()
+    ]
     head += " cell(s): " + "; ".join(cells) + (f"; and {len(failed) - 6} more" if len(failed) > 6 else "")
     cases = _filled_cases(df)
     if not cases:

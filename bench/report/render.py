@@ -281,16 +281,33 @@ def _win_rows(ok: pd.DataFrame) -> list[tuple]:
     return rows
 
 
-def _failed_rows(df: pd.DataFrame) -> list[tuple]:
+def _cores(env: dict | None) -> int | None:
+    cpu = (env or {}).get("cpu") or {}
+    n = cpu.get("cores_logical") if isinstance(cpu, dict) else None
+    return int(n) if n else None
+
+
+def _failed_rows(df: pd.DataFrame, cores: int | None = None) -> list[tuple]:
     if df.empty:
         return []
     bad = df[df["status"] != "ok"].sort_values(["dataset", "model", "features", "n_train", "seed"])
     rows = []
-    for r in bad.itertuples():
-        info = "" if pd.isna(r.info) else str(r.info)
+    for _, r in bad.iterrows():
+        info = "" if pd.isna(r["info"]) else str(r["info"])
         first = first_line(info) or "(no error text)"
-        rows.append((r.dataset, r.model, r.features, int(r.n_train), int(r.seed), r.status, first[:400]))
+        rows.append((r["dataset"], r["model"], r["features"], int(r["n_train"]), int(r["seed"]),
+                     analysis.status_label(r, cores), first[:400]))
     return rows
+
+
+def _failed_note(rows: list[tuple]) -> str:
+    loaded = sum(1 for r in rows if str(r[5]).startswith("timeout (load"))
+    if not loaded:
+        return ""
+    return (f"{_plural(loaded, 'timeout')} came under a wall-time limit while the load average exceeded the "
+            "machine's cores: the cell may be healthy and the machine busy. `bench run SUITE --resume DIR "
+            "--retry-timeouts` on a quieter machine reruns them; `limit = \"cpu\"` in the suite counts CPU "
+            "seconds, which load does not inflate.")
 
 
 def _provenance(env: dict | None, df: pd.DataFrame) -> list[Block]:
@@ -413,8 +430,10 @@ def build_blocks(
         ("dataset", "n_train", "family", "configuration", "test score", "validation score", "train score", "fit s", "predict ms/row", "peak MB", "params", "device"),
         _summary_rows(ok), anchor="results-table",
     ))
-    failed = _failed_rows(df)
+    failed = _failed_rows(df, _cores(env))
     blocks.append(_h(2, f"Failed cells ({len(failed)})", anchor="failed"))
+    if _failed_note(failed):
+        blocks.append(Block("p", _failed_note(failed)))
     if failed:
         blocks.append(_table(("dataset", "model", "features", "n_train", "seed", "status", "error"), failed, anchor="failed-table"))
     else:
