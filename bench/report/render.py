@@ -193,6 +193,10 @@ def _statistics(ok: pd.DataFrame, figs: list[plots.Figure]) -> list[Block]:
     blocks += [_figure(f) for f in figs]
     ranks = stats.rank_table(ok)
     if not ranks.empty:
+        blocks.append(Block("p", (
+            "Every configuration's average rank over the datasets it ran on (ranked per dataset among the "
+            "configurations there, at its largest size): those on fewer datasets are not in the test above."
+        )))
         blocks.append(_table(
             ("configuration", "family", "average rank", "datasets"),
             [(r.config, r.family, f"{r.mean_rank:.2f}", int(r.n_datasets)) for r in ranks.itertuples()],
