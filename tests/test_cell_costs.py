@@ -62,24 +62,25 @@ def test_the_pickled_size_counts_the_bytes_pickle_writes_without_keeping_them():
     assert cellmod.pickled_size(lambda: None) is None  # cannot be pickled: no size
 
 
-class _SlowPredict:
-    def __init__(self, seconds: float):
-        self.seconds = seconds
-        self.calls = 0
+def test_latency_takes_every_call_of_a_fast_model_and_few_of_a_slow_one(monkeypatch):
+    """On a fake clock that only the model's predict advances: a loaded machine cannot change the count."""
+    import types
 
-    def predict(self, X):
-        import time
+    now = [0.0]
+    monkeypatch.setattr(cellmod, "time", types.SimpleNamespace(perf_counter=lambda: now[0]))
 
-        self.calls += 1
-        time.sleep(self.seconds)
-        return np.zeros(len(X))
+    class Timed:
+        def __init__(self, seconds: float):
+            self.seconds = seconds
 
+        def predict(self, X):
+            now[0] += self.seconds
+            return np.zeros(len(X))
 
-def test_latency_takes_every_call_of_a_fast_model_and_few_of_a_slow_one():
     X = np.zeros((100, 3))
-    fast = _SlowPredict(0.0)
+    fast = Timed(1e-6)
     assert len(cellmod._latencies(fast, X)) == cellmod.LATENCY_CALLS
-    slow = _SlowPredict(cellmod.LATENCY_BUDGET_S)
+    slow = Timed(cellmod.LATENCY_BUDGET_S)
     assert len(cellmod._latencies(slow, X)) == cellmod.LATENCY_MIN_CALLS
     assert len(cellmod._latencies(fast, X[:2])) == 2  # never more calls than test rows
 
@@ -134,3 +135,23 @@ def test_a_cell_with_a_cache_scores_exactly_as_without_one(tmp_path, monkeypatch
         for key in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "train_score", "val_score",
                     "predictions_sha", "n_params", "model_bytes"):
             assert row[key] == plain[key], key
+
+
+def test_scaling_in_chunks_equals_one_fit_on_one_chunk_and_matches_closely_on_many(monkeypatch):
+    """The split's scaler is fitted by chunks of rows (bounded float64 working memory)."""
+    import numpy as np
+    from sklearn.preprocessing import StandardScaler
+
+    from bench.execution import cell as cellmod
+
+    rng = np.random.default_rng(0)
+    X = (rng.normal(size=(5000, 7)) * 3 + 1).astype("float32")
+    T = rng.normal(size=(300, 7)).astype("float32")
+    ref = StandardScaler().fit(X)
+    one_train, one_test = cellmod._fit_transform(StandardScaler(), X, T)
+    assert one_train.dtype == np.float32
+    assert np.array_equal(one_train, ref.transform(X)) and np.array_equal(one_test, ref.transform(T))
+    monkeypatch.setattr(cellmod, "SCALE_CHUNK_BYTES", 8 * 7 * 1024)  # chunks of 1,024 rows
+    many_train, many_test = cellmod._fit_transform(StandardScaler(), X, T)
+    np.testing.assert_allclose(many_train, ref.transform(X), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(many_test, ref.transform(T), rtol=0, atol=1e-5)

@@ -250,6 +250,35 @@ def _preprocessor(X, modality: str, features: str):
 
 
 SPLIT_ARRAYS = ("X_train", "y_train", "X_test", "y_test", "classes", "fit_rows", "val_rows")
+SCALE_CHUNK_BYTES = 32 * 2**20  # float64 working memory of scaling one chunk of rows
+
+
+def _fit_transform(pre, X_train, X_test):
+    """The preprocessing fitted on the training rows, applied to both parts.
+
+    A standard scaler on an array is fitted and applied in chunks of rows: scikit-learn's
+    `fit` works on a float64 copy of all of X (for 10^6 x 50 float32 features, 400 MB on top
+    of 200 MB of data). `fit` itself is `partial_fit` on all rows, so data of one chunk scale
+    exactly as before; larger data differ from a one-shot fit in the last bits of the mean.
+    """
+    from sklearn.preprocessing import StandardScaler
+
+    if type(pre) is StandardScaler and isinstance(X_train, np.ndarray) and X_train.ndim == 2 and len(X_train):
+        step = max(1024, SCALE_CHUNK_BYTES // (8 * max(1, X_train.shape[1])))
+        for start in range(0, len(X_train), step):
+            pre.partial_fit(X_train[start:start + step])
+
+        def apply(X):
+            out = None
+            for start in range(0, len(X), step):
+                part = pre.transform(X[start:start + step])
+                if out is None:
+                    out = np.empty((len(X), *part.shape[1:]), dtype=part.dtype)
+                out[start:start + len(part)] = part
+            return out if out is not None else pre.transform(X)
+
+        return apply(X_train), apply(X_test)
+    return np.ascontiguousarray(pre.fit_transform(X_train)), np.ascontiguousarray(pre.transform(X_test))
 
 
 def prepare(cell: Cell) -> Split:
@@ -346,8 +375,7 @@ def _split(cell: Cell) -> Split:
         missing = tuple(c.item() for c in np.setdiff1d(classes, y_train))
         n_classes = int(classes.max() + 1)
     pre = _preprocessor(X_train, cell.dataset.modality, cell.features)
-    X_train = np.ascontiguousarray(pre.fit_transform(X_train))
-    X_test = np.ascontiguousarray(pre.transform(X_test))
+    X_train, X_test = _fit_transform(pre, X_train, X_test)
     fit_rows = val_rows = None
     n_val = validation_rows(cell.n_train, cell.validation)
     if n_val:  # the same for every model of the group: carved once, with the split
