@@ -150,5 +150,5 @@ def test_a_million_row_cell(tmp_path, capsys):
     assert prep["status"] == "ok", prep["info"]
     assert rows.loc["mlp", "status"] == "ok", rows.loc["mlp", "info"]
     assert on_top <= MAX_HARNESS_SHARE * data
-    ok = rows[rows["status"] == "ok"]
+    ok = rows[(rows["status"] == "ok") & (rows.index != "prepare_group")]  # that cell generates the data too
     assert (ok["prepare_memory_mb"] <= MAX_HARNESS_SHARE * ok["data_mb"]).all()
