@@ -139,6 +139,18 @@ def test_a_cpu_time_limit_stops_a_cell_that_burns_cpu_past_it_and_says_the_load(
     assert "CPU-time limit of 2 s x 1 thread(s)" in row["info"] and "load average" in row["info"]
 
 
+def test_under_a_cpu_limit_the_workers_own_watchdog_waits_for_the_backstop():
+    """The worker's watchdog used the bare time limit (+12 s) as wall time even under limit = "cpu".
+
+    On a loaded machine (load 11 on 2 cores) every deep cell of the default suite's image sets
+    was killed by it at 72 s of wall time, far below its CPU limit, and recorded as "the worker
+    exited with code 1". A cell that waits 16 s under a 1 s CPU limit must finish.
+    """
+    row = run_isolated(_cell('model = "test_sleep"\nseconds = 16.0', time_limit_s=1,
+                             limit='limit = "cpu"\nwall_backstop = 60'))
+    assert row["status"] == "ok", row.get("info")
+
+
 def test_the_wall_time_backstop_stops_a_cell_under_a_cpu_limit():
     row = run_isolated(_cell('model = "test_sleep"\nseconds = 30.0', time_limit_s=1,
                              limit='limit = "cpu"\nwall_backstop = 3'))

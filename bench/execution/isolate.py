@@ -139,6 +139,11 @@ def _ready() -> None:
     """The target of a worker that only shows its server is up."""
 
 
+def wall_limit_s(cell: Cell) -> float:
+    """The wall time a cell may take once started: its limit, or under `limit = "cpu"` the backstop."""
+    return cell.time_limit_s * (cell.wall_backstop if cell.limit == "cpu" else 1.0)
+
+
 def _watch_parent(parent_pid: int, limit_s: float) -> None:
     """End this worker when the process that started it is gone, or long past its limit.
 
@@ -168,7 +173,7 @@ def _watch_parent(parent_pid: int, limit_s: float) -> None:
 def _child(cell: Cell, conn, parent_pid: int, predecessor: int | None = None) -> None:
     from bench.execution import cell as cellmod
 
-    _watch_parent(parent_pid, cell.time_limit_s)
+    _watch_parent(parent_pid, wall_limit_s(cell))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cellmod.after_predecessor(predecessor)
     conn.send(STARTED)
@@ -380,7 +385,7 @@ def run_isolated(cell: Cell) -> dict:
     # With limit = "cpu" the cell may use time_limit_s CPU seconds per thread (what it takes on a
     # quiet machine); the wall clock stops it only far beyond that, so load does not.
     cpu_limit = cell.time_limit_s * max(1, cell.threads) if cell.limit == "cpu" else None
-    wall_limit = cell.time_limit_s * (cell.wall_backstop if cpu_limit else 1.0)
+    wall_limit = wall_limit_s(cell)  # the worker's own watchdog (_watch_parent) allows the same, and more
     cpu_at_start, cpu_used, loads = 0.0, 0.0, []
     limit_mb = memory_cap_mb(cell)
     ooms_before = oom_kills()
