@@ -242,7 +242,8 @@ def best(df: pd.DataFrame, *, family: str | None = None, features: str | None = 
     # on fewer seeds than it runs defaults): a mean over one seed against means over three
     # would favour luck, and a verdict on one seed has no interval. Where none ran on every
     # seed, all compete on the seeds they share.
-    sub = sub[sub["config"].isin(full_coverage(sub))] if full_coverage(sub) else _on_shared_seeds(sub)
+    full = full_coverage(sub)
+    sub = sub[sub["config"].isin(full)] if full else _on_shared_seeds(sub)
     means = sub.groupby("config")["val_score" if on_val else "score"].mean().sort_index()
     label = str(means.idxmax())
     rows = sub[sub["config"] == label]
