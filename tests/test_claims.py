@@ -556,3 +556,20 @@ def test_a_wall_time_timeout_on_a_busy_machine_is_told_apart():
     assert analysis.status_label(row.replace({"wall": "cpu"}), 2) == "timeout"  # CPU limits ignore load
     assert analysis.status_label(pd.Series({"status": "timeout", "load_avg": 1.0, "limit": "wall"}), 2) == "timeout"
     assert analysis.status_label(pd.Series({"status": "error", "load_avg": 9.5, "limit": "wall"}), 2) == "error"
+
+
+def test_a_timeout_under_load_is_judged_by_the_run_machines_cores():
+    """The core count comes from the run's environment.json, not the machine building the report."""
+
+    def score(row):
+        if row["family"] == "deep" and row["n_train"] == 1024 and row["seed"] == 0:
+            return {"score": None, "status": "timeout", "info": "time limit"}
+        return {"lr": 0.8, "mlp": {64: 0.6, 256: 0.85, 1024: 0.95}[row["n_train"]]}[row["model"]]
+
+    df = grid(score, models=SIZE_MODELS).assign(load_avg=9.5, limit="wall")
+    assert analysis.cores_of({"cpu": {"cores_logical": 2}}) == 2
+    assert analysis.cores_of({"cpu": {"cores_logical": "n/a"}}) is None and analysis.cores_of(None) is None
+    on_two = claims.evaluate(claims.TABLE[2], df, cores=2).missing
+    assert "(timeout (load 9.5 on 2 cores))" in on_two
+    assert "(timeout (load 9.5 on 16 cores))" not in claims.evaluate(claims.TABLE[2], df, cores=16).missing
+    assert "(timeout)" in claims.evaluate(claims.TABLE[2], df).missing  # unknown cores: no load judgement

@@ -8,13 +8,14 @@ the model's hyperparameter search space next to its factory (bench.tuning runs t
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from bench.registry import FAMILIES, MODALITIES, TASKS, Registry, check_tags, first_line
 
-__all__ = ["FAMILIES", "MODELS", "ModelContext", "ModelEntry", "SearchSpace", "build", "model"]
+__all__ = ["FAMILIES", "MODELS", "ModelContext", "ModelEntry", "SearchSpace", "build", "lazy_attributes", "model"]
 
 # Hyperparameter -> a list of values or a scipy.stats distribution (anything with `rvs`), as
 # scikit-learn's ParameterSampler takes it; or a function of the ModelContext giving one.
@@ -123,6 +124,24 @@ def build(name: str, ctx: ModelContext, params: dict):
     if params:
         estimator.set_params(**params)
     return estimator
+
+
+def lazy_attributes(module_name: str, source: str) -> Callable[[str], Any]:
+    """A module `__getattr__` that hands out `source`'s attributes, importing it on first use.
+
+    The registry loads on every CLI call and must stay light, so a model module keeps its
+    estimators (and torch) in a second module and re-exports them through this.
+    """
+
+    def __getattr__(name: str):
+        if name.startswith("__"):  # the import system asks for __path__ and the like: not ours to supply
+            raise AttributeError(name)
+        try:
+            return getattr(importlib.import_module(source), name)
+        except AttributeError:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}") from None
+
+    return __getattr__
 
 
 from bench.models import classical, deep, hybrid  # noqa: E402,F401

@@ -7,19 +7,9 @@ light. `from bench.models.deep import MLPClassifier` still works (a lazy attribu
 
 from __future__ import annotations
 
-from bench.models import ModelContext, model
+from bench.models import ModelContext, lazy_attributes, model
 
-
-def __getattr__(name: str):
-    """The estimator classes and helpers of bench.models.networks, imported on first use."""
-    if name.startswith("__"):  # the import system asks for __path__ and the like: not ours to supply
-        raise AttributeError(name)
-    from bench.models import networks
-
-    try:
-        return getattr(networks, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_attributes(__name__, "bench.models.networks")  # the estimators, imported on first use
 
 
 def _context(ctx: ModelContext) -> dict:

@@ -21,20 +21,10 @@ Nested hyperparameters follow scikit-learn: `network__n_epochs`, `head__C`.
 
 from __future__ import annotations
 
-from bench.models import MODELS, ModelContext, model
+from bench.models import MODELS, ModelContext, lazy_attributes, model
 from bench.models.deep import _context
 
-
-def __getattr__(name: str):
-    """HybridClassifier and HybridRegressor, from bench.models.hybrids on first use."""
-    if name.startswith("__"):  # the import system asks for __path__ and the like: not ours to supply
-        raise AttributeError(name)
-    from bench.models import hybrids
-
-    try:
-        return getattr(hybrids, name)
-    except AttributeError:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+__getattr__ = lazy_attributes(__name__, "bench.models.hybrids")  # the estimators, imported on first use
 
 
 def _hybrid(ctx: ModelContext, network_classes: tuple, head_model: str):

@@ -297,6 +297,19 @@ def default_vs_tuned(ok: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def cores_of(env: dict | None) -> int | None:
+    """The run machine's logical cores, from its environment.json; None when unknown.
+
+    The one source for judging load: the report may be built on another machine than the run's.
+    """
+    cpu = (env or {}).get("cpu") or {}
+    n = cpu.get("cores_logical") if isinstance(cpu, dict) else None
+    try:
+        return int(n) if n else None
+    except (TypeError, ValueError):
+        return None
+
+
 def status_label(row, cores: int | None) -> str:
     """A failed cell's status, with a wall-time timeout on a busy machine told apart.
 

@@ -16,7 +16,6 @@ changed in them, and why, is `CHANGES`.
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -115,28 +114,32 @@ def _claim(registry: list[Claim], key: str, aspect: str, classical: str, deep: s
     return wrap
 
 
-def evaluate(claim: Claim, df: pd.DataFrame, ok: pd.DataFrame | None = None) -> Verdict:
-    """The claim's verdict on a results table (`ok`: its `ok_rows`, when already computed)."""
+def evaluate(claim: Claim, df: pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> Verdict:
+    """The claim's verdict on a results table (`ok`: its `ok_rows`, when already computed).
+
+    `cores`: the run machine's logical cores, from its environment.json (`analysis.cores_of`),
+    to tell wall-time timeouts under load apart in the list of failed cells.
+    """
     r = claim.fn(ok_rows(df) if ok is None else ok)
     if r.verdict not in VERDICTS:
         raise ValueError(f"rule {claim.key} returned {r.verdict!r}")
     return Verdict(
         claim.key, claim.aspect, claim.classical, claim.deep, claim.rule, r.verdict, r.reason,
-        tuple(r.evidence), r.certainty, _missing_cells(claim, df, r.verdict), r.effect, tuple(r.effects),
+        tuple(r.evidence), r.certainty, _missing_cells(claim, df, r.verdict, cores), r.effect, tuple(r.effects),
     )
 
 
-def table_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None) -> list[Verdict]:
+def table_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> list[Verdict]:
     ok = ok_rows(df) if ok is None else ok
-    return [evaluate(c, df, ok) for c in TABLE]
+    return [evaluate(c, df, ok, cores) for c in TABLE]
 
 
-def further_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None) -> list[Verdict]:
+def further_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> list[Verdict]:
     ok = ok_rows(df) if ok is None else ok
-    return [evaluate(c, df, ok) for c in FURTHER]
+    return [evaluate(c, df, ok, cores) for c in FURTHER]
 
 
-def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str) -> str:
+def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str, cores: int | None = None) -> str:
     """Which cells failed, and whether any scores they might have had could change the verdict.
 
     The failed cells get, in turn, the lowest and the highest score seen on their dataset,
@@ -149,7 +152,6 @@ def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str) -> str:
     if failed.empty:
         return ""
     head = ", ".join(f"{n} {s}" for s, n in failed["status"].value_counts().sort_index().items())
-    cores = os.cpu_count()  # the report is built where the run ran, as a rule; rows carry their load
     cells = [
         f"{r['dataset']}/{r['model']}/{r['features']}/n={int(r['n_train'])}/seed {int(r['seed'])} ({an.status_label(r, cores)})"
         for _, r in failed.head(6).iterrows()
