@@ -108,7 +108,7 @@ def pilot_rows(profile: Profile) -> tuple[int, ...]:
 
 def features_for(profile: Profile, engineered: bool = True) -> tuple[str, ...]:
     """Classical models on images and sequences also get engineered features; deep models learn their own."""
-    return ("raw", "engineered") if engineered and profile.modality in ("image", "sequence") else ("raw",)
+    return ("raw", "engineered") if engineered and profile.modality in ("image", "sequence", "text") else ("raw",)
 
 
 # ------------------------------------------------------------------ the suite as text
@@ -445,6 +445,7 @@ ESSENTIAL = {
     "tabular": {"classical": {"boosting"}, "deep": {"fully_connected"}},
     "image": {"classical": set(), "deep": {"convolutional"}},
     "sequence": {"classical": set(), "deep": {"convolutional"}},
+    "text": {"classical": set(), "deep": {"recurrent"}},
 }
 
 

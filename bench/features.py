@@ -38,7 +38,7 @@ def feature_variant(name: str, *, modalities: tuple[str, ...]):
     return wrap
 
 
-@feature_variant("raw", modalities=("tabular", "image", "sequence"))
+@feature_variant("raw", modalities=("tabular", "image", "sequence", "text"))
 def raw(X, sample_shape, modality=None):
     """The inputs as they are (images and sequences flattened)."""
     return X
@@ -121,9 +121,36 @@ def sequence_features(X: np.ndarray, sample_shape: tuple[int, ...]) -> np.ndarra
     return np.column_stack(cols).astype(np.float32)
 
 
-@feature_variant("engineered", modalities=("image", "sequence"))
+BOW_WORDS = 2000  # a bag of words counts the text's 2,000 most frequent vocabulary words
+BOW_CHUNK = 4096  # documents counted at once (a chunk's counts are rows x BOW_WORDS int64)
+
+
+def text_features(X: np.ndarray, n_words: int = BOW_WORDS) -> np.ndarray:
+    """Bag of words: log(1 + count) of each of the `n_words` most frequent words, per document.
+
+    Token ids (bench.datasets.text) rank words by training frequency from id 2 on, so the
+    first `n_words` columns are the most frequent words; padding (0), out-of-vocabulary
+    words (1) and rarer words are not counted. Scaled later on the training rows, as every
+    engineered variant is, this is TF-IDF's usual shape without looking at the test rows.
+    """
+    from bench.datasets.text import FIRST_WORD
+
+    ids = np.asarray(X).astype(np.int64, copy=False)
+    out = np.empty((len(ids), n_words), np.float32)
+    for start in range(0, len(ids), BOW_CHUNK):
+        part = ids[start : start + BOW_CHUNK] - FIRST_WORD
+        rows = np.broadcast_to(np.arange(len(part))[:, None], part.shape)
+        keep = (part >= 0) & (part < n_words)
+        counts = np.bincount(rows[keep] * n_words + part[keep], minlength=len(part) * n_words)
+        out[start : start + len(part)] = np.log1p(counts.reshape(len(part), n_words))
+    return out
+
+
+@feature_variant("engineered", modalities=("image", "sequence", "text"))
 def engineered(X, sample_shape, modality: str | None = None):
-    """Images: gradient-orientation histograms (HOG); sequences: summary and spectral statistics."""
+    """Images: gradient-orientation histograms (HOG); sequences: summary and spectral statistics; text: a bag of words."""
+    if modality == "text":
+        return text_features(X)
     if _kind(sample_shape, modality) == "image":
         return image_features(X, tuple(sample_shape))
     return sequence_features(X, tuple(sample_shape))

@@ -12,7 +12,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 TASKS = ("classification", "regression")
-MODALITIES = ("tabular", "image", "sequence")
+MODALITIES = ("tabular", "image", "sequence", "text")  # text: token ids, one document per row
 FAMILIES = ("classical", "deep")
 
 # Tags the report's claims select by; a model or dataset may carry others of its own.

@@ -337,8 +337,8 @@ def test_defaults_are_a_practitioners_networks():
 
 def test_deep_models_are_registered_with_their_modalities():
     assert {MODELS[m].family for m in ("mlp", "cnn", "rnn")} == {"deep"}
-    assert MODELS["mlp"].modalities == {"tabular", "image", "sequence"}
-    assert MODELS["cnn"].modalities == MODELS["rnn"].modalities == {"image", "sequence"}
+    assert MODELS["mlp"].modalities == {"tabular", "image", "sequence", "text"}
+    assert MODELS["cnn"].modalities == MODELS["rnn"].modalities == {"image", "sequence", "text"}
 
 
 def test_factory_passes_seed_device_and_shape_from_the_context():

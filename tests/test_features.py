@@ -1,4 +1,4 @@
-"""Feature variants: raw, and engineered features for images (HOG) and sequences."""
+"""Feature variants: raw, and engineered features for images (HOG), sequences and text (bag of words)."""
 
 import numpy as np
 import pytest
@@ -8,9 +8,9 @@ from bench.features import FEATURES, engineered, image_features, sequence_featur
 from bench.suite import parse, plan
 
 
-def test_engineered_applies_to_images_and_sequences_only():
-    assert FEATURES["engineered"].modalities == {"image", "sequence"}
-    assert FEATURES["raw"].modalities == {"tabular", "image", "sequence"}
+def test_engineered_applies_to_images_sequences_and_text_only():
+    assert FEATURES["engineered"].modalities == {"image", "sequence", "text"}
+    assert FEATURES["raw"].modalities == {"tabular", "image", "sequence", "text"}
 
 
 @pytest.mark.parametrize("shape", [(8, 8), (28, 28), (3, 16, 16)])

@@ -37,7 +37,7 @@ SMALL_SIZES = (100, 150)
 # Hyperparameters that make a fit quick, applied with set_params where the estimator has them.
 QUICK = {"n_epochs": 2, "n_estimators": 5, "batch_size": 16}
 # Sample layouts per modality: a bare one and one with channels, as the datasets deliver them.
-LAYOUTS = {"tabular": [None], "image": [(8, 8), (2, 6, 6)], "sequence": [(16,), (12, 2)]}
+LAYOUTS = {"tabular": [None], "image": [(8, 8), (2, 6, 6)], "sequence": [(16,), (12, 2)], "text": [(16,)]}
 
 
 # -- datasets ---------------------------------------------------------------------------------
@@ -140,7 +140,11 @@ def _tiny(task: str, modality: str, shape, n_rows: int = 60, seed: int = 0):
     """Tiny learnable data of a modality: X flat (rows x features), y from the first features."""
     rng = np.random.default_rng(seed)
     width = int(np.prod(shape)) if shape else 5
-    X = rng.random((n_rows, width)).astype(np.float32) if modality == "image" else rng.normal(size=(n_rows, width))
+    if modality == "text":  # token ids, 0 padding the end of some rows
+        X = rng.integers(1, 30, size=(n_rows, width)).astype(np.float32)
+        X[::3, width // 2 :] = 0
+    else:
+        X = rng.random((n_rows, width)).astype(np.float32) if modality == "image" else rng.normal(size=(n_rows, width))
     signal = X[:, :4].sum(axis=1)
     if task == "classification":
         y = np.digitize(signal, np.quantile(signal, [1 / 3, 2 / 3]))  # three balanced classes

@@ -35,7 +35,7 @@ _TRAINING_SPACE = {
     search={**_TRAINING_SPACE, "n_layers": [1, 2, 3], "d_hidden": [64, 128, 256, 512]},
 )
 def mlp(ctx: ModelContext):
-    """Multilayer perceptron (2 x 256 ReLU, AdamW, early stopping); images and sequences flattened."""
+    """Multilayer perceptron (3 x 256 ReLU, AdamW, early stopping); images and sequences flattened, text as its mean word embedding."""
     from bench.models.networks import MLPClassifier, MLPRegressor
 
     cls = MLPClassifier if ctx.task == "classification" else MLPRegressor
@@ -43,11 +43,11 @@ def mlp(ctx: ModelContext):
 
 
 @model(
-    "cnn", family="deep", modalities=("image", "sequence"), tags=("convolutional",),
+    "cnn", family="deep", modalities=("image", "sequence", "text"), tags=("convolutional",),
     search={**_TRAINING_SPACE, "n_channels": [16, 32, 64], "kernel_size": [3, 5], "d_hidden": [64, 128, 256]},
 )
 def cnn(ctx: ModelContext):
-    """Convolutional network: 2-D over images, 1-D over sequences; global average pooling."""
+    """Convolutional network: 2-D over images, 1-D over sequences and word embeddings; a dense head on the pooled maps."""
     from bench.models.networks import CNNClassifier, CNNRegressor
 
     cls = CNNClassifier if ctx.task == "classification" else CNNRegressor
@@ -55,14 +55,14 @@ def cnn(ctx: ModelContext):
 
 
 @model(
-    "rnn", family="deep", modalities=("image", "sequence"), tags=("recurrent",),
+    "rnn", family="deep", modalities=("image", "sequence", "text"), tags=("recurrent",),
     search={
         **_TRAINING_SPACE, "dropout": [0.0, 0.1, 0.3], "n_layers": [1, 2],
         "d_hidden": [32, 64, 128, 256], "bidirectional": [False, True],
     },
 )
 def rnn(ctx: ModelContext):
-    """Recurrent network (cell = "lstm", "gru" or "rnn") over sequences, or images row by row."""
+    """Recurrent network (cell = "lstm", "gru" or "rnn") over sequences, text word by word, or images row by row."""
     from bench.models.networks import RNNClassifier, RNNRegressor
 
     cls = RNNClassifier if ctx.task == "classification" else RNNRegressor

@@ -46,6 +46,8 @@ PLATEAU_FACTOR = 0.2  # "plateau": the learning rate is multiplied by this ...
 # creeping towards 0 once every validation row is right would otherwise never stop training.
 MIN_DELTA = 1e-4
 MAX_GRID = {1: 64, 2: 8}  # a flatten head sees at most this many positions per axis (1-D, 2-D)
+TEXT_EMBED_DIM = 64  # modality "text": each token id is embedded in this many dimensions
+OOV_ID = 1  # modality "text": the id of a word outside the vocabulary (bench.datasets.text)
 
 
 def resolve_device(device: str) -> str:
@@ -83,7 +85,7 @@ class _TorchEstimator(BaseEstimator):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "device": [str],
-        "modality": [StrOptions({"tabular", "image", "sequence"})],
+        "modality": [StrOptions({"tabular", "image", "sequence", "text"})],
         "sample_shape": [tuple, list, None],
     }
     _classifier = False
@@ -95,7 +97,19 @@ class _TorchEstimator(BaseEstimator):
 
     def _to_input(self, X):
         """(n, n_features) tensor -> the network's input layout."""
-        return X
+        return self._token_ids(X) if self.modality == "text" else X
+
+    def _token_ids(self, X):
+        """Float token ids -> int64 ids for an embedding; ids unseen in training become OOV_ID."""
+        import torch
+
+        ids = X.long()
+        return torch.where(ids < self.n_tokens_, ids, torch.full_like(ids, OOV_ID))
+
+    def _embedding(self, channels_first: bool):
+        from bench.models.text_layers import TokenEmbedding
+
+        return TokenEmbedding(self.n_tokens_, TEXT_EMBED_DIM, channels_first)
 
     def _build(self, in_shape: tuple[int, ...], n_out: int):
         """The network; the last module maps the penultimate features to the outputs."""
@@ -126,6 +140,8 @@ class _TorchEstimator(BaseEstimator):
             raise ValueError(f"an image sample_shape is (H, W) or (C, H, W), got {shape}")
         if self.modality == "sequence" and len(shape) not in (1, 2):
             raise ValueError(f"a sequence sample_shape is (L,) or (L, C), got {shape}")
+        if self.modality == "text" and len(shape) != 1:
+            raise ValueError(f"a text sample_shape is (L,) token ids, got {shape}")
         return shape
 
     def _norm_groups(self, n_features: int) -> np.ndarray | None:
@@ -149,7 +165,7 @@ class _TorchEstimator(BaseEstimator):
     def _fit_normalisation(self, X: np.ndarray) -> None:
         """input_mean_ and input_scale_ (one per column) from the rows the network trains on."""
         n_features = X.shape[1]
-        if self.input_norm == "none" or len(X) == 0:
+        if self.input_norm == "none" or self.modality == "text" or len(X) == 0:  # token ids are not scaled
             self.input_mean_ = np.zeros(n_features, np.float32)
             self.input_scale_ = np.ones(n_features, np.float32)
             return
@@ -169,7 +185,7 @@ class _TorchEstimator(BaseEstimator):
         self.input_scale_ = np.where(std > 1e-6, std, 1.0).astype(np.float32)
 
     def _normalised(self, X: np.ndarray) -> np.ndarray:
-        if self.input_norm == "none":
+        if self.input_norm == "none" or self.modality == "text":
             return X
         return ((X - self.input_mean_) / self.input_scale_).astype(np.float32, copy=False)
 
@@ -207,6 +223,11 @@ class _TorchEstimator(BaseEstimator):
         )
         shape = self._sample_shape(X.shape[1])
         self.sample_shape_ = shape
+        if self.modality == "text":
+            if len(X) and (X.min() < 0 or not np.array_equal(X, np.round(X))):
+                raise ValueError(f"{type(self).__name__} on text takes token ids (integers from 0), got other values")
+            # Ids the training rows hold; an id beyond them at prediction time reads as out-of-vocabulary.
+            self.n_tokens_ = max(int(X.max()) + 1 if len(X) else 0, OOV_ID + 1)
         targets, n_out = self._fit_targets(y)
         self.input_shape_ = self._input_shape(X.shape[1])
         self.device_ = resolve_device(self.device)
@@ -475,6 +496,8 @@ class _MLP(_TorchEstimator):
         from torch import nn
 
         layers, d_in = [], in_shape[0]
+        if self.modality == "text":  # the mean of the words' embeddings, padding left out (as fastText)
+            layers, d_in = [nn.EmbeddingBag(self.n_tokens_, TEXT_EMBED_DIM, mode="mean", padding_idx=0)], TEXT_EMBED_DIM
         for _ in range(self.n_layers):
             layers += [nn.Linear(d_in, self.d_hidden), nn.ReLU()]
             if self.dropout > 0:
@@ -553,12 +576,16 @@ class _CNN(_TorchEstimator):
         shape = self.sample_shape_
         if self.modality == "image":
             return (1, *shape) if len(shape) == 2 else shape
+        if self.modality == "text":  # the embedding's dimensions are the channels
+            return (TEXT_EMBED_DIM, n_features)
         if shape is not None and len(shape) == 2:
             return (shape[1], shape[0])
         return (1, n_features)
 
     def _to_input(self, X):
         c, *rest = self.input_shape_
+        if self.modality == "text":
+            return self._token_ids(X)
         if self.modality == "sequence" and self.sample_shape_ is not None and len(self.sample_shape_) == 2:
             return X.view(len(X), rest[0], c).transpose(1, 2).contiguous()  # (L, C) -> (C, L)
         return X.view(len(X), *self.input_shape_)
@@ -572,7 +599,7 @@ class _CNN(_TorchEstimator):
             else (nn.Conv1d, nn.BatchNorm1d, nn.MaxPool1d, nn.AdaptiveAvgPool1d)
         )
         c_in, spatial = in_shape[0], list(in_shape[1:])
-        layers = []
+        layers = [self._embedding(channels_first=True)] if self.modality == "text" else []
         for i in range(self.n_blocks):
             c_out = self.n_channels * 2**i
             layers.append(conv(c_in, c_out, self.kernel_size, padding="same", bias=not self.batch_norm))
@@ -669,12 +696,16 @@ class _RNN(_TorchEstimator):
         shape = self.sample_shape_
         if self.modality == "image":
             return (shape[0], shape[1]) if len(shape) == 2 else (shape[1], shape[0] * shape[2])
+        if self.modality == "text":  # word by word, each an embedding
+            return (n_features, TEXT_EMBED_DIM)
         if shape is not None and len(shape) == 2:
             return shape
         return (n_features, 1)
 
     def _to_input(self, X):
         shape = self.sample_shape_
+        if self.modality == "text":
+            return self._token_ids(X)
         if self.modality == "image" and len(shape) == 3:
             c, h, w = shape
             return X.view(len(X), c, h, w).permute(0, 2, 1, 3).reshape(len(X), h, c * w)
@@ -694,11 +725,16 @@ class _RNN(_TorchEstimator):
         )
         d_out = self.d_hidden * (2 if self.bidirectional else 1)
         drop = [nn.Dropout(self.dropout)] if self.dropout > 0 else []
-        return nn.ModuleDict({"rnn": rnn, "head": nn.Sequential(*drop, nn.Linear(d_out, n_out))})
+        parts = {"rnn": rnn, "head": nn.Sequential(*drop, nn.Linear(d_out, n_out))}
+        if self.modality == "text":
+            parts["embed"] = self._embedding(channels_first=False)
+        return nn.ModuleDict(parts)
 
     def _features(self, module, x):
         import torch
 
+        if "embed" in module:
+            x = module["embed"](x)
         _, h = module["rnn"](x)
         h = h[0] if isinstance(h, tuple) else h  # LSTM returns (h, c)
         # The top layer's final state, both directions when bidirectional.

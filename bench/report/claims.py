@@ -240,7 +240,7 @@ interval = an.fmt_interval
 # ------------------------------------------------------- the comparison table
 
 FEATURE_RULE = """
-On every image or sequence dataset with classical models on raw and on engineered features
+On every image, sequence or text dataset with classical models on raw and on engineered features
 and deep models on raw input, at the largest training size all three reach: prediction 1
 (classical needs hand-designed features) holds when the best classical model on engineered
 features beats the best one on raw input by more than the margin; prediction 2 (deep learns

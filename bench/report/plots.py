@@ -30,8 +30,8 @@ from bench.report import analysis  # noqa: E402
 DPI = 100
 WIDTH = 10.5  # inches: 1,050 px at DPI, the HTML's content width
 FAMILY_COLORS = {"classical": "#1f63a8", "deep": "#c8312c"}
-MODALITY_ORDER = ("tabular", "image", "sequence")
-MODALITY_COLORS = {"tabular": "#1f63a8", "image": "#2b9348", "sequence": "#8e44ad"}
+MODALITY_ORDER = ("tabular", "image", "sequence", "text")
+MODALITY_COLORS = {"tabular": "#1f63a8", "image": "#2b9348", "sequence": "#8e44ad", "text": "#c0392b"}
 _CLASSICAL = ["#1f63a8", "#2a9d8f", "#5b8fd0", "#3d7d3d", "#0b3d6b", "#74a9cf", "#52b788", "#264653", "#8fb8de", "#1b7f79"]
 _DEEP = ["#c8312c", "#e07b00", "#d6457e", "#8c3b1e", "#f2a03d", "#9e0142"]
 _HYBRID = ["#6a3d9a", "#9e7cc1", "#4b2c6f", "#b294d6"]
