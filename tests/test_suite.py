@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -176,3 +177,24 @@ def test_a_dataset_models_list_naming_an_unknown_label_is_refused():
 
     with pytest.raises(SuiteError, match=r"\[datasets.wine.models\] unknown model label 'svm'; valid: knn"):
         parse('[suite]\n[datasets.wine]\nmodels = ["svm"]\n[models.knn]\n', "s.toml")
+
+
+ROOT = Path(__file__).resolve().parents[1]
+SHIPPED = sorted([*(ROOT / "suites").glob("*.toml"), *(ROOT / "benchmarks" / "suites").glob("*.toml")])
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_shipped_suite_is_valid_and_plans_cells(path, monkeypatch):
+    """The suites the README points to parse and plan; downloads are assumed fetched (`bench fetch`)."""
+    from bench.datasets import cache as dc
+
+    monkeypatch.setattr(dc, "require", lambda name, params: None)
+    if path.name == "regress.toml":  # the regression check's own format (bench.regress.suite)
+        from bench.regress.suite import load_suite, validate
+
+        assert validate(load_suite(path)) == []
+        return
+    suite = load(path)
+    cells, _skips = plan(suite)
+    assert cells, f"{path.name}: plans no cell"
+    assert {c.dataset.label for c in cells} == {d.label for d in suite.datasets}, f"{path.name}: a dataset runs no cell"
