@@ -57,7 +57,7 @@ def test_tokens_vocabulary_and_ids():
     vocab = tx.vocabulary(docs, size=4)  # 2 words: those in the most documents, ties by word
     assert vocab == {"film": 2, "great": 3}
     ids = tx.encode([["great", "boring", "film"], ["film"] * 5], vocab, max_len=4)
-    assert ids.dtype == np.float32 and ids.tolist() == [[3, tx.OOV, 2, tx.PAD], [2, 2, 2, 2]]
+    assert ids.dtype == np.float32 and ids.tolist() == [[tx.PAD, 3, tx.OOV, 2], [2, 2, 2, 2]]  # padded in front
     with pytest.raises(ValueError, match="vocab_size must exceed 2"):
         tx.vocabulary(docs, size=2)
 
@@ -70,7 +70,7 @@ def test_imdb_downloads_once_verified_and_keeps_the_official_split(imdb_env, mon
     assert data.y.tolist() == [0, 0, 1, 1, 0, 1]  # training part (negative, positive), then the test part
     # The vocabulary comes from the training reviews only: "marvellous" (test only) is out of it.
     test_pos = data.X[-1]
-    assert tx.OOV in test_pos and test_pos[0] == test_pos[1] != tx.OOV
+    assert test_pos.tolist()[:2] == [tx.PAD, tx.PAD] and test_pos[2] == test_pos[3] != tx.OOV and test_pos[4] == tx.OOV
     # A second load reads the cache: no download.
     monkeypatch.setattr(dc, "download", lambda *a, **k: pytest.fail("downloaded although cached"))
     assert load("imdb", {"vocab_size": 6, "max_len": 5}).n_samples == 6

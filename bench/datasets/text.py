@@ -1,8 +1,9 @@
 """Text datasets: IMDB movie-review sentiment (Maas et al. 2011) and a generated stand-in.
 
-A text dataset's X holds token ids, one document per row, `max_len` columns: id 0 pads a
-short document, 1 stands for a word outside the vocabulary, 2, 3, ... are the vocabulary's
-words, most frequent first. The vocabulary is counted on the training part only, so the
+A text dataset's X holds token ids, one document per row, `max_len` columns: a document's
+last `max_len` words, padded with id 0 at the front (a recurrent network then ends on
+words, not on padding: Keras's `pad_sequences` convention); 1 stands for a word outside
+the vocabulary, 2, 3, ... are the vocabulary's words, most frequent first. The vocabulary is counted on the training part only, so the
 test documents do not shape it. Deep models embed the ids (bench.models.networks, modality
 "text"); the classical models get the ids as they are (`raw`, which tells them nothing
 about words: the feature-engineering claim's point) or a bag of words (`engineered`,
@@ -54,12 +55,13 @@ def vocabulary(documents: Iterable[list[str]], size: int) -> dict[str, int]:
 
 
 def encode(documents: Iterable[list[str]], vocab: dict[str, int], max_len: int) -> np.ndarray:
-    """Token ids, one row per document: its first `max_len` words, padded with 0 (float32 rows)."""
+    """Token ids, one row per document: its last `max_len` words, padded with 0 in front (float32 rows)."""
     rows = []
     for doc in documents:
         ids = np.full(max_len, PAD, dtype=np.float32)
-        words = [vocab.get(w, OOV) for w in doc[:max_len]]
-        ids[: len(words)] = words
+        words = [vocab.get(w, OOV) for w in doc[-max_len:]]
+        if words:
+            ids[max_len - len(words) :] = words
         rows.append(ids)
     return np.stack(rows) if rows else np.zeros((0, max_len), np.float32)
 
@@ -173,7 +175,7 @@ def _imdb_check(params: dict) -> None:
     size=lambda p: IMDB_N_TRAIN + IMDB_N_TEST, official_test=lambda p: IMDB_N_TEST,
 )
 def imdb(vocab_size: int = 20_000, max_len: int = 256, cache_dir: str = "") -> Data:
-    """IMDB movie-review sentiment, 2 classes, the official 25,000/25,000 split; token ids of each review's first max_len words."""
+    """IMDB movie-review sentiment, 2 classes, the official 25,000/25,000 split; token ids of each review's last max_len words."""
     folder = _imdb_locate(cache_dir)
     if folder is None:
         _imdb_fetch(cache_dir)
@@ -222,5 +224,5 @@ def synthetic_text(n_samples: int = 2000, vocab_size: int = 400, max_len: int = 
                 sign = -sign
             score += sign
         y[i] = int(score > 0)
-        X[i, :length] = doc
+        X[i, max_len - length :] = doc  # padded in front, as encode() does
     return Data(X=X, y=y, sample_shape=(max_len,), target_names=("negative", "positive"))
