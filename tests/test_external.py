@@ -63,3 +63,11 @@ def test_the_section_renders_with_its_table():
     df = pd.DataFrame([_row("ucr", "knn", 50, 150, 0.92, hyper={"n_neighbors": 1}, dparams={"name": "GunPoint"})])
     text = to_markdown(external.blocks(df))
     assert "## External results" in text and "ucr GunPoint" in text and "within tolerance" in text
+
+
+def test_scikit_learns_deprecated_penalty_reads_as_the_penalty_it_means():
+    # scikit-learn >= 1.8: LogisticRegression().get_params()["penalty"] == "deprecated"; l1_ratio decides.
+    ours = {"C": 1.0, "penalty": "deprecated", "l1_ratio": 0.0}
+    assert external._contradictions({"C": 1, "penalty": "l1"}, ours) == ["penalty=l1 theirs, l2 ours"]
+    assert external._contradictions({"penalty": "l1"}, {**ours, "l1_ratio": 1.0}) == []
+    assert external._contradictions({"penalty": "l2"}, {"penalty": "l2"}) == []

@@ -60,7 +60,21 @@ def _same(a, b) -> bool:
     return a == b
 
 
+def _effective(ours: dict) -> dict:
+    """Our settings as the published ones name them.
+
+    scikit-learn 1.8 deprecated LogisticRegression's `penalty` (its value reads "deprecated"):
+    `l1_ratio` says it instead, 0 for l2, 1 for l1, between for the elastic net.
+    """
+    if ours.get("penalty") != "deprecated":
+        return ours
+    ratio = ours.get("l1_ratio")
+    penalty = "l2" if ratio in (None, 0, 0.0) else "l1" if ratio in (1, 1.0) else "elasticnet"
+    return {**ours, "penalty": penalty}
+
+
 def _contradictions(theirs: dict, ours: dict) -> list[str]:
+    ours = _effective(ours)
     out = []
     for key, value in theirs.items():
         if key not in ours:
