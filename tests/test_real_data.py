@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -369,3 +370,33 @@ def test_uci_entries_load_offline_from_mlbench_through_the_cache(tmp_path, monke
     data = load("shuttle", {})
     assert data.X.shape == (58000, 9) and len(data.target_names) == 7
     assert "r-cran-mlbench" in dc.read_manifest(tmp_path / "openml" / "40685")["source"]
+
+
+FASHION_SYSTEM = Path(im.IDX_SETS["fashion_mnist"].system_dirs[0])
+
+
+@pytest.mark.skipif(not (FASHION_SYSTEM / "t10k-labels-idx1-ubyte.gz").exists(),
+                    reason="Debian's dataset-fashion-mnist is not installed (.ci/run installs it)")
+def test_one_real_cell_on_the_installed_fashion_mnist(write_suite, tmp_path, monkeypatch):
+    """The real files, through the whole harness: the official 10,000 test images, a real score."""
+    from bench.execution.runner import run
+    from bench.suite import load as load_suite
+
+    monkeypatch.setenv(dc.DATA_ENV, str(tmp_path / "cache"))  # the system copy, not a cache
+    monkeypatch.setenv(dc.OFFLINE_ENV, "1")
+    path = write_suite("""
+        [suite]
+        seeds = [0]
+        train_sizes = [500]
+        threads = 1
+        time_limit_s = 300
+        limit = "cpu"
+        [datasets.fashion_mnist]
+        [models.logistic_regression]
+        max_iter = 200
+    """)
+    df = run(load_suite(path), tmp_path / "out", progress=False).table
+    row = df.iloc[0]
+    assert len(df) == 1 and row["status"] == "ok", row.get("info")
+    assert row["n_train"] == 500 and row["n_test"] == 10_000
+    assert 0.70 < row["score"] < 0.95  # logistic regression on 500 images: about 0.80
