@@ -298,6 +298,33 @@ def test_cnn_head_reads_the_flattened_maps_and_global_pooling_is_an_option():
     assert [m for m in pooled.module_ if isinstance(m, nn.Linear)][0].in_features == 64
 
 
+def test_residual_blocks_build_the_time_series_resnet_of_wang_et_al():
+    from torch import nn
+
+    from bench.models.layers import ResidualBlock
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 30)).astype(np.float32)
+    y = (X[:, 5:10].sum(1) > 0).astype(int)
+    kw = {"block": "residual", "n_blocks": 3, "n_channels": 64, "head": "global", "n_epochs": 2,
+          "random_state": 0, "modality": "sequence", "sample_shape": (30,)}
+    net = CNNClassifier(**kw).fit(X, y)
+    blocks = [m for m in net.module_ if isinstance(m, ResidualBlock)]
+    assert len(blocks) == 3 and not any(isinstance(m, nn.MaxPool1d) for m in net.module_.modules())
+    convs = [[c for c in b.body if isinstance(c, nn.Conv1d)] for b in blocks]
+    assert [[c.kernel_size[0] for c in b] for b in convs] == [[8, 5, 3]] * 3
+    assert [b[-1].out_channels for b in convs] == [64, 128, 128]
+    assert isinstance(blocks[0].shortcut[0], nn.Conv1d) and len(blocks[2].shortcut) == 1  # 1x1 conv only where channels change
+    assert net.embed(X[:4]).shape == (4, 128)  # global pooling of 128 channels, then the dense layer
+    again = pickle.loads(pickle.dumps(net))
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+    image = CNNClassifier(block="residual", n_epochs=1, modality="image", sample_shape=(6, 6)).fit(
+        rng.random((20, 36)).astype(np.float32), np.arange(20) % 2)
+    assert all(c.kernel_size == (3, 3) for c in image.module_.modules() if isinstance(c, nn.Conv2d) and c.kernel_size != (1, 1))
+    with pytest.raises(ValueError, match="block"):
+        CNNClassifier(block="dense").fit(X, y)
+
+
 def test_a_large_image_is_averaged_down_before_the_flatten_head():
     from torch import nn
 

@@ -71,3 +71,14 @@ def test_scikit_learns_deprecated_penalty_reads_as_the_penalty_it_means():
     assert external._contradictions({"C": 1, "penalty": "l1"}, ours) == ["penalty=l1 theirs, l2 ours"]
     assert external._contradictions({"penalty": "l1"}, {**ours, "l1_ratio": 1.0}) == []
     assert external._contradictions({"penalty": "l2"}, {"penalty": "l2"}) == []
+
+
+def test_the_resnet_figures_meet_the_residual_cnn_and_not_the_plain_one():
+    gunpoint = {"name": "GunPoint"}
+    df = pd.DataFrame([
+        _row("ucr", "cnn", 50, 150, 0.98, hyper={"block": "residual"}, dparams=gunpoint, label="resnet"),
+        _row("ucr", "cnn", 50, 150, 0.84, hyper={"block": "plain"}, dparams=gunpoint, label="cnn"),
+    ])
+    resnet = {c.model: c for c in external.compare(df)[0] if c.published_model == "ResNet"}
+    assert resnet["resnet"].verdict == "within tolerance" and resnet["resnet"].difference == "-0.011"
+    assert resnet["cnn"].verdict.startswith("protocol differs") and "block=residual theirs, plain ours" in resnet["cnn"].verdict

@@ -40,6 +40,7 @@ CELLS = ("lstm", "gru", "rnn")
 SCHEDULES = ("plateau", "cosine", "constant")
 INPUT_NORMS = ("auto", "channel", "feature", "none")
 HEADS = ("flatten", "global")
+BLOCKS = ("plain", "residual")
 EVAL_BATCH = 4096  # rows per forward pass at validation and prediction time
 PLATEAU_FACTOR = 0.2  # "plateau": the learning rate is multiplied by this ...
 # An epoch improves on the best only by lowering the validation loss more than this: a loss
@@ -107,7 +108,7 @@ class _TorchEstimator(BaseEstimator):
         return torch.where(ids < self.n_tokens_, ids, torch.full_like(ids, OOV_ID))
 
     def _embedding(self, channels_first: bool):
-        from bench.models.text_layers import TokenEmbedding
+        from bench.models.layers import TokenEmbedding
 
         return TokenEmbedding(self.n_tokens_, TEXT_EMBED_DIM, channels_first)
 
@@ -523,6 +524,7 @@ class _CNN(_TorchEstimator):
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
         "batch_norm": ["boolean"],
         "head": [StrOptions(set(HEADS))],
+        "block": [StrOptions(set(BLOCKS))],
         "d_hidden": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -540,6 +542,7 @@ class _CNN(_TorchEstimator):
         lr_schedule: str = "plateau",
         input_norm: str = "auto",
         batch_size: int = 64,
+        block: str = "plain",
         n_epochs: int = 100,
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
@@ -554,6 +557,7 @@ class _CNN(_TorchEstimator):
         self.kernel_size = kernel_size
         self.batch_norm = batch_norm
         self.head = head
+        self.block = block
         self.d_hidden = d_hidden
         self.dropout = dropout
         self.weight_decay = weight_decay
@@ -600,7 +604,14 @@ class _CNN(_TorchEstimator):
         )
         c_in, spatial = in_shape[0], list(in_shape[1:])
         layers = [self._embedding(channels_first=True)] if self.modality == "text" else []
-        for i in range(self.n_blocks):
+        if self.block == "residual":  # Wang et al. 2017's time-series ResNet: no pooling between blocks
+            from bench.models.layers import ResidualBlock
+
+            for i in range(self.n_blocks):
+                c_out = self.n_channels * 2 ** min(i, 1)  # 64, 128, 128 for n_channels = 64
+                layers.append(ResidualBlock(c_in, c_out, dims))
+                c_in = c_out
+        for i in range(self.n_blocks if self.block == "plain" else 0):
             c_out = self.n_channels * 2**i
             layers.append(conv(c_in, c_out, self.kernel_size, padding="same", bias=not self.batch_norm))
             if self.batch_norm:
@@ -625,17 +636,25 @@ class _CNN(_TorchEstimator):
         return nn.Sequential(*layers, *_head(nn, d_flat, self.d_hidden, self.dropout, n_out))
 
 
+_CNN_DOC = """
+    `block="residual"` builds residual blocks instead (bench.models.layers.ResidualBlock:
+    kernels 8, 5 and 3, a shortcut, no pooling), the time-series ResNet of Wang et al. 2017;
+    with `n_blocks=3`, `n_channels=64` and `head="global"` it is the network dl-4-tsc
+    benchmarks on the UCR archive, save for the dense layer before the output.
+"""
+
+
 class CNNClassifier(_Classifier, _CNN):
     __doc__ = (
         "Convolutional classifier: conv-BN-ReLU-pool blocks, then a dense head; 2-D over images, "
-        "1-D over sequences (and tabular rows).\n" + _COMMON_DOC
+        "1-D over sequences (and tabular rows).\n" + _CNN_DOC + _COMMON_DOC
     )
 
 
 class CNNRegressor(_Regressor, _CNN):
     __doc__ = (
         "Convolutional regressor: conv-BN-ReLU-pool blocks, then a dense head; 2-D over images, "
-        "1-D over sequences (and tabular rows).\n" + _COMMON_DOC
+        "1-D over sequences (and tabular rows).\n" + _CNN_DOC + _COMMON_DOC
     )
 
 
