@@ -145,7 +145,13 @@ def test_a_runner_killed_with_sigkill_leaves_no_cell_running(tmp_path, write_sui
     runner_ps = psutil.Process(proc.pid)
 
     def grandchildren():  # the hanging cell runs under the worker server
-        return [p for c in runner_ps.children() for p in c.children()]
+        found = []
+        for child in runner_ps.children():
+            try:
+                found += child.children()
+            except psutil.NoSuchProcess:  # a short-lived child (a cell's data preparation) ended meanwhile
+                pass
+        return found
 
     try:
         wait_until(grandchildren, "the hanging cell's process started", quiet_s=120)
@@ -154,7 +160,13 @@ def test_a_runner_killed_with_sigkill_leaves_no_cell_running(tmp_path, write_sui
         proc.kill()
         proc.wait()
 
+    def gone(p) -> bool:
+        try:
+            return not p.is_running() or p.status() == psutil.STATUS_ZOMBIE
+        except psutil.NoSuchProcess:  # ended between the two questions
+            return True
+
     def all_gone():
-        return all(not p.is_running() or p.status() == psutil.STATUS_ZOMBIE for p in descendants)
+        return all(gone(p) for p in descendants)
 
     wait_until(all_gone, "the runner's worker and cell processes ended after it was killed", quiet_s=30)
