@@ -78,7 +78,7 @@ def _contradictions(theirs: dict, ours: dict) -> list[str]:
     out = []
     for key, value in theirs.items():
         if key not in ours:
-            out.append(f"{key}={value} theirs, not a setting of ours")
+            out.append(f"{key}={value} theirs, not a setting of ours when the cell ran")
         elif not _same(ours[key], value):
             out.append(f"{key}={value} theirs, {ours[key]} ours")
     return out
