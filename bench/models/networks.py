@@ -97,14 +97,21 @@ class _TorchEstimator(BaseEstimator):
         return (n_features,)
 
     def _to_input(self, X):
-        """(n, n_features) tensor -> the network's input layout."""
-        return self._token_ids(X) if self.modality == "text" else X
+        """(n, n_features) tensor -> the network's input layout (not called for text: see `_network_input`)."""
+        return X
 
-    def _token_ids(self, X):
-        """Float token ids -> int64 ids for an embedding; ids unseen in training become OOV_ID."""
+    def _network_input(self, X: np.ndarray, device):
+        """Rows as the network takes them: normalised, on the device, in the architecture's layout.
+
+        Text is the same for every architecture: int64 token ids, their embedding being the
+        network's first layer; an id no training row held reads as out-of-vocabulary.
+        """
         import torch
 
-        ids = X.long()
+        x = self._tensor(self._normalised(X), device)
+        if self.modality != "text":
+            return self._to_input(x)
+        ids = x.long()
         return torch.where(ids < self.n_tokens_, ids, torch.full_like(ids, OOV_ID))
 
     def _embedding(self, channels_first: bool):
@@ -268,7 +275,7 @@ class _TorchEstimator(BaseEstimator):
         clip = float(getattr(self, "clip_grad_norm", 0.0) or 0.0)
         generator = torch.Generator().manual_seed(seed)
 
-        X_all = self._to_input(self._tensor(self._normalised(X), device))
+        X_all = self._network_input(X, device)
         y_all = self._tensor(targets, device)
         if train_idx is None:
             X_tr, y_tr, X_va, y_va = X_all, y_all, None, None
@@ -352,7 +359,7 @@ class _TorchEstimator(BaseEstimator):
         check_is_fitted(self, "module_")
         X = validate_data(self, X, dtype=np.float32, reset=False)
         self.module_.eval()
-        return self._to_input(self._tensor(self._normalised(X), self.device_))
+        return self._network_input(X, self.device_)
 
     def _outputs(self, X):
         """Raw network outputs for X (logits, or standardised regression targets)."""
@@ -588,8 +595,6 @@ class _CNN(_TorchEstimator):
 
     def _to_input(self, X):
         c, *rest = self.input_shape_
-        if self.modality == "text":
-            return self._token_ids(X)
         if self.modality == "sequence" and self.sample_shape_ is not None and len(self.sample_shape_) == 2:
             return X.view(len(X), rest[0], c).transpose(1, 2).contiguous()  # (L, C) -> (C, L)
         return X.view(len(X), *self.input_shape_)
@@ -723,8 +728,6 @@ class _RNN(_TorchEstimator):
 
     def _to_input(self, X):
         shape = self.sample_shape_
-        if self.modality == "text":
-            return self._token_ids(X)
         if self.modality == "image" and len(shape) == 3:
             c, h, w = shape
             return X.view(len(X), c, h, w).permute(0, 2, 1, 3).reshape(len(X), h, c * w)

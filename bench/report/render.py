@@ -368,8 +368,9 @@ def build_blocks(
     ok: pd.DataFrame | None = None,
 ) -> list[Block]:
     ok = analysis.ok_rows(df) if ok is None else ok
-    table = claims.table_verdicts(df, ok, analysis.cores_of(env)) if table is None else table
-    further = claims.further_verdicts(df, ok, analysis.cores_of(env)) if further is None else further
+    cores = analysis.cores_of(env)
+    table = claims.table_verdicts(df, ok, cores) if table is None else table
+    further = claims.further_verdicts(df, ok, cores) if further is None else further
     suite = ((env or {}).get("suite") or {}).get("name") or "unknown suite"
     blocks = [
         _h(1, f"bench report: {suite}"),
@@ -428,7 +429,7 @@ def build_blocks(
         ("dataset", "n_train", "family", "configuration", "test score", "validation score", "train score", "fit s", "predict ms/row", "peak MB", "params", "device"),
         _summary_rows(ok), anchor="results-table",
     ))
-    failed = _failed_rows(df, analysis.cores_of(env))
+    failed = _failed_rows(df, cores)
     blocks.append(_h(2, f"Failed cells ({len(failed)})", anchor="failed"))
     if _failed_note(failed):
         blocks.append(Block("p", _failed_note(failed)))
@@ -609,8 +610,9 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     out = Path(out_dir) if out_dir else run_dir
     df, env = load_run(run_dir)
     ok = analysis.ok_rows(df)
-    table = claims.table_verdicts(df, ok, analysis.cores_of(env))
-    further = claims.further_verdicts(df, ok, analysis.cores_of(env))
+    cores = analysis.cores_of(env)
+    table = claims.table_verdicts(df, ok, cores)
+    further = claims.further_verdicts(df, ok, cores)
     figures = plots.all_figures(ok, table + further)
     plan_path = run_dir / "plan.json"
     planned = json.loads(plan_path.read_text(encoding="utf-8")).get("cells") if plan_path.exists() else None
