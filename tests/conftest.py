@@ -1,4 +1,5 @@
 import os
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -11,6 +12,11 @@ TEST_PLUGIN = "bench.models.testing"
 
 # Workers inherit the environment: the misbehaving test models are registered there too.
 os.environ[PLUGINS_ENV] = TEST_PLUGIN
+
+# Every test session starts from an empty data cache, as on a fresh machine: a test that
+# needs a downloaded set makes a small stand-in itself (or skips, naming the package).
+# Workers inherit it; a developer's filled ~/.cache/bench-data is never read.
+os.environ["BENCH_DATA_DIR"] = tempfile.mkdtemp(prefix="bench-test-cache-")
 
 
 @pytest.fixture

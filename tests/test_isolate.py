@@ -51,8 +51,11 @@ def test_a_fit_that_allocates_nothing_measures_near_zero():
 def test_sleeping_fit_measures_its_wall_time_and_no_cpu_time():
     row = run_isolated(_cell('model = "test_sleep"\nseconds = 1.0'))
     assert row["status"] == "ok", row.get("info")
-    assert row["fit_time_s"] == pytest.approx(1.0, abs=0.1)
-    assert row["fit_cpu_s"] < 0.05
+    # A sleep never ends early; under load it may end late. Its CPU time is the clock reads and
+    # wake-ups around it: far below the wall time however busy the machine (0.07 s seen at load
+    # 2.5 on 2 cores), so the bound is a fraction of the wall time, not a few milliseconds.
+    assert 0.99 <= row["fit_time_s"] < 3.0
+    assert row["fit_cpu_s"] < 0.25 * row["fit_time_s"]
 
 
 def test_a_raising_model_gives_an_error_row_with_its_message():

@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.suite import SuiteError, load, parse, plan
@@ -183,11 +184,65 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted([*(ROOT / "suites").glob("*.toml"), *(ROOT / "benchmarks" / "suites").glob("*.toml")])
 
 
-@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
-def test_every_shipped_suite_is_valid_and_plans_cells(path, monkeypatch):
-    """The suites the README points to parse and plan; downloads are assumed fetched (`bench fetch`)."""
-    from bench.datasets import cache as dc
+# The published train/test row counts of the UCR sets the shipped suites name: a stand-in
+# cache holds series of these counts, so planning sees the real sizes without a download.
+UCR_SPLITS = {"GunPoint": (50, 150), "ItalyPowerDemand": (67, 1029), "ArrowHead": (36, 175),
+              "OSULeaf": (200, 242)}
 
+
+def _stub_ucr_cache(staging: Path, cache: Path) -> None:
+    """Small .tsv files of the published row counts, imported as `bench fetch ucr:NAME --from` does."""
+    from bench.datasets import ucr
+
+    rng = np.random.default_rng(0)
+    for name, counts in UCR_SPLITS.items():
+        folder = staging / name
+        folder.mkdir(parents=True)
+        for part, n in zip(("TRAIN", "TEST"), counts, strict=True):
+            rows = [f"{i % 2 + 1}\t" + "\t".join(f"{v:.3f}" for v in rng.normal(size=8)) for i in range(n)]
+            (folder / f"{name}_{part}.tsv").write_text("\n".join(rows) + "\n")
+        ucr.import_from(name, folder, str(cache))
+
+
+def _stub_openml_cache(cache: Path) -> None:
+    """Every named OpenML/UCI table as a cached frame of its published row count (two columns)."""
+    import pandas as pd
+
+    from bench.datasets import openml as om
+
+    rng = np.random.default_rng(0)
+    for entry in om.NAMED.values():
+        frame = pd.DataFrame({"a": rng.normal(size=entry.rows), "b": rng.normal(size=entry.rows),
+                              "target": np.arange(entry.rows) % 3})
+        om._store(frame, {"data_id": entry.data_id, "name": entry.openml_name, "version": 1,
+                          "target": "target"}, "test stand-in", str(cache))
+
+
+@pytest.fixture(scope="module")
+def stand_in_cache(tmp_path_factory) -> Path:
+    """A data cache holding stand-ins of every downloadable set a shipped suite names."""
+    root = tmp_path_factory.mktemp("stand-in")
+    _stub_ucr_cache(root / "staging", root / "cache")
+    _stub_openml_cache(root / "cache")
+    return root / "cache"
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_every_shipped_suite_is_valid_and_plans_cells(path, monkeypatch, tmp_path, stand_in_cache):
+    """The suites the README points to parse and plan on a machine with no data cache and no
+    network: downloads are assumed fetched (`bench fetch`), the UCR and OpenML sets stand in as
+    small files of their published row counts, and any attempt to reach the network fails the test."""
+    import sklearn.datasets
+
+    from bench.datasets import cache as dc
+    from bench.datasets import openml as om
+    from bench.datasets import ucr
+
+    monkeypatch.setenv(dc.DATA_ENV, str(stand_in_cache))
+    monkeypatch.setattr(ucr, "PACKAGES", ())
+    monkeypatch.setattr(om, "MLBENCH_DIR", tmp_path / "no-mlbench")
+    monkeypatch.setattr(dc.urllib.request, "urlopen", lambda *a, **k: pytest.fail("no network in tests"))
+    monkeypatch.setattr(sklearn.datasets, "fetch_openml", lambda *a, **k: pytest.fail("no network in tests"))
     monkeypatch.setattr(dc, "require", lambda name, params: None)
     if path.name == "regress.toml":  # the regression check's own format (bench.regress.suite)
         from bench.regress.suite import load_suite, validate
