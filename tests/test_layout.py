@@ -1,4 +1,5 @@
-"""The package's shape: the registry is a leaf, and no two modules import each other at load time."""
+"""The package's shape: the registry is a leaf, and no two modules import each other, at load
+time or inside a function."""
 
 import ast
 from pathlib import Path
@@ -13,36 +14,45 @@ def _module(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _load_time_imports(path: Path, modules: set[str]) -> set[str]:
-    """bench modules imported at module level (not inside functions, not under TYPE_CHECKING)."""
+def _import_nodes(tree: ast.Module, inside_functions: bool):
+    """The import statements of a module: at load time (not under TYPE_CHECKING), or all of them."""
+    if inside_functions:
+        yield from (n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom))
+        return
+    for node in tree.body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        yield from (ast.walk(node) if isinstance(node, ast.Try | ast.If) else [node])
+
+
+def _load_time_imports(path: Path, modules: set[str], inside_functions: bool = False) -> set[str]:
+    """bench modules imported at module level (not inside functions, not under TYPE_CHECKING),
+    or, with `inside_functions`, anywhere in the module."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     me = _module(path)
     package = me if path.name == "__init__.py" else me.rpartition(".")[0]
     out = set()
-    for node in tree.body:
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
-            continue
-        for sub in ast.walk(node) if isinstance(node, ast.Try | ast.If) else [node]:
-            names = []
-            if isinstance(sub, ast.Import):
-                names = [a.name for a in sub.names]
-            elif isinstance(sub, ast.ImportFrom):
-                base = sub.module or ""
-                if sub.level:
-                    base = ".".join(package.split(".")[: len(package.split(".")) - sub.level + 1] + ([base] if base else []))
-                names = [base] + [f"{base}.{a.name}" for a in sub.names]
-            for name in names:
-                while name and name not in modules:
-                    name = name.rpartition(".")[0]
-                if name and name != me and name.startswith("bench"):
-                    out.add(name)
+    for sub in _import_nodes(tree, inside_functions):
+        names = []
+        if isinstance(sub, ast.Import):
+            names = [a.name for a in sub.names]
+        elif isinstance(sub, ast.ImportFrom):
+            base = sub.module or ""
+            if sub.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - sub.level + 1] + ([base] if base else []))
+            names = [base] + [f"{base}.{a.name}" for a in sub.names]
+        for name in names:
+            while name and name not in modules:
+                name = name.rpartition(".")[0]
+            if name and name != me and name.startswith("bench"):
+                out.add(name)
     return out
 
 
-def _graph() -> dict[str, set[str]]:
+def _graph(inside_functions: bool = False) -> dict[str, set[str]]:
     paths = sorted(ROOT.rglob("*.py"))
     modules = {_module(p) for p in paths}
-    return {_module(p): _load_time_imports(p, modules) for p in paths}
+    return {_module(p): _load_time_imports(p, modules, inside_functions) for p in paths}
 
 
 def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
@@ -85,6 +95,13 @@ def test_small_shared_modules_are_leaves(leaf):
 
 def test_no_import_cycle_between_modules_at_load_time():
     graph = _graph()
+    assert _cycle(graph) is None, " -> ".join(_cycle(graph))
+
+
+def test_no_import_cycle_even_counting_imports_inside_functions():
+    # A function-level import defers a module's loading (a fast `bench --help`); it must not
+    # hide a circle (report/stats.py <-> analysis.py and external.py <-> render.py once did).
+    graph = _graph(inside_functions=True)
     assert _cycle(graph) is None, " -> ".join(_cycle(graph))
 
 

@@ -14,6 +14,8 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from bench.report.document import Block, heading, table
+
 PUBLISHED = "published.csv"
 
 
@@ -151,11 +153,9 @@ def compare(df: pd.DataFrame) -> tuple[list[Comparison], list[str]]:
 
 def blocks(df: pd.DataFrame) -> list:
     """The report's "External results" section as render Blocks."""
-    from bench.report.render import Block, _h, _table
-
     comparisons, unmatched = compare(df)
     head = [
-        _h(2, "External results", anchor="external"),
+        heading(2, "External results", anchor="external"),
         Block("p", (
             "Published figures (bench/report/published.csv: source and protocol of each) beside this run's, "
             "where the run has the same dataset, split, training size and kind of model. The difference is "
@@ -168,7 +168,7 @@ def blocks(df: pd.DataFrame) -> list:
     if comparisons:
         rows = [(c.source, c.dataset, c.published_model, c.n_train, c.published, c.model or "-", c.ours or "-",
                  c.difference or "-", f"±{c.tolerance:g}", c.verdict) for c in comparisons]
-        head.append(_table(("source", "dataset", "published model", "n_train", "published", "our configuration",
+        head.append(table(("source", "dataset", "published model", "n_train", "published", "our configuration",
                             "ours", "difference", "tolerance", "verdict"), rows, anchor="external-table"))
     else:
         head.append(Block("p", "No published figure matches a dataset, split and training size of this run."))

@@ -27,44 +27,13 @@ import pandas as pd
 from bench import results
 from bench.registry import first_line
 from bench.report import analysis, claims, external, plots, stats
+from bench.report.document import Block
+from bench.report.document import details as _details
+from bench.report.document import figure_block as _figure
+from bench.report.document import heading as _h
+from bench.report.document import table as _table
 
 FIGURES_DIR = "figures"
-COLLAPSE_ROWS = 6  # tables longer than this are collapsed in the HTML
-
-
-@dataclass(frozen=True)
-class Block:
-    kind: str  # h1 h2 h3 p list table figure pre details
-    text: str = ""
-    items: tuple = ()
-    header: tuple = ()
-    anchor: str = ""
-    figure: plots.Figure | None = None
-    cls: str = ""  # an HTML class (a verdict's colour, a rule's smaller print)
-
-
-def _h(level: int, text: str, anchor: str = "") -> Block:
-    return Block(f"h{level}", text, anchor=anchor)
-
-
-def _table(header, rows, anchor: str = "", summary: str = "") -> Block:
-    """A table; `summary` (or more than COLLAPSE_ROWS rows) collapses it in the HTML under that line.
-
-    A summary of "-" keeps a table open whatever its length.
-    """
-    items = tuple(tuple(str(c) for c in r) for r in rows)
-    if not summary and len(items) > COLLAPSE_ROWS:
-        summary = f"Table: {len(items)} rows"
-    return Block("table", text=summary, header=tuple(header), items=items, anchor=anchor)
-
-
-def _details(summary: str, blocks: list[Block]) -> Block:
-    """Blocks collapsed in the HTML under `summary`; in full in the Markdown."""
-    return Block("details", summary, items=tuple(blocks))
-
-
-def _figure(f: plots.Figure) -> Block:
-    return Block("figure", f.title, figure=f)
 
 
 # ------------------------------------------------------------------ content
@@ -173,7 +142,7 @@ def evidence_table(rows) -> Block:
 def _statistics(ok: pd.DataFrame, figs: list[plots.Figure]) -> list[Block]:
     """Average ranks, the Friedman test and the critical-difference diagram, over datasets."""
     blocks = [_h(2, "Statistics across datasets", anchor="statistics")]
-    fam = stats.family_ranks(ok)
+    fam = stats.family_ranks(analysis.win_records(ok))
     if fam is not None:
         p = "n/a" if not np.isfinite(fam.wilcoxon_p) else f"{fam.wilcoxon_p:.2g}"
         blocks.append(Block("p", (

@@ -155,11 +155,9 @@ class FamilyRanks:
     wilcoxon_p: float  # nan with fewer than 2 datasets or no differences
 
 
-def family_ranks(ok: pd.DataFrame) -> FamilyRanks | None:
-    """Best deep against best classical (by their selected configurations) per dataset at its largest compared size."""
-    from bench.report import analysis as an
-
-    rec = an.win_records(ok)
+def family_ranks(rec: pd.DataFrame) -> FamilyRanks | None:
+    """Best deep against best classical per dataset at its largest compared size, from the
+    win records (`analysis.win_records`: one row per dataset, size and seed, with `diff`)."""
     if rec.empty:
         return None
     largest = rec.groupby("dataset")["n_train"].transform("max") == rec["n_train"]
