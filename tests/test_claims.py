@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bench.report import analysis, claims
+from bench.report import analysis, claims, plots
 from bench.report.synthetic import grid
 
 CL_RAW = ("classical", "logistic_regression", "raw", {})
@@ -573,3 +573,33 @@ def test_a_timeout_under_load_is_judged_by_the_run_machines_cores():
     assert "(timeout (load 9.5 on 2 cores))" in on_two
     assert "(timeout (load 9.5 on 16 cores))" not in claims.evaluate(claims.TABLE[2], df, cores=16).missing
     assert "(timeout)" in claims.evaluate(claims.TABLE[2], df).missing  # unknown cores: no load judgement
+
+
+# --------------------------------------------------------------- one evidence for the verdict and its figure
+
+
+def test_a_claims_figure_draws_the_configurations_its_verdict_chose():
+    df = grid(by_model({"lr": 0.6, "lr_eng": 0.9, "mlp": 0.9}, noise=0.005), datasets=IMG, models=FE_MODELS)
+    ok = analysis.ok_rows(df)
+    v = claims.evaluate(claims.CLAIMS["feature_engineering"], df, ok)
+    (dataset, n, raw, eng, deep), = v.data
+    row = v.evidence[0]
+    assert (dataset, n) == (row["dataset"], row["n_train"])
+    assert [analysis.fmt_score(b) for b in (raw, eng, deep)] == [row["classical, raw"], row["classical, engineered"], row["deep, raw"]]
+    figures = plots.all_figures(ok, [v])
+    assert [f.name for f in figures["claim:feature_engineering"]] == ["claim-feature-engineering.png"]
+
+
+def test_each_claim_is_measured_once_per_table_and_a_claim_built_on_others_reuses_theirs():
+    df = grid(by_model({"lr": 0.8, "mlp": lambda r: {64: 0.6, 256: 0.8, 1024: 0.95}[r["n_train"]]}), models=SIZE_MODELS)
+    ok = analysis.ok_rows(df)
+    rows = claims.CLAIMS["data_requirement"].measure
+    assert rows(ok) is rows(ok)
+    both = claims.evaluate(claims.CLAIMS["data_and_compute"], df, ok)
+    assert both.evidence[0]["why"] == rows(ok).reason
+
+
+def test_the_picture_note_and_the_figure_belong_to_the_claim():
+    assert claims.CLAIMS["data_requirement"].picture == "The picture for this row is the headline figure at the top."
+    assert claims.CLAIMS["algorithmic_innovation"].cells is False
+    assert all(c.version >= 1 for c in claims.TABLE + claims.FURTHER)

@@ -107,3 +107,26 @@ def test_no_import_cycle_even_counting_imports_inside_functions():
 
 def test_the_cycle_check_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+
+
+def _claim_keys(path: Path) -> list[str]:
+    """Keys a module registers with the report's `claim` decorator."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [
+        d.args[0].value
+        for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+        for d in node.decorator_list
+        if isinstance(d, ast.Call) and ast.unparse(d.func).split(".")[-1] == "claim" and d.args and isinstance(d.args[0], ast.Constant)
+    ]
+
+
+def test_a_claim_is_one_module_named_for_it_and_nothing_else_registers_one():
+    # Adding a claim is adding one file: its rule, figure and picture note live in it, and
+    # bench/report/claims/__init__.py imports every module of the folder.
+    folder = ROOT / "report" / "claims"
+    assert not (ROOT / "report" / "claims.py").exists()
+    shared = {"__init__", "base", "common"}
+    for path in sorted(folder.glob("*.py")):
+        assert _claim_keys(path) == ([] if path.stem in shared else [path.stem]), path.name
+    elsewhere = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if p.parent != folder and _claim_keys(p)]
+    assert not elsewhere

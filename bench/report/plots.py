@@ -1,7 +1,10 @@
 """The report's figures, drawn with matplotlib's Agg backend into deterministic PNG bytes.
 
-Every figure reads the finished cells through `bench.report.analysis` (never the rules),
-uses one palette for the whole report (a colour per model, blues and greens for classical,
+This module holds the drawing conventions (`rc_style`, `png`, the `Palette`), the figures that
+belong to no single claim (the headline, the forest plot `effects`, the critical-difference
+diagram, the per-dataset appendix) and `all_figures`. A claim's own figure lives in its
+module (`bench.report.claims.<key>`) and draws that claim's evidence, never a recomputation.
+Every figure uses one palette for the whole report (a colour per model, blues and greens for classical,
 reds and oranges for deep, purples for hybrids; line style for the feature variant, marker
 for tuning), groups legends by family, labels axes with units, and places labels in a
 column beside the plot rather than on the points, so none overlap or are cut off.
@@ -58,7 +61,7 @@ def _covered() -> frozenset[int]:
     return frozenset(matplotlib.ft2font.FT2Font(path).get_charmap())
 
 
-def _style() -> dict:
+def rc_style() -> dict:
     style = {
         "font.size": 9, "axes.titlesize": 10, "axes.labelsize": 9, "legend.fontsize": 8,
         "xtick.labelsize": 8, "ytick.labelsize": 8, "text.usetex": False, "path.simplify": False,
@@ -97,7 +100,7 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(text)).strip("._")[:40] or "x"
 
 
-def _png(fig) -> bytes:
+def png(fig) -> bytes:
     buf = io.BytesIO()
     # No date or software version in the file: two builds of one report are byte-identical.
     # Fixed margins rather than bbox_inches="tight", which draws every figure twice.
@@ -145,7 +148,7 @@ def _config_style(row) -> dict:
     return {"ls": "--" if engineered else "-", "marker": "s" if tuned else "o"}
 
 
-def _configs(ok: pd.DataFrame) -> pd.DataFrame:
+def config_table(ok: pd.DataFrame) -> pd.DataFrame:
     """One row per configuration: its model, family, features and tuning."""
     cols = [c for c in ("config", "model", "family", "features", "tuning") if c in ok.columns]
     return ok[cols].drop_duplicates("config").set_index("config").sort_index()
@@ -174,7 +177,7 @@ def _family_legend(ax, handles: dict[str, list], **kw):
     return leg
 
 
-def _fit_left(fig, ax, pad_px: float = 12.0, most: float = 0.6) -> None:
+def fit_left(fig, ax, pad_px: float = 12.0, most: float = 0.6) -> None:
     """Move the axes' left edge so its y tick labels fit in the figure, measured, not guessed."""
     renderer = fig.canvas.get_renderer()
     widest = max((t.get_window_extent(renderer).width for t in ax.get_yticklabels() if t.get_text()), default=0.0)
@@ -201,7 +204,7 @@ def headline(ok: pd.DataFrame) -> list[Figure]:
     if rec.empty:
         return []
     mods = [m for m in MODALITY_ORDER if m in set(rec["modality"])] + sorted(set(rec["modality"]) - set(MODALITY_ORDER))
-    with plt.rc_context(_style()):
+    with plt.rc_context(rc_style()):
         rows = max(int(np.ceil(rec.loc[rec["modality"] == m, "dataset"].nunique() / 2)) for m in mods)
         height = 3.3 + 0.2 * rows
         fig, axes = plt.subplots(1, len(mods), figsize=(WIDTH, height), sharey=True, squeeze=False)
@@ -236,244 +239,11 @@ def headline(ok: pd.DataFrame) -> list[Figure]:
             "classical one's (each chosen on validation where the run has validation scores), "
             "mean over seeds with a 95% bootstrap band. Above zero, deep is ahead; the grey band "
             f"is the ±{analysis.MARGIN} margin within which a difference does not count.",
-            _png(fig),
+            png(fig),
         )]
 
 
-# ---------------------------------------------------------------- one figure per claim
-
-
-def feature_engineering(ok: pd.DataFrame) -> list[Figure]:
-    """Best classical on raw, on engineered features, and best deep on raw, per dataset."""
-    rows = []
-    for dataset in analysis.datasets(ok):
-        def has_all(at):
-            cl = at[at["family"] == "classical"]
-            return "raw" in set(cl["features"]) and (cl["features"] != "raw").any() and (at["family"] == "deep").any()
-
-        n = analysis.largest_size(ok, dataset, has_all)
-        if n is None:
-            continue
-        at = ok[(ok["dataset"] == dataset) & (ok["n_train"] == n)]
-        rows.append((dataset, n, analysis.best(at, family="classical", features="raw"),
-                     analysis.best(at[at["features"] != "raw"], family="classical"), analysis.best(at, family="deep")))
-    if not rows:
-        return []
-    bars = (("classical, raw input", "#9ecae1"), ("classical, engineered features", FAMILY_COLORS["classical"]),
-            ("deep, raw input", FAMILY_COLORS["deep"]))
-    with plt.rc_context(_style()):
-        fig, ax = plt.subplots(figsize=(WIDTH, 3.6))
-        fig.subplots_adjust(left=0.075, right=0.75, bottom=0.2, top=0.93)
-        w = 0.26
-        for j, (label, color) in enumerate(bars):
-            xs = np.arange(len(rows)) + (j - 1) * w
-            means = [r[2 + j].scores.mean() for r in rows]
-            sds = [r[2 + j].scores.std(ddof=1) if len(r[2 + j].scores) > 1 else 0 for r in rows]
-            ax.bar(xs, means, w * 0.95, yerr=sds, color=color, label=label, capsize=2, error_kw={"lw": 0.8})
-            for x, r in zip(xs, rows, strict=True):
-                ax.text(x, 0.02, plain(r[2 + j].label), rotation=90, fontsize=6.5, ha="center", va="bottom",
-                        color="white" if j else "#123")
-        ax.set_xticks(np.arange(len(rows)), [plain(f"{r[0]}\n(n={r[1]:,})") for r in rows])
-        ax.set_ylabel("test score (accuracy or R²)")
-        ax.set_ylim(0, 1.05)
-        ax.grid(alpha=0.25, axis="y")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-        return [Figure(
-            "claim-feature-engineering.png", "Raw input, engineered features and deep models",
-            "Per dataset, at the largest size all three ran: the best classical configuration on raw "
-            "input, the best on engineered features, and the best deep one on raw input (mean test "
-            "score; bars: ± one standard deviation over seeds; the chosen configuration is written in "
-            "each bar).",
-            _png(fig),
-        )]
-
-
-def model_complexity(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
-    """Learned parameters and serialized bytes per configuration, on log axes."""
-    per = []
-    for dataset in analysis.datasets(ok):
-        sizes = analysis.compared_sizes(ok, dataset) or sorted(ok.loc[ok["dataset"] == dataset, "n_train"].unique())
-        at = ok[(ok["dataset"] == dataset) & (ok["n_train"] == sizes[-1])]
-        per.append(analysis.model_sizes(at).assign(dataset=dataset))
-    if not per:
-        return []
-    sizes = pd.concat(per)
-    if sizes.empty:
-        return []
-    conf = _configs(ok)
-    agg = sizes.groupby("config").agg(
-        params=("n_params", "median"), pmin=("n_params", "min"), pmax=("n_params", "max"),
-        bytes=("model_bytes", "median"), bmin=("model_bytes", "min"), bmax=("model_bytes", "max"),
-    )
-    agg["family"] = [str(conf.loc[c, "family"]) for c in agg.index]
-    agg = agg.sort_values(["family", "params"], ascending=[True, True])
-    with plt.rc_context(_style()):
-        height = 1.3 + 0.2 * len(agg)
-        fig, axes = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True)
-        fig.subplots_adjust(left=0.25, right=0.98, bottom=0.55 / height + 0.04, top=1 - 0.35 / height, wspace=0.06)
-        ys = np.arange(len(agg))
-        for ax, (m, lo, hi, label) in zip(axes, (("params", "pmin", "pmax", "learned parameters (count, log scale)"),
-                                                  ("bytes", "bmin", "bmax", "serialized model size (bytes, log scale)")), strict=True):
-            for y, (cfg, r) in zip(ys, agg.iterrows(), strict=True):
-                color = pal.color(conf.loc[cfg, "model"])
-                if math.isfinite(r[lo]) and math.isfinite(r[hi]) and r[lo] > 0:
-                    ax.plot([r[lo], r[hi]], [y, y], color=color, lw=1.2, alpha=0.6)
-                if math.isfinite(r[m]) and r[m] > 0:
-                    ax.plot([r[m]], [y], "o", color=color, ms=5)
-            ax.set_xscale("log")
-            ax.set_xlabel(label)
-            ax.grid(alpha=0.25, axis="x")
-        axes[0].set_yticks(ys, [plain(c) for c in agg.index])
-        for tick, fam in zip(axes[0].get_yticklabels(), agg["family"], strict=True):
-            tick.set_color(FAMILY_COLORS.get(fam, "black"))
-        _fit_left(fig, axes[0])
-        return [Figure(
-            "claim-model-complexity.png", "Model size by configuration",
-            "Learned parameters and pickled size of each configuration (blue labels: classical, red: "
-            "deep): dot = median over datasets at each dataset's largest compared size, line = "
-            "smallest to largest dataset.",
-            _png(fig),
-        )]
-
-
-SIZE_BUCKETS = (100, 400, 1600, 6400, 25600)
-
-
-def size_bucket(n: int) -> str:
-    """A training size's bucket on a ×4 grid: ≤100, 101–400, 401–1,600, ..."""
-    lo = 0
-    for edge in SIZE_BUCKETS:
-        if n <= edge:
-            return f"≤{edge:,}" if lo == 0 else f"{lo + 1:,}–{edge:,}"
-        lo = edge
-    return f">{SIZE_BUCKETS[-1]:,}"
-
-
-def win_rates(ok: pd.DataFrame) -> list[Figure]:
-    """Deep's win rate by modality and training-size bucket: bars, never lines across datasets."""
-    rec = analysis.win_records(ok)
-    if rec.empty:
-        return []
-    rec = rec.assign(bucket=rec["n_train"].map(size_bucket), order=rec["n_train"].map(lambda n: sum(n > e for e in SIZE_BUCKETS)))
-    buckets = rec.drop_duplicates("bucket").sort_values("order")["bucket"].tolist()
-    mods = [m for m in MODALITY_ORDER if m in set(rec["modality"])] + sorted(set(rec["modality"]) - set(MODALITY_ORDER))
-    with plt.rc_context(_style()):
-        fig, ax = plt.subplots(figsize=(WIDTH, 3.4))
-        fig.subplots_adjust(left=0.075, right=0.82, bottom=0.16, top=0.93)
-        w = 0.8 / len(mods)
-        for j, mod in enumerate(mods):
-            for i, b in enumerate(buckets):
-                g = rec[(rec["modality"] == mod) & (rec["bucket"] == b)]
-                if g.empty:
-                    continue
-                x = i + (j - (len(mods) - 1) / 2) * w
-                rate = analysis.win_rate(g)
-                ax.bar(x, rate, w * 0.92, color=MODALITY_COLORS.get(mod, "grey"), label=mod if i == buckets.index(g["bucket"].iloc[0]) else None)
-                ax.text(x, rate + 0.02, f"{len(g)}", ha="center", va="bottom", fontsize=6.5, color="#333")
-        handles = [plt.Rectangle((0, 0), 1, 1, color=MODALITY_COLORS.get(m, "grey")) for m in mods]
-        ax.legend(handles, mods, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, title="modality")
-        ax.axhline(0.5, color="black", lw=0.8, ls="--")
-        ax.set_xticks(range(len(buckets)), buckets)
-        ax.set_xlabel("training rows")
-        ax.set_ylabel("deep win rate (ties count half)")
-        ax.set_ylim(0, 1.12)
-        ax.grid(alpha=0.25, axis="y")
-        return [Figure(
-            "win-rate.png", "Win rate of deep against classical, by modality and size",
-            "Share of (dataset, size, seed) comparisons in which the best deep configuration beats the "
-            f"best classical one by more than {analysis.MARGIN} (ties count half), by modality and "
-            "training-size bucket; the number above each bar counts the comparisons. Dashed: 50%.",
-            _png(fig),
-        )]
-
-
-def compute_ratios(ok: pd.DataFrame) -> list[Figure]:
-    """Deep / classical cost ratios per dataset, with the spread over seeds."""
-    used, gpu_only = analysis.comparable_hardware(ok)
-    r = analysis.compute_ratios(used)
-    if r.empty:
-        return []
-    r = r[np.isfinite(r["fit_cpu_s"].astype("float64"))]
-    if r.empty:
-        return []
-    per = r.groupby("dataset")
-    names = sorted(per.groups, reverse=True)  # read top-down in alphabetical order
-    hw = analysis.hardware(used)
-    with plt.rc_context(_style()):
-        height = 1.4 + 0.3 * len(names)
-        fig, ax = plt.subplots(figsize=(WIDTH, height))
-        fig.subplots_adjust(left=0.2, right=0.83, bottom=0.55 / height + 0.06, top=1 - 0.35 / height)
-        for k, (col, label, marker, off) in enumerate((
-            ("fit_cpu_s", "fit CPU (+ search)", "o", -0.15), ("peak_memory_mb", "peak fit memory", "s", 0.15),
-        )):
-            for i, ds in enumerate(names):
-                g = per.get_group(ds)[col]
-                color = ("#444444", "#b07d00")[k]
-                ax.plot([g.min(), g.max()], [i + off, i + off], color=color, lw=1.2, alpha=0.6)
-                ax.plot([analysis.gmean(g)], [i + off], marker, color=color, ms=5, label=label if i == 0 else None)
-        for v in (1, 2):
-            ax.axvline(v, color="grey", lw=0.8, ls="--")
-        ax.set_xscale("log")
-        lo, hi = ax.get_xlim()
-        ticks = [t for t in (0.01, 0.1, 0.5, 1, 2, 5, 10, 100, 1000, 10000) if lo <= t <= hi]
-        ax.set_xticks(ticks, [f"×{t:g}" for t in ticks])
-        ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-        ax.set_yticks(range(len(names)), [plain(n) for n in names])
-        _fit_left(fig, ax)
-        ax.set_ylim(-0.6, len(names) - 0.4)
-        ax.set_xlabel("deep / classical cost (ratio of medians, log scale; dashed: ×1 and ×2)")
-        ax.grid(alpha=0.25, axis="x")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
-        where = "; ".join(f"{f} on {d}" for f, d in hw.items())
-        ax.set_title(plain(f"hardware: {where}" + (" (different hardware!)" if gpu_only else "")), loc="left", fontsize=8, color="#444")
-        return [Figure(
-            "claim-compute.png", "Compute: deep / classical cost ratios",
-            "Per dataset at the largest size both families ran: the deep models' median cost over the "
-            "classical models' (fit CPU time and peak fit memory); marker = geometric mean over seeds, "
-            "line = smallest to largest seed. Right of the ×2 line, deep needs at least twice the compute.",
-            _png(fig),
-        )]
-
-
-def gap_with_data(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
-    """Each configuration's train/test gap at its smallest size against its largest."""
-    g = analysis.gaps(ok)
-    if g.empty:
-        return []
-    conf = _configs(ok)
-    pts = []
-    for (_dataset, cfg), h in g.groupby(["dataset", "config"], sort=True):
-        h = h.sort_values("n_train")
-        if len(h) >= 2:
-            pts.append((float(h["gap"].iloc[0]), float(h["gap"].iloc[-1]), cfg))
-    if not pts:
-        return []
-    with plt.rc_context(_style()):
-        fig, ax = plt.subplots(figsize=(WIDTH * 0.62, 4.4))
-        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.93)
-        lo = min(min(p[0], p[1]) for p in pts) - 0.02
-        hi = max(max(p[0], p[1]) for p in pts) + 0.02
-        ax.fill_between([lo, hi], [lo - analysis.MARGIN, hi - analysis.MARGIN], [lo + analysis.MARGIN, hi + analysis.MARGIN], color="#dddddd", lw=0)
-        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8)
-        handles = {}
-        for x, y, cfg in pts:
-            fam = str(conf.loc[cfg, "family"])
-            ax.plot([x], [y], "o", ms=4, alpha=0.75, color=FAMILY_COLORS.get(fam, "grey"))
-            handles.setdefault(fam, Line2D([], [], marker="o", ls="none", color=FAMILY_COLORS.get(fam, "grey")))
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(lo, hi)
-        ax.set_xlabel("train − test score at the smallest size")
-        ax.set_ylabel("train − test score at the largest size")
-        ax.text(0.97, 0.04, "below the line: the gap shrank", transform=ax.transAxes, ha="right", fontsize=7.5, color="#444")
-        ax.legend(list(handles.values()), list(handles), loc="upper left", frameon=False)
-        ax.grid(alpha=0.25)
-        return [Figure(
-            "claim-gap-with-data.png", "Train/test gap, smallest against largest training size",
-            "One point per (dataset, configuration) measured at two or more sizes: its mean train/test "
-            "gap at the smallest size (x) and at the largest (y). Points below the diagonal overfit "
-            "less with more data; the grey band is the margin.",
-            _png(fig),
-        )]
+# ---------------------------------------------------------------- a claim's effects; ranks
 
 
 def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)) -> list[Figure]:
@@ -481,7 +251,7 @@ def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)
     rows = [r for r in rows if math.isfinite(r[1])]
     if not rows:
         return []
-    with plt.rc_context(_style()):
+    with plt.rc_context(rc_style()):
         height = 0.9 + 0.3 * len(rows)
         fig, ax = plt.subplots(figsize=(WIDTH, height))
         fig.subplots_adjust(left=0.3, right=0.97, bottom=0.5 / height, top=1 - 0.15 / height)
@@ -507,13 +277,13 @@ def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlabel(plain(what))
         ax.grid(alpha=0.25, axis="x")
-        _fit_left(fig, ax)
+        fit_left(fig, ax)
         return [Figure(
             f"claim-{slug(key).replace('_', '-')}.png", title,
             f"{what}, per dataset or pair: dot = mean over seeds, line = 95% bootstrap interval (a hollow dot: "
             f"one value, no interval). Grey band: "
             f"the ±{thresholds[0]} margin; green lies beyond it (the claim's way), red beyond it the other way.",
-            _png(fig),
+            png(fig),
         )]
 
 
@@ -529,7 +299,7 @@ def critical_difference(ok: pd.DataFrame) -> list[Figure]:
 
     p = stats.nemenyi(scores)
     fams = ok.groupby("config")["family"].first()
-    with plt.rc_context(_style()):
+    with plt.rc_context(rc_style()):
         fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.25 * len(test.mean_ranks)))
         fig.subplots_adjust(left=0.2, right=0.8, bottom=0.04, top=0.82)
         colors = {plain(c): FAMILY_COLORS.get(str(fams[c]), "grey") for c in test.mean_ranks.index}
@@ -549,7 +319,7 @@ def critical_difference(ok: pd.DataFrame) -> list[Figure]:
             f"Average rank of each configuration that ran on all {test.n_datasets} datasets (at each "
             "dataset's largest size; 1 = best test score). A bar joins configurations the Nemenyi "
             "post-hoc test (after the Friedman test, α = 0.05) cannot tell apart. Blue: classical; red: deep.",
-            _png(fig),
+            png(fig),
         )]
 
 
@@ -559,12 +329,12 @@ def critical_difference(ok: pd.DataFrame) -> list[Figure]:
 def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
     """Score against training size per dataset: mean over seeds, band = ± one standard deviation."""
     figs = []
-    conf = _configs(ok)
+    conf = config_table(ok)
     for i, dataset in enumerate(analysis.datasets(ok), 1):
         sub = ok[ok["dataset"] == dataset]
         stats_ = sub.groupby(["config", "n_train"])["score"].agg(["mean", "std"]).reset_index()
         configs = sorted(sub["config"].unique(), key=lambda c: (str(conf.loc[c, "family"]), c))
-        with plt.rc_context(_style()):
+        with plt.rc_context(rc_style()):
             fig, ax = plt.subplots(figsize=(WIDTH, 4.2))
             fig.subplots_adjust(left=0.075, right=0.6, bottom=0.13, top=0.92)
             handles: dict[str, list] = {}
@@ -589,7 +359,7 @@ def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 f"Learning curves: {dataset}",
                 f"{dataset}: test score against training rows for every configuration; line = mean over "
                 "seeds, band = ± one standard deviation; dashed = engineered features, squares = tuned.",
-                _png(fig),
+                png(fig),
             ))
     return figs
 
@@ -612,7 +382,7 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
     no label can overlap another or be cut off, however many configurations there are.
     """
     figs = []
-    conf = _configs(ok)
+    conf = config_table(ok)
     for i, dataset in enumerate(analysis.datasets(ok), 1):
         sub = ok[ok["dataset"] == dataset]
         n = int(sub["n_train"].max())
@@ -627,7 +397,7 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
         pts["time"] = pts["time"].clip(lower=1e-4)
         front = set(pareto_front(pts)["config"])
         pts = pts.sort_values(["score", "config"], ascending=[True, False]).reset_index(drop=True)
-        with plt.rc_context(_style()):
+        with plt.rc_context(rc_style()):
             height = 1.4 + 0.22 * len(pts)
             fig, axes = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True)
             fig.subplots_adjust(left=0.25, right=0.98, bottom=0.55 / height + 0.04, top=1 - 0.45 / height, wspace=0.06)
@@ -651,7 +421,7 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 tick.set_color(FAMILY_COLORS.get(str(conf.loc[c, "family"]), "black"))
                 if c in front:
                     tick.set_fontweight("bold")
-            _fit_left(fig, axes[0])
+            fit_left(fig, axes[0])
             fig.suptitle(plain(f"{dataset}, n_train={n:,}: score and fit time (◆ = Pareto front)"), fontsize=9)
             figs.append(Figure(
                 f"score-vs-time-{i:02d}-{slug(dataset)}.png",
@@ -659,7 +429,7 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 f"{dataset} at n_train={n}: mean test score and mean fit time per configuration, best score "
                 "on top (lines: ± one standard deviation across seeds). ◆ marks the Pareto front: no other "
                 "configuration is both faster and better.",
-                _png(fig),
+                png(fig),
             ))
     return figs
 
@@ -670,9 +440,9 @@ def costs_by_model(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
         return []
     largest = ok.groupby("dataset")["n_train"].transform("max") == ok["n_train"]
     at = ok[largest]
-    conf = _configs(at)
+    conf = config_table(at)
     configs = sorted(conf.index, key=lambda c: (str(conf.loc[c, "family"]), c))
-    with plt.rc_context(_style()):
+    with plt.rc_context(rc_style()):
         height = 1.3 + 0.22 * len(configs)
         fig, axes = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True)
         fig.subplots_adjust(left=0.25, right=0.98, bottom=0.55 / height + 0.04, top=1 - 0.45 / height, wspace=0.06)
@@ -692,7 +462,7 @@ def costs_by_model(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
         axes[0].set_yticks(range(1, len(configs) + 1), [plain(c) for c in configs])
         for tick, c in zip(axes[0].get_yticklabels(), configs, strict=True):
             tick.set_color(FAMILY_COLORS.get(str(conf.loc[c, "family"]), "black"))
-        _fit_left(fig, axes[0])
+        fit_left(fig, axes[0])
         fig.suptitle("Cost by configuration, over datasets and seeds at each dataset's largest training size", fontsize=9)
         return [Figure(
             "costs-by-model.png",
@@ -700,35 +470,28 @@ def costs_by_model(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
             "Fit time and peak fit memory of each configuration (labels: blue classical, red deep; "
             "boxes in the model's colour), one box over all datasets and seeds at each dataset's "
             "largest training size.",
-            _png(fig),
+            png(fig),
         )]
 
 
 # ---------------------------------------------------------------- all of them
 
-CLAIM_FIGURES = ("feature_engineering", "model_complexity", "application_scenarios", "compute_requirement", "gap_with_data")
-
 
 def all_figures(ok: pd.DataFrame, verdicts=()) -> dict[str, list[Figure]]:
     """Every figure of the report, by place: `headline`, `claim:<key>`, `ranks` and the appendix.
 
-    `verdicts` (objects with `key`, `aspect`, `effect` and `effects`) add a forest plot of the
-    differences behind each claim that has no figure of its own.
+    `verdicts` (`bench.report.claims.Verdict`, evaluated on these same finished cells) draw
+    their claims' figures from their own evidence: `verdict.figures(ok, palette)`.
     """
     out: dict[str, list[Figure]] = {"headline": [], "ranks": [], "learning_curves": [], "score_vs_time": [], "costs": []}
     if ok.empty:
         return out
     pal = Palette.of(ok)
     out["headline"] = headline(ok)
-    out["claim:feature_engineering"] = feature_engineering(ok)
-    out["claim:model_complexity"] = model_complexity(ok, pal)
-    out["claim:application_scenarios"] = win_rates(ok)
-    out["claim:compute_requirement"] = compute_ratios(ok)
-    out["claim:gap_with_data"] = gap_with_data(ok, pal)
     for v in verdicts:
-        if v.key not in CLAIM_FIGURES and v.effects:
-            thresholds = (analysis.MARGIN, 0.05) if v.key == "feature_quality" else (analysis.MARGIN,)
-            out[f"claim:{v.key}"] = effects(v.key, plain(v.aspect), v.effect, v.effects, thresholds)
+        figs = v.figures(ok, pal)
+        if figs:
+            out[f"claim:{v.key}"] = figs
     out["ranks"] = critical_difference(ok)
     out["learning_curves"] = learning_curves(ok, pal)
     out["score_vs_time"] = score_vs_time(ok, pal)

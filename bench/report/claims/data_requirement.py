@@ -1,0 +1,59 @@
+"""Data requirement (row 3): classical models need modest data, deep ones large-scale data."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.report import analysis as an
+from bench.report.analysis import MARGIN
+from bench.report.claims.base import Result, claim
+from bench.report.claims.common import Outcomes, interval, need
+
+RULE = """
+On every dataset with both families at two or more training sizes, d(n) is the best deep
+score minus the best classical score at size n (paired by seed). Prediction 1 (deep needs
+more data): classical is ahead at the smallest size, d(n_min) < −margin. Prediction 2
+(deep gains from scale): d(n_max) − d(n_min) > margin. Both hold: supports; neither:
+refutes; one: mixed; a prediction within noise: inconclusive; datasets combine by the
+two-thirds rule. Also reported: the smallest size from which deep stays ahead
+(crossover), and the median size at which a configuration reaches 95% of its own best.
+"""
+
+# Its picture, d(n) per dataset with its interval, is the report's headline figure
+# (plots.headline), drawn from the same win records (analysis.win_records, computed once per table).
+PICTURE = "The picture for this row is the headline figure at the top."
+
+
+@claim(
+    "data_requirement", section="table", order=3, aspect="Data requirement (数据量需求)",
+    classical="modest (对数据量的需求不高)", deep="high; needs large-scale data to train (对数据量的需求高，需要大规模数据进行训练)",
+    rule=RULE, picture=PICTURE,
+)
+def data_requirement(df: pd.DataFrame) -> Result:
+    missing = need(df, "classical", "deep")
+    if missing:
+        return missing
+    wins = an.win_records(df)
+    reach = an.size_to_reach(df)
+    out = Outcomes()
+    for dataset, g in wins.groupby("dataset", sort=True):
+        d = g.groupby("n_train")["diff"]
+        sizes = sorted(d.groups)
+        if len(sizes) < 2:
+            continue
+        d_min = g[g["n_train"] == sizes[0]].set_index("seed")["diff"]
+        d_max = g[g["n_train"] == sizes[-1]].set_index("seed")["diff"]
+        gain = an.paired(d_max, d_min)
+        ahead = [n for n in sizes if d.mean()[n] > MARGIN]
+        cross = next((n for n in sizes if all(m in ahead for m in sizes if m >= n)), None)
+        r = reach[reach["dataset"] == dataset].groupby("family")["n_reach"].median()
+        out.add(dataset, an.two_part(
+            None if an.side(d_min, -MARGIN) is None else not an.side(d_min, -MARGIN), an.side(gain, MARGIN)
+        ), {
+            "dataset": dataset, "sizes": f"{sizes[0]}–{sizes[-1]}",
+            "deep − classical, smallest": interval(d_min), "deep − classical, largest": interval(d_max),
+            "gain with data": interval(gain),
+            "deep ahead from": f"n={cross}" if cross is not None else "never",
+            "n to 95% (classical / deep)": f"{an.fmt_count(r.get('classical', float('nan')))} / {an.fmt_count(r.get('deep', float('nan')))}",
+        }, diffs={"deep − classical at the smallest size": d_min, "its gain to the largest size": gain})
+    return out.result("no dataset has both families at two or more training sizes")

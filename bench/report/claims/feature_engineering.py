@@ -1,0 +1,90 @@
+"""Feature engineering (row 1 of the documents' table): classical needs hand-made features, deep learns its own."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from bench.report import analysis as an
+from bench.report import plots
+from bench.report.analysis import MARGIN
+from bench.report.claims.base import Result, Verdict, claim
+from bench.report.claims.common import (
+    NO_CELLS,
+    Outcomes,
+    at_largest,
+    interval,
+    raw_and_engineered,
+    score_of,
+)
+
+RULE = """
+On every image, sequence or text dataset with classical models on raw and on engineered features
+and deep models on raw input, at the largest training size all three reach: prediction 1
+(classical needs hand-designed features) holds when the best classical model on engineered
+features beats the best one on raw input by more than the margin; prediction 2 (deep learns
+its features) holds when the best deep model on raw input is within the margin of the best
+classical model on engineered features, or above it. Both hold: the dataset supports the
+claim; neither: it refutes it; one: mixed; a prediction within noise: inconclusive.
+Datasets combine by the two-thirds rule.
+"""
+
+
+def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figure]:
+    """Best classical on raw, on engineered features, and best deep on raw, per dataset (the verdict's choices)."""
+    rows = v.data or []
+    if not rows:
+        return []
+    bars = (("classical, raw input", "#9ecae1"), ("classical, engineered features", plots.FAMILY_COLORS["classical"]),
+            ("deep, raw input", plots.FAMILY_COLORS["deep"]))
+    with plt.rc_context(plots.rc_style()):
+        fig, ax = plt.subplots(figsize=(plots.WIDTH, 3.6))
+        fig.subplots_adjust(left=0.075, right=0.75, bottom=0.2, top=0.93)
+        w = 0.26
+        for j, (label, color) in enumerate(bars):
+            xs = np.arange(len(rows)) + (j - 1) * w
+            means = [r[2 + j].scores.mean() for r in rows]
+            sds = [r[2 + j].scores.std(ddof=1) if len(r[2 + j].scores) > 1 else 0 for r in rows]
+            ax.bar(xs, means, w * 0.95, yerr=sds, color=color, label=label, capsize=2, error_kw={"lw": 0.8})
+            for x, r in zip(xs, rows, strict=True):
+                ax.text(x, 0.02, plots.plain(r[2 + j].label), rotation=90, fontsize=6.5, ha="center", va="bottom",
+                        color="white" if j else "#123")
+        ax.set_xticks(np.arange(len(rows)), [plots.plain(f"{r[0]}\n(n={r[1]:,})") for r in rows])
+        ax.set_ylabel("test score (accuracy or R²)")
+        ax.set_ylim(0, 1.05)
+        ax.grid(alpha=0.25, axis="y")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+        return [plots.Figure(
+            "claim-feature-engineering.png", "Raw input, engineered features and deep models",
+            "Per dataset, at the largest size all three ran: the best classical configuration on raw "
+            "input, the best on engineered features, and the best deep one on raw input (mean test "
+            "score; bars: ± one standard deviation over seeds; the chosen configuration is written in "
+            "each bar).",
+            plots.png(fig),
+        )]
+
+
+@claim(
+    "feature_engineering", section="table", order=1, aspect="Feature engineering (特征工程)",
+    classical="needs hand-designed features (需要手工设计特征)",
+    deep="needs none; learns features automatically (不需要手工设计特征，能够自动学习特征)", rule=RULE, figure=figure,
+)
+def feature_engineering(df: pd.DataFrame) -> Result:
+    if df.empty:
+        return NO_CELLS
+    out, chosen = Outcomes(), []
+    for dataset, n, at in at_largest(df, lambda at: raw_and_engineered(at, deep=True)):
+        raw = an.best(at, family="classical", features="raw")
+        eng = an.best(at[at["features"] != "raw"], family="classical")
+        deep = an.best(at, family="deep")
+        gain = an.paired(eng.scores, raw.scores)
+        deep_vs_eng = an.paired(deep.scores, eng.scores)
+        chosen.append((dataset, n, raw, eng, deep))
+        out.add(dataset, an.two_part(an.side(gain, MARGIN), an.side(deep_vs_eng, -MARGIN)), {
+            "dataset": dataset, "n_train": n, "classical, raw": score_of(raw), "classical, engineered": score_of(eng),
+            "deep, raw": score_of(deep), "engineered − raw": interval(gain), "deep − engineered": interval(deep_vs_eng),
+        }, diffs={"engineered − raw": gain, "deep − engineered": deep_vs_eng})
+    return out.result(
+        "no dataset has classical models on both raw and engineered features together with deep models", data=chosen,
+    )

@@ -1,0 +1,65 @@
+"""Classical methods' quality depends strongly on the quality of the features."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.report import analysis as an
+from bench.report import plots
+from bench.report.analysis import MARGIN
+from bench.report.claims.base import Result, Verdict, claim, forest
+from bench.report.claims.common import (
+    NO_CELLS,
+    Outcomes,
+    at_largest,
+    interval,
+    raw_and_engineered,
+    score_of,
+)
+
+STRONG = 0.05  # a gain from engineered features above this "strongly" supports the claim
+
+RULE = f"""
+On every dataset with classical models on raw and on engineered features, at the largest
+size both reach: the best classical configuration on engineered features minus the best on
+raw input (paired by seed). A gain above {STRONG} (five points of accuracy or R²) supports
+"strongly depends", a gain below the margin refutes it, a gain between the two is mixed
+(features help, not strongly); an interval across either threshold is inconclusive.
+Datasets combine by the two-thirds rule.
+"""
+
+
+def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figure]:
+    """The gains with their intervals, against both thresholds of the rule."""
+    return forest(v, ok, pal, thresholds=(MARGIN, STRONG))
+
+
+@claim(
+    "feature_quality", order=5, aspect="Features and classical quality (seed 002, §1.1)",
+    deep="classical methods' quality depends strongly on the quality of the features", rule=RULE, figure=figure,
+)
+def feature_quality(df: pd.DataFrame) -> Result:
+    if df.empty:
+        return NO_CELLS
+    cl = df[df["family"] == "classical"]
+    out = Outcomes()
+    for dataset, n, at in at_largest(cl, lambda at: raw_and_engineered(at, deep=False)):
+        raw = an.best(at, features="raw")
+        eng = an.best(at[at["features"] != "raw"])
+        gain = an.paired(eng.scores, raw.scores)
+        strong, some = an.side(gain, STRONG), an.side(gain, MARGIN)
+        outcome = "supports" if strong else "refutes" if some is False else "mixed" if strong is False and some else "inconclusive"
+        per_model = []
+        for name, h in at.groupby("model", sort=True):
+            r = h[h["features"] == "raw"].groupby("seed")["score"].mean()
+            e = h[h["features"] != "raw"].groupby("seed")["score"].mean()
+            if len(r) and len(e):
+                per_model.append(f"{name} {an.fmt_signed(an.paired(e, r).mean(), 2)}")
+        out.add(dataset, outcome, {
+            "dataset": dataset, "n_train": n, "engineered": score_of(eng), "raw": score_of(raw),
+            "gain": interval(gain), "gain per model": ", ".join(per_model),
+        }, diffs={"engineered − raw": gain}, effect=(f"{dataset} (n={n})", gain))
+    return out.result(
+        "no dataset has classical models on both raw and engineered features",
+        "best engineered − best raw, classical test score",
+    )

@@ -1,0 +1,82 @@
+"""Overfitting is reduced by more data: the train/test gap shrinks as the training set grows."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from bench.report import analysis as an
+from bench.report import plots
+from bench.report.claims.base import Result, Verdict, claim
+from bench.report.claims.common import Outcomes, interval, seed_gaps
+
+RULE = """
+The train/test gap is train score minus test score (train score on up to 2,000 training
+rows). For every (dataset, configuration) measured at two or more sizes, paired by seed:
+the gap at the largest size below the gap at the smallest by more than the margin supports
+the claim, above it by more than the margin refutes it, otherwise (within the margin or
+within noise) it is inconclusive. Supported when at least two thirds of the configurations
+support it, refuted when at least two thirds refute it, mixed when some support and some
+refute, inconclusive otherwise (with dozens of configurations, one exception should not
+flip the verdict).
+"""
+
+
+def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figure]:
+    """Each configuration's mean train/test gap at its smallest size against its largest (the verdict's pairs)."""
+    pts = v.data or []
+    if not pts:
+        return []
+    conf = plots.config_table(ok)
+    margin = an.MARGIN
+    with plt.rc_context(plots.rc_style()):
+        fig, ax = plt.subplots(figsize=(plots.WIDTH * 0.62, 4.4))
+        fig.subplots_adjust(left=0.13, right=0.97, bottom=0.13, top=0.93)
+        lo = min(min(p[0], p[1]) for p in pts) - 0.02
+        hi = max(max(p[0], p[1]) for p in pts) + 0.02
+        ax.fill_between([lo, hi], [lo - margin, hi - margin], [lo + margin, hi + margin], color="#dddddd", lw=0)
+        ax.plot([lo, hi], [lo, hi], color="black", lw=0.8)
+        handles = {}
+        for x, y, cfg in pts:
+            fam = str(conf.loc[cfg, "family"])
+            ax.plot([x], [y], "o", ms=4, alpha=0.75, color=plots.FAMILY_COLORS.get(fam, "grey"))
+            handles.setdefault(fam, Line2D([], [], marker="o", ls="none", color=plots.FAMILY_COLORS.get(fam, "grey")))
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_xlabel("train − test score at the smallest size")
+        ax.set_ylabel("train − test score at the largest size")
+        ax.text(0.97, 0.04, "below the line: the gap shrank", transform=ax.transAxes, ha="right", fontsize=7.5, color="#444")
+        ax.legend(list(handles.values()), list(handles), loc="upper left", frameon=False)
+        ax.grid(alpha=0.25)
+        return [plots.Figure(
+            "claim-gap-with-data.png", "Train/test gap, smallest against largest training size",
+            "One point per (dataset, configuration) measured at two or more sizes: its mean train/test "
+            "gap at the smallest size (x) and at the largest (y). Points below the diagonal overfit "
+            "less with more data; the grey band is the margin.",
+            plots.png(fig),
+        )]
+
+
+@claim(
+    "gap_with_data", order=3, aspect="Overfitting and more data (seed 003, §8.4)",
+    deep="overfitting is reduced by more data: the train/test gap shrinks as the training set grows", rule=RULE,
+    figure=figure,
+)
+def gap_with_data(df: pd.DataFrame) -> Result:
+    g = an.gaps(df)
+    out, points = Outcomes(unit="configuration"), []
+    for (dataset, cfg), h in g.groupby(["dataset", "config"], sort=True):
+        h = h.sort_values("n_train")
+        if len(h) < 2:
+            continue
+        lo, hi = h.iloc[0], h.iloc[-1]
+        points.append((float(lo["gap"]), float(hi["gap"]), cfg))
+        shrink = an.paired(seed_gaps(df, dataset, cfg, int(lo["n_train"])), seed_gaps(df, dataset, cfg, int(hi["n_train"])))
+        out.add(f"{dataset}/{cfg}", an.outcome(shrink), {
+            "dataset": dataset, "configuration": cfg, "gap, smallest n": f"{lo['gap']:.3f} (n={int(lo['n_train'])})",
+            "gap, largest n": f"{hi['gap']:.3f} (n={int(hi['n_train'])})", "shrinks by": interval(shrink),
+        }, diffs={"gap shrinkage": shrink})
+    n, sup, ref = len(out.outcomes), out.count("supports"), out.count("refutes")
+    reason = f"the gap shrinks in {sup}, grows in {ref}, stays within the margin or noise in {n - sup - ref} of {n} configurations"
+    return out.result("no configuration has a train score at two or more sizes", reason=reason, veto=False, data=points)

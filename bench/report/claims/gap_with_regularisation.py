@@ -1,0 +1,57 @@
+"""Overfitting is reduced by regularisation and dropout: a smaller train/test gap."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from bench.report import analysis as an
+from bench.report.claims.base import Result, claim
+from bench.report.claims.common import Outcomes, interval, not_measurable, seed_gaps
+
+RULE = """
+Regularisation pairs are two configurations of the same model on the same dataset whose
+hyperparameters differ only in regularisers (dropout, weight decay, alpha/lambda, C,
+maximum depth, minimum leaf size, ...; read from the estimators' effective hyperparameters
+that the rows record, a value one side does not record making the pair unknown), every one
+of them pointing the same way. At the largest size both reach, paired by seed: the more
+regularised configuration's gap below the other's by more than the margin supports the
+claim, above by more than the margin refutes it, otherwise inconclusive. Supported when at
+least two thirds of the pairs support it, refuted when at least two thirds refute it,
+mixed when some support and some refute, inconclusive otherwise.
+"""
+
+
+@claim(
+    "gap_with_regularisation", order=4, aspect="Overfitting and regularisation (seed 003, §8.4)",
+    deep="overfitting is reduced by regularisation and dropout: a smaller train/test gap", rule=RULE,
+)
+def gap_with_regularisation(df: pd.DataFrame) -> Result:
+    pairs = an.regularisation_pairs(df)
+    if not pairs:
+        return not_measurable(
+            "the suite has no two configurations of one model that differ only in a regulariser "
+            "(e.g. an MLP with and without dropout, a tree with and without a depth limit)"
+        )
+    g = an.gaps(df)
+    out = Outcomes(unit="pair")
+    for dataset, _name, more, less, key in pairs:
+        h = g[g["dataset"] == dataset]
+        a, b = h[h["config"] == more], h[h["config"] == less]
+        common = sorted(set(a["n_train"]) & set(b["n_train"]))
+        if not common:
+            continue
+        n = common[-1]
+        diff = an.paired(seed_gaps(df, dataset, less, n), seed_gaps(df, dataset, more, n))
+        by_size = ", ".join(
+            f"{m}: {float(a.loc[a['n_train'] == m, 'gap'].iloc[0]):.3f} vs {float(b.loc[b['n_train'] == m, 'gap'].iloc[0]):.3f}"
+            for m in common
+        )
+        out.add(f"{dataset}/{more}/{less}", an.outcome(diff), {
+            "dataset": dataset, "regularisers": key, "more regularised": more, "less regularised": less,
+            "gaps by n (more vs less)": by_size, "gap reduction": interval(diff),
+        }, diffs={"gap reduction": diff}, effect=(f"{dataset}: {more} vs {less}", diff))
+    n, sup, ref = len(out.outcomes), out.count("supports"), out.count("refutes")
+    return out.result(
+        "regularisation pairs share no training size", "train/test gap, less minus more regularised",
+        reason=f"the regularised configuration has the smaller gap in {sup}, the larger in {ref}, of {n} pairs", veto=False,
+    )
