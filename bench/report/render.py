@@ -101,9 +101,6 @@ def answer(ok: pd.DataFrame, table: list[claims.Verdict]) -> list[str]:
     return out
 
 
-CLAIM_PICTURE = {"data_requirement": "The picture for this row is the headline figure at the top."}
-
-
 def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict) -> list[Block]:
     blocks = []
     if table:
@@ -121,8 +118,8 @@ def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict)
         blocks.append(Block("p", f"Verdict: {v.verdict}. {v.reason[:1].upper() + v.reason[1:]}.", cls=f"verdict-line v-{v.verdict.replace(' ', '-')}"))
         blocks.append(Block("p", f"The claim: {claim}."))
         blocks += [_figure(f) for f in figures.get(f"claim:{v.key}", [])]
-        if v.key in CLAIM_PICTURE:
-            blocks.append(Block("p", CLAIM_PICTURE[v.key]))
+        if v.picture:
+            blocks.append(Block("p", v.picture))
         if v.certainty:
             blocks.append(Block("p", f"How sure: {v.certainty}"))
         if v.missing:
