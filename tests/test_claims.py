@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -592,11 +593,25 @@ def test_a_claims_figure_draws_the_configurations_its_verdict_chose():
 
 def test_each_claim_is_measured_once_per_table_and_a_claim_built_on_others_reuses_theirs():
     df = grid(by_model({"lr": 0.8, "mlp": lambda r: {64: 0.6, 256: 0.8, 1024: 0.95}[r["n_train"]]}), models=SIZE_MODELS)
-    ok = analysis.ok_rows(df)
-    rows = claims.CLAIMS["data_requirement"].measure
-    assert rows(ok) is rows(ok)
-    both = claims.evaluate(claims.CLAIMS["data_and_compute"], df, ok)
-    assert both.evidence[0]["why"] == rows(ok).reason
+    df.loc[df.index[:2], "status"] = "timeout"  # failed cells: each verdict is measured again on four what-if tables
+    calls: list[tuple[str, int]] = []
+
+    def counted(c):
+        def measure(ms):
+            calls.append((c.key, id(ms)))
+            return c.measure(ms)
+        return dataclasses.replace(c, measure=measure)
+
+    ms = claims.Measurements(df)
+    table = [claims.evaluate(counted(c), ms) for c in claims.TABLE]
+    further = [claims.evaluate(counted(c), ms) for c in claims.FURTHER]
+    assert len(ms.what_ifs) == 4
+    # once per claim and table, the four what-ifs included (a claim that reads no cell has none)
+    assert len(calls) == len(set(calls)) == sum(1 + 4 * c.cells for c in claims.TABLE + claims.FURTHER)
+    both = next(v for v in further if v.key == "data_and_compute")  # read the two rows' results, measured no more
+    assert both.evidence[0]["why"] == ms.result(claims.CLAIMS["data_requirement"]).reason == table[2].reason
+    assert ms.wins is ms.wins and ms.result(claims.TABLE[2]) is ms.result(claims.TABLE[2])
+
 
 
 def test_the_picture_note_and_the_figure_belong_to_the_claim():

@@ -29,6 +29,7 @@ from matplotlib import font_manager  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
 from bench.report import analysis  # noqa: E402
+from bench.report.measurements import Measurements  # noqa: E402
 
 DPI = 100
 WIDTH = 10.5  # inches: 1,050 px at DPI, the HTML's content width
@@ -198,9 +199,9 @@ def _log2_axis(ax):
 # ---------------------------------------------------------------- the headline
 
 
-def headline(ok: pd.DataFrame) -> list[Figure]:
-    """Best deep minus best classical against training size, one panel per modality, 95% bands."""
-    rec = analysis.win_records(ok)
+def headline(rec: pd.DataFrame) -> list[Figure]:
+    """Best deep minus best classical against training size, one panel per modality, 95% bands
+    (`rec`: the table's win records, `Measurements.wins`)."""
     if rec.empty:
         return []
     mods = [m for m in MODALITY_ORDER if m in set(rec["modality"])] + sorted(set(rec["modality"]) - set(MODALITY_ORDER))
@@ -477,17 +478,20 @@ def costs_by_model(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
 # ---------------------------------------------------------------- all of them
 
 
-def all_figures(ok: pd.DataFrame, verdicts=()) -> dict[str, list[Figure]]:
+def all_figures(ms: Measurements | pd.DataFrame, verdicts=()) -> dict[str, list[Figure]]:
     """Every figure of the report, by place: `headline`, `claim:<key>`, `ranks` and the appendix.
 
-    `verdicts` (`bench.report.claims.Verdict`, evaluated on these same finished cells) draw
+    `ms`: the table's `Measurements` (finished cells alone are measured here, for this call);
+    `verdicts` (`bench.report.claims.Verdict`, evaluated on these same measurements) draw
     their claims' figures from their own evidence: `verdict.figures(ok, palette)`.
     """
+    ms = Measurements(ms, ok=ms) if isinstance(ms, pd.DataFrame) else ms  # finished cells: their own table
+    ok = ms.ok
     out: dict[str, list[Figure]] = {"headline": [], "ranks": [], "learning_curves": [], "score_vs_time": [], "costs": []}
     if ok.empty:
         return out
     pal = Palette.of(ok)
-    out["headline"] = headline(ok)
+    out["headline"] = headline(ms.wins)
     for v in verdicts:
         figs = v.figures(ok, pal)
         if figs:

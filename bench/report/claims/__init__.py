@@ -7,7 +7,9 @@ report prints exactly the rule the code applies. A rule reads only the finished 
 the reason), with a table of evidence (one row per dataset or comparison), a line saying
 how sure it is, and the data its figure draws. The measurements (best configurations,
 pairing, win records, gaps, cost ratios, intervals) live in `bench.report.analysis` and
-`bench.report.stats`; the per-dataset loop most rules share is `common`.
+`bench.report.stats`; the per-dataset loop most rules share is `common`. A rule receives
+the table's `Measurements` (`bench.report.measurements`), built once per report, which
+measures each claim once.
 
 A claim is one module that registers itself with the `claim` decorator (`base`). Every
 module of this package other than `base` and `common` is a claim and is imported here, so
@@ -39,10 +41,11 @@ from bench.report.claims.base import (
     evaluate,
     forest,
 )
+from bench.report.measurements import Measurements, measured
 
 __all__ = [
-    "CHANGES", "CLAIMS", "CONVENTIONS", "FURTHER", "MARGIN", "TABLE", "VERDICTS", "Claim", "Result", "Verdict", "claim",
-    "evaluate", "forest", "further_verdicts", "ok_rows", "table_verdicts",
+    "CHANGES", "CLAIMS", "CONVENTIONS", "FURTHER", "MARGIN", "TABLE", "VERDICTS", "Claim", "Measurements", "Result",
+    "Verdict", "claim", "evaluate", "forest", "further_verdicts", "ok_rows", "table_verdicts",
 ]
 
 CONVENTIONS = (
@@ -80,15 +83,19 @@ for _module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{_module.name}")
 
 
-def table_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> list[Verdict]:
-    """The verdicts on the rows of the documents' comparison table, in order."""
+def table_verdicts(ms: Measurements | pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> list[Verdict]:
+    """The verdicts on the rows of the documents' comparison table, in order.
+
+    `ms`: the table's `Measurements`; a results table (with its `ok_rows` and the run
+    machine's `cores`, when known) is measured here, for this call only.
+    """
     load_plugins()  # plugin modules (BENCH_PLUGINS, --plugin) may register claims
-    ok = ok_rows(df) if ok is None else ok
-    return [evaluate(c, df, ok, cores) for c in TABLE]
+    ms = measured(ms, cores, ok)
+    return [evaluate(c, ms) for c in TABLE]
 
 
-def further_verdicts(df: pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> list[Verdict]:
-    """The verdicts on the further claims, plugins' claims included."""
+def further_verdicts(ms: Measurements | pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> list[Verdict]:
+    """The verdicts on the further claims, plugins' claims included (`ms`: as for `table_verdicts`)."""
     load_plugins()
-    ok = ok_rows(df) if ok is None else ok
-    return [evaluate(c, df, ok, cores) for c in FURTHER]
+    ms = measured(ms, cores, ok)
+    return [evaluate(c, ms) for c in FURTHER]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from bench.report.claims.base import Result, claim
+from bench.report.claims.base import Measurements, Result, claim
 
 RULE = """
 None: this row is a statement about research activity (how many new algorithms each field
@@ -17,7 +15,7 @@ on it. It is always marked not measurable.
     "algorithmic_innovation", section="table", order=4, aspect="Algorithmic innovation (算法创新)",
     classical="little (算法创新较少)", deep="much (算法创新较多)", rule=RULE, cells=False,
 )
-def algorithmic_innovation(df: pd.DataFrame) -> Result:
+def algorithmic_innovation(ms: Measurements) -> Result:
     return Result(
         "not measurable",
         "not measurable by this benchmark: it concerns the pace of research (papers, new "

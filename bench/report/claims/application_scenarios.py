@@ -7,7 +7,7 @@ import pandas as pd
 
 from bench.report import analysis as an
 from bench.report import plots, stats
-from bench.report.claims.base import Result, Verdict, claim
+from bench.report.claims.base import Measurements, Result, Verdict, claim
 from bench.report.claims.common import certainty, need, not_measurable
 
 RULE = """
@@ -82,11 +82,12 @@ def _win_interval(rec: pd.DataFrame) -> stats.Interval:
     classical="small datasets, structured data (适用于小数据集和结构化数据)",
     deep="large datasets, structured and unstructured data (适用于大数据集和结构化/非结构化数据)", rule=RULE, figure=figure,
 )
-def application_scenarios(df: pd.DataFrame) -> Result:
+def application_scenarios(ms: Measurements) -> Result:
+    df = ms.ok
     missing = need(df, "classical", "deep")
     if missing:
         return missing
-    wins = an.win_records(df)
+    wins = ms.wins
     if wins.empty:
         return not_measurable("no dataset has both families at one size", wins)
     smallest = wins.groupby("dataset")["n_train"].transform("min") == wins["n_train"]

@@ -3,9 +3,11 @@
 A claim is one module (here, or a plugin's) that registers a measuring function with the
 `claim` decorator, as models and datasets register theirs: its rule text, the rule's
 version, where it sits in the report, its figure and its picture note. The function reads
-the finished cells (`analysis.ok_rows`) and returns a `Result`: the verdict, the reason,
-the evidence, and in `data` whatever its figure draws. `evaluate` runs it once per table
-and hands the result to both the verdict and the figure, so the two cannot disagree.
+the table's `Measurements` (its finished cells `ms.ok`, the win records `ms.wins`, other
+claims' results `ms.result(claim)`) and returns a `Result`: the verdict, the reason, the
+evidence, and in `data` whatever its figure draws. `evaluate` asks the `Measurements` for
+it, which measures it once per table, and hands the result to both the verdict and the
+figure, so the two cannot disagree.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bench.registry import Registry
-from bench.report import analysis as an
 from bench.report import plots
-from bench.report.analysis import MARGIN, ok_rows
+from bench.report.analysis.outcomes import MARGIN
+from bench.report.analysis.rows import status_label
+from bench.report.measurements import Measurements, measured
 
 VERDICTS = ("supported", "refuted", "mixed", "inconclusive", "not measurable")
 SECTIONS = ("table", "further")  # the documents' comparison table; the further claims of CLAIMS.md
@@ -71,7 +73,7 @@ def forest(v: Verdict, ok: pd.DataFrame, pal: plots.Palette, thresholds: tuple[f
     return plots.effects(v.key, plots.plain(v.aspect), v.effect, v.effects, thresholds)
 
 
-Measure = Callable[[pd.DataFrame], Result]
+Measure = Callable[[Measurements], Result]
 Draw = Callable[[Verdict, pd.DataFrame, plots.Palette], list[plots.Figure]]
 
 
@@ -110,54 +112,56 @@ def claim(
     picture: str = "",
     cells: bool = True,
 ):
-    """Register `fn(ok) -> Result` as the claim `key`; it is run once per results table.
+    """Register `fn(ms) -> Result` as the claim `key`; it is measured once per results table.
 
     `rule` is printed next to the verdict (whitespace folded); `section` is "table" for a
     row of the documents' comparison table or "further"; `figure(verdict, ok, palette)`
     draws the verdict's `data` (default: a forest plot of its `effects`); `picture` is a
-    note printed under it. The decorated function is returned remembering its result per
-    table, so a claim built on another (`data_and_compute`) reuses that one's result.
+    note printed under it. `ms` is the table's `Measurements`. The decorated name becomes the
+    registered `Claim`: a claim built on another (`data_and_compute`) reads that one's result
+    with `ms.result(other)`, measured once per table.
     """
     if section not in SECTIONS:
         raise ValueError(f"claim {key!r}: section must be one of {SECTIONS}")
     if not " ".join(rule.split()):
         raise ValueError(f"claim {key!r}: a claim needs its rule's text")
 
-    def wrap(fn: Measure) -> Measure:
-        measure = an._per_frame(fn)
-        entry = Claim(key, aspect, classical, deep, " ".join(rule.split()), measure, version, section, order, figure, picture, cells)
+    def wrap(fn: Measure) -> Claim:
+        entry = Claim(key, aspect, classical, deep, " ".join(rule.split()), fn, version, section, order, figure, picture, cells)
         CLAIMS.add(key, entry)
         where = TABLE if section == "table" else FURTHER
         where.append(entry)
         where.sort(key=lambda c: c.order)  # stable: equal places keep their registration order
-        return measure
+        return entry
 
     return wrap
 
 
-def evaluate(claim: Claim, df: pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> Verdict:
-    """The claim's verdict on a results table (`ok`: its `ok_rows`, when already computed).
-
-    `cores`: the run machine's logical cores, from its environment.json (`analysis.cores_of`),
-    to tell wall-time timeouts under load apart in the list of failed cells.
-    """
-    r = claim.measure(ok_rows(df) if ok is None else ok)
+def evaluate(claim: Claim, ms: Measurements | pd.DataFrame, ok: pd.DataFrame | None = None,
+             cores: int | None = None) -> Verdict:
+    """The claim's verdict on a table's `Measurements` (a results table is measured here,
+    with `ok`, its `ok_rows`, when already computed, and `cores`, the run machine's logical
+    cores from its environment.json, to tell wall-time timeouts under load apart in the
+    list of failed cells)."""
+    ms = measured(ms, cores, ok)
+    r = ms.result(claim)
     if r.verdict not in VERDICTS:
         raise ValueError(f"rule {claim.key} returned {r.verdict!r}")
     return Verdict(
         claim.key, claim.aspect, claim.classical, claim.deep, claim.rule, r.verdict, r.reason,
-        tuple(r.evidence), r.certainty, _missing_cells(claim, df, r.verdict, cores), r.effect, tuple(r.effects),
+        tuple(r.evidence), r.certainty, _missing_cells(claim, ms, r.verdict), r.effect, tuple(r.effects),
         claim.picture, r.data, claim,
     )
 
 
-def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str, cores: int | None = None) -> str:
+def _missing_cells(claim: Claim, ms: Measurements, verdict: str) -> str:
     """Which cells failed, and whether any scores they might have had could change the verdict.
 
     The failed cells get, in turn, the lowest and the highest score seen on their dataset,
-    deep and classical alike or in opposite directions (four cases); the rule is applied
-    again to each. The verdict stands when none of the four changes it.
+    deep and classical alike or in opposite directions (four cases, `ms.what_ifs`); the rule
+    is applied again to each. The verdict stands when none of the four changes it.
     """
+    df = ms.table
     if df.empty or not claim.cells:
         return ""
     failed = df[df["status"] != "ok"].sort_values(["dataset", "model", "features", "n_train", "seed"])
@@ -165,37 +169,14 @@ def _missing_cells(claim: Claim, df: pd.DataFrame, verdict: str, cores: int | No
         return ""
     head = ", ".join(f"{n} {s}" for s, n in failed["status"].value_counts().sort_index().items())
     cells = [
-        f"{r['dataset']}/{r['model']}/{r['features']}/n={int(r['n_train'])}/seed {int(r['seed'])} ({an.status_label(r, cores)})"
+        f"{r['dataset']}/{r['model']}/{r['features']}/n={int(r['n_train'])}/seed {int(r['seed'])} ({status_label(r, ms.cores)})"
         for _, r in failed.head(6).iterrows()
     ]
     head += " cell(s): " + "; ".join(cells) + (f"; and {len(failed) - 6} more" if len(failed) > 6 else "")
-    cases = _filled_cases(df)
+    cases = ms.what_ifs
     if not cases:
         return f"{head}. They are on datasets with no finished cell: they cannot change this verdict."
-    changed = {v for v in (claim.measure(ok).verdict for ok in cases) if v != verdict}
+    changed = {v for v in (case.result(claim).verdict for case in cases) if v != verdict}
     if changed:
         return f"{head}. Had they finished, the verdict could be {', '.join(sorted(changed))}."
     return f"{head}. Whatever their scores, the verdict stays {verdict}."
-
-
-@an._per_frame
-def _filled_cases(df: pd.DataFrame) -> list[pd.DataFrame]:
-    """The finished cells plus the failed ones at extreme scores, in four cases (see `_missing_cells`)."""
-    ok = ok_rows(df)
-    lo = ok.groupby("dataset")["score"].min()
-    hi = ok.groupby("dataset")["score"].max()
-    bad = df[(df["status"] != "ok") & df["dataset"].isin(lo.index)]
-    if bad.empty:
-        return []
-    deep = bad["family"] == "deep"
-    out = []
-    for d_high, c_high in ((False, False), (True, True), (True, False), (False, True)):
-        filled = df.copy()
-        high = np.where(deep, d_high, c_high)
-        score = np.where(high, hi.reindex(bad["dataset"]).to_numpy(), lo.reindex(bad["dataset"]).to_numpy())
-        filled.loc[bad.index, "score"] = score
-        filled.loc[bad.index, "status"] = "ok"
-        if "val_score" in filled.columns:
-            filled.loc[bad.index, "val_score"] = score
-        out.append(ok_rows(filled))
-    return out

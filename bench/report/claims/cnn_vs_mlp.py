@@ -6,7 +6,7 @@ import pandas as pd
 
 from bench.report import analysis as an
 from bench.report.analysis import MARGIN
-from bench.report.claims.base import Result, claim
+from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, interval, score_of
 
 RULE = """
@@ -23,7 +23,8 @@ datasets combine by the two-thirds rule.
     "cnn_vs_mlp", order=1, aspect="Convolution and pooling (seed 000, CNN section)",
     deep="convolution and pooling cut the parameter count and improve generalisation", rule=RULE,
 )
-def cnn_vs_mlp(df: pd.DataFrame) -> Result:
+def cnn_vs_mlp(ms: Measurements) -> Result:
+    df = ms.ok
     if df.empty:
         return NO_CELLS
     images = df[df["modality"] == "image"]

@@ -11,7 +11,7 @@ import pandas as pd
 
 from bench.report import analysis as an
 from bench.report import plots, stats
-from bench.report.claims.base import Result, Verdict, claim
+from bench.report.claims.base import Measurements, Result, Verdict, claim
 from bench.report.claims.common import certainty, need, not_measurable
 
 RULE = """
@@ -93,7 +93,8 @@ def _ratio_side(iv: stats.Interval) -> str:
     "compute_requirement", section="table", order=6, aspect="Compute requirement (计算资源需求)",
     classical="low (计算资源需求较低)", deep="high (计算资源需求较高)", rule=RULE, figure=figure,
 )
-def compute_requirement(df: pd.DataFrame) -> Result:
+def compute_requirement(ms: Measurements) -> Result:
+    df = ms.ok
     missing = need(df, "classical", "deep")
     if missing:
         return missing

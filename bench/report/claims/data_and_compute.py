@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
-from bench.report.claims.base import Result, claim
+from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.compute_requirement import compute_requirement
 from bench.report.claims.data_requirement import data_requirement
 
@@ -20,8 +18,8 @@ not measurable when either is, inconclusive when either is, mixed otherwise.
     deep="deep learning usually needs a lot of data and compute, while classical machine learning "
     "can learn from smaller datasets", rule=RULE,
 )
-def data_and_compute(df: pd.DataFrame) -> Result:
-    a, b = data_requirement(df), compute_requirement(df)  # the two rows' results, already computed for this table
+def data_and_compute(ms: Measurements) -> Result:
+    a, b = ms.result(data_requirement), ms.result(compute_requirement)  # the two rows' results, measured once per table
     evidence = [
         {"row": "Data requirement", "verdict": a.verdict, "why": a.reason},
         {"row": "Compute requirement", "verdict": b.verdict, "why": b.reason},

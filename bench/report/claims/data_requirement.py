@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from bench.report import analysis as an
 from bench.report.analysis import MARGIN
-from bench.report.claims.base import Result, claim
+from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.common import Outcomes, interval, need
 
 RULE = """
@@ -20,7 +18,7 @@ two-thirds rule. Also reported: the smallest size from which deep stays ahead
 """
 
 # Its picture, d(n) per dataset with its interval, is the report's headline figure
-# (plots.headline), drawn from the same win records (analysis.win_records, computed once per table).
+# (plots.headline), drawn from the same win records (`Measurements.wins`, computed once per table).
 PICTURE = "The picture for this row is the headline figure at the top."
 
 
@@ -29,11 +27,12 @@ PICTURE = "The picture for this row is the headline figure at the top."
     classical="modest (对数据量的需求不高)", deep="high; needs large-scale data to train (对数据量的需求高，需要大规模数据进行训练)",
     rule=RULE, picture=PICTURE,
 )
-def data_requirement(df: pd.DataFrame) -> Result:
+def data_requirement(ms: Measurements) -> Result:
+    df = ms.ok
     missing = need(df, "classical", "deep")
     if missing:
         return missing
-    wins = an.win_records(df)
+    wins = ms.wins
     reach = an.size_to_reach(df)
     out = Outcomes()
     for dataset, g in wins.groupby("dataset", sort=True):

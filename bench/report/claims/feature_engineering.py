@@ -9,7 +9,7 @@ import pandas as pd
 from bench.report import analysis as an
 from bench.report import plots
 from bench.report.analysis import MARGIN
-from bench.report.claims.base import Result, Verdict, claim
+from bench.report.claims.base import Measurements, Result, Verdict, claim
 from bench.report.claims.common import (
     NO_CELLS,
     Outcomes,
@@ -70,7 +70,8 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
     classical="needs hand-designed features (需要手工设计特征)",
     deep="needs none; learns features automatically (不需要手工设计特征，能够自动学习特征)", rule=RULE, figure=figure,
 )
-def feature_engineering(df: pd.DataFrame) -> Result:
+def feature_engineering(ms: Measurements) -> Result:
+    df = ms.ok
     if df.empty:
         return NO_CELLS
     out, chosen = Outcomes(), []

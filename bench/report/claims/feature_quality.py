@@ -7,7 +7,7 @@ import pandas as pd
 from bench.report import analysis as an
 from bench.report import plots
 from bench.report.analysis import MARGIN
-from bench.report.claims.base import Result, Verdict, claim, forest
+from bench.report.claims.base import Measurements, Result, Verdict, claim, forest
 from bench.report.claims.common import (
     NO_CELLS,
     Outcomes,
@@ -38,7 +38,8 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
     "feature_quality", order=5, aspect="Features and classical quality (seed 002, §1.1)",
     deep="classical methods' quality depends strongly on the quality of the features", rule=RULE, figure=figure,
 )
-def feature_quality(df: pd.DataFrame) -> Result:
+def feature_quality(ms: Measurements) -> Result:
+    df = ms.ok
     if df.empty:
         return NO_CELLS
     cl = df[df["family"] == "classical"]

@@ -8,7 +8,7 @@ from matplotlib.lines import Line2D
 
 from bench.report import analysis as an
 from bench.report import plots
-from bench.report.claims.base import Result, Verdict, claim
+from bench.report.claims.base import Measurements, Result, Verdict, claim
 from bench.report.claims.common import Outcomes, interval, seed_gaps
 
 RULE = """
@@ -63,7 +63,8 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
     deep="overfitting is reduced by more data: the train/test gap shrinks as the training set grows", rule=RULE,
     figure=figure,
 )
-def gap_with_data(df: pd.DataFrame) -> Result:
+def gap_with_data(ms: Measurements) -> Result:
+    df = ms.ok
     g = an.gaps(df)
     out, points = Outcomes(unit="configuration"), []
     for (dataset, cfg), h in g.groupby(["dataset", "config"], sort=True):

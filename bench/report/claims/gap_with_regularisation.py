@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from bench.report import analysis as an
-from bench.report.claims.base import Result, claim
+from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.common import Outcomes, interval, not_measurable, seed_gaps
 
 RULE = """
@@ -25,7 +23,8 @@ mixed when some support and some refute, inconclusive otherwise.
     "gap_with_regularisation", order=4, aspect="Overfitting and regularisation (seed 003, §8.4)",
     deep="overfitting is reduced by regularisation and dropout: a smaller train/test gap", rule=RULE,
 )
-def gap_with_regularisation(df: pd.DataFrame) -> Result:
+def gap_with_regularisation(ms: Measurements) -> Result:
+    df = ms.ok
     pairs = an.regularisation_pairs(df)
     if not pairs:
         return not_measurable(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from bench.report import analysis as an
-from bench.report.claims.base import Result, claim
+from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, interval, score_of
 
 RULE = """
@@ -28,7 +28,8 @@ def _tags(at: pd.DataFrame) -> pd.Series:
     deep="deep learning combined with classical algorithms performs better (e.g. learned embeddings fed to a classical model)",
     rule=RULE,
 )
-def hybrid(df: pd.DataFrame) -> Result:
+def hybrid(ms: Measurements) -> Result:
+    df = ms.ok
     if df.empty:
         return NO_CELLS
     is_h = an.has_tag(df, "hybrid")

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
 from bench.report import analysis as an
-from bench.report.claims.base import Result, claim
+from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, interval, score_of
 
 RULE = """
@@ -23,7 +21,8 @@ combine by the two-thirds rule.
     "long_range", order=2, aspect="Recurrent networks and long-range dependencies (seeds 000, 002)",
     deep="recurrent networks capture long-range dependencies in sequences", rule=RULE,
 )
-def long_range(df: pd.DataFrame) -> Result:
+def long_range(ms: Measurements) -> Result:
+    df = ms.ok
     if df.empty:
         return NO_CELLS
     seqs = df[an.has_tag(df, "long_range", "dataset_tags")]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from bench.report import analysis as an
 from bench.report import plots
-from bench.report.claims.base import Result, Verdict, claim
+from bench.report.claims.base import Measurements, Result, Verdict, claim
 from bench.report.claims.common import need, not_measurable, with_data
 
 RULE = """
@@ -85,7 +85,8 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
     classical="simple, easy to understand (模型简单，易于理解)", deep="complex, hard to understand (模型复杂，难以理解)",
     rule=RULE, figure=figure,
 )
-def model_complexity(df: pd.DataFrame) -> Result:
+def model_complexity(ms: Measurements) -> Result:
+    df = ms.ok
     data = sizes_by_dataset(df)
     missing = need(df, "classical", "deep")
     if missing:

@@ -1,0 +1,72 @@
+"""Deep against classical: the win records every rule and figure of that comparison reads.
+
+`win_records`: the best deep configuration minus the best classical one, per dataset, size
+and seed; `win_rate`: the share deep wins; `size_to_reach`: the training rows a configuration
+needs to reach 95% of its own best; `model_sizes`: the configurations' sizes at one size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bench.report.analysis.choosing import best
+from bench.report.analysis.outcomes import MARGIN, paired
+from bench.report.analysis.rows import compared_sizes, datasets, ok_rows
+
+WIN_COLUMNS = ["dataset", "modality", "n_train", "seed", "deep", "classical", "diff", "winner"]
+
+
+def win_records(df: pd.DataFrame) -> pd.DataFrame:
+    """Best deep minus best classical, per (dataset, size, seed), with the winner."""
+    rows = []
+    df = ok_rows(df) if "config" not in df.columns else df
+    for dataset in datasets(df):
+        sub = df[df["dataset"] == dataset]
+        modality = str(sub["modality"].iloc[0])
+        for n in compared_sizes(df, dataset):
+            at = sub[sub["n_train"] == n]
+            d, c = best(at, family="deep"), best(at, family="classical")
+            for seed, v in paired(d.scores, c.scores).items():
+                winner = "deep" if v > MARGIN else "classical" if v < -MARGIN else "tie"
+                rows.append({
+                    "dataset": dataset, "modality": modality, "n_train": n, "seed": int(seed),
+                    "deep": d.label, "classical": c.label, "diff": float(v), "winner": winner,
+                })
+    return pd.DataFrame(rows, columns=WIN_COLUMNS)
+
+
+def win_rate(records: pd.DataFrame) -> float:
+    """Share of comparisons deep wins, ties counting half."""
+    if records.empty:
+        return float("nan")
+    w = (records["winner"] == "deep").sum() + 0.5 * (records["winner"] == "tie").sum()
+    return float(w / len(records))
+
+
+def size_to_reach(df: pd.DataFrame, fraction: float = 0.95) -> pd.DataFrame:
+    """Per (dataset, family, config): smallest size whose mean score reaches `fraction` of its best."""
+    cols = ["dataset", "family", "config", "n_reach"]
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    means = df.groupby(["dataset", "family", "config", "n_train"])["score"].mean().reset_index()
+    out = []
+    for (dataset, fam, cfg), g in means.groupby(["dataset", "family", "config"]):
+        g = g.sort_values("n_train")
+        if len(g) < 2:
+            continue
+        top = g["score"].max()
+        if top <= 0:
+            continue
+        reach = int(g.loc[g["score"] >= fraction * top, "n_train"].min())
+        out.append({"dataset": dataset, "family": fam, "config": cfg, "n_reach": reach})
+    return pd.DataFrame(out, columns=cols)
+
+
+def model_sizes(at: pd.DataFrame) -> pd.DataFrame:
+    """Median size figures per (family, config) of the cells `at` (one dataset, one size)."""
+    per = at.groupby(["family", "config"]).agg(
+        n_params=("n_params", "median"), model_bytes=("model_bytes", "median"),
+        size_proxy=("size_proxy", "median"), size_unit=("size_unit", "first"),
+    ).reset_index()
+    return per[np.isfinite(per["n_params"])]
