@@ -140,11 +140,11 @@ def test_synthetic_text_is_learnable_and_reproducible():
 
 @pytest.mark.parametrize("kind", ["MLPClassifier", "CNNClassifier", "RNNClassifier"])
 def test_networks_embed_token_ids_and_map_unseen_ids_to_oov(kind):
-    from bench.models import networks
+    from bench.models import deep_estimators
 
     data = load("synthetic_text", {"n_samples": 200})
     X, y = data.X, data.y
-    est = getattr(networks, kind)(modality="text", sample_shape=(48,), n_epochs=2, random_state=0)
+    est = getattr(deep_estimators, kind)(modality="text", sample_shape=(48,), n_epochs=2, random_state=0)
     est.fit(X[:150], y[:150])
     assert est.n_tokens_ == int(X[:150].max()) + 1
     unseen = X[150:].copy()
@@ -154,7 +154,7 @@ def test_networks_embed_token_ids_and_map_unseen_ids_to_oov(kind):
     again = pickle.loads(pickle.dumps(est))  # the harness measures a model's size by pickling it
     np.testing.assert_array_equal(again.predict(X[150:]), est.predict(X[150:]))
     with pytest.raises(ValueError, match="takes token ids"):
-        getattr(networks, kind)(modality="text", n_epochs=1).fit(X[:50] + 0.5, y[:50])
+        getattr(deep_estimators, kind)(modality="text", n_epochs=1).fit(X[:50] + 0.5, y[:50])
 
 
 def test_a_text_suite_runs_every_family_on_raw_and_engineered_features(write_suite, tmp_path):

@@ -1,6 +1,6 @@
 """Deep models registered: MLP, CNN and RNN, their factories and search spaces.
 
-The estimators (defaults, training loop) live in bench.models.networks, imported by the
+The estimators (defaults, training loop) live in bench.models.deep_estimators, imported by the
 factories when a cell builds a model: the registry loads on every CLI call and must stay
 light. `from bench.models.deep import MLPClassifier` still works (a lazy attribute).
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bench.models import ModelContext, lazy_attributes, model
 
-__getattr__ = lazy_attributes(__name__, "bench.models.networks")  # the estimators, imported on first use
+__getattr__ = lazy_attributes(__name__, "bench.models.deep_estimators")  # the estimators, imported on first use
 
 
 def _context(ctx: ModelContext) -> dict:
@@ -36,7 +36,7 @@ _TRAINING_SPACE = {
 )
 def mlp(ctx: ModelContext):
     """Multilayer perceptron (3 x 256 ReLU, AdamW, early stopping); images and sequences flattened, text as its mean word embedding."""
-    from bench.models.networks import MLPClassifier, MLPRegressor
+    from bench.models.deep_estimators import MLPClassifier, MLPRegressor
 
     cls = MLPClassifier if ctx.task == "classification" else MLPRegressor
     return cls(**_context(ctx))
@@ -48,7 +48,7 @@ def mlp(ctx: ModelContext):
 )
 def cnn(ctx: ModelContext):
     """Convolutional network: 2-D over images, 1-D over sequences and word embeddings; a dense head on the pooled maps."""
-    from bench.models.networks import CNNClassifier, CNNRegressor
+    from bench.models.deep_estimators import CNNClassifier, CNNRegressor
 
     cls = CNNClassifier if ctx.task == "classification" else CNNRegressor
     return cls(**_context(ctx))
@@ -63,7 +63,7 @@ def cnn(ctx: ModelContext):
 )
 def rnn(ctx: ModelContext):
     """Recurrent network (cell = "lstm", "gru" or "rnn") over sequences, text word by word, or images row by row."""
-    from bench.models.networks import RNNClassifier, RNNRegressor
+    from bench.models.deep_estimators import RNNClassifier, RNNRegressor
 
     cls = RNNClassifier if ctx.task == "classification" else RNNRegressor
     return cls(**_context(ctx))

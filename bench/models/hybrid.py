@@ -24,16 +24,16 @@ from __future__ import annotations
 from bench.models import MODELS, ModelContext, lazy_attributes, model
 from bench.models.deep import _context
 
-__getattr__ = lazy_attributes(__name__, "bench.models.hybrids")  # the estimators, imported on first use
+__getattr__ = lazy_attributes(__name__, "bench.models.hybrid_estimators")  # the estimators, imported on first use
 
 
 def _hybrid(ctx: ModelContext, network_classes: tuple, head_model: str):
     """The registered network (deep defaults) and the registered classical model, as one estimator."""
-    from bench.models import networks
-    from bench.models.hybrids import HybridClassifier, HybridRegressor
+    from bench.models import deep_estimators
+    from bench.models.hybrid_estimators import HybridClassifier, HybridRegressor
 
     classifier = ctx.task == "classification"
-    network = getattr(networks, network_classes[0 if classifier else 1])(**_context(ctx))
+    network = getattr(deep_estimators, network_classes[0 if classifier else 1])(**_context(ctx))
     head = MODELS[head_model].fn(ctx)
     return (HybridClassifier if classifier else HybridRegressor)(network=network, head=head)
 

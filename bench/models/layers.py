@@ -1,6 +1,6 @@
 """Torch layers the networks build from that torch itself does not have.
 
-Kept apart from bench.models.networks, which imports torch only inside its methods: this
+Kept apart from bench.models.deep_estimators, which imports torch only inside its methods: this
 module imports torch at the top and is imported only when a network that needs one of
 these layers is built. Its classes live at module level so a fitted network pickles (the
 harness measures a model's size by pickling it).
