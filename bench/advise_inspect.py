@@ -10,6 +10,8 @@ missing cells are filled (median, most frequent category) with `missing = "imput
 categories are one-hot encoded. Columns that carry no usable signal are dropped and the
 answer names them: ID-like columns (every value distinct), constant columns, free text
 (more categories than the loader encodes), exact duplicates and copies of the target.
+Files are read, and their targets checked, by the loaders themselves (bench.datasets.files):
+a repeated target name, a damaged label or an .npz of complex numbers is refused here as in a run.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pandas as pd
 
 from bench.datasets import DATASETS, TASKS, DataError, test_count
 from bench.datasets import files as df
+from bench.inputs import listed, shown
 from bench.tuning import min_training_rows
 
 TEST_SIZE = 0.25
@@ -178,13 +181,11 @@ def _is_prose(s: pd.Series) -> bool:
 def inspect_table(path: str, target: str | None, task: str | None, label: str = "",
                   source: str = "", suite_path: str | None = None) -> Profile:
     """A CSV or Parquet file with a target column: columns classified, unusable ones dropped."""
-    frame = df.read_table(path)
-    names = [str(c) for c in frame.columns]
+    frame = df.read_table(path)  # the loader's header checks: repeated names (BOM or not), width
     if target is None:
-        raise DataError(f"{path}: name the column to predict with --target COLUMN; columns are: {', '.join(names)}")
-    if target not in frame.columns:
-        raise DataError(f"{path}: no target column {target!r}; columns are: {', '.join(names)}")
-    y = frame[target]
+        raise DataError(f"{shown(path)}: name the column to predict with --target COLUMN; columns are: "
+                        f"{listed(frame.columns, quote=False)}")
+    y = df.target_column(path, frame, target)  # a class "NA" stays a class
     n = len(frame)
     blank = int(y.isna().sum())
     if blank:
@@ -227,8 +228,8 @@ def inspect_table(path: str, target: str | None, task: str | None, label: str = 
             continue
         columns.append(Column(name, "numeric" if numeric else "categorical", int(s.isna().sum()), 0 if numeric else n_levels))
     if not columns:
-        listed = "; ".join(f"{c!r}: {why}" for c, why in dropped) or "none"
-        raise DataError(f"{path}: no usable feature column besides the target {target!r} (dropped: {listed})")
+        reasons = listed([f"{c!r}: {why}" for c, why in dropped], quote=False) or "none"
+        raise DataError(f"{shown(path)}: no usable feature column besides the target {target!r} (dropped: {reasons})")
     missing = any(c.n_missing for c in columns)
     params = {"path": suite_path or path, "target": target, "task": task}
     if dropped:
@@ -274,17 +275,8 @@ def array_modality(shape: tuple[int, ...], override: str | None) -> tuple[str, s
 def inspect_arrays(path: str, task: str | None, modality: str | None, label: str = "",
                    suite_path: str | None = None) -> Profile:
     """An .npz with X and y: images or sequences, task from y."""
-    if not os.path.isfile(path):
-        raise DataError(f"{path}: no such file")
-    try:
-        with np.load(path, allow_pickle=False) as npz:
-            if "X" not in npz.files or "y" not in npz.files:
-                raise DataError(f"{path}: needs arrays named X and y; found {', '.join(npz.files) or 'none'}")
-            shape, y = npz["X"].shape, npz["y"]
-    except DataError:
-        raise
-    except Exception as exc:  # a truncated or foreign file, object arrays
-        raise DataError(f"{path}: not a readable .npz of plain arrays: {exc}") from None
+    X, y = df.read_arrays(path)  # the loader's reading: no pickles, complex numbers refused, native byte order
+    shape = X.shape
     if len(shape) not in (2, 3, 4):
         raise DataError(f"{path}: X has {len(shape)} dimensions {shape}; images are (n, H, W) or (n, C, H, W), "
                         "sequences (n, L) or (n, L, C)")

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 MAX_SHOWN = 160  # characters of a path an error line shows; a longer one is shortened in the middle
+MAX_LISTED = 20  # names an error line lists (valid columns, columns with blanks...); the rest are counted
 
 _KINDS = (
     (stat.S_ISDIR, "a directory"),
@@ -38,11 +39,24 @@ def printable(text: str) -> str:
 
 def shown(path: str | os.PathLike | bytes) -> str:
     """`path` as one printable line: control characters escaped, a very long name shortened."""
-    text = printable(os.fsdecode(path))  # undecodable bytes come back as escaped surrogates
+    return _shortened(printable(os.fsdecode(path)))  # undecodable bytes come back as escaped surrogates
+
+
+def _shortened(text: str) -> str:
     if len(text) > MAX_SHOWN:
         half = MAX_SHOWN // 2 - 10
         text = f"{text[:half]}...[{len(text)} characters]...{text[-half:]}"
     return text
+
+
+def listed(names, limit: int = MAX_LISTED, quote: bool = True) -> str:
+    """Up to `limit` names, comma-separated, then '... and N more': an error line stays one readable line
+    when a table has 100,000 columns. Each name is shown as `shown` shows a path (escaped, shortened)."""
+    names = list(names)
+    parts = [_shortened(repr(str(n))) if quote else shown(str(n)) for n in names[:limit]]
+    if len(names) > limit:
+        parts.append(f"... and {len(names) - limit:,} more")
+    return ", ".join(parts)
 
 
 def kind(mode: int) -> str:
