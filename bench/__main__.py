@@ -96,8 +96,12 @@ def _cmd_run(args) -> int:
     problem = _jobs_problem(args.jobs)
     if problem:
         return error(problem)
+    from bench.suite import MAX_THREADS
+
     if args.threads is not None and args.threads < 1:
         return error(f"--threads must be at least 1, got {args.threads}")
+    if args.threads is not None and args.threads > MAX_THREADS:
+        return error(f"--threads {args.threads} is absurd; at most {MAX_THREADS} (as suite.threads)")
     if args.resume and args.out and os.path.abspath(args.resume) != os.path.abspath(args.out):
         return error(f"--resume {args.resume} and --out {args.out} name two folders; give one")
     if (args.retry_timeouts or args.allow_suite_change) and not args.resume:
@@ -118,13 +122,16 @@ def _cmd_run(args) -> int:
 
 
 def _cmd_check(args) -> int:
-    from bench.suite import load, plan, skip_lines
+    from bench.inputs import printable, shown
+    from bench.suite import check_devices, load, plan, skip_lines
 
     suite = load(args.suite, tuple(args.plugins))
+    if not suite.scheduler:  # cells on a Dask cluster use the workers' devices
+        check_devices(suite)
     cells, skips = plan(suite)
-    print(f"{args.suite}: valid; {len(cells)} cells over {len(suite.datasets)} datasets and {len(suite.models)} models")
+    print(f"{shown(args.suite)}: valid; {len(cells)} cells over {len(suite.datasets)} datasets and {len(suite.models)} models")
     for line in skip_lines(skips, args.verbose):
-        print(f"  {line}")
+        print(f"  {printable(line)}")
     return 0
 
 

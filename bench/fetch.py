@@ -80,6 +80,11 @@ def run(args) -> int:
                 print(f"skip {note}")
     except DataError as exc:
         return error(exc)
+    if targets:
+        try:
+            dc.check_cache()
+        except DataError as exc:
+            return error(exc)
     progress = not args.no_progress and sys.stderr.isatty()
     failed = 0
     print(f"cache: {dc.data_dir()}")
@@ -95,6 +100,9 @@ def run(args) -> int:
         except DataError as exc:
             failed += 1
             print(f"error: {src.spec(params)}: {exc}", file=sys.stderr)
+        except OSError as exc:  # the cache changed under us (made read-only, filled up)
+            failed += 1
+            print(f"error: {src.spec(params)}: {dc.cache_problem(exc)}", file=sys.stderr)
     if failed:
         print(f"{failed} of {len(targets)} datasets not fetched; nothing partial was kept", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -23,5 +23,11 @@ def load_plugins(modules: tuple[str, ...] | list[str] = ()) -> tuple[str, ...]:
 
     mods = plugin_modules(modules)
     for name in mods:
+        if not all(part.isidentifier() for part in name.split(".")):  # a path, or a relative import
+            from bench.errors import SuiteError
+            from bench.inputs import shown
+
+            raise SuiteError(f"plugin {shown(name)!r} (--plugin or {PLUGINS_ENV}): not a Python module name; a plugin "
+                             "is a module imported by its dotted name (e.g. mypackage.models), not a file path")
         importlib.import_module(name)
     return mods

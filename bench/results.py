@@ -17,6 +17,7 @@ import fcntl
 import json
 import math
 import os
+import re
 import time
 from pathlib import Path
 
@@ -256,19 +257,76 @@ def _to_parquet(df: pd.DataFrame, path, covered: int) -> None:
     pq.write_table(table, path)
 
 
-def _parse_rows(data: bytes, rows: dict | None = None) -> dict:
-    """{key: row} from JSON lines, the latest per key last; a torn or foreign line is skipped."""
+_NUMERIC = [c for c in COLUMNS if c not in _INT and c not in _TEXT]
+_NUMERIC_SET = frozenset(_NUMERIC)
+_PLAIN = (int, float, type(None))
+_INTEGERS = [c for c in COLUMNS if c in _INT]  # in the schema's order, so a message names the same column each time
+
+
+def _whole(value) -> bool:
+    """Whether `frame` can hold `value` in an int64 column."""
+    if type(value) is int:
+        return -(2**63) <= value < 2**63
+    if isinstance(value, str) and re.fullmatch(r"\s*[+-]?[0-9]{1,18}\s*", value):
+        return True
+    return type(value) in (int, float) and math.isfinite(value) and value == int(value) and abs(value) < 2**63
+
+
+def _number(value) -> bool:
+    """Whether `frame` can hold `value` in a float64 column (None is a missing value)."""
+    if value is None or type(value) in (int, float, bool):
+        return True
+    if isinstance(value, str):
+        try:
+            pd.to_numeric(value)
+        except (ValueError, TypeError):
+            return False
+        return True
+    return False
+
+
+def _row_problem(row) -> str | None:
+    """Why a JSON line is not a row this harness wrote (what `frame` could not hold), or None."""
+    if not isinstance(row, dict):
+        return f"a JSON {type(row).__name__}, not an object"
+    if not isinstance(row.get("key"), str):
+        return f"its key is {_brief(row.get('key'))}, not text"
+    for col in _INTEGERS:
+        if row.get(col) is None:
+            return f"it has no {col}"
+        if not _whole(row[col]):
+            return f"{col} is {_brief(row[col])}, not a whole number"
+    odd = [c for c in _NUMERIC_SET.intersection(row) if type(row[c]) not in _PLAIN and not _number(row[c])]
+    if odd:
+        col = min(odd, key=COLUMNS.index)
+        return f"{col} is {_brief(row[col])}, not a number"
+    return None
+
+
+def _brief(value) -> str:
+    text = "missing" if value is None else repr(value)
+    return shown(text)
+
+
+def _parse_rows(data: bytes, rows: dict | None = None, where: Path | None = None, first_line: int = 1) -> dict:
+    """{key: row} from JSON lines, the latest per key last; a torn line is skipped.
+
+    A whole JSON line that is not a row (no text key, a count that is not a number) is refused
+    with RunError naming `where` and the line: a table built from it would fail, or lie.
+    """
     rows = {} if rows is None else rows
-    # A kill can tear a line inside a multi-byte character: decode line by line, and skip what is not a row.
-    for line in data.splitlines():
+    # A kill can tear a line inside a multi-byte character: decode line by line, and skip what is not JSON.
+    for number, line in enumerate(data.splitlines(), first_line):
         try:
             row = json.loads(line.decode("utf-8", errors="replace"))
         except (json.JSONDecodeError, RecursionError):
             continue
-        if not isinstance(row, dict):
-            continue
-        rows.pop(row.get("key"), None)
-        rows[row.get("key")] = row
+        problem = _row_problem(row)
+        if problem:
+            raise RunError(f"{shown(where or ROWS_FILE)}: line {number} is not a row of a run ({problem}); "
+                           "remove that line (or the folder) and run again")
+        rows.pop(row["key"], None)
+        rows[row["key"]] = row
     return rows
 
 
@@ -277,7 +335,7 @@ def read_rows(run_dir: str | os.PathLike) -> list[dict]:
     path = Path(run_dir) / ROWS_FILE
     if not path.exists():
         return []
-    return list(_parse_rows(read_bytes(path, RunError, "rows file")).values())
+    return list(_parse_rows(read_bytes(path, RunError, "rows file"), where=path).values())
 
 
 def _rows_after(path: Path, offset: int) -> dict | None:
@@ -285,8 +343,8 @@ def _rows_after(path: Path, offset: int) -> dict | None:
     with reading(path, RunError, "rows file") as fh:
         if os.fstat(fh.fileno()).st_size < offset:
             return None
-        fh.seek(offset)
-        return _parse_rows(fh.read())
+        before = fh.read(offset).count(b"\n")
+        return _parse_rows(fh.read(), where=path, first_line=before + 1)
 
 
 def load(run_dir: str | os.PathLike) -> pd.DataFrame:
@@ -298,8 +356,14 @@ def load(run_dir: str | os.PathLike) -> pd.DataFrame:
         import pyarrow.parquet as pq
 
         with reading(parquet, RunError, "results table") as fh:  # a FIFO put there would block for ever
-            arrow = pq.read_table(fh)
-        table = arrow.to_pandas()
+            try:
+                arrow = pq.read_table(fh)
+                table = arrow.to_pandas()
+            except (OSError, ValueError, TypeError, ArithmeticError) as exc:  # pyarrow's errors derive from these
+                remedy = (f"delete it to rebuild the table from {ROWS_FILE}" if rows_path.exists()
+                          else "this folder's results cannot be read")
+                raise RunError(f"{shown(parquet)}: not a readable Parquet table ({first_line_of(exc)}); {remedy}") from None
+        table = _checked(table, parquet)
         covered = (arrow.schema.metadata or {}).get(COVERED_KEY)
         if covered is not None and covered.isdigit():
             if not rows_path.exists():
@@ -310,6 +374,36 @@ def load(run_dir: str | os.PathLike) -> pd.DataFrame:
         elif not _behind_rows(run_dir, parquet, table):
             return table
     return frame(read_rows(run_dir))
+
+
+REQUIRED = ("dataset", "modality", "task", "model", "family", "n_train", "seed", "status")  # what a report reads first
+
+
+def first_line_of(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return shown(text[0][:200] if text else type(exc).__name__)
+
+
+def _checked(table: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """A results table read from a file, with the schema's dtypes; RunError names a missing or wrong column."""
+    remedy = (f"delete it to rebuild the table from {ROWS_FILE}" if (path.parent / ROWS_FILE).exists()
+              else "this folder's results cannot be read")
+    missing = [c for c in REQUIRED if c not in table.columns]
+    if missing:
+        raise RunError(f"{shown(path)}: not a results table of bench (no column {', '.join(missing)}); {remedy}")
+    table = table.copy()
+    for col in COLUMNS:
+        if col not in table.columns or col in _TEXT:
+            continue
+        values = pd.to_numeric(table[col], errors="coerce")
+        bad = values.isna() & table[col].notna() if col not in _INT else values.isna() | (values % 1 != 0)
+        if bad.any():
+            at = int(bad.to_numpy().argmax())
+            kind = "a whole number" if col in _INT else "a number"
+            raise RunError(f"{shown(path)}: column {col} holds {_brief(table[col].iloc[at])} in row {at + 1}, "
+                           f"not {kind}; {remedy}")
+        table[col] = values.astype("int64") if col in _INT else values.astype("float64")
+    return table
 
 
 def _with_rows(table: pd.DataFrame, later: dict) -> pd.DataFrame:

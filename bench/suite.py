@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import inspect
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -57,6 +59,18 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 LIMITS = ("wall", "cpu")
 MAX_THREADS = 1024
 MAX_ROWS = 20_000_000
+# A dataset's whole matrix (rows x features, as float64) may hold at most this many bytes: a
+# generated dataset's width is known from its parameters (WIDTH_KEYS), so a suite asking for
+# more is refused by `check` rather than becoming an oom row.
+MAX_MATRIX_BYTES = 16 * 2**30
+WIDTH_KEYS = {"n_features": 1, "length": 1, "max_len": 1, "image_size": 2}  # parameter: its power in the width
+# A suite's tables and values nest a few levels ([models.NAME.search.KEY]); deeper nesting is
+# refused before anything recurses through it. A dotted key of more parts than MAX_KEY_PARTS is
+# refused from the raw text, before tomllib parses it (its time grows with the square of the parts).
+MAX_DEPTH = 32
+MAX_KEY_PARTS = 32
+_KEY_TOKENS = re.compile(r"""[ \t]+|(?P<part>[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')|(?P<dot>\.)|(?P<open>["'])|.""")
+_ANNOTATED = {"str": "", "int": 0, "float": 0.0, "bool": False, "list": []}  # a required parameter's type, by example
 
 
 @dataclass(frozen=True)
@@ -281,7 +295,10 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         if key not in entry.defaults and key not in entry.required:
             valid = sorted({*entry.defaults, *entry.required, *DATASET_KEYS})
             raise _fail(path, f"{where}.{key}", f"unknown key for dataset {name!r}; valid: {', '.join(valid)}")
-        params[key] = _check_value(path, f"{where}.{key}", value, entry.defaults.get(key))
+        default = entry.defaults.get(key)
+        if key in entry.required:  # no default to check against: the loader's annotation says the type
+            default = _ANNOTATED.get(str(_annotation(entry.fn, key)).removeprefix("<class '").removesuffix("'>"))
+        params[key] = _check_value(path, f"{where}.{key}", value, default)
     missing = [k for k in entry.required if k not in params]
     if missing:
         raise _fail(path, where, f"dataset {name!r} needs {', '.join(missing)}")
@@ -294,6 +311,11 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         raise _fail(path, where, str(exc)) from None
     if n_samples > MAX_ROWS:
         raise _fail(path, where, f"{n_samples} rows is more than this harness handles ({MAX_ROWS})")
+    width = _width(full)
+    if width is not None and n_samples * width * 8 > MAX_MATRIX_BYTES:
+        raise _fail(path, where, f"{n_samples} rows x {width} features x 8 bytes = {n_samples * width * 8 / 2**30:,.1f} GB "
+                                 f"is more than this harness handles ({MAX_MATRIX_BYTES // 2**30} GB); "
+                                 f"lower n_samples or {', '.join(k for k in WIDTH_KEYS if k in full)}")
     task = entry.task_for(full)
     official = entry.official_test is not None
     if official:
@@ -346,6 +368,13 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         models=models,
         large_models=large_models,
     )
+
+
+def _annotation(fn, key: str) -> object:
+    try:
+        return inspect.signature(fn).parameters[key].annotation
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _model_spec(
@@ -461,15 +490,74 @@ def _tuning(path: str, head: dict, time_limit_s: float, validation: float, suite
     return Tuning(budget=Budget(trials=int(trials), time_s=time_s), modes=tuple(modes), sizes=sizes, seeds=seeds)
 
 
+def _long_key_line(text: str) -> int | None:
+    """The first line holding a dotted key of more than MAX_KEY_PARTS parts, or None; linear in the text.
+
+    Only a line with more dots than that can hold one (str.count, at C speed); such a line is
+    read token by token (bare and quoted keys, dots), as far as a string left open on it.
+    """
+    for number, line in enumerate(text.split("\n"), 1):
+        if line.count(".") < MAX_KEY_PARTS:
+            continue
+        chain, after_dot = 0, False
+        for token in _KEY_TOKENS.finditer(line):
+            kind = token.lastgroup
+            if kind == "part":
+                chain = chain + 1 if after_dot else 1
+                if chain > MAX_KEY_PARTS:
+                    return number
+                after_dot = False
+            elif kind == "dot":
+                after_dot = chain > 0 and not after_dot
+                if not after_dot:
+                    chain = 0
+            elif kind == "open":  # a string open to the end of the line (or a multi-line one): no key after it
+                break
+            elif token.group().strip():  # whitespace keeps a chain (TOML allows `a . b`); anything else ends it
+                chain, after_dot = 0, False
+    return None
+
+
+def _too_deep(doc: dict) -> str | None:
+    """The dotted path of the first value nested deeper than MAX_DEPTH in a parsed suite, or None."""
+    stack: list[tuple[object, tuple[str, ...]]] = [(doc, ())]
+    while stack:
+        value, where = stack.pop()
+        if len(where) > MAX_DEPTH:
+            return ".".join(k[:40] for k in where[:4]) + "..."
+        if isinstance(value, dict):
+            stack += [(v, (*where, k)) for k, v in value.items()]
+        elif isinstance(value, list):
+            stack += [(v, (*where, str(i))) for i, v in enumerate(value)]
+    return None
+
+
+def _width(params: dict) -> int | None:
+    """The features of a dataset's matrix from its parameters (WIDTH_KEYS), or None when they do not say."""
+    width = None
+    for key, power in WIDTH_KEYS.items():
+        value = params.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            width = (width or 1) * value**power
+    return width
+
+
 def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Suite:
     """Validate a suite's TOML text; raise SuiteError naming the file and key on any problem."""
     plugins = load_plugins(plugins)
+    line = _long_key_line(text)
+    if line:
+        raise _fail(path, "", f"line {line}: a dotted key of more than {MAX_KEY_PARTS} parts; a suite's keys nest "
+                              "a few levels ([models.NAME.search.KEY])")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise _fail(path, "", f"not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses once per level of arrays or inline tables
         raise _fail(path, "", "nested too deeply (arrays or inline tables hundreds of levels inside each other)") from None
+    deep = _too_deep(raw)
+    if deep is not None:
+        raise _fail(path, deep, f"values nested more than {MAX_DEPTH} levels deep; a suite's tables nest a few levels")
     unknown = set(raw) - {"suite", "datasets", "models"}
     if unknown:
         raise _fail(path, sorted(unknown)[0], "unknown section; valid: suite, datasets, models")
@@ -490,6 +578,9 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     for feat in features:
         if feat not in FEATURES:
             raise _fail(path, "suite.features", f"unknown feature variant {feat!r}; valid: {', '.join(FEATURES.names())}")
+    twice = sorted({f for f in features if features.count(f) > 1})
+    if twice:
+        raise _fail(path, "suite.features", f"{twice[0]!r} is listed twice; each feature variant once")
     threads = _positive_number(path, "suite.threads", head.get("threads", 1), integer=True)
     if threads > MAX_THREADS:
         raise _fail(path, "suite.threads", f"{threads} threads is absurd; at most {MAX_THREADS}")
@@ -562,6 +653,43 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         validation=float(validation),
         tuning=tuning,
     )
+
+
+def _requested_devices(suite: Suite) -> list[tuple[str, str]]:
+    """(where, device) for every device the suite names other than "auto" and "cpu": suite.device, a model's `device`."""
+    named = [("suite.device", suite.device)]
+    for m in suite.models:
+        named += [(f"models.{m.label}.{k}", v) for k, v in m.params.items()
+                  if (k == "device" or k.endswith("__device")) and isinstance(v, str)]
+    return [(where, d) for where, d in named if d not in ("auto", "cpu")]
+
+
+def check_devices(suite: Suite) -> None:
+    """Refuse a suite naming a device this machine lacks ("cuda" with no GPU), naming the devices found.
+
+    Imports torch only when a suite names a device other than "auto" or "cpu". A suite run on a
+    Dask cluster is not checked here: its cells run on the workers' machines.
+    """
+    wanted = _requested_devices(suite)
+    if not wanted:
+        return
+    import torch
+
+    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps is not None and mps.is_available())
+    found = ["cpu", *(f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(cuda)), *(["mps"] if has_mps else [])]
+    for where, device in wanted:
+        kind, _, index = device.partition(":")
+        if kind == "cuda" and (index == "" or index.isdigit()):
+            ok = cuda > (int(index) if index else 0)
+        elif device == "mps":
+            ok = has_mps
+        else:
+            raise _fail(suite.path, where, f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N, mps")
+        if not ok:
+            raise _fail(suite.path, where, f"device {device!r} is not on this machine; devices found: {', '.join(found)} "
+                                           '(use "auto" or "cpu")')
 
 
 MAX_SUITE_BYTES = 2**20  # the largest suite in suites/ is 3 KB

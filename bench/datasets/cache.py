@@ -15,6 +15,7 @@ import hashlib
 import http.client
 import json
 import os
+import stat
 import sys
 import time
 import urllib.error
@@ -41,6 +42,40 @@ class FetchError(DataError):
 def data_dir(override: str = "") -> Path:
     """Where downloaded data sets are cached: the argument, else $BENCH_DATA_DIR, else ~/.cache/bench-data."""
     return Path(override or os.environ.get(DATA_ENV) or Path.home() / ".cache" / "bench-data")
+
+
+def cache_problem(exc: OSError) -> str:
+    """One line on a data cache that cannot be used (a file in its place, a read-only folder or HOME)."""
+    from bench.inputs import kind, shown
+
+    root = data_dir()
+    origin = f"${DATA_ENV}" if os.environ.get(DATA_ENV) else "the default"
+    try:
+        mode = os.stat(root).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISDIR(mode):
+        reason = f"it is {kind(mode)}, not a folder"
+    else:
+        reason = f"{shown(exc.filename) if exc.filename else shown(root)}: {exc.strerror or exc}"
+    return f"the data cache {shown(root)} ({origin}) cannot be used: {reason}; point {DATA_ENV} at a writable folder"
+
+
+def check_cache() -> None:
+    """Refuse, in one line, a data cache that cannot be created or written (before anything is fetched)."""
+    import tempfile
+
+    root = data_dir()
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FetchError(cache_problem(exc)) from None
+    try:
+        with tempfile.TemporaryFile(dir=root):
+            pass
+    except OSError as exc:
+        exc.filename = os.fspath(root)  # not the temporary name
+        raise FetchError(cache_problem(exc)) from None
 
 
 def offline() -> bool:
@@ -210,12 +245,14 @@ def register(name: str, source: Source) -> Source:
 def require(name: str, params: dict) -> None:
     """A dataset's `check=`: a local copy, else a download now, else one line saying what to do."""
     src = SOURCES[name]
-    if src.locate(params):
-        return
     try:
+        if src.locate(params):
+            return
         src.fetch(params, sys.stderr.isatty())
     except FetchError as exc:
         raise DataError(missing_message(name, params, str(exc))) from None
+    except OSError as exc:  # the cache itself: a file in its place, a read-only folder
+        raise DataError(f"{src.spec(params)} is not in the data cache, and {cache_problem(exc)}") from None
 
 
 def missing_message(name: str, params: dict, reason: str) -> str:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import socket
+import struct
 import threading
 from collections.abc import Iterable, Iterator
 
@@ -27,6 +29,11 @@ from bench.suite import Cell
 
 CONNECT_TIMEOUT_S = 20.0
 WAIT_FOR_WORKERS_S = 60.0
+# A Dask server greets every new connection first (its handshake: a length-prefixed msgpack
+# frame of a few dozen bytes); a server that says nothing in this long, or something else, is
+# not one (an HTTP server waits for a request; another service answers with its own bytes).
+GREETING_TIMEOUT_S = 5.0
+MAX_GREETING_BYTES = 2**16
 
 _PREPARED = False
 _PREPARE_LOCK = threading.Lock()
@@ -42,6 +49,74 @@ def _import_distributed():
             f" ({exc})"
         ) from None
     return distributed
+
+
+def _host_port(address: str) -> tuple[str, int] | None:
+    """(host, port) of a tcp:// (or scheme-less) scheduler address; None for another transport."""
+    from urllib.parse import urlsplit
+
+    scheme, sep, rest = address.partition("://")
+    if not sep:
+        scheme, rest = "tcp", address
+    if scheme != "tcp":
+        return None  # tls://, ws://, ucx://...: left to Dask and its connect timeout
+    try:
+        parts = urlsplit(f"//{rest}")
+        port = parts.port or 8786
+    except ValueError:
+        raise ExecutorError(f"{address}: not a scheduler address; expected tcp://HOST:PORT") from None
+    if not parts.hostname:
+        raise ExecutorError(f"{address}: not a scheduler address; expected tcp://HOST:PORT")
+    return parts.hostname, port
+
+
+def _recv_exactly(sock: socket.socket, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        block = sock.recv(n - len(data))
+        if not block:
+            break
+        data += block
+    return data
+
+
+def probe(address: str, connect_timeout_s: float = CONNECT_TIMEOUT_S, greeting_timeout_s: float | None = None) -> None:
+    """Refuse, within bounded time, an address where no Dask scheduler listens.
+
+    Reads the greeting a Dask server sends on every connection, and nothing else: a port held
+    by another service (whose first bytes Dask would read as a frame length of exabytes) or an
+    HTTP server (which waits for a request for ever) is refused in one line before any client
+    connects to it.
+    """
+    target = _host_port(address)
+    if target is None:
+        return
+    greeting_timeout_s = GREETING_TIMEOUT_S if greeting_timeout_s is None else greeting_timeout_s
+    hint = "start one with `dask scheduler` and workers with `dask worker tcp://HOST:8786`"
+    try:
+        sock = socket.create_connection(target, timeout=connect_timeout_s)
+    except OSError as exc:
+        reason = "no answer" if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {reason}; {hint}") from None
+    not_dask = f"{address} does not speak Dask's protocol: not a Dask scheduler's port; {hint}"
+    try:
+        sock.settimeout(greeting_timeout_s)
+        head = _recv_exactly(sock, 8)
+        if len(head) < 8:
+            raise ExecutorError(f"{address} closed the connection without a Dask greeting: not a Dask scheduler's "
+                                f"port; {hint}")
+        (size,) = struct.unpack("<Q", head)
+        if not 0 < size <= MAX_GREETING_BYTES:
+            raise ExecutorError(not_dask)
+        if b"pickle-protocol" not in _recv_exactly(sock, size):
+            raise ExecutorError(not_dask)
+    except TimeoutError:
+        raise ExecutorError(f"{address} sent no Dask greeting within {greeting_timeout_s:g} s: not a Dask "
+                            f"scheduler's port; {hint}") from None
+    except OSError as exc:
+        raise ExecutorError(f"cannot reach the Dask scheduler at {address}: {exc.strerror or exc}; {hint}") from None
+    finally:
+        sock.close()
 
 
 def _prepare_worker_process() -> None:
@@ -152,6 +227,7 @@ class DaskExecutor:
         self.address = address
         self._own_client = client is None
         if client is None:
+            probe(address, connect_timeout_s)
             try:
                 client = distributed.Client(
                     address, timeout=f"{connect_timeout_s}s", set_as_default=False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import time
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -20,10 +22,12 @@ from bench.errors import RunError
 from bench.execution.cell import CACHE_ENV
 from bench.execution.isolate import allow_cells, stop_all
 from bench.execution.local import Executor, ExecutorError, LocalExecutor, local_cores
-from bench.inputs import read_bytes
+from bench.inputs import printable, read_bytes, shown
 from bench.measure import environment
 from bench.registry import first_line
-from bench.suite import Skip, Suite, plan, skip_lines, with_layout
+from bench.suite import Skip, Suite, check_devices, plan, skip_lines, with_layout
+
+MAX_FOLDER_NAME = 64  # characters of a suite's name in its default run folder's name
 
 
 @dataclass
@@ -37,9 +41,23 @@ class RunSummary:
     notes: list[str] = field(default_factory=list)
 
 
+def folder_name(name: str) -> str:
+    """A suite's name as one harmless path component: letters, digits, `-`, `_` and `.` kept, any
+    other character (a separator, a control character, a space) as `_`, at most MAX_FOLDER_NAME
+    characters, never `.`, `..` or a hidden name."""
+    text = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    text = re.sub(r"_{2,}", "_", text)[:MAX_FOLDER_NAME].strip("._")
+    return text or "suite"
+
+
+def _markup(text: object) -> str:
+    """Text from a suite or a row (a label, a key, an error), as one line that Rich prints literally."""
+    return escape(shown(str(text)))
+
+
 def default_run_dir(suite: Suite, root: str | os.PathLike = "results") -> Path:
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    base = Path(root) / f"{suite.name}-{stamp}"
+    base = Path(root) / f"{folder_name(suite.name)}-{stamp}"
     path, i = base, 1
     while path.exists():
         path, i = Path(f"{base}-{i}"), i + 1
@@ -112,21 +130,35 @@ def run(
     run_dir = Path(run_dir) if run_dir else default_run_dir(suite)
     if resume:
         check_resumable(run_dir, suite, allow_suite_change)
-    try:
-        store = results.ResultsStore(run_dir)
-    except results.RunLocked as exc:
-        raise RunError(str(exc)) from None
-    if not resume and store.rows:
-        store.close()
-        raise RunError(f"{run_dir}: already holds results; pass --resume {run_dir} to complete it, or pick another --out")
-    t0 = time.perf_counter()
+        results.read_rows(run_dir)  # a damaged rows file is refused before anything is written there
+    if executor is None and not (scheduler or suite.scheduler):
+        check_devices(suite)  # on a cluster, the workers' devices count
+    # The executor starts (a cluster is reached) before the folder is made: a run that cannot
+    # start leaves nothing behind.
     try:
         executor = executor or make_executor(suite, jobs, scheduler)
+    except ExecutorError as exc:
+        raise RunError(str(exc).replace("RUN_DIR", str(run_dir))) from None
+    created = not os.path.lexists(run_dir)
+    try:
+        store = results.ResultsStore(run_dir)
+    except BaseException as exc:
+        executor.close()
+        if isinstance(exc, results.RunLocked):
+            raise RunError(str(exc)) from None
+        raise
+    if not resume and store.rows:
+        store.close()
+        executor.close()
+        raise RunError(f"{run_dir}: already holds results; pass --resume {run_dir} to complete it, or pick another --out")
+    t0 = time.perf_counter()
+    failed = True
+    try:
         layout = getattr(executor, "layout", None)
         jobs, cores = layout() if layout else (jobs, None)
         threads, notes = thread_layout(suite, jobs, threads, cores)
         for note in notes:
-            console.print(f"[yellow]{note}[/yellow]")
+            console.print(f"[yellow]{escape(note)}[/yellow]")
         cells, skips = plan(suite, jobs=jobs)
         cells = with_layout(cells, jobs, threads)
         done = store.done_keys(retry)
@@ -147,7 +179,7 @@ def run(
             },
         )
         for line in skip_lines(skips, verbose):
-            console.print(f"[dim]{line}[/dim]")
+            console.print(f"[dim]{escape(printable(line))}[/dim]")
         os.environ[CACHE_ENV] = str(run_dir / ".cache")
         with Progress(
             TextColumn("{task.description}"),
@@ -157,15 +189,16 @@ def run(
             console=console,
             disable=not progress,
         ) as bar:
-            task = bar.add_task(f"{suite.name}", total=len(todo))
+            name = _markup(suite.name)
+            task = bar.add_task(name, total=len(todo))
             allow_cells()
             try:
                 for row in executor.run(todo):
                     store.append(row)
-                    label = f"{row['dataset']} {row['model']} n={row['n_train']} seed={row['seed']}"
+                    label = _markup(f"{row['dataset']} {row['model']} n={row['n_train']} seed={row['seed']}")
                     if row["status"] != "ok":
-                        bar.console.print(f"[red]{row['status']}[/red] {label}: {first_line(row.get('info'))}")
-                    bar.update(task, advance=1, description=f"{suite.name}: {label}")
+                        bar.console.print(f"[red]{_markup(row['status'])}[/red] {label}: {_markup(first_line(row.get('info')))}")
+                    bar.update(task, advance=1, description=f"{name}: {label}")
             except BaseException:
                 # Interrupted (Ctrl-C, SIGTERM) or failing: stop the running cells, record
                 # nothing for them, and leave the rows so far for --resume.
@@ -175,12 +208,19 @@ def run(
                 executor.close()
         table = store.write_tables()
         shutil.rmtree(run_dir / ".cache", ignore_errors=True)
+        failed = False
     except ExecutorError as exc:
         raise RunError(str(exc).replace("RUN_DIR", str(run_dir))) from None
+    except KeyboardInterrupt:
+        failed = False  # interrupted, not failed: the folder stays for --resume
+        raise
     finally:
         if executor is not None:
             executor.close()
         store.close()
+        # A run that failed before recording a row leaves no folder it made (no `.lock`-only folder).
+        if failed and created and not store.rows:
+            shutil.rmtree(run_dir, ignore_errors=True)
     return RunSummary(run_dir, table, skips, time.perf_counter() - t0, len(cells), len(todo), notes)
 
 
@@ -213,7 +253,7 @@ def summary_table(df: pd.DataFrame) -> Table:
         ok = g[g["status"] == "ok"]
         fmt = lambda v, spec: "-" if pd.isna(v) else format(v, spec)  # noqa: E731
         table.add_row(
-            str(dataset), str(features), str(model), str(int(g["n_train"].iloc[0])),
+            _markup(dataset), _markup(features), _markup(model), str(int(g["n_train"].iloc[0])),
             f"{len(ok)}/{len(g)}",
             fmt(ok["score"].median(), ".3f"),
             fmt(ok["fit_time_s"].median(), ".3f"),
@@ -242,9 +282,10 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     console.print(line)
     failed = df[df["status"] != "ok"] if not df.empty else df
     for _, row in failed.iterrows():
-        console.print(f"[red]{row['status']}[/red] {row['key']}: {first_line(row['info'])}")
-    console.print(f"results: {summary.run_dir}/results.parquet, results.csv, environment.json")
-    console.print(f"report:  python -m bench report {summary.run_dir}")
+        console.print(f"[red]{_markup(row['status'])}[/red] {_markup(row['key'])}: {_markup(first_line(row['info']))}")
+    folder = _markup(summary.run_dir)
+    console.print(f"results: {folder}/results.parquet, results.csv, environment.json")
+    console.print(f"report:  python -m bench report {folder}")
     sys.stdout.flush()
 
 

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from bench import results
+from bench.errors import RunError
+from bench.inputs import read_bytes, shown
 from bench.registry import first_line
 from bench.report import analysis, claims, external, plots, stats
 from bench.report.document import Block
@@ -45,8 +47,45 @@ def load_run(run_dir: str | os.PathLike) -> tuple[pd.DataFrame, dict | None]:
         raise FileNotFoundError(f"{run_dir}: no results.parquet or {results.ROWS_FILE} (is it a run folder?)")
     df = results.load(run_dir)
     env_path = run_dir / "environment.json"
-    env = json.loads(env_path.read_text(encoding="utf-8")) if env_path.exists() else None
+    env = _environment(env_path) if os.path.lexists(env_path) else None
     return df, env
+
+
+MAX_JSON_BYTES = 2**26  # an environment.json or plan.json is a few KB
+
+
+def _json_file(path: Path):
+    """The JSON value of a run folder's file; RunError in one line when it is not a regular file or not JSON."""
+    data = read_bytes(path, RunError, "JSON file", max_bytes=MAX_JSON_BYTES)  # a FIFO is refused, not read for ever
+    try:
+        return json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise RunError(f"{shown(path)}: not UTF-8 text (byte {exc.start}), not the JSON a run writes; delete it to "
+                       "build the report without it") from None
+    except (ValueError, RecursionError) as exc:
+        raise RunError(f"{shown(path)}: not valid JSON ({results.first_line_of(exc)}); delete it to build the "
+                       "report without it") from None
+
+
+ENV_TABLES = ("cpu", "git", "threads", "suite", "libraries")  # environment.json keys whose values are objects
+
+
+def _environment(path: Path) -> dict:
+    env = _json_file(path)
+    if not isinstance(env, dict):
+        raise RunError(f"{shown(path)}: holds a JSON {type(env).__name__}, not the object a run writes; delete it "
+                       "to build the report without the run's environment")
+    for key in ENV_TABLES:
+        if env.get(key) is not None and not isinstance(env[key], dict):
+            raise RunError(f"{shown(path)}: its {key!r} is a JSON {type(env[key]).__name__}, not an object; delete "
+                           "the file to build the report without the run's environment")
+    if env.get("gpu") is not None and not isinstance(env["gpu"], list):
+        raise RunError(f"{shown(path)}: its 'gpu' is a JSON {type(env['gpu']).__name__}, not a list; delete the "
+                       "file to build the report without the run's environment")
+    if not isinstance(env.get("threads", {}).get("env") or {}, dict):
+        raise RunError(f"{shown(path)}: its threads.env is not an object; delete the file to build the report "
+                       "without the run's environment")
+    return env
 
 
 def _plural(n: int, word: str) -> str:
@@ -575,14 +614,36 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir else run_dir
     df, env = load_run(run_dir)
+    _check_writable(out)  # before any figure is drawn
     ok = analysis.ok_rows(df)
     cores = analysis.cores_of(env)
     table = claims.table_verdicts(df, ok, cores)
     further = claims.further_verdicts(df, ok, cores)
     figures = plots.all_figures(ok, table + further)
     plan_path = run_dir / "plan.json"
-    planned = json.loads(plan_path.read_text(encoding="utf-8")).get("cells") if plan_path.exists() else None
+    plan = _json_file(plan_path) if os.path.lexists(plan_path) else None
+    planned = plan.get("cells") if isinstance(plan, dict) else None
     blocks = build_blocks(df, env, figures, table, planned if isinstance(planned, int) else None, further, ok)
+    try:
+        return _write(out, blocks, figures, table)
+    except OSError as exc:  # a read-only or full disk, a file in the way
+        where = exc.filename or out
+        raise RunError(f"{shown(where)}: cannot write the report: {exc.strerror or exc}; give a writable --out") from None
+
+
+def _check_writable(out: Path) -> None:
+    import tempfile
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise RunError(f"{shown(out)}: cannot write the report there: {exc.strerror or exc}; give a writable "
+                       "--out") from None
+
+
+def _write(out: Path, blocks: list[Block], figures: dict, table: list[claims.Verdict]) -> Report:
     fig_dir = out / FIGURES_DIR
     fig_dir.mkdir(parents=True, exist_ok=True)
     names = {f.name for figs in figures.values() for f in figs}
