@@ -53,6 +53,71 @@ def test_label_scores_of_string_labels_equal_scikit_learns():
     assert cellmod.label_scores(y, pred, classes) == expected
 
 
+@st.composite
+def _probabilities(draw):
+    """Probabilities over a dataset's classes as a cell scores them: a model's, spread by full_proba."""
+    n_classes = draw(st.integers(2, 6))
+    n = draw(st.integers(1, 60))
+    y = np.array(draw(st.lists(st.integers(0, n_classes - 1), min_size=n, max_size=n)))
+    seen = np.array(sorted(draw(st.sets(st.integers(0, n_classes - 1), min_size=1))))  # the model's classes
+    cells = st.one_of(st.just(0.0), st.just(1.0), st.floats(0.0, 1.0), st.floats(1e-300, 1e-12))
+    raw = np.array(draw(st.lists(st.lists(cells, min_size=len(seen), max_size=len(seen)), min_size=n, max_size=n)))
+    raw[raw.sum(axis=1) == 0, 0] = 1.0
+    proba = raw / raw.sum(axis=1, keepdims=True)
+    return y, cellmod.full_proba(proba, seen, np.arange(n_classes)), np.arange(n_classes)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_probabilities())
+def test_log_loss_equals_scikit_learns_to_the_last_bit(case):
+    y, proba, classes = case
+    assert cellmod.log_loss(y, proba, classes) == metrics.log_loss(y, proba, labels=classes)
+
+
+def test_log_loss_of_labels_outside_the_classes_is_refused_as_scikit_learn_refuses_it():
+    proba = np.full((3, 2), 0.5)
+    with pytest.raises(ValueError):
+        cellmod.log_loss(np.array([0, 1, 2]), proba, np.array([0, 1]))
+
+
+@st.composite
+def _regression(draw):
+    n = draw(st.integers(0, 60))
+    dtype = draw(st.sampled_from([np.float64, np.float32, np.int64]))
+    values = st.one_of(st.floats(-1e6, 1e6, width=32), st.integers(-1000, 1000).map(float), st.just(3.0))
+    y = np.array(draw(st.lists(values, min_size=n, max_size=n)), dtype=np.float64)
+    kind = draw(st.sampled_from(["noise", "perfect", "constant_target"]))
+    if kind == "constant_target":
+        y[:] = 3.0
+    pred = y.copy() if kind == "perfect" else np.array(draw(st.lists(values, min_size=n, max_size=n)))
+    pred_dtype = draw(st.sampled_from([np.float64, np.float32]))
+    return y.astype(dtype), pred.astype(pred_dtype)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_regression())
+def test_regression_scores_equal_scikit_learns_to_the_last_bit(case):
+    y, pred = case
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if len(y) < 1:
+            with pytest.raises(ValueError):
+                metrics.r2_score(y, pred)
+            with pytest.raises(ValueError):
+                cellmod.regression_scores(y, pred)
+            return
+        expected = {
+            "r2": metrics.r2_score(y, pred),
+            "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
+            "mae": metrics.mean_absolute_error(y, pred),
+        }
+        got = cellmod.regression_scores(y, pred)
+        r2 = cellmod.r2(y, pred)
+    same = {k: v == expected[k] or (np.isnan(v) and np.isnan(expected[k])) for k, v in got.items()}
+    assert all(same.values()), (got, expected)
+    assert r2 == expected["r2"] or (np.isnan(r2) and np.isnan(expected["r2"]))
+
+
 def test_the_pickled_size_counts_the_bytes_pickle_writes_without_keeping_them():
     from sklearn.neighbors import KNeighborsClassifier
 

@@ -55,7 +55,7 @@ CACHE_ENV = "BENCH_CACHE_DIR"
 # the cell 3 calls, not 20).
 LATENCY_CALLS = 20
 LATENCY_MIN_CALLS = 3
-LATENCY_BUDGET_S = 0.025
+LATENCY_BUDGET_S = 0.010
 TRAIN_SCORE_ROWS = 2000
 _PAGE = 4096
 
@@ -383,6 +383,20 @@ def _split(cell: Cell) -> Split:
     return Split(X_train, y_train, X_test, y_test, shape, n_classes, classes, missing, fit_rows, val_rows)
 
 
+def size_pools(n: int) -> None:
+    """Every BLAS/OpenMP pool, and torch's when it is loaded, at `n` threads, for good.
+
+    Made in a worker server before it forks (bench.execution.preload), so that its workers,
+    whose cells run at `n` threads, find their pools at that size and never resize one:
+    resizing OpenBLAS in a forked process starts its thread server, and those threads spin
+    beside the cell for about 0.1 s (a 1-thread cell lost a third or more of its CPU to them).
+    """
+    for lib in threadpools().lib_controllers:
+        if lib.get_num_threads() != n:
+            lib.set_num_threads(n)
+    _set_torch_threads(n)
+
+
 @contextlib.contextmanager
 def thread_limit(n: int):
     """threadpoolctl's limit of every BLAS/OpenMP pool to `n` threads, setting only pools not at `n`.
@@ -423,11 +437,7 @@ def scores(task: str, estimator, X, y, pred: np.ndarray | None = None, classes: 
     """
     pred = estimator.predict(X) if pred is None else pred
     if task == "regression":
-        return {
-            "r2": metrics.r2_score(y, pred),
-            "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
-            "mae": metrics.mean_absolute_error(y, pred),
-        }
+        return regression_scores(y, pred)
     if classes is None:
         classes = np.unique(np.concatenate([np.asarray(y), np.asarray(pred)]))
     out = label_scores(y, pred, classes)
@@ -435,8 +445,79 @@ def scores(task: str, estimator, X, y, pred: np.ndarray | None = None, classes: 
         proba = estimator.predict_proba(X)
         model_classes = getattr(estimator, "classes_", np.arange(proba.shape[1]))
         if np.isin(model_classes, classes).all():
-            out["log_loss"] = metrics.log_loss(y, full_proba(proba, model_classes, classes), labels=classes)
+            out["log_loss"] = log_loss(y, full_proba(proba, model_classes, classes), classes)
     return out
+
+
+def log_loss(y, proba: np.ndarray, classes: np.ndarray) -> float:
+    """scikit-learn's `log_loss(y, proba, labels=classes)` of probabilities over the sorted `classes`
+    (full_proba's), without its input checks: equal to the last bit (tests hold it to that).
+
+    scikit-learn clips to [eps, 1 - eps], takes the log of every entry, sums the one-hot labels
+    times those logs along each row (the true class's log plus terms exactly 0) and averages;
+    picking the true classes' logs gives the same floats without its checks, which took 3 ms of
+    a small cell. Anything unusual goes through scikit-learn itself.
+    """
+    y = np.asarray(y).ravel()
+    proba = np.asarray(proba)
+    at = np.searchsorted(classes, y) if len(classes) else None
+    if (proba.ndim != 2 or proba.dtype.kind != "f" or len(y) != len(proba) or len(y) < 1
+            or len(classes) < 2 or proba.shape[1] != len(classes) or not np.isfinite(proba).all()
+            or (proba < 0).any() or (proba > 1).any()
+            or not np.all(np.isclose(proba.sum(axis=1), 1.0, rtol=np.sqrt(np.finfo(proba.dtype).eps)))
+            or (at >= len(classes)).any() or (classes[np.minimum(at, len(classes) - 1)] != y).any()):
+        return metrics.log_loss(y, proba, labels=classes)
+    eps = np.finfo(proba.dtype).eps
+    logs = np.log(np.clip(proba, eps, 1 - eps))  # every entry, as scikit-learn takes them (the same kernel)
+    return float(np.average(-logs[np.arange(len(y)), at]))
+
+
+def _regression_arrays(y, pred) -> tuple[np.ndarray, np.ndarray] | None:
+    """y and pred as scikit-learn's regression metrics check them (columns, in their common floating
+    dtype); None where those checks would refuse them or do more (scikit-learn then scores them)."""
+    y, pred = np.asarray(y), np.asarray(pred)
+    if y.ndim != 1 or pred.ndim != 1 or len(y) != len(pred) or len(y) < 2:
+        return None
+    if y.dtype.kind not in "fiu" or pred.dtype.kind not in "fiu":
+        return None
+    floating = [a.dtype for a in (y, pred) if a.dtype.kind == "f"]
+    dtype = np.result_type(*floating) if floating else np.float64
+    y, pred = y.astype(dtype, copy=False).reshape(-1, 1), pred.astype(dtype, copy=False).reshape(-1, 1)
+    if not (np.isfinite(y).all() and np.isfinite(pred).all()):
+        return None
+    return y, pred
+
+
+def r2(y, pred) -> float:
+    """scikit-learn's `r2_score(y, pred)`, without its input checks (equal to the last bit)."""
+    arrays = _regression_arrays(y, pred)
+    if arrays is None:
+        return metrics.r2_score(y, pred)
+    y, pred = arrays
+    numerator = np.sum(1.0 * (y - pred) ** 2, axis=0)
+    denominator = np.sum(1.0 * (y - np.average(y, axis=0)) ** 2, axis=0)
+    # scikit-learn's force_finite: 1 for perfect predictions, 0 for imperfect ones of a constant target.
+    out = np.ones([1], dtype=numerator.dtype)
+    valid = (denominator != 0) & (numerator != 0)
+    out[valid] = 1 - (numerator[valid] / denominator[valid])
+    out[(numerator != 0) & ~(denominator != 0)] = 0.0
+    return float(np.average(out))
+
+
+def regression_scores(y, pred) -> dict:
+    """R², RMSE and MAE as scikit-learn computes them (`r2_score`, the root of `mean_squared_error`,
+    `mean_absolute_error`), equal to the last bit, without three rounds of input checks."""
+    arrays = _regression_arrays(y, pred)
+    if arrays is None:
+        return {
+            "r2": metrics.r2_score(y, pred),
+            "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
+            "mae": metrics.mean_absolute_error(y, pred),
+        }
+    yc, pc = arrays
+    mse = float(np.average(np.average((yc - pc) ** 2, axis=0)))
+    mae = float(np.average(np.average(np.abs(pc - yc), axis=0)))
+    return {"r2": r2(y, pred), "rmse": float(np.sqrt(mse)), "mae": mae}
 
 
 def label_scores(y, pred, classes) -> dict:
@@ -480,6 +561,9 @@ def primary(task: str, s: dict) -> float:
 
 
 def _set_torch_threads(threads: int) -> None:
+    # Called in every worker, even where the server set the same count: torch resets its thread
+    # state at a fork, and its first parallel call would otherwise initialise it (and allocate)
+    # inside the measured fit.
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(threads)
@@ -637,7 +721,7 @@ def _latencies(estimator, X) -> list[float]:
 def _primary_score(task: str, y, pred) -> float:
     """The primary score alone (what `train_score` records): accuracy or R², as `scores` computes them."""
     if task == "regression":
-        return metrics.r2_score(y, pred)
+        return r2(y, pred)
     return accuracy(y, pred)
 
 

@@ -6,6 +6,8 @@ row with its status; the caller's process is never at risk.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import multiprocessing as mp
 import os
 import select
@@ -40,10 +42,24 @@ _PREDECESSOR = threading.local()  # per calling thread: the pid of its last work
 # torch and its compiler stack double it (about 310 MB of private memory instead of 120).
 # Cells of bench's own classical models, which never import torch, fork from the server
 # without it; every other cell (deep and hybrid models, plug-ins) from the one with it.
+# A server also holds the thread count of its cells: it sizes every BLAS/OpenMP pool (and
+# torch's) to it before forking, so that a worker never resizes a pool. Resizing OpenBLAS in a
+# forked process starts its thread server, whose threads then spin for a while (sched_yield,
+# about 0.1 s each) beside the cell: a 1-thread cell forked from a 2-thread server lost a
+# third or more of its CPU to them, and waited for them to stop before its fit (quiesce).
+# OpenBLAS starts as many threads as it was loaded with, whatever size it is set to, and
+# scikit-learn sets it itself (k-NN's distance reductions call threadpool_limits at every
+# predict): so the server loads it with one thread (OPENBLAS_NUM_THREADS=1, the user's value
+# restored once loaded) and grows it to the cells' count, and a 1-thread worker never starts one.
+SERVER_THREADS_ENV = "BENCH_SERVER_THREADS"
+SERVER_RESTORE_ENV = "BENCH_SERVER_RESTORE"  # the variables to give back their values once the libraries are loaded
 CLASSICAL_MODULES = ("bench.models.classical", "bench.models.testing")
+# This module is preloaded too: a worker's target (_child) lives here, and a worker that
+# imported it (and multiprocessing's forkserver modules) spent 10-30 ms on that per cell.
 PRELOADS = {
-    "classical": ["bench.execution.cell", "bench.execution.preload"],
-    "torch": ["bench.execution.cell", "bench.execution.preload_torch", "bench.execution.preload"],
+    "classical": ["bench.execution.cell", "bench.execution.isolate", "bench.execution.preload"],
+    "torch": ["bench.execution.cell", "bench.execution.isolate", "bench.execution.preload_torch",
+              "bench.execution.preload"],
 }
 _SERVERS: dict = {}
 _SERVERS_LOCK = threading.Lock()
@@ -54,31 +70,56 @@ class CellInterrupted(RuntimeError):
     """The run was interrupted while this cell ran; it has no row and will run on --resume."""
 
 
-def server_kind(cell: Cell) -> tuple[str, tuple[str, ...]]:
-    """The warm server a cell's worker forks from: "classical" or "torch" (see PRELOADS), and the
-    suite's plug-in modules, imported by that server too so that no worker imports them again."""
+def server_kind(cell: Cell) -> tuple[str, tuple[str, ...], int]:
+    """The warm server a cell's worker forks from: "classical" or "torch" (see PRELOADS), the
+    suite's plug-in modules, imported by that server too so that no worker imports them again,
+    and the cell's thread count, to which that server sizes its thread pools."""
     from bench.models import MODELS
 
     try:
         module = getattr(MODELS[cell.model.name].fn, "__module__", "")
     except KeyError:
         module = ""
-    return ("classical" if module in CLASSICAL_MODULES else "torch"), tuple(cell.plugins)
+    kind = "classical" if module in CLASSICAL_MODULES else "torch"
+    return kind, tuple(cell.plugins), max(1, int(cell.threads))
 
 
-def _server(key: tuple[str, tuple[str, ...]]):
+def _server(key: tuple[str, tuple[str, ...], int]):
     """multiprocessing's fork server for `key` (see server_kind), one per process, started at first use."""
     from multiprocessing import forkserver
 
-    kind, plugins = key
+    kind, plugins, threads = key
     with _SERVERS_LOCK:
         if key not in _SERVERS:
             server = forkserver.ForkServer()
             server.set_forkserver_preload([*PRELOADS[kind][:-1], *plugins, PRELOADS[kind][-1]])
+            # The server reads its thread count from its environment (bench.execution.preload);
+            # started here, under the lock, so that no other server sees this one's count.
+            with _environment({
+                SERVER_THREADS_ENV: str(threads),
+                "OPENBLAS_NUM_THREADS": "1",
+                SERVER_RESTORE_ENV: json.dumps({"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}),
+            }):
+                server.ensure_running()
             _SERVERS[key] = server
             if not getattr(forkserver.connect_to_new_process, "_bench", False):
                 forkserver.connect_to_new_process = _connect_to_new_process
         return _SERVERS[key]
+
+
+@contextlib.contextmanager
+def _environment(values: dict):
+    """os.environ with `values` set for the block, then as it was."""
+    before = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in before.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def _connect_to_new_process(fds):
@@ -108,7 +149,7 @@ if "forkserver" in mp.get_all_start_methods():
     class _Process(mp.get_context("forkserver").Process):
         """A worker process forked from the warm server named by its `server_kind`."""
 
-        server_kind = ("torch", ())
+        server_kind = ("torch", (), 1)
 
         @staticmethod
         def _Popen(process_obj):

@@ -4,5 +4,14 @@ The server of bench's own classical models leaves these out: they double its res
 memory, and so what every fork and exit of a worker costs (bench.execution.isolate).
 """
 
+import contextlib
+
 import torch  # noqa: F401  (seconds to import: once here, not in every deep cell)
 import torch._dynamo  # noqa: F401  (a torch optimizer's first construction imports it: seconds)
+
+import bench.models.hybrids  # noqa: F401  (the deep estimators: 40-80 ms to import in every deep cell otherwise)
+import bench.models.layers  # noqa: F401
+import bench.models.networks  # noqa: F401
+
+with contextlib.suppress(ImportError):  # what a network's first training step imports (torch's profiler hooks)
+    import torch.profiler._cupti_monitor  # noqa: F401

@@ -1,0 +1,53 @@
+"""A worker finds its thread pools at its cell's size and never resizes one (issue 29).
+
+Resizing OpenBLAS in a forked process starts its thread server, whose threads then spin
+beside the cell for about 0.1 s: 1-thread cells forked from a server whose pools had 2
+threads lost a third or more of their CPU to them, and waited for them before each fit.
+Each worker server now loads OpenBLAS with one thread and sizes every pool to its cells'
+thread count before it forks.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+
+import pytest
+
+from bench.execution import isolate
+
+pytestmark = pytest.mark.skipif(isolate._PROCESS is None, reason="no fork servers on this platform")
+
+
+def _report(conn, threads: int) -> None:
+    """In a worker: its pools' sizes, its thread count under a `threads`-thread cell's limit, and after
+    scikit-learn's own one-thread BLAS limit (what k-NN's predict sets at every call)."""
+    from threadpoolctl import threadpool_limits
+
+    from bench.execution.cell import thread_limit, threadpools
+
+    sizes = sorted({lib.get_num_threads() for lib in threadpools().lib_controllers})
+    with thread_limit(threads):
+        during = len(os.listdir("/proc/self/task"))
+        with threadpool_limits(limits=1, user_api="blas"):
+            pass
+        after_sklearn = len(os.listdir("/proc/self/task"))
+    conn.send((sizes, during, after_sklearn, os.environ.get("OPENBLAS_NUM_THREADS")))
+    conn.close()
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_worker_finds_its_pools_at_its_cells_size_and_starts_no_pool_thread(threads):
+    receive, send = mp.Pipe(duplex=False)
+    process = isolate._PROCESS(target=_report, args=(send, threads), daemon=True)
+    process.server_kind = ("classical", (), threads)
+    process.start()
+    send.close()
+    assert receive.poll(300), "the worker did not answer"
+    sizes, during, after_sklearn, variable = receive.recv()
+    process.join(10)
+    assert sizes == [threads]
+    assert during == 1, f"{during} threads in a worker under its cell's thread limit: a pool was resized"
+    if threads == 1:  # OpenBLAS was loaded with one thread: setting it starts none
+        assert after_sklearn == 1, f"{after_sklearn} threads after a one-thread BLAS limit"
+    assert variable == os.environ.get("OPENBLAS_NUM_THREADS")  # the server's loading setting is not left behind
