@@ -61,8 +61,28 @@ def perf(session: nox.Session) -> None:
     session.run("python", "-m", "pytest", "benchmarks", "-p", "no:cacheprovider", "-rs", *session.posargs)
 
 
+# The ratio benchmarks that take minutes, not tens of minutes, with short rounds: what CI runs
+# after the tests, so that a broken bound is seen before a change lands. Each judges its bound
+# only where the load average allows (and says so when it skips); `nox -s perf` runs them in full.
+PERF_QUICK = ("benchmarks/test_cell_overhead.py", "benchmarks/test_training_loop.py", "benchmarks/test_bookkeeping.py")
+PERF_QUICK_ENV = {
+    "BENCH_PERF_CELLS": "30",  # no-op cells (default 60)
+    "BENCH_PERF_SEEDS": "2",  # seeds of the real models' cells (default 4)
+    "BENCH_PERF_ROUNDS": "3",  # training-loop rounds of the bare loop and bench (default 5)
+    "BENCH_PERF_BOOKKEEPING_ROWS": "20000",  # rows recorded before the timed window (default 100,000)
+}
+
+
+@nox.session(name="perf-quick", default=False)
+def perf_quick(session: nox.Session) -> None:
+    """The quick ratio benchmarks (cell overhead, training loop, bookkeeping), short: about 2 minutes on 2 cores."""
+    session.install("-e", ".[perf]")
+    session.run("python", "-m", "pytest", *PERF_QUICK, "-p", "no:cacheprovider", "-rs", *session.posargs,
+                env=PERF_QUICK_ENV)
+
+
 @nox.session(default=False)
 def lint(session: nox.Session) -> None:
     """Check style with ruff."""
     session.install("ruff")
-    session.run("ruff", "check", "bench", "tests", "noxfile.py")
+    session.run("ruff", "check", "bench", "tests", "benchmarks", "noxfile.py")

@@ -22,6 +22,7 @@ torch = pytest.importorskip("torch")
 
 N_ROWS, N_FEATURES, N_CLASSES, D_HIDDEN = 200_000, 50, 5, 512
 BATCH, EPOCHS, LR = 256, 5, 1e-3
+WEIGHT_DECAY = 1e-4  # both contenders: AdamW with this decay, no dropout, no schedule, raw features
 ROUNDS = 5
 MAX_RATIO = 1.10
 
@@ -51,7 +52,7 @@ def bare_loop(X_t, y_t) -> None:
         nn.Linear(D_HIDDEN, D_HIDDEN), nn.ReLU(),
         nn.Linear(D_HIDDEN, N_CLASSES),
     ).cuda()
-    opt = torch.optim.AdamW(net.parameters(), lr=LR)
+    opt = torch.optim.AdamW(net.parameters(), lr=LR, weight_decay=WEIGHT_DECAY)
     for _ in range(EPOCHS):
         order = torch.randperm(len(X_t), device="cuda")
         for start in range(0, len(X_t), BATCH):
@@ -67,8 +68,8 @@ def bench_estimator(X, y):
     from bench.models.deep import MLPClassifier
 
     model = MLPClassifier(
-        n_layers=2, d_hidden=D_HIDDEN, dropout=0.0, batch_size=BATCH, n_epochs=EPOCHS, lr=LR,
-        lr_schedule="constant", early_stopping=False, random_state=0, device="cuda",
+        n_layers=2, d_hidden=D_HIDDEN, dropout=0.0, weight_decay=WEIGHT_DECAY, batch_size=BATCH, n_epochs=EPOCHS,
+        lr=LR, lr_schedule="constant", input_norm="none", early_stopping=False, random_state=0, device="cuda",
     ).fit(X, y)
     torch.cuda.synchronize()
     return model
