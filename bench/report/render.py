@@ -34,6 +34,7 @@ from bench.report.document import details as _details
 from bench.report.document import figure_block as _figure
 from bench.report.document import heading as _h
 from bench.report.document import table as _table
+from bench.report.measurements import Measurements
 
 FIGURES_DIR = "figures"
 
@@ -92,9 +93,9 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def answer(ok: pd.DataFrame, table: list[claims.Verdict]) -> list[str]:
+def answer(ms: Measurements, table: list[claims.Verdict]) -> list[str]:
     """The summary a reader can quote: who wins where, by how much, at what cost, how sure."""
-    rec = analysis.win_records(ok)
+    ok, rec = ms.ok, ms.wins
     if rec.empty:
         return ["This run cannot compare the families: no dataset has finished deep and classical cells at one size."]
     out = []
@@ -175,10 +176,11 @@ def evidence_table(rows) -> Block:
     return _table(header, [tuple(r.get(k, "") for k in header) for r in rows], summary=f"Evidence: {_plural(len(rows), 'row')}")
 
 
-def _statistics(ok: pd.DataFrame, figs: list[plots.Figure]) -> list[Block]:
+def _statistics(ms: Measurements, figs: list[plots.Figure]) -> list[Block]:
     """Average ranks, the Friedman test and the critical-difference diagram, over datasets."""
+    ok = ms.ok
     blocks = [_h(2, "Statistics across datasets", anchor="statistics")]
-    fam = stats.family_ranks(analysis.win_records(ok))
+    fam = stats.family_ranks(ms.wins)
     if fam is not None:
         p = "n/a" if not np.isfinite(fam.wilcoxon_p) else f"{fam.wilcoxon_p:.2g}"
         blocks.append(Block("p", (
@@ -278,8 +280,7 @@ def _num(x: float, spec: str) -> str:
     return "n/a" if x is None or not np.isfinite(x) else format(x, spec)
 
 
-def _win_rows(ok: pd.DataFrame) -> list[tuple]:
-    rec = analysis.win_records(ok)
+def _win_rows(rec: pd.DataFrame) -> list[tuple]:
     rows = []
     for (modality, n), g in rec.groupby(["modality", "n_train"], sort=True):
         rows.append((
@@ -370,17 +371,17 @@ def build_blocks(
     table: list[claims.Verdict] | None = None,
     planned: int | None = None,
     further: list[claims.Verdict] | None = None,
-    ok: pd.DataFrame | None = None,
+    ms: Measurements | None = None,
 ) -> list[Block]:
-    ok = analysis.ok_rows(df) if ok is None else ok
-    cores = analysis.cores_of(env)
-    table = claims.table_verdicts(df, ok, cores) if table is None else table
-    further = claims.further_verdicts(df, ok, cores) if further is None else further
+    ms = Measurements(df, analysis.cores_of(env)) if ms is None else ms
+    ok, cores = ms.ok, ms.cores
+    table = claims.table_verdicts(ms) if table is None else table
+    further = claims.further_verdicts(ms) if further is None else further
     suite = ((env or {}).get("suite") or {}).get("name") or "unknown suite"
     blocks = [
         _h(1, f"bench report: {suite}"),
         _h(2, "The answer", anchor="answer"),
-        Block("list", "In short:", items=tuple(answer(ok, table)), cls="answer"),
+        Block("list", "In short:", items=tuple(answer(ms, table)), cls="answer"),
         *[_figure(f) for f in figures.get("headline", [])],
         Block("p", _run_line(df, env, planned), cls="small"),
         _h(2, "The comparison table, measured", anchor="comparison"),
@@ -399,7 +400,7 @@ def build_blocks(
         Block("p", claims.CHANGES),
         Block("p", _selection_note(ok)),
         *_tuning_blocks(ok),
-        *_statistics(ok, figures.get("ranks", [])),
+        *_statistics(ms, figures.get("ranks", [])),
     ]
     blocks += external.blocks(df)
     blocks.append(_h(2, "Per-dataset detail", anchor="detail"))
@@ -413,7 +414,7 @@ def build_blocks(
             blocks.append(_details(f"{title}: {_plural(len(figs), 'figure')}", [_figure(f) for f in figs]))
         else:
             blocks.append(Block("p", "Not measurable with this run (no finished cells of both families)."))
-    wins = _win_rows(ok)
+    wins = _win_rows(ms.wins)
     blocks.append(_h(3, "Win rates by modality and training size"))
     if wins:
         blocks.append(_table(("modality", "n_train", "comparisons", "deep wins", "classical wins", "ties", "deep win rate", "datasets"), wins, anchor="win-rates"))
@@ -615,15 +616,13 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) 
     out = Path(out_dir) if out_dir else run_dir
     df, env = load_run(run_dir)
     _check_writable(out)  # before any figure is drawn
-    ok = analysis.ok_rows(df)
-    cores = analysis.cores_of(env)
-    table = claims.table_verdicts(df, ok, cores)
-    further = claims.further_verdicts(df, ok, cores)
-    figures = plots.all_figures(ok, table + further)
+    ms = Measurements(df, analysis.cores_of(env))  # what the report measures from the table, each thing once
+    table, further = claims.table_verdicts(ms), claims.further_verdicts(ms)
+    figures = plots.all_figures(ms, table + further)
     plan_path = run_dir / "plan.json"
     plan = _json_file(plan_path) if os.path.lexists(plan_path) else None
     planned = plan.get("cells") if isinstance(plan, dict) else None
-    blocks = build_blocks(df, env, figures, table, planned if isinstance(planned, int) else None, further, ok)
+    blocks = build_blocks(df, env, figures, table, planned if isinstance(planned, int) else None, further, ms)
     try:
         return _write(out, blocks, figures, table)
     except OSError as exc:  # a read-only or full disk, a file in the way
