@@ -18,13 +18,12 @@ from waiting import scaled
 from bench import results
 from bench.__main__ import main
 from bench.advise import cell_threads, parse_budget
-from bench.advise_answer import CROSSOVER_HORIZON, compute, headline, terminal_lines
-from bench.advise_html import page
-from bench.advise_inspect import check_curve_possible, detect_task, inspect, min_size, size_ladder
-from bench.advise_plan import (
+from bench.advise.answer import CROSSOVER_HORIZON, compute, headline, terminal_lines
+from bench.advise.html import page
+from bench.advise.inspect import check_curve_possible, detect_task, inspect, min_size, size_ladder
+from bench.advise.plan import (
     PROTOCOLS,
     Cost,
-    DeadlineExecutor,
     candidates,
     costs_from_pilot,
     group_of,
@@ -33,6 +32,7 @@ from bench.advise_plan import (
     suite_text,
 )
 from bench.errors import RunError
+from bench.execution.deadline import DeadlineExecutor
 from bench.models import MODELS, ModelEntry
 from bench.suite import parse, plan
 
@@ -198,7 +198,7 @@ def test_learning_curve_sizes_rise_to_the_whole_training_part(wild_csv):
 
 
 def _protocol(p, **kw):
-    from bench.advise_plan import Protocol
+    from bench.advise.plan import Protocol
 
     fields = dict(name="t", models=("logistic_regression", "mlp"), sizes=(40, 150), seeds=(0,), features=("raw",),
                   threads=1, time_limit_s=30.0)
@@ -358,12 +358,12 @@ def test_cells_run_in_the_order_that_answers_first_and_none_starts_after_the_dea
 
 
 def test_the_deadline_holds_with_an_executor_that_reads_all_its_cells_first(monkeypatch, wild_csv):
-    import bench.advise_plan as ap
+    import bench.execution.deadline as deadline_module
 
     p = inspect(str(wild_csv), "Churn?")
     cells, _ = plan(parse(suite_text(p, _protocol(p, seeds=(0, 1, 2))), "s.toml"))
     clock = [0.0]
-    monkeypatch.setattr(ap.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(deadline_module.time, "monotonic", lambda: clock[0])
 
     class Greedy:
         ran = 0
@@ -449,7 +449,7 @@ def _rows(score_of, sizes=(125, 250, 500, 1000), seeds=range(5), n_test=2000, fa
 
 
 def _profile(n_test=2000, n_rows=3000):
-    from bench.advise_inspect import Profile
+    from bench.advise.inspect import Profile
 
     return Profile(source="d.csv", label="d", dataset="file", params={}, task="classification", modality="tabular",
                    n_rows=n_rows, n_inputs=4, test_size=0.25, n_test=n_test, classes=(("a", n_rows // 2), ("b", n_rows // 2)))

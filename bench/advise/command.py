@@ -1,10 +1,10 @@
 """`python -m bench advise DATA`: classical or deep for this data, answered in one command.
 
-1. Inspect the data and say what was found and what will be done (bench.advise_inspect).
+1. Inspect the data and say what was found and what will be done (bench.advise.inspect).
 2. Pilot every applicable model once at a small size; plan a suite that fits the budget
-   (bench.advise_plan); print the plan, save the suite as suite.toml in the output folder.
+   (bench.advise.plan); print the plan, save the suite as suite.toml in the output folder.
 3. Run it with the runner's progress bar; no cell starts after the budget's deadline.
-4. Answer in the terminal and as advice.html (bench.advise_answer, bench.advise_html), and
+4. Answer in the terminal and as advice.html (bench.advise.answer, bench.advise.html), and
    write the full report of the run folder (report.html) beside it.
 
 Bad input (an unreadable file, no such target, one class, too few rows, a budget too small)
@@ -59,8 +59,8 @@ def _say(lines, title: str = "") -> None:
 
 
 def run(args) -> int:
-    from bench.advise_inspect import check_curve_possible, inspect
-    from bench.advise_plan import MIN_BUDGET_S, candidates
+    from bench.advise.inspect import check_curve_possible, inspect
+    from bench.advise.plan import MIN_BUDGET_S, candidates
 
     t0 = time.monotonic()
     try:
@@ -87,14 +87,13 @@ def run(args) -> int:
 def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: float) -> int:
     import pandas as pd
 
-    from bench.advise_answer import compute, json_text, terminal_lines
-    from bench.advise_html import page
-    from bench.advise_plan import (
+    from bench.advise.answer import compute, json_text, terminal_lines
+    from bench.advise.html import page
+    from bench.advise.plan import (
         HARNESS_S,
         PILOT_LIMIT_S,
         PILOT_LIMIT_SHARE,
         PILOT_SHARE,
-        DeadlineExecutor,
         Protocol,
         costs_from_pilot,
         features_for,
@@ -104,6 +103,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
         suite_text,
     )
     from bench.execution import runner
+    from bench.execution.deadline import DeadlineExecutor
     from bench.execution.local import local_cores
     from bench.suite import load, plan
 
@@ -150,7 +150,7 @@ def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: 
     per_run /= len(stages)
     for m in models:
         if not any(k[0] == m for k in costs):
-            from bench.advise_plan import Cost
+            from bench.advise.plan import Cost
 
             costs[(m, "raw")] = Cost(m, "raw", 0, 0, 0, 1.0, 0, 0, "skipped", "its pilot did not start within the budget")
     unread = f"; {not_started} of its cells did not start before its share of the budget" if not_started else ""
@@ -260,7 +260,7 @@ def cell_threads(cores: int, jobs: int, load: float | None = None) -> tuple[int,
 
 def _cell_times(cells, table) -> list[dict]:
     """Each planned cell with its estimate and, where it ran, its actual time (cell, start, the runner's share)."""
-    from bench.advise_plan import HARNESS_S
+    from bench.advise.plan import HARNESS_S
 
     actual = {}
     for r in table.itertuples():

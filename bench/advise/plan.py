@@ -1,4 +1,4 @@
-"""`bench advise`, step 2: a short pilot of every applicable model, then a suite that fits the budget.
+"""`bench advise`, steps 2 and 3: a short pilot of every applicable model, then a suite that fits the budget.
 
 The pilot runs each model once (one seed, one small training size, default settings) through
 the ordinary runner. Its cells' times give, per model, a part that does not grow with the
@@ -14,21 +14,21 @@ last of its family, nor one its family's answer needs on this kind of data (ESSE
 for images and sequences, gradient boosting and an MLP for tables). Every model
 gets the same search budget: `trials` configurations or `time_s` seconds, whichever ends
 first, on validation rows, at the largest size. Cells run in the order that matters most
-for the answer (the full size first, seed by seed), and no cell starts after the deadline.
+for the answer (the full size first, seed by seed), and no cell starts after the deadline
+(bench.execution.deadline).
 """
 
 from __future__ import annotations
 
 import json
 import math
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from bench.advise_inspect import VALIDATION, Profile, size_ladder
+from bench.advise.inspect import VALIDATION, Profile, min_size, size_ladder
 from bench.errors import RunError
 from bench.models import MODELS, ModelContext
 from bench.registry import first_line
@@ -98,8 +98,6 @@ def pilot_rows(profile: Profile) -> tuple[int, ...]:
     Two sizes tell a fit's fixed cost (building 200 trees takes time even on few rows) from
     the part that grows with the rows; one size (tiny data) leaves the growth to the tags.
     """
-    from bench.advise_inspect import min_size
-
     top = profile.n_pool
     n0 = min(top, max(min_size(profile), min(PILOT_ROWS, top // 8)))
     n1 = min(top, max(4 * n0, min(top // 16, PILOT_MAX_ROWS)))
@@ -508,77 +506,6 @@ def _reductions(level: int) -> list[str]:
     if not chosen[3]:
         parts.append("raw features only")
     return [f"to fit the budget: {', '.join(parts)} (a larger --budget gives more)"] if parts else []
-
-
-# ------------------------------------------------------------------ running in order, within a deadline
-
-
-def priority(cell: Cell, top: int) -> tuple:
-    """The order in which cells answer the question, so that a run cut short by its deadline still answers.
-
-    First the comparison at the full size on two seeds (the least an interval needs), then one
-    seed's learning curve (small cells, cheap), then the searches at the full size, then a
-    second seed's curve; the remaining seeds last. Within a round, larger sizes first.
-    """
-    full, tuned, early = cell.n_train == top, cell.tuning == "tuned", cell.seed < 2
-    if full and not tuned and early:
-        rank = 0
-    elif not full and cell.seed == 0:
-        rank = 1
-    elif full and early:
-        rank = 2
-    elif not full and cell.seed == 1:
-        rank = 3
-    else:
-        rank = 4 if full else 5
-    return (rank, cell.seed, tuned, -cell.n_train)
-
-
-class DeadlineExecutor:
-    """Runs cells through `inner` in priority order, starting none after `deadline` (time.monotonic),
-    nor one whose `estimate` says it would end after it."""
-
-    def __init__(self, inner, deadline: float, top: int | None = None, smallest_first: bool = False,
-                 estimate: Callable[[Cell], float] | None = None):
-        self.inner = inner
-        self.deadline = deadline
-        self.top = top
-        self.smallest_first = smallest_first  # the pilot: every model's small cell before any large one
-        self.estimate = estimate  # seconds a cell is expected to take: one that would end late is skipped
-        self.not_started = 0
-        for attr in ("layout", "describe"):
-            if hasattr(inner, attr):
-                setattr(self, attr, getattr(inner, attr))
-
-    def _cells(self, cells: list[Cell]) -> Iterator[Cell]:
-        for i, cell in enumerate(cells):
-            now = time.monotonic()
-            if now >= self.deadline:
-                self.not_started += len(cells) - i
-                return
-            if self.estimate is not None and now + self.estimate(cell) > self.deadline:
-                self.not_started += 1  # a cheaper cell further on may still fit
-                continue
-            yield cell
-
-    def run(self, cells: Iterable[Cell]) -> Iterator[dict]:
-        cells = list(cells)
-        top = self.top or max((c.n_train for c in cells), default=0)
-        cells.sort(key=(lambda c: (c.n_train, c.seed)) if self.smallest_first else (lambda c: priority(c, top)))
-        # The inner executor gets as many cells as it runs at once, batch by batch: an executor may
-        # read all the cells it is given before starting any, so the deadline is checked here.
-        at_once = self.layout()[0] if hasattr(self, "layout") else 1
-        batch: list[Cell] = []
-        for cell in self._cells(cells):
-            batch.append(cell)
-            if len(batch) >= at_once:
-                yield from self.inner.run(batch)
-                batch = []
-        if batch:
-            yield from self.inner.run(batch)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def with_protocol(plan: Plan, **changes) -> Plan:

@@ -1,4 +1,4 @@
-"""`bench advise`, step 3: the answer, read from the run's results table.
+"""`bench advise`, step 5: the answer, read from the run's results table.
 
 - Which family wins at the user's data size, by how much, with a bootstrap interval over
   seeds; each family's best configuration chosen on validation rows (bench.report.analysis),
@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bench.advise_inspect import Profile, chance_score, minority_share
+from bench.advise.inspect import Profile, chance_score, minority_share
+from bench.advise.plan import group_of
 from bench.report import analysis as an
 from bench.report.stats import Interval
 
@@ -282,8 +283,6 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
     n_seeds = int(at["seed"].nunique())
     caveats = _caveats(df, ok, profile, best, curves, cross, not_started, n_seeds)
     if left_out:
-        from bench.advise_plan import group_of
-
         by_group: dict[str, list[str]] = {}
         for m in left_out:
             by_group.setdefault(group_of(m), []).append(m)

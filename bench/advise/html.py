@@ -1,4 +1,4 @@
-"""`bench advise`, step 4: the answer as one self-contained HTML page (figures embedded as PNG).
+"""`bench advise`, step 6: the answer as one self-contained HTML page (figures embedded as PNG).
 
 Plain language first, then the figures (learning curves with their extrapolation, score
 against training cost), then the tables, the plan with estimated and actual times, and links
@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from bench.advise_answer import (
+from bench.advise.answer import (
     CROSSOVER_HORIZON,
     Answer,
     _error,
@@ -24,7 +24,7 @@ from bench.advise_answer import (
     headline,
     params_text,
 )
-from bench.advise_inspect import Profile
+from bench.advise.inspect import Profile
 
 COLORS = {"classical": "#1f63a8", "deep": "#c8312c", "hybrid": "#6a3d9a"}
 CSS = """
