@@ -1,11 +1,15 @@
 """`python -m bench advise DATA`: classical or deep for this data, answered in one command.
 
-1. Inspect the data and say what was found and what will be done (bench.advise.inspect).
-2. Pilot every applicable model once at a small size; plan a suite that fits the budget
-   (bench.advise.plan); print the plan, save the suite as suite.toml in the output folder.
-3. Run it with the runner's progress bar; no cell starts after the budget's deadline.
-4. Answer in the terminal and as advice.html (bench.advise.answer, bench.advise.html), and
-   write the full report of the run folder (report.html) beside it.
+`run` parses the budget and goes through the steps, one function each:
+
+1. `inspect_data`: what the data is and what will be done with it (bench.advise.inspect).
+2. `run_pilot`: every applicable model once at a small size, to read its cost (bench.advise.plan).
+3. `plan_suite`: the suite that fits the budget, saved as suite.toml in the output folder.
+4. `run_suite`: print the plan and run it with the runner's progress bar; no cell starts after
+   the budget's deadline (bench.execution.deadline).
+5. `answer`: the answer from the rows (bench.advise.answer), and the full report of the run
+   folder (report.html) beside it.
+6. `write`: advice.html (bench.advise.html), advice.json and advice.txt; the answer in the terminal.
 
 Bad input (an unreadable file, no such target, one class, too few rows, a budget too small)
 is one line and exit code 2, before anything is written.
@@ -22,10 +26,38 @@ import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
+
+from bench.advise.answer import Answer, compute, json_text, terminal_lines
+from bench.advise.html import page
+from bench.advise.inspect import Profile, check_curve_possible, inspect
+from bench.advise.plan import (
+    HARNESS_S,
+    MIN_BUDGET_S,
+    PILOT_LIMIT_S,
+    PILOT_LIMIT_SHARE,
+    PILOT_SHARE,
+    Cost,
+    Plan,
+    Protocol,
+    candidates,
+    costs_from_pilot,
+    features_for,
+    fmt_s,
+    make_plan,
+    pilot_rows,
+    suite_text,
+)
 from bench.atomic import atomic_write
 from bench.cli_common import error
+from bench.execution import runner
+from bench.execution.deadline import DeadlineExecutor
+from bench.execution.local import local_cores
+from bench.suite import load, plan
 
 BUDGET_DEFAULT = "10m"
 REPORT_RESERVE_S = 12.0  # kept back from the budget for the answer and the full report
@@ -59,180 +91,260 @@ def _say(lines, title: str = "") -> None:
 
 
 def run(args) -> int:
-    from bench.advise.inspect import check_curve_possible, inspect
-    from bench.advise.plan import MIN_BUDGET_S, candidates
-
     t0 = time.monotonic()
     try:
         budget = parse_budget(args.budget)
     except ValueError as exc:
         return error(exc)
-    profile = inspect(args.data, args.target, args.task, getattr(args, "modality", None))
-    out = _out_dir(args, profile.label)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        return error(f"{out}: already exists and is not empty; pick another --out")
-    check_curve_possible(profile)
-    models = candidates(profile, (args.models or "").split(","))
-    if budget < MIN_BUDGET_S:
-        return error(f"--budget {args.budget} is too small for even one cell: starting the workers and one pilot "
-                     f"cell per model take about {MIN_BUDGET_S:.0f} s; give --budget 2m or more")
+    found = inspect_data(args, budget)
+    if isinstance(found, str):
+        return error(found)
+    profile, models, out = found
     _say(profile.lines(), "Data")
     scratch = Path(tempfile.mkdtemp(prefix="bench-advise-"))
     try:
-        return _advise(args, profile, models, budget, out, scratch, t0)
+        return _advise(_session(args, profile, models, budget, out, scratch, t0))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
 
-def _advise(args, profile, models, budget: float, out: Path, scratch: Path, t0: float) -> int:
-    import pandas as pd
+def _advise(s: Session) -> int:
+    """The steps after the data's inspection, in order: each reads what the one before it found."""
+    pilot = run_pilot(s)
+    the_plan, suite_path = plan_suite(s, pilot)
+    ran = run_suite(s, the_plan, suite_path)
+    answered = answer(s, pilot, the_plan, ran)
+    write(s, pilot, the_plan, ran, answered, suite_path)
+    return 0
 
-    from bench.advise.answer import compute, json_text, terminal_lines
-    from bench.advise.html import page
-    from bench.advise.plan import (
-        HARNESS_S,
-        PILOT_LIMIT_S,
-        PILOT_LIMIT_SHARE,
-        PILOT_SHARE,
-        Protocol,
-        costs_from_pilot,
-        features_for,
-        fmt_s,
-        make_plan,
-        pilot_rows,
-        suite_text,
-    )
-    from bench.execution import runner
-    from bench.execution.deadline import DeadlineExecutor
-    from bench.execution.local import local_cores
-    from bench.suite import load, plan
 
-    jobs = args.jobs
-    threads, busy = cell_threads(local_cores(), jobs)
+@dataclass(frozen=True)
+class Session:
+    """What every step of one `bench advise` reads: the command, the data, the budget and the folders."""
+
+    args: Any
+    profile: Profile
+    models: list[str]
+    budget: float
+    out: Path  # the run folder, made once the plan goes ahead
+    scratch: Path  # the pilot's folder until then
+    t0: float  # time.monotonic() at the command's start
+    jobs: int
+    threads: int
+    progress: bool
+    name: str
+    command: str  # the command line, as written into suite.toml and advice.html
+
+    def left_s(self) -> float:
+        return self.budget - (time.monotonic() - self.t0)
+
+
+@dataclass(frozen=True)
+class Pilot:
+    costs: dict[tuple[str, str], Cost]
+    per_run: float  # the runner's fixed cost, paid once per run
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Ran:
+    summary: runner.RunSummary
+    not_started: int
+    seconds: float
+    cells: int
+
+
+@dataclass(frozen=True)
+class Answered:
+    answer: Answer
+    lines: list[str]  # the terminal's answer
+    report_ok: bool
+    timing: list[list[str]]  # advice.html's table of estimated and actual times
+    actual: dict[str, float]  # per model, the cells' actual time
+    seconds: float
+    total_s: float
+
+
+def inspect_data(args, budget: float) -> tuple[Profile, list[str], Path] | str:
+    """Step 1: the data's profile, the models to try and the output folder; or why not, in one line."""
+    profile = inspect(args.data, args.target, args.task, getattr(args, "modality", None))
+    out = _out_dir(args, profile.label)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        return f"{out}: already exists and is not empty; pick another --out"
+    check_curve_possible(profile)
+    models = candidates(profile, (args.models or "").split(","))
+    if budget < MIN_BUDGET_S:
+        return (f"--budget {args.budget} is too small for even one cell: starting the workers and one pilot "
+                f"cell per model take about {MIN_BUDGET_S:.0f} s; give --budget 2m or more")
+    return profile, models, out
+
+
+def _session(args, profile: Profile, models: list[str], budget: float, out: Path, scratch: Path, t0: float) -> Session:
+    threads, busy = cell_threads(local_cores(), args.jobs)
     if busy:
         print(busy)
-    progress = not getattr(args, "no_progress", False)
-    name = f"advise-{profile.label}"
+    command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["advise"] else \
+        "python -m bench advise " + shlex.quote(args.data)
+    return Session(args, profile, models, budget, out, scratch, t0, args.jobs, threads,
+                   progress=not getattr(args, "no_progress", False), name=f"advise-{profile.label}", command=command)
 
-    # The pilot: every model once, small, in a scratch folder (kept only when the plan goes ahead).
-    sizes = pilot_rows(profile)
-    pilot_limit = float(min(PILOT_LIMIT_S[1], max(PILOT_LIMIT_S[0], budget * PILOT_LIMIT_SHARE)))
-    print(f"Pilot: {len(models)} models at {' and '.join(f'{n:,}' for n in sizes)} training rows, one seed, "
-          f"default settings, each cell stopped after {fmt_s(pilot_limit)}")
+
+def run_pilot(s: Session) -> Pilot:
+    """Step 2: every model once, small, in the scratch folder (kept only when the plan goes ahead)."""
+    sizes = pilot_rows(s.profile)
+    limit = float(min(PILOT_LIMIT_S[1], max(PILOT_LIMIT_S[0], s.budget * PILOT_LIMIT_SHARE)))
+    print(f"Pilot: {len(s.models)} models at {' and '.join(f'{n:,}' for n in sizes)} training rows, one seed, "
+          f"default settings, each cell stopped after {fmt_s(limit)}")
     sys.stdout.flush()
     t_pilot = time.monotonic()
     stages, not_started, guess = [], 0, {}
     for i, n in enumerate(sizes):
-        chosen = list(models)
+        chosen = list(s.models)
         if i:  # the larger size only for models the first reading says will finish, cheapest first
-            first = costs_from_pilot(stages[0].table, stages[0].wall_s)[0]
-            guess = {m: max((c.default_s(n) for (mm, _), c in first.items() if mm == m and c.status == "ok"),
-                            default=math.inf) for m in models}
-            chosen = sorted((m for m in models if guess[m] <= pilot_limit), key=guess.get)
+            guess = _guess(s.models, stages[0], n)
+            chosen = sorted((m for m in s.models if guess[m] <= limit), key=guess.get)
             if not chosen:
                 break
         share = PILOT_SHARE * (0.6 if i == 0 and len(sizes) > 1 else 1.0)
         estimate = (lambda cell, guess=guess: guess.get(cell.model.name, 0.0)) if i else None
-        stage = Protocol(name=f"{name}-pilot-{n}", models=tuple(chosen), sizes=(n,), seeds=(0,),
-                         features=features_for(profile), threads=threads, time_limit_s=pilot_limit,
-                         description="bench advise: one small cell per model, to size the plan")
-        stage_path = scratch / f"pilot-{n}.toml"
-        stage_path.write_text(suite_text(profile, stage), encoding="utf-8")
-        stage_suite = load(stage_path)
-        pilot_exec = DeadlineExecutor(runner.make_executor(stage_suite, jobs, args.scheduler), t0 + budget * share,
-                                      smallest_first=True, estimate=estimate)
-        stages.append(runner.run(stage_suite, scratch / "pilot" / f"n{n}", jobs=jobs, scheduler=args.scheduler,
-                                 executor=pilot_exec, progress=progress))
-        not_started += pilot_exec.not_started
-    pilot_s = time.monotonic() - t_pilot
+        stage, skipped = _pilot_stage(s, n, chosen, limit, s.t0 + s.budget * share, estimate)
+        stages.append(stage)
+        not_started += skipped
+    seconds = time.monotonic() - t_pilot
     costs, per_run = costs_from_pilot(pd.concat([st.table for st in stages], ignore_index=True),
                                       sum(st.wall_s for st in stages))
-    per_run /= len(stages)
-    for m in models:
+    for m in s.models:
         if not any(k[0] == m for k in costs):
-            from bench.advise.plan import Cost
-
             costs[(m, "raw")] = Cost(m, "raw", 0, 0, 0, 1.0, 0, 0, "skipped", "its pilot did not start within the budget")
     unread = f"; {not_started} of its cells did not start before its share of the budget" if not_started else ""
-    print(f"Pilot done in {fmt_s(pilot_s)}{unread}.")
-    available = budget - (time.monotonic() - t0) - REPORT_RESERVE_S
-    the_plan = make_plan(profile, costs, available, name=name, threads=threads, jobs=jobs, overhead_s=per_run)
+    print(f"Pilot done in {fmt_s(seconds)}{unread}.")
+    return Pilot(costs, per_run / len(stages), seconds)
 
-    # The suite, saved where the user can rerun or edit it; from here on the folder is the run's.
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(scratch / "pilot"), str(out / "pilot"))
-    command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["advise"] else \
-        "python -m bench advise " + shlex.quote(args.data)
-    suite_path = out / "suite.toml"
+
+def _guess(models: list[str], first_stage, n: int) -> dict[str, float]:
+    """Each model's cell time at `n` rows, read from the pilot's first size (inf where none finished)."""
+    first = costs_from_pilot(first_stage.table, first_stage.wall_s)[0]
+    return {m: max((c.default_s(n) for (mm, _), c in first.items() if mm == m and c.status == "ok"), default=math.inf)
+            for m in models}
+
+
+def _pilot_stage(s: Session, n: int, models: list[str], limit: float, deadline: float, estimate):
+    """One pilot size: its suite in the scratch folder, run within its share of the budget, smallest cells first."""
+    stage = Protocol(name=f"{s.name}-pilot-{n}", models=tuple(models), sizes=(n,), seeds=(0,),
+                     features=features_for(s.profile), threads=s.threads, time_limit_s=limit,
+                     description="bench advise: one small cell per model, to size the plan")
+    stage_path = s.scratch / f"pilot-{n}.toml"
+    stage_path.write_text(suite_text(s.profile, stage), encoding="utf-8")
+    suite = load(stage_path)
+    executor = DeadlineExecutor(runner.make_executor(suite, s.jobs, s.args.scheduler), deadline,
+                                smallest_first=True, estimate=estimate)
+    summary = runner.run(suite, s.scratch / "pilot" / f"n{n}", jobs=s.jobs, scheduler=s.args.scheduler,
+                         executor=executor, progress=s.progress)
+    return summary, executor.not_started
+
+
+def plan_suite(s: Session, pilot: Pilot) -> tuple[Plan, Path]:
+    """Step 3: the most thorough suite that fits the time left, saved where the user can rerun or edit it.
+
+    From here on the output folder is the run's: the pilot moves into it.
+    """
+    available = s.left_s() - REPORT_RESERVE_S
+    the_plan = make_plan(s.profile, pilot.costs, available, name=s.name, threads=s.threads, jobs=s.jobs,
+                         overhead_s=pilot.per_run)
+    s.out.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(s.scratch / "pilot"), str(s.out / "pilot"))
+    suite_path = s.out / "suite.toml"
     header = [
-        f"Written by `{command}` on {time.strftime('%Y-%m-%d %H:%M')}.",
+        f"Written by `{s.command}` on {time.strftime('%Y-%m-%d %H:%M')}.",
         f"Rerun:   python -m bench run {suite_path} --out NEW_FOLDER",
-        f"Resume:  python -m bench run {suite_path} --resume {out}",
+        f"Resume:  python -m bench run {suite_path} --resume {s.out}",
         "Paths are relative to the folder the command ran in. Edit freely: sizes, seeds, models, [suite.tuning].",
     ]
-    atomic_write(suite_path, suite_text(profile, the_plan.protocol, header))
+    atomic_write(suite_path, suite_text(s.profile, the_plan.protocol, header))
+    return the_plan, suite_path
+
+
+def run_suite(s: Session, the_plan: Plan, suite_path: Path) -> Ran:
+    """Step 4: the planned suite with the runner's progress bar, the answer's cells first, none after the deadline."""
     suite = load(suite_path)
     cells, _ = plan(suite)
-    _say(the_plan.lines(profile), f"Plan ({fmt_s(budget)} budget, {fmt_s(budget - (time.monotonic() - t0))} left)")
+    _say(the_plan.lines(s.profile), f"Plan ({fmt_s(s.budget)} budget, {fmt_s(s.left_s())} left)")
     print(f"  suite: {suite_path}")
     sys.stdout.flush()
-
     t_run = time.monotonic()
-    deadline = t0 + budget - REPORT_RESERVE_S
-    executor = DeadlineExecutor(runner.make_executor(suite, jobs, args.scheduler), deadline, top=profile.n_pool,
+    deadline = s.t0 + s.budget - REPORT_RESERVE_S
+    executor = DeadlineExecutor(runner.make_executor(suite, s.jobs, s.args.scheduler), deadline, top=s.profile.n_pool,
                                 estimate=the_plan.estimator())
-    summary = runner.run(suite, out, jobs=jobs, scheduler=args.scheduler, executor=executor, progress=progress)
-    run_s = time.monotonic() - t_run
+    summary = runner.run(suite, s.out, jobs=s.jobs, scheduler=s.args.scheduler, executor=executor, progress=s.progress)
+    return Ran(summary, executor.not_started, time.monotonic() - t_run, len(cells))
 
+
+def answer(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran) -> Answered:
+    """Step 5: the answer from the run's rows, and the full report of the run folder beside it."""
     t_answer = time.monotonic()
-    answer = compute(summary.table, profile, executor.not_started, the_plan.dropped)
-    report_ok, report_note = True, ""
+    result = compute(ran.summary.table, s.profile, ran.not_started, the_plan.dropped)
+    report_note = _full_report(s.out)
+    actual = _actual_by_model(ran.summary.table, HARNESS_S)
+    timing = [["pilot", "-", fmt_s(pilot.seconds)],
+              [f"run ({ran.cells} cells)", fmt_s(the_plan.estimate_s), fmt_s(ran.seconds)]]
+    timing += [[f"  {m}", fmt_s(est / max(1, s.jobs)), fmt_s(actual.get(m, 0.0) / max(1, s.jobs))]
+               for m, est in the_plan.by_model.items()]
+    lines = terminal_lines(result, s.profile)
+    if report_note:
+        result.caveats.append(report_note)
+    seconds = time.monotonic() - t_answer
+    total = time.monotonic() - s.t0
+    timing += [["answer and report", fmt_s(REPORT_RESERVE_S), fmt_s(seconds)], ["total", fmt_s(s.budget), fmt_s(total)]]
+    return Answered(result, lines, not report_note, timing, actual, seconds, total)
+
+
+def _full_report(out: Path) -> str:
+    """Writes report.html into the run folder; "" when it did, else why not (the answer stands without it)."""
     try:
         from bench.report.render import build
 
         build(out)
     except Exception as exc:  # the full report is a bonus: the answer stands without it
-        report_ok, report_note = False, f"the full report could not be written: {type(exc).__name__}: {exc}"
-    actual = _actual_by_model(summary.table, HARNESS_S)
-    timing = [["pilot", "-", fmt_s(pilot_s)],
-              [f"run ({len(cells)} cells)", fmt_s(the_plan.estimate_s), fmt_s(run_s)]]
-    timing += [[f"  {m}", fmt_s(est / max(1, jobs)), fmt_s(actual.get(m, 0.0) / max(1, jobs))]
-               for m, est in the_plan.by_model.items()]
-    rerun = f"python -m bench run {suite_path} --resume {out}"
-    lines = terminal_lines(answer, profile)
-    if report_note:
-        answer.caveats.append(report_note)
-    answer_s = time.monotonic() - t_answer
-    total = time.monotonic() - t0
-    timing += [["answer and report", fmt_s(REPORT_RESERVE_S), fmt_s(answer_s)], ["total", fmt_s(budget), fmt_s(total)]]
-    html_text = page(answer, profile, plan_lines=the_plan.lines(profile), timing=timing, command=command,
-                     rerun=rerun, report_ok=report_ok)
-    atomic_write(out / "advice.html", html_text)
+        return f"the full report could not be written: {type(exc).__name__}: {exc}"
+    return ""
+
+
+def write(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran, a: Answered, suite_path: Path) -> None:
+    """Step 6: advice.html, advice.json and advice.txt in the run folder, and the answer in the terminal."""
+    rerun = f"python -m bench run {suite_path} --resume {s.out}"
+    html_text = page(a.answer, s.profile, plan_lines=the_plan.lines(s.profile), timing=a.timing, command=s.command,
+                     rerun=rerun, report_ok=a.report_ok)
+    atomic_write(s.out / "advice.html", html_text)
     record = {
-        "command": command, "data": profile.source, "budget_s": budget, "jobs": jobs, "threads": threads,
-        "profile": profile.lines(), "plan": the_plan.lines(profile),
-        "time": {"pilot_s": pilot_s, "run_estimate_s": the_plan.estimate_s, "run_s": run_s,
-                 "answer_s": answer_s, "total_s": total, "per_model_estimate_s": the_plan.by_model,
-                 "per_model_actual_s": actual, "not_started": executor.not_started},
-        "cells": _cell_times(the_plan.cells, summary.table),
-        "answer": json.loads(json_text(answer)),
+        "command": s.command, "data": s.profile.source, "budget_s": s.budget, "jobs": s.jobs, "threads": s.threads,
+        "profile": s.profile.lines(), "plan": the_plan.lines(s.profile),
+        "time": {"pilot_s": pilot.seconds, "run_estimate_s": the_plan.estimate_s, "run_s": ran.seconds,
+                 "answer_s": a.seconds, "total_s": a.total_s, "per_model_estimate_s": the_plan.by_model,
+                 "per_model_actual_s": a.actual, "not_started": ran.not_started},
+        "cells": _cell_times(the_plan.cells, ran.summary.table),
+        "answer": json.loads(json_text(a.answer)),
     }
-    atomic_write(out / "advice.json", json.dumps(record, indent=2, default=str))
-    atomic_write(out / "advice.txt", "\n".join(lines) + "\n")
-    print("\n".join(lines))
+    atomic_write(s.out / "advice.json", json.dumps(record, indent=2, default=str))
+    atomic_write(s.out / "advice.txt", "\n".join(a.lines) + "\n")
+    print("\n".join(a.lines))
+    _say_time_and_files(s, pilot, the_plan, ran, a, suite_path, rerun)
+
+
+def _say_time_and_files(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran, a: Answered, suite_path: Path,
+                        rerun: str) -> None:
     print("Time")
-    print(f"  budget {fmt_s(budget)}; planned: pilot {fmt_s(pilot_s)} (measured) + run {fmt_s(the_plan.estimate_s)} "
-          f"+ answer {fmt_s(REPORT_RESERVE_S)} = {fmt_s(pilot_s + the_plan.estimate_s + REPORT_RESERVE_S)}; "
-          f"actual {fmt_s(total)} (run {fmt_s(run_s)})")
+    print(f"  budget {fmt_s(s.budget)}; planned: pilot {fmt_s(pilot.seconds)} (measured) + run "
+          f"{fmt_s(the_plan.estimate_s)} + answer {fmt_s(REPORT_RESERVE_S)} = "
+          f"{fmt_s(pilot.seconds + the_plan.estimate_s + REPORT_RESERVE_S)}; "
+          f"actual {fmt_s(a.total_s)} (run {fmt_s(ran.seconds)})")
     print("Files")
-    print(f"  answer:  {out / 'advice.html'} (and advice.txt, advice.json)")
-    if report_ok:
-        print(f"  report:  {out / 'report.html'}")
+    print(f"  answer:  {s.out / 'advice.html'} (and advice.txt, advice.json)")
+    if a.report_ok:
+        print(f"  report:  {s.out / 'report.html'}")
     print(f"  suite:   {suite_path}  (rerun: python -m bench run {suite_path} --out NEW_FOLDER)")
-    if executor.not_started:
-        print(f"  resume:  {rerun}  (runs the {executor.not_started} cells the budget left out)")
+    if ran.not_started:
+        print(f"  resume:  {rerun}  (runs the {ran.not_started} cells the budget left out)")
     sys.stdout.flush()
-    return 0
 
 
 def cell_threads(cores: int, jobs: int, load: float | None = None) -> tuple[int, str]:
@@ -260,8 +372,6 @@ def cell_threads(cores: int, jobs: int, load: float | None = None) -> tuple[int,
 
 def _cell_times(cells, table) -> list[dict]:
     """Each planned cell with its estimate and, where it ran, its actual time (cell, start, the runner's share)."""
-    from bench.advise.plan import HARNESS_S
-
     actual = {}
     for r in table.itertuples():
         key = (str(r.model), str(r.features), int(r.n_train), int(r.seed), str(r.tuning) == "tuned")
