@@ -130,3 +130,14 @@ def test_a_claim_is_one_module_named_for_it_and_nothing_else_registers_one():
         assert _claim_keys(path) == ([] if path.stem in shared else [path.stem]), path.name
     elsewhere = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*.py") if p.parent != folder and _claim_keys(p)]
     assert not elsewhere
+
+
+def test_bench_advise_is_one_package_without_a_cycle_and_its_executor_lives_in_execution():
+    # It was five loose top-level modules (advise.py, advise_inspect.py, advise_plan.py,
+    # advise_answer.py, advise_html.py) with an executor of its own among them.
+    assert not sorted(p.name for p in ROOT.glob("advise_*.py")) and not (ROOT / "advise.py").exists()
+    graph = _graph(inside_functions=True)
+    package = {m: {d for d in deps if d.startswith("bench.advise")} for m, deps in graph.items() if m.startswith("bench.advise")}
+    assert set(package) >= {"bench.advise", "bench.advise.command", "bench.advise.plan"}
+    assert _cycle(package) is None, " -> ".join(_cycle(package))
+    assert not [m for m, deps in graph.items() if m.startswith("bench.execution") and any(d.startswith("bench.advise") for d in deps)]
