@@ -71,7 +71,7 @@ def test_a_bag_of_words_is_well_above_chance(reviews):
 
 @pytest.mark.parametrize("kind", ["MLPClassifier", "CNNClassifier", "RNNClassifier"])
 def test_networks_on_embedded_words(reviews, kind):
-    from bench.models import networks
+    from bench.models import deep_estimators as networks
 
     X_train, y_train, X_test, y_test = reviews
     net = getattr(networks, kind)(modality="text", sample_shape=(X_train.shape[1],), random_state=0, n_epochs=40)

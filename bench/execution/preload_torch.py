@@ -9,9 +9,9 @@ import contextlib
 import torch  # noqa: F401  (seconds to import: once here, not in every deep cell)
 import torch._dynamo  # noqa: F401  (a torch optimizer's first construction imports it: seconds)
 
-import bench.models.hybrids  # noqa: F401  (the deep estimators: 40-80 ms to import in every deep cell otherwise)
+import bench.models.deep_estimators  # noqa: F401  (the deep estimators: 40-80 ms in every deep cell otherwise)
+import bench.models.hybrid_estimators  # noqa: F401
 import bench.models.layers  # noqa: F401
-import bench.models.networks  # noqa: F401
 
 with contextlib.suppress(ImportError):  # what a network's first training step imports (torch's profiler hooks)
     import torch.profiler._cupti_monitor  # noqa: F401
