@@ -7,6 +7,11 @@ last write reach a quarter of all rows and at least 16, or a minute has passed a
 write took at most 5% of it) and at the end of a run, so recording a cell costs the same at
 the 100,000th row as at the 100th. The Parquet file records how many bytes of rows.jsonl it holds;
 `load` adds the rows written after them.
+
+Every row records the version of the schema it was written under (`schema`; a row without
+one is version 1). A run folder whose rows are older is brought up to `SCHEMA` once by
+`upgrade`, which writes the upgraded rows back, so that reading a folder never depends on
+today's model and dataset registries (the report reads only the rows and the run folder).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import math
 import os
 import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -42,7 +49,8 @@ EXTRA = [
     "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "missing_classes", "threads", "jobs", "device",
     "device_name",
     "host", "cpu_model", "worker", "error_type", "cell_time_s", "startup_s", "limit", "load_avg", "started_at",
-    "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
+    "params", "hyperparams", "dataset_params", "dataset_effective_params", "history", "predictions_sha", "key",
+    "schema",
 ]
 COLUMNS = LEADING + SCORES + COSTS + EXTRA
 
@@ -52,8 +60,14 @@ _TEXT = {
     "best_params", "trials",
     "dataset_name", "model_name", "model_tags", "dataset_tags", "missing_classes", "device", "device_name", "host",
     "cpu_model", "worker",
-    "error_type", "limit", "started_at", "params", "hyperparams", "dataset_params", "history", "predictions_sha", "key",
+    "error_type", "limit", "started_at", "params", "hyperparams", "dataset_params", "dataset_effective_params",
+    "history", "predictions_sha", "key",
 }
+# The version of the rows' schema this code writes. 1: rows before versions, whose model_tags,
+# dataset_tags and hyperparams may be missing; 2: every row carries its tags, a finished cell
+# its effective hyperparameters, and every row the dataset's effective parameters (its
+# loader's defaults merged with the suite's `dataset_params`) in `dataset_effective_params`.
+SCHEMA = 2
 
 # Statuses `--resume` runs again: the cell was stopped from outside, not by its own doing.
 RETRIED_STATUSES = ("killed",)
@@ -80,8 +94,16 @@ class RunLocked(RuntimeError):
 def frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as a DataFrame with every column of the schema, in order, with stable dtypes."""
     df = pd.DataFrame.from_records(rows, columns=COLUMNS) if rows else pd.DataFrame(columns=COLUMNS)
+    return _typed(df)
+
+
+def _typed(df: pd.DataFrame) -> pd.DataFrame:
+    """`df` with the schema's columns (missing ones empty), in order, in their dtypes; a row without a schema is 1."""
+    df = df.reindex(columns=COLUMNS)
     for col in COLUMNS:
-        if col in _INT:
+        if col == "schema":
+            df[col] = pd.to_numeric(df[col]).fillna(1).astype("int64")
+        elif col in _INT:
             df[col] = pd.to_numeric(df[col]).astype("int64")
         elif col in _TEXT:
             df[col] = df[col].astype("string")
@@ -159,6 +181,7 @@ class ResultsStore:
         rewritten or removed (see write_tables).
         """
         row = {k: _clean(v) for k, v in row.items()}
+        row.setdefault("schema", SCHEMA)  # written by this code: the current schema
         data = (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         try:
             _append_whole(self.dir / ROWS_FILE, data)
@@ -203,6 +226,27 @@ class ResultsStore:
         self._tables_at = time.monotonic()
         self._tables_cost_s = self._tables_at - t0
         return df
+
+    def rewrite_rows(self, upgraded: pd.DataFrame) -> None:
+        """Replace each recorded row of an older schema by its row in `upgraded` (by key), rewriting rows.jsonl whole.
+
+        The tables are removed first and rewritten after, so that a crash in between leaves
+        rows.jsonl (the old one or the new one, whole) as the one record `load` reads.
+        """
+        by_key = {r["key"]: r for r in upgraded.to_dict("records")}
+        rows = {}
+        for key, row in self._rows.items():
+            new = by_key.get(key)
+            if (row.get("schema") or 1) < SCHEMA and new is not None:
+                filled = {c: _plain(new[c]) for c in COLUMNS if row.get(c) is None}  # an upgrade only fills
+                row = {**row, **{c: v for c, v in filled.items() if v is not None}}
+            rows[key] = row
+        data = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in rows.values()).encode("utf-8")
+        for name in ("results.parquet", "results.csv"):
+            (self.dir / name).unlink(missing_ok=True)
+        atomic_write(self.dir / ROWS_FILE, data)
+        self._rows, self._rows_bytes = rows, len(data)
+        self.write_tables()
 
     def write_json(self, name: str, obj: dict) -> None:
         try:
@@ -403,6 +447,7 @@ def _checked(table: pd.DataFrame, path: Path) -> pd.DataFrame:
             raise RunError(f"{shown(path)}: column {col} holds {_brief(table[col].iloc[at])} in row {at + 1}, "
                            f"not {kind}; {remedy}")
         table[col] = values.astype("int64") if col in _INT else values.astype("float64")
+    table["schema"] = (table["schema"].fillna(1) if "schema" in table else pd.Series(1, index=table.index)).astype("int64")
     return table
 
 
@@ -422,3 +467,66 @@ def _behind_rows(run_dir: Path, parquet: Path, table: pd.DataFrame) -> bool:
     if rows.stat().st_mtime_ns > parquet.stat().st_mtime_ns:
         return True
     return "key" in table and set(table["key"]) != {r.get("key") for r in read_rows(run_dir)}
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What `upgrade` did to a run folder."""
+
+    table: pd.DataFrame  # the folder's results table, every row at SCHEMA
+    rows: int  # rows brought up to SCHEMA (0: the folder was current)
+    unwritten: str | None = None  # why the upgrade stayed in memory; None when written back (or nothing to do)
+
+
+def upgrade(run_dir: str | os.PathLike, fill: Callable[[pd.DataFrame], pd.DataFrame]) -> Upgrade:
+    """Bring a run folder's rows of an older schema up to SCHEMA, once, and write them back.
+
+    `fill(table)` returns the table with its rows of an older schema (`schema` < SCHEMA) at
+    SCHEMA and the others unchanged (`bench.upgrade.fill_from_registry` fills them from the
+    registries). Under the folder's lock, rows.jsonl is rewritten whole and atomically with
+    the upgraded rows (the tables are removed first, so that a crash leaves the rows file as
+    the one record) and the tables are rewritten from it; a folder with a results table
+    only gets its tables rewritten. The next read finds the rows current and asks no
+    registry again. A folder another run is writing into, or one that cannot be written,
+    is upgraded in memory only, and `Upgrade.unwritten` says why.
+    """
+    run_dir = Path(run_dir)
+    table = load(run_dir)
+    if not (table["schema"] < SCHEMA).any():
+        return Upgrade(table, 0)
+    try:
+        store = ResultsStore(run_dir)
+    except (RunLocked, RunError) as exc:
+        upgraded = _typed(fill(table))
+        return Upgrade(upgraded, int((table["schema"] < SCHEMA).sum()), str(exc))
+    try:
+        table = load(run_dir)  # again, under the lock
+        old = table["schema"] < SCHEMA
+        upgraded = _typed(fill(table))
+        try:
+            if store.rows:
+                store.rewrite_rows(upgraded)
+            else:
+                _rewrite_tables(run_dir, upgraded)
+        except (OSError, RunError) as exc:
+            return Upgrade(upgraded, int(old.sum()), getattr(exc, "strerror", None) or str(exc))
+        return Upgrade(upgraded, int(old.sum()))
+    finally:
+        store.close()
+
+
+def _rewrite_tables(run_dir: Path, df: pd.DataFrame) -> None:
+    """results.parquet and results.csv of a folder without rows.jsonl, rewritten from `df`, each atomically."""
+    import pyarrow.parquet as pq
+
+    parquet = run_dir / "results.parquet"
+    covered = (pq.read_schema(parquet).metadata or {}).get(COVERED_KEY, b"")
+    atomic_write(parquet, lambda p: _to_parquet(df, p, int(covered) if covered.isdigit() else 0))
+    atomic_write(run_dir / "results.csv", lambda p: df.to_csv(p, index=False))
+
+
+def _plain(value):
+    """A table's value as JSON writes it: None for a missing value, Python numbers."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value.item() if hasattr(value, "item") else value

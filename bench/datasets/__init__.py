@@ -119,10 +119,15 @@ def dataset(
     return wrap
 
 
+def full_params(name: str, params: dict) -> dict:
+    """A dataset's parameters as its loader runs with them: its defaults, then `params` (a suite's)."""
+    return {**(DATASETS[name].defaults if name in DATASETS else {}), **params}
+
+
 def load(name: str, params: dict) -> Data:
     """Build a dataset and check what every model relies on (finite numbers, labels, shapes)."""
     entry = DATASETS[name]
-    full = {**entry.defaults, **params}
+    full = full_params(name, params)
     data = entry.fn(**full)
     if entry.official_test is not None:
         declared = int(entry.official_test(full))

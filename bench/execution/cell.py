@@ -81,6 +81,8 @@ def base_row(cell: Cell) -> dict:
         "jobs": cell.jobs,
         "params": json.dumps(cell.model.params, sort_keys=True, default=str),
         "dataset_params": json.dumps(cell.dataset.params, sort_keys=True, default=str),
+        "dataset_effective_params": json.dumps(ds.full_params(cell.dataset.name, cell.dataset.params), sort_keys=True,
+                                               default=str),
         "key": cell.key,
         **{k: v for k, v in host_info().items() if k in ("host", "cpu_model")},
     }
