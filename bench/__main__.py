@@ -164,8 +164,15 @@ def _cmd_report(args) -> int:
     from bench.report.render import build
 
     t0 = time.perf_counter()
+    from bench.plugins import load_plugins
+    from bench.upgrade import run_folder
+
+    load_plugins(tuple(args.plugins))  # plugin models and datasets for an upgrade, plugin claims for the report
+    table, upgraded = run_folder(args.run_dir)  # an old folder's rows upgraded once, from today's registries
+    if upgraded:
+        print(upgraded)
     try:
-        report = build(args.run_dir, args.out)
+        report = build(args.run_dir, args.out, table)
     except FileNotFoundError as exc:
         return error(exc)
     for v in report.table:

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from synthetic import grid
 
 from bench.report import claims
-from bench.report.synthetic import grid
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = ROOT / "docs" / "adding-a-claim.md"

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import numpy as np
 import pandas as pd
 import pytest
+from synthetic import grid
 
 from bench.report import analysis, claims, plots
-from bench.report.synthetic import grid
 
 CL_RAW = ("classical", "logistic_regression", "raw", {})
 CL_ENG = ("classical", "logistic_regression", "engineered", {})
@@ -375,17 +374,6 @@ def test_rows_with_tags_are_selected_by_tag_not_by_name():
     df = grid(by_model({"mlp": 0.8, "odd_name": 0.9}), datasets=IMG, models=models)
     assert analysis.has_tag(analysis.ok_rows(df), "convolutional").sum() == 9
     assert verdict("cnn_vs_mlp", df) == "mixed"  # better but not smaller (same default parameter count)
-
-
-def test_a_table_written_before_tags_gets_them_from_the_registry():
-    df = grid(by_model({"lr": 0.8, "mlp": 0.7, "rnn": 0.95}), datasets=SEQ, models=RNN_MODELS)
-    old = df.drop(columns=["model_tags", "dataset_tags", "hyperparams"])
-    ok = analysis.ok_rows(old)
-    assert set(ok.loc[ok["model"] == "rnn", "model_tags"]) == {"recurrent"}
-    assert set(ok["dataset_tags"]) == {"long_range,synthetic"}
-    hyper = json.loads(ok.loc[ok["model"] == "mlp", "hyperparams"].iloc[0])  # built by the factory
-    assert {"dropout", "weight_decay", "lr"} <= set(hyper)
-    assert verdict("long_range", old) == "supported"
 
 
 def test_the_two_thirds_rule_with_and_without_a_veto():

@@ -6,6 +6,7 @@ import json
 
 import pandas as pd
 
+from bench.datasets import full_params
 from bench.report import external
 from bench.report.render import to_markdown
 
@@ -13,6 +14,7 @@ from bench.report.render import to_markdown
 def _row(dataset, model, n_train, n_test, score, seed=0, hyper=None, dparams=None, label=None):
     return {
         "dataset": dataset, "dataset_name": dataset, "dataset_params": json.dumps(dparams or {}),
+        "dataset_effective_params": json.dumps(full_params(dataset, dparams or {})),  # as the cell records them
         "model": label or model, "model_name": model, "params": "{}", "hyperparams": json.dumps(hyper or {}),
         "features": "raw", "n_train": n_train, "n_test": n_test, "seed": seed, "score": score, "status": "ok",
     }

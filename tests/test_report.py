@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from synthetic import grid
 
 from bench.__main__ import main
 from bench.report import render
-from bench.report.synthetic import grid
 
 MODELS = {
     "logistic_regression": ("classical", "logistic_regression", "raw", {}),

@@ -8,9 +8,9 @@ import shutil
 import subprocess
 
 import pytest
+from synthetic import grid
 
 from bench.report import render
-from bench.report.synthetic import grid
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome") if shutil.which(n)), None)
 

@@ -48,12 +48,12 @@ def _dataset_label(name: str, params: dict) -> str:
     return f"{base} ({extra})" if extra else base
 
 
-def _params_of(row_json, defaults: dict) -> dict:
+def _params_of(row_json) -> dict:
     try:
         given = json.loads(row_json) if isinstance(row_json, str) and row_json else {}
     except ValueError:
         given = {}
-    return {**defaults, **given}
+    return given if isinstance(given, dict) else {}
 
 
 def _same(a, b) -> bool:
@@ -91,17 +91,22 @@ def _fmt(x: float) -> str:
 
 
 def compare(df: pd.DataFrame) -> tuple[list[Comparison], list[str]]:
-    """(comparisons and protocol differences for matched figures, one line per unmatched group)."""
-    from bench.datasets import DATASETS
+    """(comparisons and protocol differences for matched figures, one line per unmatched group).
 
+    A row's dataset parameters are those its cell ran with (`dataset_effective_params`: the
+    loader's defaults merged with the suite's); a row without them (an old table not yet
+    upgraded by `bench.upgrade`) is read with the suite's `dataset_params` alone.
+    """
     table = published()
     if df.empty or "dataset_name" not in df:
         return [], ["no finished cells"]
     ok = df[(df["status"] == "ok") & (df["features"].astype(str) == "raw")].copy()
     if ok.empty:
         return [], ["no finished cells"]
-    defaults = {n: DATASETS[n].defaults if n in DATASETS else {} for n in ok["dataset_name"].unique()}
-    ok["_dparams"] = [_params_of(p, defaults.get(n, {})) for p, n in zip(ok.get("dataset_params", ""), ok["dataset_name"], strict=False)]
+    given = ok["dataset_params"] if "dataset_params" in ok else pd.Series("", index=ok.index)
+    if "dataset_effective_params" in ok:
+        given = ok["dataset_effective_params"].where(ok["dataset_effective_params"].notna(), given)
+    ok["_dparams"] = [_params_of(p) for p in given]
     out: list[Comparison] = []
     unmatched: dict[str, list[str]] = {}
 
@@ -135,8 +140,8 @@ def compare(df: pd.DataFrame) -> tuple[list[Comparison], list[str]]:
             miss(f"no finished {fig.model} cell at this size (not run, timed out or failed)", fig)
             continue
         for config, g in mine.groupby("model", sort=True):
-            ours_params = _params_of(g["hyperparams"].dropna().iloc[0] if "hyperparams" in g and g["hyperparams"].notna().any() else "", {})
-            ours_params = {**_params_of(g["params"].iloc[0] if "params" in g else "", {}), **ours_params}
+            ours_params = _params_of(g["hyperparams"].dropna().iloc[0] if "hyperparams" in g and g["hyperparams"].notna().any() else "")
+            ours_params = {**_params_of(g["params"].iloc[0] if "params" in g else ""), **ours_params}
             scores = g["score"].astype(float)
             ours = _fmt(scores.mean()) + (f" ± {_fmt(scores.std(ddof=1))}" if len(scores) > 1 else "") + f" ({len(scores)} seed{'s' * (len(scores) > 1)})"
             clash = _contradictions(fig.model_params, ours_params)

@@ -42,11 +42,12 @@ FIGURES_DIR = "figures"
 # ------------------------------------------------------------------ content
 
 
-def load_run(run_dir: str | os.PathLike) -> tuple[pd.DataFrame, dict | None]:
+def load_run(run_dir: str | os.PathLike, table: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict | None]:
+    """A run folder's results table (`table` when the caller read it already) and environment.json."""
     run_dir = Path(run_dir)
     if not (run_dir / "results.parquet").exists() and not (run_dir / results.ROWS_FILE).exists():
         raise FileNotFoundError(f"{run_dir}: no results.parquet or {results.ROWS_FILE} (is it a run folder?)")
-    df = results.load(run_dir)
+    df = results.load(run_dir) if table is None else table
     env_path = run_dir / "environment.json"
     env = _environment(env_path) if os.path.lexists(env_path) else None
     return df, env
@@ -610,11 +611,17 @@ class Report:
     table: list[claims.Verdict]
 
 
-def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None) -> Report:
-    """Write report.md, report.html and figures/*.png for a run folder (into it by default)."""
+def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
+          table: pd.DataFrame | None = None) -> Report:
+    """Write report.md, report.html and figures/*.png for a run folder (into it by default).
+
+    The report reads the folder's rows as they are (`table`: the folder's results table,
+    when the caller read it already); `bench report` first upgrades an old folder's rows
+    (`bench.upgrade.run_folder`).
+    """
     run_dir = Path(run_dir)
     out = Path(out_dir) if out_dir else run_dir
-    df, env = load_run(run_dir)
+    df, env = load_run(run_dir, table)
     _check_writable(out)  # before any figure is drawn
     ms = Measurements(df, analysis.cores_of(env))  # what the report measures from the table, each thing once
     table, further = claims.table_verdicts(ms), claims.further_verdicts(ms)

@@ -6,8 +6,7 @@ figures and the rendering import this package, never the rules. What a report me
 once per table (the finished cells, the win records, each claim's result) is kept by
 `bench.report.measurements.Measurements`, not here: these functions remember nothing.
 
-- `rows`: finished cells (`ok_rows`) labelled with their configuration, tags and
-  hyperparameters filled in for old tables; rows select models and datasets by tag
+- `rows`: finished cells (`ok_rows`) labelled with their configuration; rows select models and datasets by tag
   (`has_tag`), never by name; the run machine's cores and a failed cell's status;
 - `choosing`: the one place that picks a family's (or any subset's) best configuration
   (`best`), and default against tuned;
@@ -80,7 +79,6 @@ from bench.report.analysis.rows import (
     cores_of,
     datasets,
     families,
-    fill_from_registry,
     has_tag,
     largest_size,
     missing_families,
@@ -93,7 +91,7 @@ from bench.report.analysis.rows import (
 __all__ = [
     "COST_FLOORS", "MARGIN", "OUTCOMES", "REGULARISERS", "SEARCH_COSTS", "WIN_COLUMNS", "Best", "best",
     "comparable_hardware", "compared_sizes", "compute_ratios", "config_label", "configuration_hyperparams",
-    "cores_of", "datasets", "default_vs_tuned", "device_kind", "families", "fill_from_registry", "fmt_count",
+    "cores_of", "datasets", "default_vs_tuned", "device_kind", "families", "fmt_count",
     "fmt_interval", "fmt_ratio", "fmt_score", "fmt_signed", "fmt_spread", "fmt_tally", "full_coverage", "gaps",
     "gmean", "hardware", "has_tag", "largest_size", "missing_families", "model_sizes", "ok_rows", "outcome",
     "paired", "parse_json", "partial_configs", "regularisation_pairs", "seed_interval", "selection_basis", "side",

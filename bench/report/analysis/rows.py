@@ -1,7 +1,8 @@
 """A results table's rows as the report reads them: finished cells, tags, sizes, statuses.
 
 - `ok_rows`: finished cells with a finite score, each labelled with its configuration
-  (`config_label`), tags and hyperparameters filled in for old tables (`fill_from_registry`);
+  (`config_label`); the tags and hyperparameters are the rows' own (an old table's are
+  filled once, before the report, by `bench.upgrade`: the report reads no registry);
 - `has_tag`: rows select models and datasets by tag (`bench.registry.MODEL_TAGS`,
   `DATASET_TAGS`), never by name, so a user's model with the right tag takes part;
 - `datasets`, `families`, `compared_sizes`, `largest_size`: what a table holds;
@@ -17,11 +18,10 @@ import pandas as pd
 
 
 def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
-    """Finished cells with a finite score, with tags filled in and a `config` label."""
+    """Finished cells with a finite score, with a `config` label."""
     if df.empty:
         return df
     out = df[(df["status"] == "ok") & np.isfinite(df["score"].astype("float64"))].copy()
-    out = fill_from_registry(out)
     out["config"] = config_label(out)
     return out
 
@@ -44,75 +44,6 @@ def selection_basis(ok: pd.DataFrame) -> str:
         return "test"
     have = np.isfinite(ok["val_score"].astype("float64"))
     return "validation" if have.all() else "test" if not have.any() else "partly"
-
-
-def _missing(df: pd.DataFrame, col: str) -> pd.Series:
-    if col not in df.columns:
-        return pd.Series(True, index=df.index)
-    return df[col].isna()
-
-
-def fill_from_registry(df: pd.DataFrame) -> pd.DataFrame:
-    """Tags and effective hyperparameters for rows written before rows carried them.
-
-    Results tables from before `model_tags`, `dataset_tags` and `hyperparams` existed
-    (or rows whose cells lack them) get them from the model and dataset registries by
-    `model_name` / `dataset_name` (plugins included, from BENCH_PLUGINS): the tags as
-    registered, and the hyperparameters of the estimator the model's factory builds
-    with the row's `params` (unfitted). Names the registries do not know stay empty.
-    Rows that carry these columns are left as they are; the registry is imported only
-    when something is missing.
-    """
-    need_m, need_d = _missing(df, "model_tags"), _missing(df, "dataset_tags")
-    need_h = _missing(df, "hyperparams")
-    if df.empty or not (need_m.any() or need_d.any() or need_h.any()):
-        return df
-    from bench.plugins import load_plugins
-
-    load_plugins()
-    from bench.datasets import DATASETS
-    from bench.models import MODELS
-    from bench.registry import tags_text
-
-    out = df.copy()
-    for col in ("model_tags", "dataset_tags", "hyperparams"):
-        if col not in out.columns:
-            out[col] = pd.Series(pd.NA, index=out.index, dtype="string")
-    if need_m.any():
-        names = out.loc[need_m, "model_name"].astype(str)
-        out.loc[need_m, "model_tags"] = [tags_text(MODELS[n].tags) if n in MODELS else "" for n in names]
-    if need_d.any():
-        names = out.loc[need_d, "dataset_name"].astype(str)
-        out.loc[need_d, "dataset_tags"] = [tags_text(DATASETS[n].tags) if n in DATASETS else "" for n in names]
-    if need_h.any():
-        cache: dict[tuple, str | None] = {}
-        values = []
-        for r in out.loc[need_h].itertuples():
-            key = (str(r.model_name), str(r.params), str(r.task), str(r.modality), _int(r, "n_features"), _int(r, "n_classes"))
-            if key not in cache:
-                cache[key] = _registry_hyperparams(MODELS, *key)
-            values.append(cache[key])
-        out.loc[need_h, "hyperparams"] = values
-    return out
-
-
-def _int(row, name: str) -> int:
-    v = getattr(row, name, None)
-    return int(v) if v is not None and not pd.isna(v) else 1
-
-
-def _registry_hyperparams(models, name, params, task, modality, n_features, n_classes) -> str | None:
-    if name not in models:
-        return None
-    from bench.measure import effective_params
-    from bench.models import ModelContext, build
-
-    ctx = ModelContext(task=task, modality=modality, seed=0, threads=1, n_features=n_features, n_classes=n_classes)
-    try:
-        estimator = build(name, ctx, parse_json(params))
-    except Exception:  # a factory that needs more than the row says: hyperparameters unknown
-        return None
-    return json.dumps(effective_params(estimator), sort_keys=True)
 
 
 def has_tag(df: pd.DataFrame, tag: str, column: str = "model_tags") -> pd.Series:

@@ -14,7 +14,8 @@ measures each claim once.
 A claim is one module that registers itself with the `claim` decorator (`base`). Every
 module of this package other than `base` and `common` is a claim and is imported here, so
 adding a claim is adding a file; a plugin module (`--plugin`, BENCH_PLUGINS) registers
-one the same way (docs/adding-a-claim.md).
+one the same way (docs/adding-a-claim.md): `bench report` loads the plugins before it
+builds the report, which imports no plugin or registry itself.
 
 The conventions every rule shares are printed once in the report (`CONVENTIONS`); what
 changed in them, and why, is `CHANGES`.
@@ -27,7 +28,6 @@ import pkgutil
 
 import pandas as pd
 
-from bench.plugins import load_plugins
 from bench.report.analysis import MARGIN, ok_rows
 from bench.report.claims.base import (
     CLAIMS,
@@ -89,13 +89,11 @@ def table_verdicts(ms: Measurements | pd.DataFrame, ok: pd.DataFrame | None = No
     `ms`: the table's `Measurements`; a results table (with its `ok_rows` and the run
     machine's `cores`, when known) is measured here, for this call only.
     """
-    load_plugins()  # plugin modules (BENCH_PLUGINS, --plugin) may register claims
     ms = measured(ms, cores, ok)
     return [evaluate(c, ms) for c in TABLE]
 
 
 def further_verdicts(ms: Measurements | pd.DataFrame, ok: pd.DataFrame | None = None, cores: int | None = None) -> list[Verdict]:
     """The verdicts on the further claims, plugins' claims included (`ms`: as for `table_verdicts`)."""
-    load_plugins()
     ms = measured(ms, cores, ok)
     return [evaluate(c, ms) for c in FURTHER]

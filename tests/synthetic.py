@@ -1,4 +1,8 @@
-"""Synthetic results tables with known answers, for the verdict-rule and report tests."""
+"""Synthetic results tables with known answers, for the verdict-rule and report tests.
+
+Not in bench/report: a table made here without tags gets them from the registries
+(`bench.upgrade`), which the report never imports.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Callable, Iterable
 import pandas as pd
 
 from bench.results import frame
+from bench.upgrade import fill_from_registry
 
 # label -> (family, registry name, feature variant, hyperparameters[, model tags])
 MODELS = {
@@ -45,8 +50,8 @@ def grid(
     current run: a validation score equal to the test score unless `score` sets
     `val_score` (None: a table from before validation scores), `tuning` "default", the
     device "cpu", and the effective hyperparameters. Tags given in the model or dataset
-    tuple are written into the rows; without them the rows carry none and the report
-    fills them from the registry by name, as for an old results table.
+    tuple are written into the rows; without them the rows get the registered tags of
+    their names, as an old results table upgraded by `bench report` does (`bench.upgrade`).
     """
     rows = []
     for ds, (modality, task, *ds_tags) in (datasets or DATASETS).items():
@@ -86,4 +91,4 @@ def grid(
                     metric = "accuracy" if task == "classification" else "r2"
                     row[metric] = row["score"]
                     rows.append(row)
-    return frame(rows)
+    return fill_from_registry(frame(rows))
