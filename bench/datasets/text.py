@@ -4,7 +4,7 @@ A text dataset's X holds token ids, one document per row, `max_len` columns: a d
 last `max_len` words, padded with id 0 at the front (a recurrent network then ends on
 words, not on padding: Keras's `pad_sequences` convention); 1 stands for a word outside
 the vocabulary, 2, 3, ... are the vocabulary's words, most frequent first. The vocabulary is counted on the training part only, so the
-test documents do not shape it. Deep models embed the ids (bench.models.networks, modality
+test documents do not shape it. Deep models embed the ids (bench.models.deep_estimators, modality
 "text"); the classical models get the ids as they are (`raw`, which tells them nothing
 about words: the feature-engineering claim's point) or a bag of words (`engineered`,
 bench.features).
