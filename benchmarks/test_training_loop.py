@@ -12,11 +12,12 @@ normalisation off). scikit-learn has no AdamW: it runs Adam with the same L2 str
 (`alpha`), the nearest it offers, and its own numpy loop.
 
 Run with `nox -s perf` or `nox -s perf-quick` (or `pytest benchmarks`); BENCH_PERF_ROUNDS sets
-the rounds of the bare loop and bench (default 5; the others get 2). The last test prints the
-ratios, the load and the bare loop's fraction of the machine's matmul FLOP/s, and holds bench
-to <= 1.10x the bare loop (best of rounds; re-timed interleaved when over), judged where the
-load average is at most the core count: on a busier machine nothing is timed (the tests skip,
-saying so), and a ratio over the bound after load rose meanwhile is printed and skipped.
+the rounds of the bare loop and bench (default 5; the others get 2). The last test prints each
+contender's best and median of rounds, their ratios, the load and the bare loop's fraction of
+the machine's matmul FLOP/s, and holds bench to <= 1.10x the bare loop (best of rounds;
+re-timed interleaved when over), judged where the load average is at most the core count: on
+a busier machine nothing is timed (the tests skip, saying so), and a ratio over the bound
+after load rose meanwhile is printed and skipped.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ ROUNDS = int(os.environ.get("BENCH_PERF_ROUNDS", "5"))
 MAX_RATIO = 1.10
 
 TIMES: dict[str, float] = {}  # best time of each contender, filled by the tests below
+MEDIANS: dict[str, float] = {}  # and its median
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -131,6 +133,7 @@ def test_time_fit(benchmark, data, name):
     fn(*data)  # warm-up: first-call allocations and lazy initialisation stay out
     benchmark.pedantic(fn, args=data, rounds=ROUNDS if name in ("bare", "bench") else 2, iterations=1)
     TIMES[name] = benchmark.stats.stats.min
+    MEDIANS[name] = benchmark.stats.stats.median
 
 
 def matmul_flops(n: int = 1024, repeats: int = 20) -> float:
@@ -171,7 +174,9 @@ def test_ratios(data, capsys):
               f"no dropout, AdamW weight decay {WEIGHT_DECAY:g}, batch {BATCH}, {EPOCHS} epochs, {THREADS} threads; "
               f"load average {load:.1f} on {cores} cores):")
         for name, t in TIMES.items():
-            print(f"  {name:8s} {t:7.3f} s   {t / TIMES['bare']:5.2f}x bare loop")
+            median = MEDIANS.get(name, float("nan"))
+            print(f"  {name:8s} best {t:7.3f} s   {t / TIMES['bare']:5.2f}x bare loop   (median of rounds "
+                  f"{median:7.3f} s, {median / MEDIANS.get('bare', float('nan')):5.2f}x)")
         print(f"  bare loop: {achieved / 1e9:.1f} GFLOP/s = {achieved / peak:.0%} of torch matmul "
               f"({peak / 1e9:.1f} GFLOP/s)")
     if load > cores and TIMES["bench"] > MAX_RATIO * TIMES["bare"]:
