@@ -51,3 +51,17 @@ def test_a_worker_finds_its_pools_at_its_cells_size_and_starts_no_pool_thread(th
     if threads == 1:  # OpenBLAS was loaded with one thread: setting it starts none
         assert after_sklearn == 1, f"{after_sklearn} threads after a one-thread BLAS limit"
     assert variable == os.environ.get("OPENBLAS_NUM_THREADS")  # the server's loading setting is not left behind
+
+
+def test_a_second_run_in_one_process_caches_its_splits_in_its_own_folder(tmp_path):
+    """A worker server outlives a run: its workers take the split cache of the run that starts them
+    (they inherited the first run's, and a second run's splits were left in the first run's folder)."""
+    from bench.execution import runner
+    from bench.suite import parse
+
+    text = '[suite]\nname = "{name}"\nseeds = [{seed}]\ntrain_sizes = [50]\nthreads = 1\n[datasets.wine]\n[models.knn]\n'
+    for name, seed in (("one", 0), ("two", 1)):
+        summary = runner.run(parse(text.format(name=name, seed=seed), f"{name}.toml"), tmp_path / name, progress=False)
+        assert (summary.table["status"] == "ok").all()
+    assert not (tmp_path / "one" / ".cache").exists()
+    assert not (tmp_path / "two" / ".cache").exists()

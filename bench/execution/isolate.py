@@ -211,9 +211,16 @@ def _watch_parent(parent_pid: int, limit_s: float) -> None:
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
-def _child(cell: Cell, conn, parent_pid: int, predecessor: int | None = None) -> None:
+def _child(cell: Cell, conn, parent_pid: int, predecessor: int | None = None,
+           cache_dir: str | None = None) -> None:
     from bench.execution import cell as cellmod
 
+    # The run's split cache (bench.execution.runner sets it per run): a worker forked from a
+    # server started by an earlier run in this process would otherwise inherit that run's.
+    if cache_dir is None:
+        os.environ.pop(cellmod.CACHE_ENV, None)
+    else:
+        os.environ[cellmod.CACHE_ENV] = cache_dir
     _watch_parent(parent_pid, wall_limit_s(cell))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cellmod.after_predecessor(predecessor)
@@ -406,7 +413,9 @@ def run_isolated(cell: Cell) -> dict:
     if _STOPPING.is_set():
         raise CellInterrupted(cell.key)
     receive, send = mp.Pipe(duplex=False)
-    args = (cell, send, os.getpid(), getattr(_PREDECESSOR, "pid", None))
+    from bench.execution.cell import CACHE_ENV
+
+    args = (cell, send, os.getpid(), getattr(_PREDECESSOR, "pid", None), os.environ.get(CACHE_ENV))
     _PREDECESSOR.pid = None
     # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
     if _PROCESS is None:
