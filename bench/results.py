@@ -91,6 +91,16 @@ class RunLocked(RuntimeError):
     """Another run is writing into this folder."""
 
 
+def parse_json(text) -> dict:
+    """A JSON object from a row's text column (params, hyperparams, dataset_params...); {} for
+    missing or malformed text."""
+    try:
+        value = json.loads(text) if isinstance(text, str) and text else {}
+    except json.JSONDecodeError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
 def frame(rows: list[dict]) -> pd.DataFrame:
     """Rows as a DataFrame with every column of the schema, in order, with stable dtypes."""
     df = pd.DataFrame.from_records(rows, columns=COLUMNS) if rows else pd.DataFrame(columns=COLUMNS)

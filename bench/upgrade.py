@@ -70,7 +70,7 @@ def fill_from_registry(df: pd.DataFrame) -> pd.DataFrame:
         rows = out.loc[need["dataset_effective_params"]]
         given = rows["dataset_params"] if "dataset_params" in rows else pd.Series("", index=rows.index)
         out.loc[need["dataset_effective_params"], "dataset_effective_params"] = [
-            json.dumps(full_params(str(n), _json_object(p)), sort_keys=True, default=str)
+            json.dumps(full_params(str(n), results.parse_json(p)), sort_keys=True, default=str)
             for n, p in zip(rows["dataset_name"], given, strict=True)
         ]
     if need["hyperparams"].any():
@@ -86,14 +86,6 @@ def fill_from_registry(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _json_object(text) -> dict:
-    try:
-        value = json.loads(text) if isinstance(text, str) and text else {}
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 def _int(row, name: str) -> int:
     v = getattr(row, name, None)
     return int(v) if v is not None and not pd.isna(v) else 1
@@ -104,7 +96,7 @@ def _registry_hyperparams(name, params, task, modality, n_features, n_classes) -
         return None
     ctx = ModelContext(task=task, modality=modality, seed=0, threads=1, n_features=n_features, n_classes=n_classes)
     try:
-        estimator = build(name, ctx, _json_object(params))
+        estimator = build(name, ctx, results.parse_json(params))
     except Exception:  # a factory that needs more than the row says: hyperparameters unknown
         return None
     return json.dumps(effective_params(estimator), sort_keys=True)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from bench.report.analysis.rows import parse_json
+from bench.results import parse_json
 
 
 def gaps(df: pd.DataFrame) -> pd.DataFrame:

@@ -11,10 +11,10 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
+
+from bench.results import parse_json  # noqa: F401  (re-exported: analysis.parse_json)
 
 
 def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
@@ -51,15 +51,6 @@ def has_tag(df: pd.DataFrame, tag: str, column: str = "model_tags") -> pd.Series
     if df.empty or column not in df.columns:
         return pd.Series(False, index=df.index)
     return df[column].fillna("").astype(str).str.split(",").apply(lambda tags: tag in tags)
-
-
-def parse_json(text) -> dict:
-    """A JSON object from a row's text column; {} for missing or malformed text."""
-    try:
-        value = json.loads(text) if isinstance(text, str) and text else {}
-    except json.JSONDecodeError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 def families(df: pd.DataFrame) -> set[str]:
