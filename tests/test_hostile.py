@@ -4,7 +4,6 @@ import io
 import json
 import os
 import pickle
-import shutil
 import socket
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from privilege import without_privilege
 
 from bench.datasets import DataError, load
 from bench.inputs import printable, shown
@@ -404,15 +404,6 @@ def test_a_data_file_that_changes_while_being_read_is_refused(tmp_path, monkeypa
         parse(_file_suite(path), "s.toml")
 
 
-def _without_privilege() -> list[str]:
-    """A command prefix under which file permissions hold (root reads any file unless it drops its capabilities)."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv"):
-        return ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
-    pytest.skip("running as root without setpriv: permissions cannot be denied")
-
-
 @pytest.mark.parametrize("role", ["suite", ".csv", ".npz"])
 def test_a_permission_denied_path_is_refused_in_one_line(tmp_path, role):
     target = tmp_path / f"secret{'.toml' if role == 'suite' else role}"
@@ -423,7 +414,7 @@ def test_a_permission_denied_path_is_refused_in_one_line(tmp_path, role):
     target.chmod(0)
     suite = _suite_naming(tmp_path, role, target)
     out = tmp_path / "out"
-    proc = subprocess.run([*_without_privilege(), sys.executable, "-m", "bench", "run", str(suite), "--out", str(out)],
+    proc = subprocess.run([*without_privilege(), sys.executable, "-m", "bench", "run", str(suite), "--out", str(out)],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2 and not out.exists(), proc.stderr
     assert proc.stderr == f"error: {'' if role == 'suite' else f'{suite}: [datasets.d] '}{target}: permission denied; " \

@@ -5,7 +5,6 @@ never a traceback, a hang, or a `.lock`-only folder."""
 import http.server
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -14,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+from privilege import without_privilege
 
 from bench import results
 from bench.plugins import PLUGINS_ENV
@@ -45,17 +45,8 @@ def _suite(tmp_path: Path, text: str, name: str = "s.toml") -> Path:
     return path
 
 
-def _without_privilege() -> list[str]:
-    """A command prefix under which file permissions hold (root writes anywhere unless it drops its capabilities)."""
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv"):
-        return ["setpriv", "--bounding-set=-all", "--inh-caps=-all"]
-    pytest.skip("running as root without setpriv: permissions cannot be denied")
-
-
 def _subprocess(args: list[str], env: dict | None = None, cwd=None) -> subprocess.CompletedProcess:
-    return subprocess.run([*_without_privilege(), sys.executable, "-m", "bench", *args], capture_output=True,
+    return subprocess.run([*without_privilege(), sys.executable, "-m", "bench", *args], capture_output=True,
                           text=True, timeout=120, env={**os.environ, **(env or {})}, cwd=cwd)
 
 
