@@ -8,7 +8,7 @@ import pandas as pd
 
 from bench.datasets import full_params
 from bench.report import external
-from bench.report.render import to_markdown
+from bench.report.formats.markdown import to_markdown
 
 
 def _row(dataset, model, n_train, n_test, score, seed=0, hyper=None, dparams=None, label=None):

@@ -1,0 +1,381 @@
+"""The report's content as a list of blocks (bench.report.document), in the reader's order.
+
+The answer first (a summary to quote and the headline figure), then each claim with its
+verdict, its picture, how sure it is and its evidence as a table (long tables collapsed
+in the HTML, in full in the Markdown), then the statistics across datasets, published
+figures, per-dataset detail, failed cells and provenance.
+Only bench.report.formats turns the blocks into Markdown and HTML.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from bench.registry import first_line
+from bench.report import analysis, claims, external, plots, stats
+from bench.report.document import Block
+from bench.report.document import details as _details
+from bench.report.document import figure_block as _figure
+from bench.report.document import heading as _h
+from bench.report.document import table as _table
+from bench.report.measurements import Measurements
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def answer(ms: Measurements, table: list[claims.Verdict]) -> list[str]:
+    """The summary a reader can quote: who wins where, by how much, at what cost, how sure."""
+    ok, rec = ms.ok, ms.wins
+    if rec.empty:
+        return ["This run cannot compare the families: no dataset has finished deep and classical cells at one size."]
+    out = []
+    for which, pick in (("largest", "max"), ("smallest", "min")):
+        at = rec[rec.groupby("dataset")["n_train"].transform(pick) == rec["n_train"]]
+        outcomes = {d: analysis.outcome(g.set_index("seed")["diff"]) for d, g in at.groupby("dataset")}
+        n = len(outcomes)
+        deep = sum(o == "supports" for o in outcomes.values())
+        cl = sum(o == "refutes" for o in outcomes.values())
+        out.append(
+            f"At each dataset's {which} training size, the best deep model is ahead on {deep} of "
+            f"{_plural(n, 'dataset')} and behind on {cl}; on {n - deep - cl} the two are level or within noise."
+        )
+        if which == "largest":
+            parts = []
+            for mod in [m for m in plots.MODALITY_ORDER if m in set(at["modality"])]:
+                iv = stats.bootstrap_ci(at[at["modality"] == mod], "diff")
+                parts.append(f"{mod} {iv.text()} ({_plural(iv.n_groups, 'dataset')})")
+            out.append("Deep minus classical there, in test score with a 95% interval: " + "; ".join(parts) + ".")
+    used, gpu_only = analysis.comparable_hardware(ok)
+    r = analysis.compute_ratios(used)
+    if not r.empty:
+        cpu = analysis.gmean(r.groupby("dataset")["fit_cpu_s"].apply(analysis.gmean))
+        mem = analysis.gmean(r.groupby("dataset")["peak_memory_mb"].apply(analysis.gmean))
+        hw = "; ".join(f"{f} on {d}" for f, d in analysis.hardware(used).items())
+        out.append(
+            f"The cost: deep models need {analysis.fmt_ratio(cpu)} the fit CPU time and "
+            f"{analysis.fmt_ratio(mem)} the peak memory of classical ones ({hw})."
+            + (" That compares a GPU with a CPU." if gpu_only else "")
+        )
+    counts: dict[str, int] = {}
+    for v in table:
+        counts[v.verdict] = counts.get(v.verdict, 0) + 1
+    out.append(
+        "Verdicts on the documents' six rows: "
+        + ", ".join(f"{n} {k}" for k, n in sorted(counts.items(), key=lambda kv: claims.VERDICTS.index(kv[0]))) + "."
+    )
+    basis = analysis.selection_basis(ok)
+    if basis == "test":
+        out.append("Caution: no cell has a validation score, so best configurations were chosen on test scores.")
+    elif basis == "partly":
+        out.append("Caution: some cells lack a validation score; choices among them fell back to test scores.")
+    return out
+
+
+def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict) -> list[Block]:
+    blocks = []
+    if table:
+        rows = [(v.aspect, v.classical, v.deep, v.verdict, v.reason) for v in verdicts]
+        blocks.append(_table(
+            ("Aspect", "Classical ML (claim)", "Deep learning (claim)", "Verdict", "Why (measured)"),
+            rows, anchor="comparison-table", summary="-",
+        ))
+    else:
+        rows = [(v.aspect, v.deep, v.verdict, v.reason) for v in verdicts]
+        blocks.append(_table(("Claim", "The documents say", "Verdict", "Why (measured)"), rows, anchor="further-claims-table", summary="-"))
+    for v in verdicts:
+        blocks.append(_h(3, f"{v.aspect}: {v.verdict}", anchor=f"claim-{v.key}"))
+        claim = f"classical ML {v.classical}; deep learning {v.deep}" if v.classical else v.deep
+        blocks.append(Block("p", f"Verdict: {v.verdict}. {v.reason[:1].upper() + v.reason[1:]}.", cls=f"verdict-line v-{v.verdict.replace(' ', '-')}"))
+        blocks.append(Block("p", f"The claim: {claim}."))
+        blocks += [_figure(f) for f in figures.get(f"claim:{v.key}", [])]
+        if v.picture:
+            blocks.append(Block("p", v.picture))
+        if v.certainty:
+            blocks.append(Block("p", f"How sure: {v.certainty}"))
+        if v.missing:
+            blocks.append(Block("p", f"Missing cells: {v.missing}"))
+        if v.evidence:
+            blocks.append(evidence_table(v.evidence))
+        blocks.append(Block("p", f"Rule (written before the numbers): {v.rule}", cls="rule"))
+    return blocks
+
+
+def evidence_table(rows) -> Block:
+    """A claim's evidence rows (dicts) as one table, columns in first-seen order."""
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    return _table(header, [tuple(r.get(k, "") for k in header) for r in rows], summary=f"Evidence: {_plural(len(rows), 'row')}")
+
+
+def _statistics(ms: Measurements, figs: list[plots.Figure]) -> list[Block]:
+    """Average ranks, the Friedman test and the critical-difference diagram, over datasets."""
+    ok = ms.ok
+    blocks = [_h(2, "Statistics across datasets", anchor="statistics")]
+    fam = stats.family_ranks(ms.wins)
+    if fam is not None:
+        p = "n/a" if not np.isfinite(fam.wilcoxon_p) else f"{fam.wilcoxon_p:.2g}"
+        blocks.append(Block("p", (
+            f"Best deep against best classical, per dataset at its largest compared size ({_plural(fam.n_datasets, 'dataset')}): "
+            f"average rank {fam.deep:.2f} for deep and {fam.classical:.2f} for classical (1 = ahead everywhere). "
+            f"Wilcoxon signed-rank test of the differences: p = {p}."
+        )))
+    test = stats.friedman(stats.complete_blocks(ok))
+    if test is None:
+        blocks.append(Block("p", "No Friedman test: fewer than three configurations ran on two or more datasets alike."))
+    else:
+        blocks.append(Block("p", (
+            f"Friedman test over the {test.n_configs} configurations that ran on all {test.n_datasets} "
+            f"datasets: χ² = {test.statistic:.3g}, p = {test.p:.2g}"
+            + (". They do not all rank alike." if test.p < 0.05 else ". No evidence that they rank differently.")
+        )))
+    blocks += [_figure(f) for f in figs]
+    ranks = stats.rank_table(ok)
+    if not ranks.empty:
+        blocks.append(Block("p", (
+            "Every configuration's average rank over the datasets it ran on (ranked per dataset among the "
+            "configurations there, at its largest size): those on fewer datasets are not in the test above."
+        )))
+        blocks.append(_table(
+            ("configuration", "family", "average rank", "datasets"),
+            [(r.config, r.family, f"{r.mean_rank:.2f}", int(r.n_datasets)) for r in ranks.itertuples()],
+            anchor="ranks", summary=f"Average rank of every configuration ({len(ranks)})",
+        ))
+    return blocks
+
+
+def _tuning_blocks(ok: pd.DataFrame) -> list[Block]:
+    """Default against tuned, per model: what the equal-budget search bought, and what it cost."""
+    pairs = analysis.default_vs_tuned(ok)
+    if pairs.empty:
+        return []
+    rows = []
+    for (model, features), g in pairs.groupby(["model", "features"], sort=True):
+        iv = stats.bootstrap_ci(g, "diff")
+        rows.append((
+            model, features, g["dataset"].nunique(), int(len(g)), f"{g['default'].mean():.3f}",
+            f"{g['tuned'].mean():.3f}", iv.text(), _num(g["search_cpu_s"].mean(), ".3g"),
+        ))
+    partial = analysis.partial_configs(ok)
+    note = (
+        "At each dataset's largest size, on the seeds both ran: the mean test score with the model's "
+        "defaults and after the suite's random search (chosen on validation rows, refit on all training "
+        "rows), the difference with a 95% bootstrap interval over datasets and seeds, and the search's "
+        "CPU seconds per tuned cell (counted in the model's cost)."
+    )
+    if partial:
+        note += (
+            f" {_plural(len(partial), 'configuration')} ran on fewer seeds than the others at their size "
+            "(this suite tunes on fewer seeds than it runs defaults): they are shown here and in the "
+            "figures but do not enter the choice of a family's best configuration, since a verdict on "
+            "one seed would have no interval."
+        )
+    return [
+        _h(3, "Default and tuned", anchor="default-vs-tuned"),
+        Block("p", note),
+        _table(("model", "features", "datasets", "pairs", "default", "tuned", "tuned − default", "search CPU s"),
+               rows, anchor="default-vs-tuned-table"),
+    ]
+
+
+def _selection_note(ok: pd.DataFrame) -> str:
+    basis = analysis.selection_basis(ok)
+    if basis == "validation":
+        return "Every best configuration here was chosen on validation scores."
+    if basis == "partly":
+        return ("Some cells of this run lack a validation score. Where a choice involved one of "
+                "them, it fell back to test scores, as before validation scores existed.")
+    return ("This run's cells carry no validation score (a table from before they existed). "
+            "Every best configuration therefore fell back to being chosen on test scores, "
+            "which favours the family with more configurations.")
+
+
+def _summary_rows(ok: pd.DataFrame) -> list[tuple]:
+    rows = []
+    if ok.empty:
+        return rows
+    largest = ok.groupby("dataset")["n_train"].transform("max") == ok["n_train"]
+    at = ok[largest]
+    for (dataset, family, config), g in at.groupby(["dataset", "family", "config"], sort=True):
+        rows.append((
+            dataset, int(g["n_train"].iloc[0]), family, config, analysis.fmt_spread(g["score"]),
+            analysis.fmt_spread(g["val_score"]).split(" (")[0] if "val_score" in g else "n/a",
+            analysis.fmt_spread(g["train_score"]).split(" (")[0],
+            _num(g["fit_time_s"].mean(), ".3g"), _num(g["predict_latency_ms"].mean(), ".3g"),
+            _num(g["peak_memory_mb"].mean(), ".3g"), analysis.fmt_count(float(g["n_params"].median())),
+            ", ".join(sorted(g["device"].fillna("cpu").astype(str).unique())) if "device" in g else "cpu",
+        ))
+    return rows
+
+
+def _num(x: float, spec: str) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else format(x, spec)
+
+
+def _win_rows(rec: pd.DataFrame) -> list[tuple]:
+    rows = []
+    for (modality, n), g in rec.groupby(["modality", "n_train"], sort=True):
+        rows.append((
+            modality, int(n), len(g), int((g["winner"] == "deep").sum()),
+            int((g["winner"] == "classical").sum()), int((g["winner"] == "tie").sum()),
+            f"{analysis.win_rate(g):.0%}", ", ".join(sorted(g["dataset"].unique())),
+        ))
+    return rows
+
+
+def _failed_rows(df: pd.DataFrame, cores: int | None = None) -> list[tuple]:
+    if df.empty:
+        return []
+    bad = df[df["status"] != "ok"].sort_values(["dataset", "model", "features", "n_train", "seed"])
+    rows = []
+    for _, r in bad.iterrows():
+        info = "" if pd.isna(r["info"]) else str(r["info"])
+        first = first_line(info) or "(no error text)"
+        rows.append((r["dataset"], r["model"], r["features"], int(r["n_train"]), int(r["seed"]),
+                     analysis.status_label(r, cores), first[:400]))
+    return rows
+
+
+def _failed_note(rows: list[tuple]) -> str:
+    loaded = sum(1 for r in rows if str(r[5]).startswith("timeout (load"))
+    if not loaded:
+        return ""
+    return (f"{_plural(loaded, 'timeout')} came under a wall-time limit while the load average exceeded the "
+            "machine's cores: the cell may be healthy and the machine busy. `bench run SUITE --resume DIR "
+            "--retry-timeouts` on a quieter machine reruns them; `limit = \"cpu\"` in the suite counts CPU "
+            "seconds, which load does not inflate.")
+
+
+def _provenance(env: dict | None, df: pd.DataFrame) -> list[Block]:
+    if env is None:
+        return [Block("p", "environment.json is missing from the run folder: hardware, versions and commit are unknown.")]
+    cpu = env.get("cpu") or {}
+    git = env.get("git") or {}
+    threads = env.get("threads") or {}
+    suite = env.get("suite") or {}
+    libs = env.get("libraries") or {}
+    gpus = env.get("gpu") or []
+    rows = [
+        ("date of the run", env.get("created", "unknown")),
+        ("suite", f"{suite.get('name', 'unknown')} ({suite.get('path', '?')}, sha256 {str(suite.get('sha256', '?'))[:12]})"),
+        ("commit", f"{git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty') else ''}"),
+        ("host", env.get("host", "unknown")),
+        ("CPU", f"{cpu.get('model', 'unknown')}; {cpu.get('cores_physical', '?')} physical / {cpu.get('cores_logical', '?')} logical cores"),
+        ("memory", f"{env.get('memory_gb', '?')} GB"),
+        ("GPU", ", ".join(f"{g.get('name')} ({g.get('memory_gb')} GB)" for g in gpus) or "none"),
+        ("OS", env.get("os", "unknown")),
+        ("Python", env.get("python", "unknown")),
+        ("threads", f"{threads.get('per_cell', '?')} per cell, {threads.get('jobs', '?')} cell(s) at once"),
+        ("thread variables", ", ".join(f"{k}={v}" for k, v in sorted((threads.get("env") or {}).items())) or "none"),
+    ]
+    rows += [(f"{lib}", str(v)) for lib, v in sorted(libs.items())]
+    if not df.empty and "device" in df:
+        devices = sorted(str(d) for d in df["device"].dropna().unique())
+        rows.append(("devices used by cells", ", ".join(devices) or "unknown"))
+    blocks = [_table(("", "value"), rows, anchor="provenance")]
+    if suite.get("content"):
+        blocks.append(Block("p", "The suite as run:"))
+        blocks.append(Block("pre", str(suite["content"])))
+    return blocks
+
+
+def _run_line(df: pd.DataFrame, env: dict | None, planned: int | None) -> str:
+    date = (env or {}).get("created", "unknown date")
+    if df.empty:
+        return f"Run of {date}: no cells."
+    n_fail = int((df["status"] != "ok").sum())
+    return (
+        f"Run of {date}: "
+        + (f"{planned} cells planned, {planned - len(df)} of them not run (an interrupted run); " if planned and planned > len(df) else "")
+        + f"{len(df)} cells, {len(df) - n_fail} ok, {n_fail} failed. "
+        f"{df['dataset'].nunique()} datasets ({', '.join(sorted(df['modality'].astype(str).unique()))}), "
+        f"{df['model'].nunique()} models ({', '.join(sorted(df['family'].astype(str).unique()))}), "
+        f"feature variants {', '.join(sorted(df['features'].astype(str).unique()))}, "
+        f"training sizes {', '.join(str(n) for n in sorted(df['n_train'].unique()))}, "
+        f"{df['seed'].nunique()} seeds."
+    )
+
+
+def build_blocks(
+    df: pd.DataFrame,
+    env: dict | None,
+    figures: dict[str, list[plots.Figure]],
+    table: list[claims.Verdict] | None = None,
+    planned: int | None = None,
+    further: list[claims.Verdict] | None = None,
+    ms: Measurements | None = None,
+) -> list[Block]:
+    ms = Measurements(df, analysis.cores_of(env)) if ms is None else ms
+    ok, cores = ms.ok, ms.cores
+    table = claims.table_verdicts(ms) if table is None else table
+    further = claims.further_verdicts(ms) if further is None else further
+    suite = ((env or {}).get("suite") or {}).get("name") or "unknown suite"
+    blocks = [
+        _h(1, f"bench report: {suite}"),
+        _h(2, "The answer", anchor="answer"),
+        Block("list", "In short:", items=tuple(answer(ms, table)), cls="answer"),
+        *[_figure(f) for f in figures.get("headline", [])],
+        Block("p", _run_line(df, env, planned), cls="small"),
+        _h(2, "The comparison table, measured", anchor="comparison"),
+        Block("p", (
+            "The documents' comparison of classical machine learning and deep learning (seed 002, "
+            "section 1.3), row by row. Each row has a verdict: supported, refuted, mixed (evidence both "
+            "ways), inconclusive (within noise) or not measurable. Below the table, each row has its "
+            "picture, how sure the verdict is, its evidence and its rule. The rules are fixed in "
+            "bench/report/claims.py and were written before any result was seen."
+        )),
+        *_verdict_section(table, True, figures),
+        _h(2, "Further claims of the documents", anchor="further"),
+        *_verdict_section(further, False, figures),
+        _h(2, "How the rules decide", anchor="conventions"),
+        Block("p", f"Conventions of every rule: {claims.CONVENTIONS}"),
+        Block("p", claims.CHANGES),
+        Block("p", _selection_note(ok)),
+        *_tuning_blocks(ok),
+        *_statistics(ms, figures.get("ranks", [])),
+    ]
+    blocks += external.blocks(df)
+    blocks.append(_h(2, "Per-dataset detail", anchor="detail"))
+    for key, title in (
+        ("learning_curves", "Learning curves"), ("score_vs_time", "Score against fit time"),
+        ("costs", "Fit time and peak memory by configuration"),
+    ):
+        figs = figures.get(key, [])
+        blocks.append(_h(3, title))
+        if figs:
+            blocks.append(_details(f"{title}: {_plural(len(figs), 'figure')}", [_figure(f) for f in figs]))
+        else:
+            blocks.append(Block("p", "Not measurable with this run (no finished cells of both families)."))
+    wins = _win_rows(ms.wins)
+    blocks.append(_h(3, "Win rates by modality and training size"))
+    if wins:
+        blocks.append(_table(("modality", "n_train", "comparisons", "deep wins", "classical wins", "ties", "deep win rate", "datasets"), wins, anchor="win-rates"))
+    else:
+        blocks.append(Block("p", "Not measurable with this run: no (dataset, size) has finished deep and classical cells."))
+    reach = analysis.size_to_reach(ok) if not ok.empty else pd.DataFrame()
+    blocks.append(_h(3, "Training rows to reach 95% of a configuration's own best score"))
+    if reach.empty:
+        blocks.append(Block("p", "Not measurable with this run: no configuration ran at two or more sizes."))
+    else:
+        blocks.append(_table(
+            ("dataset", "family", "configuration", "n_train"),
+            [(r.dataset, r.family, r.config, int(r.n_reach)) for r in reach.sort_values(["dataset", "family", "config"]).itertuples()],
+            anchor="size-to-reach",
+        ))
+    blocks.append(_h(3, "Results at each dataset's largest training size", anchor="results"))
+    blocks.append(_table(
+        ("dataset", "n_train", "family", "configuration", "test score", "validation score", "train score", "fit s", "predict ms/row", "peak MB", "params", "device"),
+        _summary_rows(ok), anchor="results-table",
+    ))
+    failed = _failed_rows(df, cores)
+    blocks.append(_h(2, f"Failed cells ({len(failed)})", anchor="failed"))
+    if _failed_note(failed):
+        blocks.append(Block("p", _failed_note(failed)))
+    if failed:
+        blocks.append(_table(("dataset", "model", "features", "n_train", "seed", "status", "error"), failed, anchor="failed-table"))
+    else:
+        blocks.append(Block("p", "None: every cell finished."))
+    blocks.append(_h(2, "Provenance", anchor="provenance-section"))
+    blocks += _provenance(env, df)
+    return blocks
