@@ -1,4 +1,10 @@
-"""Suites: TOML files naming datasets, models, seeds, sizes and limits; validated before anything runs."""
+"""Read a suite: its TOML text validated key by key before anything runs.
+
+Any problem is a SuiteError in one line naming the file and the key (`fail`): an unknown
+key, a value of the wrong type or range, an unknown dataset, model or feature variant, a
+model's parameters that do not build, a search space that does not fit the model, a
+matrix too large for memory, keys nested absurdly deep.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,6 @@ import math
 import os
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +23,14 @@ from bench.features import FEATURES
 from bench.inputs import read_bytes, shown
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
+from bench.suite.spec import DatasetSpec, ModelSpec, Suite, Tuning
 from bench.tuning import (
     MODES,
     SIZES,
     Budget,
     check_space,
     from_table,
-    min_training_rows,
     space_for,
-    validation_rows,
 )
 
 SUITE_KEYS = {
@@ -73,123 +77,7 @@ _KEY_TOKENS = re.compile(r"""[ \t]+|(?P<part>[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|
 _ANNOTATED = {"str": "", "int": 0, "float": 0.0, "bool": False, "list": []}  # a required parameter's type, by example
 
 
-@dataclass(frozen=True)
-class DatasetSpec:
-    label: str  # the table name in the suite
-    name: str  # the registry name
-    params: dict[str, Any]
-    task: str
-    modality: str
-    n_samples: int
-    test_size: float | int
-    train_sizes: tuple[int, ...]
-    tags: frozenset[str] = frozenset()
-    official_split: bool = False  # test_size is the official test part's row count
-    seeds: tuple[int, ...] | None = None  # this dataset's seeds (default: the suite's)
-    one_seed_from: int | None = None  # training sizes from this one on run the first seed only
-    models: tuple[str, ...] | None = None  # model labels that run on it (default: all)
-    large_models: tuple[str, ...] | None = None  # those that run at sizes from one_seed_from on
-
-    def runs_at(self, n_train: int, model_label: str) -> bool:
-        large = self.one_seed_from is not None and n_train >= self.one_seed_from
-        return not (large and self.large_models is not None and model_label not in self.large_models)
-
-    def seeds_at(self, n_train: int, suite_seeds: tuple[int, ...]) -> tuple[int, ...]:
-        seeds = self.seeds or suite_seeds
-        return seeds[:1] if self.one_seed_from is not None and n_train >= self.one_seed_from else seeds
-
-    @property
-    def n_test(self) -> int:
-        return test_count(self.n_samples, self.test_size)
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    label: str
-    name: str
-    params: dict[str, Any]
-    family: str
-    tags: frozenset[str] = frozenset()
-    search: dict[str, Any] | None = None  # the suite's own search space (TOML), replacing the model's
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """The suite's search protocol: the budget of every tuned cell, which cells to plan."""
-
-    budget: Budget = Budget()
-    modes: tuple[str, ...] = ("default",)
-    sizes: str = "all"
-    seeds: tuple[int, ...] | None = None  # None: every seed of the suite
-
-
-@dataclass(frozen=True)
-class Suite:
-    path: str
-    name: str
-    seeds: tuple[int, ...]
-    features: tuple[str, ...]
-    threads: int
-    time_limit_s: float
-    memory_limit_mb: float | None
-    device: str
-    datasets: tuple[DatasetSpec, ...]
-    models: tuple[ModelSpec, ...]
-    raw: dict = field(repr=False, default_factory=dict)
-    sha256: str = ""
-    plugins: tuple[str, ...] = ()
-    scheduler: str | None = None
-    validation: float = 0.2
-    tuning: Tuning = Tuning()
-    limit: str = "wall"
-    wall_backstop: float = 5.0
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One measurement: a model on one split of one dataset, under the suite's limits."""
-
-    dataset: DatasetSpec
-    model: ModelSpec
-    seed: int
-    n_train: int
-    features: str
-    threads: int
-    time_limit_s: float
-    memory_limit_mb: float | None
-    device: str
-    plugins: tuple[str, ...] = ()
-    jobs: int = 1
-    tuning: str = "default"  # "tuned": a search on validation rows chooses the hyperparameters
-    validation: float = 0.2  # fraction of the training rows every choice is made on
-    budget: Budget = Budget()  # a tuned cell's search budget
-    limit: str = "wall"  # which clock time_limit_s measures: "wall", or "cpu" (CPU seconds per thread)
-    wall_backstop: float = 5.0  # with limit = "cpu": wall-time limit as a multiple of time_limit_s
-
-    @property
-    def key(self) -> str:
-        """The cell's identity in a run folder: its fields joined by `|`, each escaped, so no two collide.
-
-        A tuned cell's key ends in `|tuned`; a default cell's key is what it always was.
-        """
-        parts = (self.dataset.label, self.features, self.n_train, self.seed, self.model.label)
-        return cell_key(*parts, "tuned") if self.tuning == "tuned" else cell_key(*parts)
-
-
-def cell_key(*parts) -> str:
-    """`a|b|c` with `\\` and `|` inside a part escaped: distinct parts always give distinct keys."""
-    return "|".join(str(p).replace("\\", "\\\\").replace("|", "\\|") for p in parts)
-
-
-@dataclass(frozen=True)
-class Skip:
-    dataset: str
-    model: str
-    features: str
-    reason: str
-
-
-def _fail(path: str, where: str, message: str) -> SuiteError:
+def fail(path: str, where: str, message: str) -> SuiteError:
     return SuiteError(f"{path}: [{where}] {message}" if where else f"{path}: {message}")
 
 
@@ -202,7 +90,7 @@ def _type_name(value: Any) -> str:
 def _check_value(path: str, where: str, value: Any, default: Any) -> Any:
     """Check a suite value against the type of the parameter's default; return it coerced."""
     if isinstance(value, float) and not math.isfinite(value):
-        raise _fail(path, where, f"expected a finite number, got {value}")
+        raise fail(path, where, f"expected a finite number, got {value}")
     if default is None:
         return value
     ok: bool
@@ -220,29 +108,29 @@ def _check_value(path: str, where: str, value: Any, default: Any) -> Any:
     else:
         ok = True
     if not ok:
-        raise _fail(path, where, f"expected {_type_name(default)}, got {_type_name(value)} {value!r}")
+        raise fail(path, where, f"expected {_type_name(default)}, got {_type_name(value)} {value!r}")
     return value
 
 
 def _int_list(path: str, where: str, value: Any, allow_max: bool = False) -> list:
     if not isinstance(value, list) or not value:
-        raise _fail(path, where, f"expected a non-empty list, got {_type_name(value)} {value!r}")
+        raise fail(path, where, f"expected a non-empty list, got {_type_name(value)} {value!r}")
     for item in value:
         if allow_max and item == "max":
             continue
         if not isinstance(item, int) or isinstance(item, bool):
             hint = ' or "max"' if allow_max else ""
-            raise _fail(path, where, f"expected integers{hint}, got {_type_name(item)} {item!r}")
+            raise fail(path, where, f"expected integers{hint}, got {_type_name(item)} {item!r}")
     return value
 
 
 def _test_size(path: str, where: str, value: Any) -> float | int:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise _fail(path, where, f"expected a fraction or a row count, got {_type_name(value)} {value!r}")
+        raise fail(path, where, f"expected a fraction or a row count, got {_type_name(value)} {value!r}")
     if isinstance(value, float) and not 0 < value < 1:
-        raise _fail(path, where, f"a fraction must lie in (0, 1), got {value}")
+        raise fail(path, where, f"a fraction must lie in (0, 1), got {value}")
     if isinstance(value, int) and value < 1:
-        raise _fail(path, where, f"a row count must be at least 1, got {value}")
+        raise fail(path, where, f"a row count must be at least 1, got {value}")
     return value
 
 
@@ -250,30 +138,30 @@ def _positive_number(path: str, where: str, value: Any, integer: bool = False) -
     types = int if integer else int | float
     if isinstance(value, bool) or not isinstance(value, types) or not value > 0 or value != value:
         kind = "positive integer" if integer else "positive number"
-        raise _fail(path, where, f"expected a {kind}, got {_type_name(value)} {value!r}")
+        raise fail(path, where, f"expected a {kind}, got {_type_name(value)} {value!r}")
     if not integer and value == float("inf"):
-        raise _fail(path, where, "expected a finite number, got inf")
+        raise fail(path, where, "expected a finite number, got inf")
     return value
 
 
 def _labels(path: str, where: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not value or not all(isinstance(m, str) for m in value):
-        raise _fail(path, where, f"expected a non-empty list of model labels, got {value!r}")
+        raise fail(path, where, f"expected a non-empty list of model labels, got {value!r}")
     return tuple(value)
 
 
 def _seeds(path: str, where: str, value: Any) -> tuple[int, ...]:
     seeds = _int_list(path, where, value)
     if len(set(seeds)) != len(seeds) or any(s < 0 for s in seeds):
-        raise _fail(path, where, f"seeds must be distinct and non-negative, got {seeds}")
+        raise fail(path, where, f"seeds must be distinct and non-negative, got {seeds}")
     if any(s >= 2**32 for s in seeds):  # scikit-learn's and numpy's legacy random states take 32 bits
-        raise _fail(path, where, f"seeds must be below 2**32 = {2**32}, got {max(seeds)}")
+        raise fail(path, where, f"seeds must be below 2**32 = {2**32}, got {max(seeds)}")
     return tuple(seeds)
 
 
 def _table(path: str, where: str, value: Any) -> dict:
     if not isinstance(value, dict):
-        raise _fail(path, where, f"expected a table, got {_type_name(value)} {value!r}")
+        raise fail(path, where, f"expected a table, got {_type_name(value)} {value!r}")
     return value
 
 
@@ -281,7 +169,7 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
     where = f"datasets.{label}"
     name = table.get("dataset", label)
     if not isinstance(name, str) or name not in DATASETS:
-        raise _fail(
+        raise fail(
             path,
             f"{where}.dataset" if "dataset" in table else where,
             f"unknown dataset {name!r}; valid: {', '.join(DATASETS.names())} "
@@ -294,50 +182,50 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
             continue
         if key not in entry.defaults and key not in entry.required:
             valid = sorted({*entry.defaults, *entry.required, *DATASET_KEYS})
-            raise _fail(path, f"{where}.{key}", f"unknown key for dataset {name!r}; valid: {', '.join(valid)}")
+            raise fail(path, f"{where}.{key}", f"unknown key for dataset {name!r}; valid: {', '.join(valid)}")
         default = entry.defaults.get(key)
         if key in entry.required:  # no default to check against: the loader's annotation says the type
             default = _ANNOTATED.get(str(_annotation(entry.fn, key)).removeprefix("<class '").removesuffix("'>"))
         params[key] = _check_value(path, f"{where}.{key}", value, default)
     missing = [k for k in entry.required if k not in params]
     if missing:
-        raise _fail(path, where, f"dataset {name!r} needs {', '.join(missing)}")
+        raise fail(path, where, f"dataset {name!r} needs {', '.join(missing)}")
     full = {**entry.defaults, **params}
     try:
         if entry.check:
             entry.check(full)
         n_samples = int(entry.size(full))
     except DataError as exc:
-        raise _fail(path, where, str(exc)) from None
+        raise fail(path, where, str(exc)) from None
     if n_samples > MAX_ROWS:
-        raise _fail(path, where, f"{n_samples} rows is more than this harness handles ({MAX_ROWS})")
+        raise fail(path, where, f"{n_samples} rows is more than this harness handles ({MAX_ROWS})")
     width = _width(full)
     if width is not None and n_samples * width * 8 > MAX_MATRIX_BYTES:
-        raise _fail(path, where, f"{n_samples} rows x {width} features x 8 bytes = {n_samples * width * 8 / 2**30:,.1f} GB "
+        raise fail(path, where, f"{n_samples} rows x {width} features x 8 bytes = {n_samples * width * 8 / 2**30:,.1f} GB "
                                  f"is more than this harness handles ({MAX_MATRIX_BYTES // 2**30} GB); "
                                  f"lower n_samples or {', '.join(k for k in WIDTH_KEYS if k in full)}")
     task = entry.task_for(full)
     official = entry.official_test is not None
     if official:
         if "test_size" in table:
-            raise _fail(path, f"{where}.test_size", f"dataset {name!r} has an official test split; test_size does not apply")
+            raise fail(path, f"{where}.test_size", f"dataset {name!r} has an official test split; test_size does not apply")
         try:
             test_size = int(entry.official_test(full))
         except DataError as exc:
-            raise _fail(path, where, str(exc)) from None
+            raise fail(path, where, str(exc)) from None
     else:
         test_size = _test_size(path, f"{where}.test_size", table.get("test_size", defaults["test_size"]))
     n_test = test_count(n_samples, test_size)
     n_pool = n_samples - n_test
     if n_pool < 2:
-        raise _fail(path, f"{where}.test_size", f"leaves {n_pool} training rows of {n_samples}")
+        raise fail(path, f"{where}.test_size", f"leaves {n_pool} training rows of {n_samples}")
     size_where = f"{where}.train_sizes" if "train_sizes" in table else "suite.train_sizes"
     sizes = _int_list(path, size_where, table.get("train_sizes", defaults["train_sizes"]), allow_max=True)
     resolved = []
     for size in sizes:
         n = n_pool if size == "max" else size
         if n < 2 or n > n_pool:
-            raise _fail(
+            raise fail(
                 path,
                 size_where,
                 f"training size {size} is impossible for {label!r}: it has {n_samples} rows, "
@@ -351,7 +239,7 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
     models, large_models = (_labels(path, f"{where}.{k}", table[k]) if k in table else None
                             for k in ("models", "large_models"))
     if large_models is not None and one_seed_from is None:
-        raise _fail(path, f"{where}.large_models", "needs one_seed_from, the size from which it applies")
+        raise fail(path, f"{where}.large_models", "needs one_seed_from, the size from which it applies")
     return DatasetSpec(
         label=label,
         name=name,
@@ -383,7 +271,7 @@ def _model_spec(
     where = f"models.{label}"
     name = table.get("model", label)
     if not isinstance(name, str) or name not in MODELS:
-        raise _fail(
+        raise fail(
             path,
             f"{where}.model" if "model" in table else where,
             f"unknown model {name!r}; valid: {', '.join(MODELS.names())} (or name one with model = \"...\")",
@@ -398,7 +286,7 @@ def _model_spec(
         valid = estimator.get_params(deep=True)  # nested keys too: a hybrid's network__n_epochs
         for key, value in params.items():
             if key not in valid:
-                raise _fail(
+                raise fail(
                     path,
                     f"{where}.{key}",
                     f"unknown hyperparameter for {name!r} ({task}); valid: {', '.join(sorted(valid))}",
@@ -409,12 +297,12 @@ def _model_spec(
             if hasattr(built, "_parameter_constraints"):  # scikit-learn's own value checks
                 built._validate_params()
         except Exception as exc:
-            raise _fail(path, where, f"invalid hyperparameters for {name!r}: {exc}") from None
+            raise fail(path, where, f"invalid hyperparameters for {name!r}: {exc}") from None
     search = table.get("search")
     if search is not None:
         search = dict(_table(path, f"{where}.search", search))
         if not search:
-            raise _fail(path, f"{where}.search", "an empty search space; name hyperparameters to search, or drop the table")
+            raise fail(path, f"{where}.search", "an empty search space; name hyperparameters to search, or drop the table")
     if tuning is not None and "tuned" in tuning.modes:
         _check_search(path, where, name, params, search, tasks, modalities)
     return ModelSpec(label=label, name=name, params=params, family=entry.family, tags=entry.tags, search=search)
@@ -432,13 +320,13 @@ def _check_search(
             space = space_for(entry, ctx, params, search)
         except ValueError as exc:  # a malformed entry of the suite's own table
             key = next((k for k in search or {} if _bad_entry(search[k])), "")
-            raise _fail(path, f"{where}.search.{key}" if key else f"{where}.search", str(exc)) from None
+            raise fail(path, f"{where}.search.{key}" if key else f"{where}.search", str(exc)) from None
         problem = check_space(space, lambda p, ctx=ctx: build(name, ctx, {**params, **p}))
         if problem:
             key, message = problem
             origin = f"{where}.search.{key}" if search is not None else where
             owner = "" if search is not None else f"the search space of model {name!r} ({task}): {key}: "
-            raise _fail(path, origin, owner + message)
+            raise fail(path, origin, owner + message)
 
 
 def _bad_entry(value) -> bool:
@@ -456,13 +344,13 @@ def _tuning(path: str, head: dict, time_limit_s: float, validation: float, suite
     table = _table(path, "suite.tuning", head["tuning"])
     for key in table:
         if key not in TUNING_KEYS:
-            raise _fail(path, f"suite.tuning.{key}", f"unknown key; valid: {', '.join(sorted(TUNING_KEYS))}")
+            raise fail(path, f"suite.tuning.{key}", f"unknown key; valid: {', '.join(sorted(TUNING_KEYS))}")
     trials = _positive_number(path, "suite.tuning.trials", table.get("trials", 10), integer=True)
     time_s = table.get("time_s")
     if time_s is not None:
         time_s = float(_positive_number(path, "suite.tuning.time_s", time_s))
         if time_s >= time_limit_s:
-            raise _fail(
+            raise fail(
                 path, "suite.tuning.time_s",
                 f"{time_s:g} s of search leaves no time for the final fit within suite.time_limit_s = {time_limit_s:g}",
             )
@@ -471,21 +359,21 @@ def _tuning(path: str, head: dict, time_limit_s: float, validation: float, suite
         not isinstance(modes, list) or not modes or len(set(modes)) != len(modes)
         or not all(isinstance(m, str) and m in MODES for m in modes)
     ):
-        raise _fail(path, "suite.tuning.modes", f"expected distinct names from {', '.join(MODES)}, got {modes!r}")
+        raise fail(path, "suite.tuning.modes", f"expected distinct names from {', '.join(MODES)}, got {modes!r}")
     if "tuned" in modes:
         if trials < 2:
-            raise _fail(path, "suite.tuning.trials", "a tuned cell needs at least 2 trials (the first is the default configuration)")
+            raise fail(path, "suite.tuning.trials", "a tuned cell needs at least 2 trials (the first is the default configuration)")
         if validation == 0:
-            raise _fail(path, "suite.validation", "tuned cells choose on validation rows; validation = 0 leaves none")
+            raise fail(path, "suite.validation", "tuned cells choose on validation rows; validation = 0 leaves none")
     sizes = table.get("sizes", "all")
     if sizes not in SIZES:
-        raise _fail(path, "suite.tuning.sizes", f"expected one of {', '.join(SIZES)}, got {sizes!r}")
+        raise fail(path, "suite.tuning.sizes", f"expected one of {', '.join(SIZES)}, got {sizes!r}")
     seeds = table.get("seeds")
     if seeds is not None:
         seeds = _int_list(path, "suite.tuning.seeds", seeds)
         outside = [s for s in seeds if s not in suite_seeds]
         if outside or len(set(seeds)) != len(seeds):
-            raise _fail(path, "suite.tuning.seeds", f"expected distinct seeds from suite.seeds {list(suite_seeds)}, got {seeds}")
+            raise fail(path, "suite.tuning.seeds", f"expected distinct seeds from suite.seeds {list(suite_seeds)}, got {seeds}")
         seeds = tuple(seeds)
     return Tuning(budget=Budget(trials=int(trials), time_s=time_s), modes=tuple(modes), sizes=sizes, seeds=seeds)
 
@@ -547,62 +435,62 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     plugins = load_plugins(plugins)
     line = _long_key_line(text)
     if line:
-        raise _fail(path, "", f"line {line}: a dotted key of more than {MAX_KEY_PARTS} parts; a suite's keys nest "
+        raise fail(path, "", f"line {line}: a dotted key of more than {MAX_KEY_PARTS} parts; a suite's keys nest "
                               "a few levels ([models.NAME.search.KEY])")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise _fail(path, "", f"not valid TOML: {exc}") from None
+        raise fail(path, "", f"not valid TOML: {exc}") from None
     except RecursionError:  # tomllib recurses once per level of arrays or inline tables
-        raise _fail(path, "", "nested too deeply (arrays or inline tables hundreds of levels inside each other)") from None
+        raise fail(path, "", "nested too deeply (arrays or inline tables hundreds of levels inside each other)") from None
     deep = _too_deep(raw)
     if deep is not None:
-        raise _fail(path, deep, f"values nested more than {MAX_DEPTH} levels deep; a suite's tables nest a few levels")
+        raise fail(path, deep, f"values nested more than {MAX_DEPTH} levels deep; a suite's tables nest a few levels")
     unknown = set(raw) - {"suite", "datasets", "models"}
     if unknown:
-        raise _fail(path, sorted(unknown)[0], "unknown section; valid: suite, datasets, models")
+        raise fail(path, sorted(unknown)[0], "unknown section; valid: suite, datasets, models")
     for section in ("suite", "datasets", "models"):
         if section not in raw:
-            raise _fail(path, section, "missing section")
+            raise fail(path, section, "missing section")
     head = _table(path, "suite", raw["suite"])
     for key in head:
         if key not in SUITE_KEYS:
-            raise _fail(path, f"suite.{key}", f"unknown key; valid: {', '.join(sorted(SUITE_KEYS))}")
+            raise fail(path, f"suite.{key}", f"unknown key; valid: {', '.join(sorted(SUITE_KEYS))}")
     name = head.get("name", Path(path).stem)
     if not isinstance(name, str) or not name.strip():
-        raise _fail(path, "suite.name", f"expected a non-empty string, got {name!r}")
+        raise fail(path, "suite.name", f"expected a non-empty string, got {name!r}")
     seeds = _seeds(path, "suite.seeds", head.get("seeds", [0]))
     features = head.get("features", ["raw"])
     if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
-        raise _fail(path, "suite.features", f"expected a non-empty list of names, got {features!r}")
+        raise fail(path, "suite.features", f"expected a non-empty list of names, got {features!r}")
     for feat in features:
         if feat not in FEATURES:
-            raise _fail(path, "suite.features", f"unknown feature variant {feat!r}; valid: {', '.join(FEATURES.names())}")
+            raise fail(path, "suite.features", f"unknown feature variant {feat!r}; valid: {', '.join(FEATURES.names())}")
     twice = sorted({f for f in features if features.count(f) > 1})
     if twice:
-        raise _fail(path, "suite.features", f"{twice[0]!r} is listed twice; each feature variant once")
+        raise fail(path, "suite.features", f"{twice[0]!r} is listed twice; each feature variant once")
     threads = _positive_number(path, "suite.threads", head.get("threads", 1), integer=True)
     if threads > MAX_THREADS:
-        raise _fail(path, "suite.threads", f"{threads} threads is absurd; at most {MAX_THREADS}")
+        raise fail(path, "suite.threads", f"{threads} threads is absurd; at most {MAX_THREADS}")
     time_limit = float(_positive_number(path, "suite.time_limit_s", head.get("time_limit_s", 600)))
     limit = head.get("limit", "wall")
     if limit not in LIMITS:
-        raise _fail(path, "suite.limit", f"expected one of {', '.join(map(repr, LIMITS))}, got {limit!r}")
+        raise fail(path, "suite.limit", f"expected one of {', '.join(map(repr, LIMITS))}, got {limit!r}")
     backstop = float(_positive_number(path, "suite.wall_backstop", head.get("wall_backstop", 5.0)))
     if backstop < 1:
-        raise _fail(path, "suite.wall_backstop", f"must be at least 1 (a multiple of time_limit_s), got {backstop:g}")
+        raise fail(path, "suite.wall_backstop", f"must be at least 1 (a multiple of time_limit_s), got {backstop:g}")
     memory = head.get("memory_limit_mb")
     if memory is not None:
         memory = float(_positive_number(path, "suite.memory_limit_mb", memory))
     device = head.get("device", "auto")
     if device not in DEVICES:
-        raise _fail(path, "suite.device", f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
+        raise fail(path, "suite.device", f"unknown device {device!r}; valid: {', '.join(DEVICES)}")
     scheduler = head.get("scheduler")
     if scheduler is not None and (not isinstance(scheduler, str) or "://" not in scheduler):
-        raise _fail(path, "suite.scheduler", f'expected a scheduler address such as "tcp://HOST:8786", got {scheduler!r}')
+        raise fail(path, "suite.scheduler", f'expected a scheduler address such as "tcp://HOST:8786", got {scheduler!r}')
     validation = head.get("validation", 0.2)
     if isinstance(validation, bool) or not isinstance(validation, int | float) or not 0 <= validation <= 0.5:
-        raise _fail(path, "suite.validation", f"expected a fraction in [0, 0.5] (0: no validation part), got {validation!r}")
+        raise fail(path, "suite.validation", f"expected a fraction in [0, 0.5] (0: no validation part), got {validation!r}")
     tuning = _tuning(path, head, time_limit, float(validation), seeds)
     defaults = {
         "train_sizes": head.get("train_sizes", ["max"]),
@@ -614,9 +502,9 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     dtables = _table(path, "datasets", raw["datasets"])
     mtables = _table(path, "models", raw["models"])
     if not dtables:
-        raise _fail(path, "datasets", "no datasets; add a [datasets.NAME] table")
+        raise fail(path, "datasets", "no datasets; add a [datasets.NAME] table")
     if not mtables:
-        raise _fail(path, "models", "no models; add a [models.NAME] table")
+        raise fail(path, "models", "no models; add a [models.NAME] table")
     datasets = tuple(
         _dataset_spec(path, label, _table(path, f"datasets.{label}", t), defaults) for label, t in dtables.items()
     )
@@ -631,7 +519,7 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
         for key in ("models", "large_models"):
             unknown = [m for m in getattr(ds, key) or () if m not in labels]
             if unknown:
-                raise _fail(path, f"datasets.{ds.label}.{key}",
+                raise fail(path, f"datasets.{ds.label}.{key}",
                             f"unknown model label {unknown[0]!r}; valid: {', '.join(sorted(labels))}")
     return Suite(
         path=path,
@@ -655,43 +543,6 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     )
 
 
-def _requested_devices(suite: Suite) -> list[tuple[str, str]]:
-    """(where, device) for every device the suite names other than "auto" and "cpu": suite.device, a model's `device`."""
-    named = [("suite.device", suite.device)]
-    for m in suite.models:
-        named += [(f"models.{m.label}.{k}", v) for k, v in m.params.items()
-                  if (k == "device" or k.endswith("__device")) and isinstance(v, str)]
-    return [(where, d) for where, d in named if d not in ("auto", "cpu")]
-
-
-def check_devices(suite: Suite) -> None:
-    """Refuse a suite naming a device this machine lacks ("cuda" with no GPU), naming the devices found.
-
-    Imports torch only when a suite names a device other than "auto" or "cpu". A suite run on a
-    Dask cluster is not checked here: its cells run on the workers' machines.
-    """
-    wanted = _requested_devices(suite)
-    if not wanted:
-        return
-    import torch
-
-    cuda = torch.cuda.device_count() if torch.cuda.is_available() else 0
-    mps = getattr(torch.backends, "mps", None)
-    has_mps = bool(mps is not None and mps.is_available())
-    found = ["cpu", *(f"cuda:{i} ({torch.cuda.get_device_name(i)})" for i in range(cuda)), *(["mps"] if has_mps else [])]
-    for where, device in wanted:
-        kind, _, index = device.partition(":")
-        if kind == "cuda" and (index == "" or index.isdigit()):
-            ok = cuda > (int(index) if index else 0)
-        elif device == "mps":
-            ok = has_mps
-        else:
-            raise _fail(suite.path, where, f"unknown device {device!r}; valid: auto, cpu, cuda, cuda:N, mps")
-        if not ok:
-            raise _fail(suite.path, where, f"device {device!r} is not on this machine; devices found: {', '.join(found)} "
-                                           '(use "auto" or "cpu")')
-
-
 MAX_SUITE_BYTES = 2**20  # the largest suite in suites/ is 3 KB
 
 
@@ -703,112 +554,3 @@ def load(path: str | os.PathLike, plugins: tuple[str, ...] = ()) -> Suite:
     except UnicodeDecodeError as exc:
         raise SuiteError(f"{shown(path)}: not UTF-8 text (byte {exc.start})") from None
     return parse(text, os.fspath(path), plugins)
-
-
-def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
-    """Every (dataset, features, size, seed, model, tuning) cell to run, and the pairs skipped with why."""
-    cells: list[Cell] = []
-    skips: list[Skip] = []
-    for ds in suite.datasets:
-        variants = []
-        for feat in suite.features:
-            if ds.modality in FEATURES[feat].modalities:
-                variants.append(feat)
-            else:
-                skips.append(Skip(ds.label, "*", feat, f"feature variant {feat!r} does not apply to {ds.modality} data"))
-        usable = []
-        for m in suite.models:
-            reason = MODELS[m.name].incompatibility(ds.task, ds.modality)
-            if reason is None and ds.models is not None and m.label not in ds.models:
-                reason = f"{m.label} is not in the models list of {ds.label}"
-            if reason:
-                skips.append(Skip(ds.label, m.label, "*", reason))
-            else:
-                usable.append(m)
-        modes = _modes(suite, ds, usable, skips)
-        for feat in variants:
-            for n_train in ds.train_sizes:
-                for seed in ds.seeds_at(n_train, suite.seeds):
-                    for m, tuning in ((u, t) for u in usable for t in modes[u.label]):
-                        if m.family == "deep" and feat != "raw":
-                            continue  # deep models learn their own features from raw input
-                        if not ds.runs_at(n_train, m.label):
-                            continue
-                        if tuning == "tuned" and not _tuned_size(suite, ds, n_train, seed, m, feat, skips):
-                            continue
-                        cells.append(
-                            Cell(
-                                dataset=ds,
-                                model=m,
-                                seed=seed,
-                                n_train=n_train,
-                                features=feat,
-                                threads=suite.threads,
-                                time_limit_s=suite.time_limit_s,
-                                memory_limit_mb=suite.memory_limit_mb,
-                                device=suite.device,
-                                plugins=suite.plugins,
-                                jobs=jobs,
-                                tuning=tuning,
-                                validation=suite.validation,
-                                budget=suite.tuning.budget,
-                                limit=suite.limit,
-                                wall_backstop=suite.wall_backstop,
-                            )
-                        )
-    return cells, skips
-
-
-def _modes(suite: Suite, ds: DatasetSpec, models: list[ModelSpec], skips: list[Skip]) -> dict[str, tuple[str, ...]]:
-    """The tuning modes each model runs in on this dataset; a model with nothing to search has no tuned cell."""
-    out = {}
-    for m in models:
-        modes = suite.tuning.modes
-        if "tuned" in modes:
-            ctx = ModelContext(task=ds.task, modality=ds.modality, seed=0, threads=1, n_features=4, n_classes=2)
-            if not space_for(MODELS[m.name], ctx, m.params, m.search):
-                pinned = " (the suite fixes every hyperparameter it searches)" if MODELS[m.name].space(ctx) else ""
-                skips.append(Skip(ds.label, m.label, "*", f"{m.name} declares no search space{pinned}: no tuned cell"))
-                modes = tuple(t for t in modes if t != "tuned")
-        out[m.label] = modes
-    return out
-
-
-def _tuned_size(
-    suite: Suite, ds: DatasetSpec, n_train: int, seed: int, m: ModelSpec, feat: str, skips: list[Skip]
-) -> bool:
-    """Whether a tuned cell runs at this size and seed: the suite may tune the largest size or some
-    seeds only; a validation part must fit."""
-    if suite.tuning.sizes == "largest" and n_train != max(ds.train_sizes):
-        return False
-    if suite.tuning.seeds is not None and seed not in suite.tuning.seeds:
-        return False
-    if validation_rows(n_train, suite.validation) == 0:
-        skip = Skip(ds.label, m.label, feat, f"{n_train} training rows leave no validation part "
-                    f"(tuned cells need at least {min_training_rows(suite.validation)}): no tuned cell")
-        if skip not in skips:
-            skips.append(skip)
-        return False
-    return True
-
-
-def skip_lines(skips: list[Skip], verbose: bool = False) -> list[str]:
-    """What the plan skipped: one line per reason with its count (every pair with `verbose`)."""
-    if verbose:
-        seen = dict.fromkeys(f"skip {s.dataset} x {s.model} ({s.features}): {s.reason}" for s in skips)
-        return list(seen)
-    by_reason: dict[str, set[str]] = {}
-    for s in skips:
-        by_reason.setdefault(s.reason, set()).add(s.dataset)
-    lines = []
-    for reason, datasets in by_reason.items():
-        names = sorted(datasets)
-        shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-        lines.append(f"skipped on {len(names)} dataset(s) ({shown}): {reason}")
-    if lines:
-        lines.append("(every skipped pair: --verbose, and plan.json in the run folder)")
-    return lines
-
-
-def with_layout(cells: list[Cell], jobs: int, threads: int | None = None) -> list[Cell]:
-    return [replace(c, jobs=jobs, threads=threads or c.threads) for c in cells]
