@@ -8,11 +8,20 @@ The protocol, for every cell (bench.execution.cell runs it):
 - A *default* cell fits its configuration on the rest and scores the validation part
   once (`val_score`), so the report can pick a family's best configuration on validation.
 - A *tuned* cell runs a random search: the default configuration first, then configurations
-  drawn from the model's search space, until `trials` have run or `time_s` is spent
-  (whichever comes first): no trial starts that would, at the mean pace of the trials so
-  far, end after `time_s`, so a slow model does not overrun its budget by a whole trial.
-  Every family gets the same budget. The best `val_score` wins (ties: the earlier trial, so the default wins
-  a tie).
+  drawn from the model's search space. The budget is a number of trials, `trials`, the same
+  for every family, so a CNN is not judged on 2 configurations against a forest's 8. `time_s`
+  is only a backstop: no trial starts that would, at the mean pace of the trials so far, end
+  after `time_s`, so a slow model does not overrun it by a whole trial. When it stops a
+  search before its trials are done, the row says so (`tuning_capped`, beside `n_trials`,
+  the trials that ran): a suite should set it where it rarely binds. The best score wins
+  (ties: the earlier trial, so the default wins a tie).
+- Where the validation part has fewer than bench.execution.selection.CV_BELOW_ROWS rows, each
+  trial is also scored by repeated k-fold cross-validation on all training rows (the same
+  folds for every model of the cell's group; bench.execution.selection), and a tuned search
+  chooses by that score (`selected_by` = "cv"). It chooses by the holdout `val_score` where
+  a trial lacks a cross-validated score (too slow a fit, a failed fold): both are then on the
+  same footing for every trial. The row records the chosen trial's `val_score_cv` and its
+  standard error `val_score_cv_se`, or `cv_missing`, why there is none.
 - The final model is the chosen configuration refitted on all training rows (scikit-learn's
   `refit=True`): `fit_time_s` is that final fit, and the validation fits are the search's
   cost (`search_time_s`, `search_cpu_s`). Its test rows are scored once.
@@ -41,6 +50,7 @@ from typing import Any
 import lazy_loader
 import numpy as np
 
+from bench.execution.selection import NOT_APPLICABLE, CVScore, Plan
 from bench.measure import Timer
 
 # Imported at first use (scikit-learn inside the functions that need it: a lazy submodule
@@ -67,9 +77,12 @@ class Trial:
     val_score: float | None
     fit_s: float
     error: str | None = None
+    cv: CVScore | None = None  # the cross-validated score, where the validation part is small
 
     def record(self) -> dict:
         out = {"params": self.params, "val_score": self.val_score, "fit_s": round(self.fit_s, 6)}
+        if self.cv is not None:
+            out.update(self.cv.record())
         if self.error:
             out["error"] = self.error
         return out
@@ -84,11 +97,26 @@ class Search:
     trials: list[Trial] = field(default_factory=list)
     wall_s: float = 0.0
     cpu_s: float = 0.0
+    capped: bool = False  # the time backstop stopped the search before its trials were done
+
+    @property
+    def selected_by(self) -> str | None:
+        """"cv" where every scored trial has a cross-validated score, "validation" otherwise; None: nothing scored."""
+        scored = [t for t in self.trials if t.val_score is not None]
+        if not scored:
+            return None
+        if all(t.cv is not None and t.cv.score is not None for t in scored):
+            return "cv"
+        return "validation"
 
     @property
     def best(self) -> Trial | None:
         scored = [t for t in self.trials if t.val_score is not None]
-        return max(scored, key=lambda t: t.val_score) if scored else None  # max keeps the first of ties
+        if not scored:
+            return None
+        if self.selected_by == "cv":
+            return max(scored, key=lambda t: t.cv.score)  # max keeps the first of ties
+        return max(scored, key=lambda t: t.val_score)
 
     @property
     def best_params(self) -> dict[str, Any]:
@@ -97,12 +125,16 @@ class Search:
 
     def row(self) -> dict:
         best = self.best
+        tuned = self.tuning == "tuned"
         return {
             "tuning": self.tuning,
             "n_validation": self.n_validation,
             "n_trials": len(self.trials),
             "best_params": json.dumps(self.best_params, sort_keys=True),
             "val_score": best.val_score if best is not None else None,
+            **(best.cv if best is not None and best.cv is not None else NOT_APPLICABLE).row(),
+            "selected_by": self.selected_by if tuned else None,
+            "tuning_capped": self.capped if tuned else None,
             "search_time_s": self.wall_s,
             "search_cpu_s": self.cpu_s,
             "trials": json.dumps([t.record() for t in self.trials]),
@@ -266,10 +298,13 @@ def search(
     budget: Budget,
     seed: int,
     tuning: str = "tuned",
+    cv: Plan | None = None,
 ) -> Search:
     """Fit the default configuration, then draws from `space`, on the fit rows; score each on validation.
 
     `parts` is (X_fit, y_fit, X_val, y_val); `make(params)` builds an unfitted estimator.
+    `cv` (bench.execution.selection.plan), where the validation part is small: each trial is
+    also cross-validated on the plan's folds, and the search chooses by that score.
     A trial that raises is recorded with its error and the search goes on; when no trial
     succeeds in a tuned search, the first error is raised.
     """
@@ -283,7 +318,8 @@ def search(
             if out.trials and budget.time_s is not None:
                 elapsed = time.perf_counter() - t0
                 if elapsed + elapsed / len(out.trials) > budget.time_s:
-                    break  # the next trial would, at the pace so far, end past the budget
+                    out.capped = True  # the next trial would, at the pace so far, end past the backstop
+                    break
             started = time.perf_counter()
             try:
                 estimator = make(params)
@@ -292,7 +328,11 @@ def search(
                 score = val_score(task, estimator, X_val, y_val)
                 if not math.isfinite(score):
                     raise FloatingPointError(f"validation score {score}")
-                out.trials.append(Trial(params, score, fit_s))
+                estimator = None
+                crossed = None
+                if cv is not None:
+                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit_s=fit_s)
+                out.trials.append(Trial(params, score, fit_s, cv=crossed))
             except Exception as exc:
                 first_error = first_error or exc
                 out.trials.append(Trial(params, None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"[:500]))

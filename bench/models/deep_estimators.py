@@ -331,6 +331,10 @@ class _TorchEstimator(BaseEstimator):
             history.append(record)
             if X_va is not None and stale >= self.patience:
                 break
+        # Whether the epoch cap, not early stopping, ended training: True when all n_epochs ran
+        # with the validation loss still improving within the last `patience` epochs; None
+        # without a validation slice (the cap always ends training then).
+        self.epochs_capped_ = None if X_va is None else bool(stale < self.patience and len(history) == self.n_epochs)
         if best_state is not None:
             module.load_state_dict(best_state)
         module.eval()
