@@ -66,7 +66,7 @@ n_epochs = 2
 batch_size = 512
 """
 
-# The group's preparation as its first worker runs it (bench.execution.cell.prepare, a fresh
+# The group's preparation as its first worker runs it (bench.execution.prepare.prepare, a fresh
 # cache), in a fresh process, with the peak resident memory of generating the dataset and of
 # everything after it (split, scaling, caching, mapping the cache) read apart.
 PHASES = """
@@ -74,7 +74,7 @@ import json, os, sys, tempfile
 os.environ["BENCH_CACHE_DIR"] = tempfile.mkdtemp()
 import bench.execution.preload
 from bench import datasets as ds
-from bench.execution import cell as cellmod
+from bench.execution import prepare as prep
 from bench.suite import parse, plan
 
 def status(field):
@@ -102,8 +102,8 @@ def load(*args, **kwargs):
 ds.load = load
 out["baseline_mb"] = status("VmRSS")
 reset_peak()
-split = cellmod.prepare(cell)
-cellmod._touch(split.X_train, split.y_train, split.X_test, split.y_test)
+split = prep.prepare(cell)
+prep._touch(split.X_train, split.y_train, split.X_test, split.y_test)
 out["harness_peak_mb"] = status("VmHWM") - out["baseline_mb"]
 out["handed_over_mb"] = status("VmRSS") - out["baseline_mb"]
 out["split_mb"] = sum(a.nbytes for a in (split.X_train, split.y_train, split.X_test, split.y_test)) / 2**20

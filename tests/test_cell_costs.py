@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 from sklearn import metrics
 
 from bench.execution import cell as cellmod
+from bench.execution import prepare as prep
+from bench.execution import scoring
 from bench.suite import parse, plan
 
 
@@ -36,7 +38,7 @@ def test_label_scores_equal_scikit_learns_to_the_last_bit(case):
             "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
             "f1_macro": metrics.f1_score(y, pred, labels=classes, average="macro", zero_division=0),
         }
-    assert cellmod.label_scores(y, pred, classes) == expected
+    assert scoring.label_scores(y, pred, classes) == expected
 
 
 def test_label_scores_of_string_labels_equal_scikit_learns():
@@ -50,7 +52,7 @@ def test_label_scores_of_string_labels_equal_scikit_learns():
             "balanced_accuracy": metrics.balanced_accuracy_score(y, pred),
             "f1_macro": metrics.f1_score(y, pred, labels=classes, average="macro", zero_division=0),
         }
-    assert cellmod.label_scores(y, pred, classes) == expected
+    assert scoring.label_scores(y, pred, classes) == expected
 
 
 @st.composite
@@ -64,20 +66,20 @@ def _probabilities(draw):
     raw = np.array(draw(st.lists(st.lists(cells, min_size=len(seen), max_size=len(seen)), min_size=n, max_size=n)))
     raw[raw.sum(axis=1) == 0, 0] = 1.0
     proba = raw / raw.sum(axis=1, keepdims=True)
-    return y, cellmod.full_proba(proba, seen, np.arange(n_classes)), np.arange(n_classes)
+    return y, scoring.full_proba(proba, seen, np.arange(n_classes)), np.arange(n_classes)
 
 
 @settings(max_examples=400, deadline=None)
 @given(_probabilities())
 def test_log_loss_equals_scikit_learns_to_the_last_bit(case):
     y, proba, classes = case
-    assert cellmod.log_loss(y, proba, classes) == metrics.log_loss(y, proba, labels=classes)
+    assert scoring.log_loss(y, proba, classes) == metrics.log_loss(y, proba, labels=classes)
 
 
 def test_log_loss_of_labels_outside_the_classes_is_refused_as_scikit_learn_refuses_it():
     proba = np.full((3, 2), 0.5)
     with pytest.raises(ValueError):
-        cellmod.log_loss(np.array([0, 1, 2]), proba, np.array([0, 1]))
+        scoring.log_loss(np.array([0, 1, 2]), proba, np.array([0, 1]))
 
 
 @st.composite
@@ -104,15 +106,15 @@ def test_regression_scores_equal_scikit_learns_to_the_last_bit(case):
             with pytest.raises(ValueError):
                 metrics.r2_score(y, pred)
             with pytest.raises(ValueError):
-                cellmod.regression_scores(y, pred)
+                scoring.regression_scores(y, pred)
             return
         expected = {
             "r2": metrics.r2_score(y, pred),
             "rmse": float(np.sqrt(metrics.mean_squared_error(y, pred))),
             "mae": metrics.mean_absolute_error(y, pred),
         }
-        got = cellmod.regression_scores(y, pred)
-        r2 = cellmod.r2(y, pred)
+        got = scoring.regression_scores(y, pred)
+        r2 = scoring.r2(y, pred)
     same = {k: v == expected[k] or (np.isnan(v) and np.isnan(expected[k])) for k, v in got.items()}
     assert all(same.values()), (got, expected)
     assert r2 == expected["r2"] or (np.isnan(r2) and np.isnan(expected["r2"]))
@@ -160,12 +162,12 @@ def _cell(models: str = '[models.m]\nmodel = "test_constant"', table: str = "", 
 
 
 def test_every_model_of_a_group_gets_the_split_the_first_one_computed(tmp_path, monkeypatch):
-    monkeypatch.setenv(cellmod.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(prep.CACHE_ENV, str(tmp_path))
     first, second = _cell('[models.a]\nmodel = "test_constant"\n[models.b]\nmodel = "logistic_regression"')
-    computed = cellmod.prepare(first)
+    computed = prep.prepare(first)
     calls = []
-    monkeypatch.setattr(cellmod, "_prepared_pool", lambda c: calls.append(c) or pytest.fail("computed again"))
-    cached = cellmod.prepare(second)
+    monkeypatch.setattr(prep, "_prepared_pool", lambda c: calls.append(c) or pytest.fail("computed again"))
+    cached = prep.prepare(second)
     assert calls == []
     for name in ("X_train", "y_train", "X_test", "y_test", "classes"):
         np.testing.assert_array_equal(getattr(cached, name), getattr(computed, name))
@@ -173,16 +175,16 @@ def test_every_model_of_a_group_gets_the_split_the_first_one_computed(tmp_path, 
         computed.sample_shape, computed.n_classes, computed.missing_classes)
     assert cached.X_train.flags.writeable  # copy-on-write: a model may scale its input in place
     cached.X_train[0, 0] = 1e9
-    assert cellmod.prepare(second).X_train[0, 0] != 1e9  # ... without changing what the next model gets
+    assert prep.prepare(second).X_train[0, 0] != 1e9  # ... without changing what the next model gets
 
 
 def test_a_cached_split_equals_the_split_made_without_a_cache(tmp_path, monkeypatch):
     (cell,) = _cell()
-    monkeypatch.delenv(cellmod.CACHE_ENV, raising=False)
-    plain = cellmod.prepare(cell)
-    monkeypatch.setenv(cellmod.CACHE_ENV, str(tmp_path))
-    cellmod.prepare(cell)  # computes and caches
-    cached = cellmod.prepare(cell)  # maps the cache
+    monkeypatch.delenv(prep.CACHE_ENV, raising=False)
+    plain = prep.prepare(cell)
+    monkeypatch.setenv(prep.CACHE_ENV, str(tmp_path))
+    prep.prepare(cell)  # computes and caches
+    cached = prep.prepare(cell)  # maps the cache
     for name in ("X_train", "y_train", "X_test", "y_test", "classes"):
         a, b = getattr(plain, name), getattr(cached, name)
         assert a.dtype == b.dtype and a.shape == b.shape
@@ -191,9 +193,9 @@ def test_a_cached_split_equals_the_split_made_without_a_cache(tmp_path, monkeypa
 
 def test_a_cell_with_a_cache_scores_exactly_as_without_one(tmp_path, monkeypatch):
     (cell,) = _cell('[models.m]\nmodel = "logistic_regression"')
-    monkeypatch.delenv(cellmod.CACHE_ENV, raising=False)
+    monkeypatch.delenv(prep.CACHE_ENV, raising=False)
     plain = cellmod.measure_cell(cell)
-    monkeypatch.setenv(cellmod.CACHE_ENV, str(tmp_path))
+    monkeypatch.setenv(prep.CACHE_ENV, str(tmp_path))
     first = cellmod.measure_cell(cell)
     again = cellmod.measure_cell(cell)
     for row in (first, again):
@@ -207,16 +209,16 @@ def test_scaling_in_chunks_equals_one_fit_on_one_chunk_and_matches_closely_on_ma
     import numpy as np
     from sklearn.preprocessing import StandardScaler
 
-    from bench.execution import cell as cellmod
+    from bench.execution import prepare as prep
 
     rng = np.random.default_rng(0)
     X = (rng.normal(size=(5000, 7)) * 3 + 1).astype("float32")
     T = rng.normal(size=(300, 7)).astype("float32")
     ref = StandardScaler().fit(X)
-    one_train, one_test = cellmod._fit_transform(StandardScaler(), X, T)
+    one_train, one_test = prep._fit_transform(StandardScaler(), X, T)
     assert one_train.dtype == np.float32
     assert np.array_equal(one_train, ref.transform(X)) and np.array_equal(one_test, ref.transform(T))
-    monkeypatch.setattr(cellmod, "SCALE_CHUNK_BYTES", 8 * 7 * 1024)  # chunks of 1,024 rows
-    many_train, many_test = cellmod._fit_transform(StandardScaler(), X, T)
+    monkeypatch.setattr(prep, "SCALE_CHUNK_BYTES", 8 * 7 * 1024)  # chunks of 1,024 rows
+    many_train, many_test = prep._fit_transform(StandardScaler(), X, T)
     np.testing.assert_allclose(many_train, ref.transform(X), rtol=0, atol=1e-5)
     np.testing.assert_allclose(many_test, ref.transform(T), rtol=0, atol=1e-5)

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression
 
-from bench.execution.cell import measure_cell, scores
+from bench.execution.cell import measure_cell
+from bench.execution.scoring import scores
 from bench.models import MODELS
 from bench.suite import parse, plan
 

@@ -24,7 +24,8 @@ from sklearn.base import clone
 
 from bench.datasets import DATASETS, DataError, load
 from bench.datasets.cache import OFFLINE_ENV
-from bench.execution.cell import _preprocessor, scores
+from bench.execution.prepare import _preprocessor
+from bench.execution.scoring import scores
 from bench.measure import UnknownSizeError, model_size, serialized_bytes
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins

@@ -10,7 +10,7 @@ import pytest
 
 from bench import results
 from bench.execution import runner
-from bench.execution.cell import prepare
+from bench.execution.prepare import prepare
 from bench.suite import parse, plan
 
 SUITE = """

@@ -15,7 +15,8 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 
 from bench import results, tuning
-from bench.execution.cell import measure_cell, prepare
+from bench.execution.cell import measure_cell
+from bench.execution.prepare import prepare
 from bench.models import MODELS, ModelContext, build, model
 from bench.suite import SuiteError, cell_key, parse, plan
 from bench.tuning import (

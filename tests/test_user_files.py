@@ -106,7 +106,7 @@ def test_an_unknown_missing_policy_is_refused(tmp_path):
 
 
 def test_imputation_is_fitted_on_the_training_rows_only():
-    from bench.execution.cell import _preprocessor
+    from bench.execution.prepare import _preprocessor
 
     train = pd.DataFrame({"a": [1.0, 2.0, np.nan, 4.0, 100.0], "c": ["x", "x", None, "y", "x"]})
     test = pd.DataFrame({"a": [np.nan, 1000.0, 1000.0], "c": [None, "y", "y"]})

@@ -9,22 +9,21 @@ thread count before it forks.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 
 import pytest
 
 from bench.execution import isolate
 
-pytestmark = pytest.mark.skipif(isolate._PROCESS is None, reason="no fork servers on this platform")
+pytestmark = pytest.mark.skipif(not isolate.FORK_SERVERS, reason="no fork servers on this platform")
 
 
-def _report(conn, threads: int) -> None:
+def _report(threads: int, conn) -> None:
     """In a worker: its pools' sizes, its thread count under a `threads`-thread cell's limit, and after
     scikit-learn's own one-thread BLAS limit (what k-NN's predict sets at every call)."""
     from threadpoolctl import threadpool_limits
 
-    from bench.execution.cell import thread_limit, threadpools
+    from bench.execution.threads import thread_limit, threadpools
 
     sizes = sorted({lib.get_num_threads() for lib in threadpools().lib_controllers})
     with thread_limit(threads):
@@ -38,11 +37,7 @@ def _report(conn, threads: int) -> None:
 
 @pytest.mark.parametrize("threads", [1, 2])
 def test_a_worker_finds_its_pools_at_its_cells_size_and_starts_no_pool_thread(threads):
-    receive, send = mp.Pipe(duplex=False)
-    process = isolate._PROCESS(target=_report, args=(send, threads), daemon=True)
-    process.server_kind = ("classical", (), threads)
-    process.start()
-    send.close()
+    process, receive = isolate.start_worker(_report, (threads,), ("lean", (), threads))
     assert receive.poll(300), "the worker did not answer"
     sizes, during, after_sklearn, variable = receive.recv()
     process.join(10)
