@@ -13,7 +13,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bench.registry import FAMILIES, MODALITIES, TASKS, Registry, check_tags, first_line
+from bench.registry import (
+    FAMILIES,
+    MODALITIES,
+    TASKS,
+    Registry,
+    check_needs,
+    check_tags,
+    first_line,
+)
 
 __all__ = ["FAMILIES", "MODELS", "ModelContext", "ModelEntry", "SearchSpace", "build", "lazy_attributes", "model"]
 
@@ -44,6 +52,9 @@ class ModelEntry:
     description: str = ""
     tags: frozenset[str] = frozenset()
     search: SearchSpace | Callable[[ModelContext], SearchSpace] | None = None
+    # What its cells need loaded in their worker (bench.registry.NEEDS), or None when not declared:
+    # then bench.execution.isolate takes a `deep` model to need torch, a `classical` one not.
+    needs: frozenset[str] | None = None
 
     def space(self, ctx: ModelContext) -> dict[str, Any]:
         """The search space for this context ({} when the model declares none)."""
@@ -70,6 +81,7 @@ def model(
     modalities: tuple[str, ...] = MODALITIES,
     tags: tuple[str, ...] = (),
     search: SearchSpace | Callable[[ModelContext], SearchSpace] | None = None,
+    needs: tuple[str, ...] | None = None,
 ):
     """Register a model factory `fn(ctx) -> estimator`; `tags` say what kind of model it is.
 
@@ -77,12 +89,15 @@ def model(
     `convolutional` model takes part in the CNN-vs-MLP claim without any report edit.
     `search` is the space a tuned cell samples: {hyperparameter: list or scipy.stats
     distribution}, or a function of the ModelContext returning one; without it the model
-    runs with its defaults only.
+    runs with its defaults only. `needs` says what its cells need loaded in their worker
+    (bench.registry.NEEDS: `("torch",)` for a model built on PyTorch, `()` for none); undeclared, a
+    `deep` model is taken to need torch and a `classical` one not (bench.execution.isolate).
     """
     if family not in FAMILIES:
         raise ValueError(f"model {name!r}: family must be one of {FAMILIES}")
     if search is not None and not callable(search):
         _check_space_shape(name, search)
+    declared = check_needs("model", name, needs)
 
     def wrap(fn):
         MODELS.add(
@@ -96,6 +111,7 @@ def model(
                 description=first_line(fn.__doc__),
                 tags=check_tags("model", name, tags),
                 search=search,
+                needs=declared,
             ),
         )
         return fn
