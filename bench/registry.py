@@ -37,6 +37,12 @@ DATASET_TAGS = {
     "download": "needs a download (or a cached copy) to load",
     "user_file": "read from the user's own file",
 }
+# What a model's cells need loaded in the worker process they run in: a model declares it
+# (`@model(..., needs=("torch",))`) and bench.execution.isolate forks its cells from the warm
+# worker server that holds it. `needs=()` declares that the model needs none of these.
+NEEDS = {
+    "torch": "imports PyTorch: its cells fork from the worker server that has torch loaded",
+}
 _TAG = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -91,6 +97,20 @@ def check_tags(kind: str, name: str, tags) -> frozenset[str]:
     for tag in out:
         if not isinstance(tag, str) or not _TAG.fullmatch(tag):
             raise ValueError(f"{kind} {name!r}: tag {tag!r} is not a lower-case identifier")
+    return out
+
+
+def check_needs(kind: str, name: str, needs) -> frozenset[str] | None:
+    """Declared needs as a frozenset, each one of NEEDS; None (not declared) stays None."""
+    if needs is None:
+        return None
+    if isinstance(needs, str):
+        needs = (needs,)
+    out = frozenset(needs)
+    for need in out:
+        if need not in NEEDS:
+            raise ValueError(f"{kind} {name!r}: need {need!r} is not one of {', '.join(sorted(NEEDS))} "
+                             "(bench.registry.NEEDS)")
     return out
 
 

@@ -17,14 +17,14 @@ Dask is an optional extra (`pip install 'bench[dask]'`), imported only when used
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import socket
 import struct
 import threading
 from collections.abc import Iterable, Iterator
 
-from bench.execution.local import ExecutorError
+from bench.errors import ExecutorError
+from bench.execution.executors import Executor, ExecutorOptions, executor
 from bench.suite import Cell
 
 CONNECT_TIMEOUT_S = 20.0
@@ -122,10 +122,11 @@ def probe(address: str, connect_timeout_s: float = CONNECT_TIMEOUT_S, greeting_t
 def _prepare_worker_process() -> None:
     """Let this Dask worker process start cell processes as a plain local run would.
 
-    A Dask worker under a nanny is a daemonic process by default, and multiprocessing
-    refuses to start children from one ("daemonic processes are not allowed to have
-    children"); the daemon flag only governs multiprocessing's clean-up at exit, so it is
-    cleared here. The nanny also pins OMP/MKL/OpenBLAS threads to 1 in the worker's
+    A Dask worker under a nanny is a daemonic process by default, from which multiprocessing
+    starts no child; the cells' worker servers (bench.execution.server) are fresh interpreters
+    started with subprocess, not multiprocessing children, so that needs nothing here (only a
+    platform without fork servers starts cells with multiprocessing, and asks for
+    `distributed.worker.daemon: false` there). The nanny also pins OMP/MKL/OpenBLAS threads to 1 in the worker's
     environment (`distributed.nanny.pre-spawn-environ`, and a fixed PYTHONHASHSEED);
     those values are removed (an identical value set by hand goes too) so the
     cell processes, which set their own thread budget, start from the same environment
@@ -136,9 +137,6 @@ def _prepare_worker_process() -> None:
     with _PREPARE_LOCK:
         if _PREPARED:
             return
-        me = multiprocessing.current_process()
-        if me._config.get("daemon"):  # type: ignore[attr-defined]
-            me._config["daemon"] = False  # type: ignore[attr-defined]
         try:
             import dask
 
@@ -180,8 +178,7 @@ def stop_cells_on_worker() -> int:
     """Stop the cells this worker is running (their run was interrupted); how many were stopped."""
     from bench.execution import isolate
 
-    with isolate._LIVE_LOCK:
-        n = len(isolate._LIVE)
+    n = isolate.running_cells()
     isolate.stop_all()
     isolate.allow_cells()
     return n
@@ -212,8 +209,18 @@ def failed_row(cell: Cell, exc: BaseException) -> dict:
     return row
 
 
-class DaskExecutor:
+@executor("dask")
+class DaskExecutor(Executor):
     """Cells as tasks on the Dask cluster at `address`; rows come back as cells finish."""
+
+    @classmethod
+    def create(cls, options: ExecutorOptions) -> DaskExecutor:
+        """The executor of `--scheduler ADDRESS` (or the suite's `scheduler`)."""
+        address = options.scheduler or getattr(options.suite, "scheduler", None)
+        if not address:
+            raise ExecutorError("the dask executor needs a scheduler address: --scheduler tcp://HOST:PORT "
+                                "(or `scheduler` in the suite's [suite] table)")
+        return cls(address)
 
     def __init__(
         self,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+from bench.execution.executors import Executor
 from bench.suite import Cell
 
 
@@ -35,9 +36,12 @@ def priority(cell: Cell, top: int) -> tuple:
     return (rank, cell.seed, tuned, -cell.n_train)
 
 
-class DeadlineExecutor:
+class DeadlineExecutor(Executor):
     """Runs cells through `inner` in priority order, starting none after `deadline` (time.monotonic),
-    nor one whose `estimate` says it would end after it."""
+    nor one whose `estimate` says it would end after it.
+
+    A wrapper, not registered by name: it has no place of its own to run cells, and a deadline is
+    no option of `bench run`. Its layout and description are the inner executor's."""
 
     def __init__(self, inner, deadline: float, top: int | None = None, smallest_first: bool = False,
                  estimate: Callable[[Cell], float] | None = None):
@@ -47,9 +51,12 @@ class DeadlineExecutor:
         self.smallest_first = smallest_first  # the pilot: every model's small cell before any large one
         self.estimate = estimate  # seconds a cell is expected to take: one that would end late is skipped
         self.not_started = 0
-        for attr in ("layout", "describe"):
-            if hasattr(inner, attr):
-                setattr(self, attr, getattr(inner, attr))
+
+    def layout(self) -> tuple[int, int]:
+        return self.inner.layout()
+
+    def describe(self) -> dict:
+        return self.inner.describe()
 
     def _cells(self, cells: list[Cell]) -> Iterator[Cell]:
         for i, cell in enumerate(cells):
@@ -68,7 +75,7 @@ class DeadlineExecutor:
         cells.sort(key=(lambda c: (c.n_train, c.seed)) if self.smallest_first else (lambda c: priority(c, top)))
         # The inner executor gets as many cells as it runs at once, batch by batch: an executor may
         # read all the cells it is given before starting any, so the deadline is checked here.
-        at_once = self.layout()[0] if hasattr(self, "layout") else 1
+        at_once = self.inner.layout()[0] if hasattr(self.inner, "layout") else 1
         batch: list[Cell] = []
         for cell in self._cells(cells):
             batch.append(cell)

@@ -6,17 +6,19 @@ row with its status; the caller's process is never at risk.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import multiprocessing as mp
 import os
 import select
 import signal
+import sys
 import threading
 import time
+import warnings
 
 import psutil
 
+from bench.execution.server import WorkerServer, available, wait_all
 from bench.suite import Cell
 
 TERM_GRACE_S = 3.0
@@ -36,12 +38,17 @@ _STOPPING = threading.Event()
 # be gone before it measures anything (bench.execution.cell.after_predecessor).
 _RETIRING: set = set()  # workers that sent their row and are exiting, for stop_all()
 _PREDECESSOR = threading.local()  # per calling thread: the pid of its last worker that sent a row
+FORK_SERVERS = available()  # elsewhere every worker is a fresh interpreter
 
-# Two warm worker servers. A fork copies the page tables of the server's resident memory and
-# the worker's exit tears them down, so both cost in proportion to what the server holds:
-# torch and its compiler stack double it (about 310 MB of private memory instead of 120).
-# Cells of bench's own classical models, which never import torch, fork from the server
-# without it; every other cell (deep and hybrid models, plug-ins) from the one with it.
+# Two warm worker servers (bench.execution.server: bench's own, started as fresh interpreters).
+# A fork copies the page tables of the server's resident memory and the worker's exit tears
+# them down, so both cost in proportion to what the server holds: torch and its compiler stack
+# double it (about 310 MB of private memory instead of 120). Cells of models that declare they
+# need torch (`@model(..., needs=("torch",))`) fork from the server with it; every other cell
+# from the lean one. A model that declares nothing is taken by its family: a `deep` model needs
+# torch, a `classical` one does not, and a classical model's worker that imports torch all the
+# same (its fit and memory would then count torch's import) is run again from the torch server,
+# which its model's later cells use at once (see `needs_torch`).
 # A server also holds the thread count of its cells: it sizes every BLAS/OpenMP pool (and
 # torch's) to it before forking, so that a worker never resizes a pool. Resizing OpenBLAS in a
 # forked process starts its thread server, whose threads then spin for a while (sched_yield,
@@ -53,131 +60,94 @@ _PREDECESSOR = threading.local()  # per calling thread: the pid of its last work
 # restored once loaded) and grows it to the cells' count, and a 1-thread worker never starts one.
 SERVER_THREADS_ENV = "BENCH_SERVER_THREADS"
 SERVER_RESTORE_ENV = "BENCH_SERVER_RESTORE"  # the variables to give back their values once the libraries are loaded
-CLASSICAL_MODULES = ("bench.models.classical", "bench.models.testing")
 # This module is preloaded too: a worker's target (_child) lives here, and a worker that
-# imported it (and multiprocessing's forkserver modules) spent 10-30 ms on that per cell.
+# imported it spent 10-30 ms on that per cell. The plug-ins go before the last entry.
 PRELOADS = {
-    "classical": ["bench.execution.cell", "bench.execution.isolate", "bench.execution.preload"],
+    "lean": ["bench.execution.cell", "bench.execution.isolate", "bench.execution.preload"],
     "torch": ["bench.execution.cell", "bench.execution.isolate", "bench.execution.preload_torch",
               "bench.execution.preload"],
 }
 _SERVERS: dict = {}
 _SERVERS_LOCK = threading.Lock()
-_LAUNCHING = threading.local()  # the server the calling thread is starting a worker from
+_LATE_TORCH: set[str] = set()  # models whose cells imported torch in a lean worker (this process)
+_NOTED: set[str] = set()
+ROW = "row"  # the child's second message: (ROW, row, imported torch during the cell)
 
 
 class CellInterrupted(RuntimeError):
     """The run was interrupted while this cell ran; it has no row and will run on --resume."""
 
 
-def server_kind(cell: Cell) -> tuple[str, tuple[str, ...], int]:
-    """The warm server a cell's worker forks from: "classical" or "torch" (see PRELOADS), the
-    suite's plug-in modules, imported by that server too so that no worker imports them again,
-    and the cell's thread count, to which that server sizes its thread pools."""
+def needs_torch(model_name: str) -> bool:
+    """Whether a model's cells fork from the server with torch: it declares `needs=("torch",)`; or it
+    declares nothing and is a `deep` model; or one of its cells imported torch in a lean worker.
+    An unknown name (a plug-in not loaded here) takes the torch server, which serves every model."""
     from bench.models import MODELS
 
+    if model_name in _LATE_TORCH:
+        return True
     try:
-        module = getattr(MODELS[cell.model.name].fn, "__module__", "")
+        entry = MODELS[model_name]
     except KeyError:
-        module = ""
-    kind = "classical" if module in CLASSICAL_MODULES else "torch"
+        return True
+    needs = getattr(entry, "needs", None)
+    if needs is None:
+        return entry.family == "deep"
+    return "torch" in needs
+
+
+def server_kind(cell: Cell) -> tuple[str, tuple[str, ...], int]:
+    """The warm server a cell's worker forks from: "lean" or "torch" (see PRELOADS and needs_torch),
+    the suite's plug-in modules, imported by that server too so that no worker imports them again,
+    and the cell's thread count, to which that server sizes its thread pools."""
+    kind = "torch" if needs_torch(cell.model.name) else "lean"
     return kind, tuple(cell.plugins), max(1, int(cell.threads))
 
 
-def _server(key: tuple[str, tuple[str, ...], int]):
-    """multiprocessing's fork server for `key` (see server_kind), one per process, started at first use."""
-    from multiprocessing import forkserver
-
+def _server(key: tuple[str, tuple[str, ...], int]) -> WorkerServer:
+    """The worker server for `key` (see server_kind), one per process, started at first use."""
     kind, plugins, threads = key
     with _SERVERS_LOCK:
         if key not in _SERVERS:
-            server = forkserver.ForkServer()
-            server.set_forkserver_preload([*PRELOADS[kind][:-1], *plugins, PRELOADS[kind][-1]])
-            # The server reads its thread count from its environment (bench.execution.preload);
-            # started here, under the lock, so that no other server sees this one's count.
-            with _environment({
-                SERVER_THREADS_ENV: str(threads),
-                "OPENBLAS_NUM_THREADS": "1",
-                SERVER_RESTORE_ENV: json.dumps({"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")}),
-            }):
-                server.ensure_running()
-            _SERVERS[key] = server
-            if not getattr(forkserver.connect_to_new_process, "_bench", False):
-                forkserver.connect_to_new_process = _connect_to_new_process
+            # The server reads its thread count from its environment (bench.execution.preload).
+            env = {**os.environ,
+                   SERVER_THREADS_ENV: str(threads),
+                   "OPENBLAS_NUM_THREADS": "1",
+                   SERVER_RESTORE_ENV: json.dumps({"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS")})}
+            _SERVERS[key] = WorkerServer([*PRELOADS[kind][:-1], *plugins, PRELOADS[kind][-1]], env)
         return _SERVERS[key]
 
 
-@contextlib.contextmanager
-def _environment(values: dict):
-    """os.environ with `values` set for the block, then as it was."""
-    before = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in before.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+def server_pids() -> list[int]:
+    """The process ids of the worker servers this process has started (their CPU counts reaped workers')."""
+    with _SERVERS_LOCK:
+        return [s.pid for s in _SERVERS.values() if s.pid]
 
 
-def _connect_to_new_process(fds):
-    """multiprocessing's forkserver.connect_to_new_process, sent to the server this thread launches from."""
-    from multiprocessing import forkserver
+def start_worker(target, args: tuple, key: tuple[str, tuple[str, ...], int]):
+    """A worker forked from the server for `key` running `target(*args, channel)`; (worker, channel).
 
-    server = getattr(_LAUNCHING, "server", None) or forkserver._forkserver
-    return server.connect_to_new_process(fds)
-
-
-_connect_to_new_process._bench = True
-
-
-if "forkserver" in mp.get_all_start_methods():
-    from multiprocessing import popen_forkserver
-
-    class _Popen(popen_forkserver.Popen):
-        """multiprocessing's forkserver Popen, launching from the server of the process's kind."""
-
-        def _launch(self, process_obj):
-            _LAUNCHING.server = _server(process_obj.server_kind)
-            try:
-                super()._launch(process_obj)
-            finally:
-                _LAUNCHING.server = None
-
-    class _Process(mp.get_context("forkserver").Process):
-        """A worker process forked from the warm server named by its `server_kind`."""
-
-        server_kind = ("torch", (), 1)
-
-        @staticmethod
-        def _Popen(process_obj):
-            return _Popen(process_obj)
-
-    _PROCESS = _Process
-else:  # no fork servers here: every worker is a fresh interpreter
-    _PROCESS = None
+    Where this platform has no fork servers (server.available()), a fresh interpreter instead.
+    """
+    if FORK_SERVERS:
+        return _server(key).spawn(target, args, STARTUP_LIMIT_S)
+    if mp.current_process().daemon:
+        raise RuntimeError("cells cannot start their worker process from a daemonic process on a platform without "
+                           "fork servers; run Dask workers with `distributed.worker.daemon: false` "
+                           "(DASK_DISTRIBUTED__WORKER__DAEMON=False)")
+    receive, send = mp.Pipe(duplex=False)
+    # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
+    process = mp.get_context("spawn").Process(target=target, args=(*args, send), daemon=False)
+    process.start()
+    send.close()
+    return process, receive
 
 
 def start_servers(cells) -> None:
     """Start the servers `cells` need and wait until they are ready, so that none is still importing
     its libraries (seconds of CPU) while another's cell is measured."""
-    if _PROCESS is None:
-        return
-    kinds = sorted({server_kind(c) for c in cells})
-    probes = []
-    for kind in kinds:
-        probe = _PROCESS(target=_ready, daemon=True)
-        probe.server_kind = kind
-        probe.start()
-        probes.append(probe)
-    for probe in probes:
-        probe.join(STARTUP_LIMIT_S)
-
-
-def _ready() -> None:
-    """The target of a worker that only shows its server is up."""
+    if FORK_SERVERS:
+        wait_all([_server(key) for key in sorted({server_kind(c) for c in cells})], STARTUP_LIMIT_S)
 
 
 def wall_limit_s(cell: Cell) -> float:
@@ -211,8 +181,8 @@ def _watch_parent(parent_pid: int, limit_s: float) -> None:
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
 
 
-def _child(cell: Cell, conn, parent_pid: int, predecessor: int | None = None,
-           cache_dir: str | None = None) -> None:
+def _child(cell: Cell, parent_pid: int, predecessor: int | None, cache_dir: str | None, conn) -> None:
+    """In the worker: the cell's row, sent over `conn` after STARTED, with whether the cell imported torch."""
     from bench.execution import cell as cellmod
 
     # The run's split cache (bench.execution.runner sets it per run): a worker forked from a
@@ -225,7 +195,9 @@ def _child(cell: Cell, conn, parent_pid: int, predecessor: int | None = None,
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cellmod.after_predecessor(predecessor)
     conn.send(STARTED)
-    conn.send(cellmod.run_cell(cell))
+    had_torch = "torch" in sys.modules
+    row = cellmod.run_cell(cell)
+    conn.send((ROW, row, not had_torch and "torch" in sys.modules))
     conn.close()
 
 
@@ -348,6 +320,12 @@ def allow_cells() -> None:
     _STOPPING.clear()
 
 
+def running_cells() -> int:
+    """How many cells' workers are running now in this process."""
+    with _LIVE_LOCK:
+        return len(_LIVE)
+
+
 def stop_all() -> None:
     """Stop every running worker (the run was interrupted); their cells get no row."""
     _STOPPING.set()
@@ -407,28 +385,45 @@ def _load_note(loads) -> str:
 
 
 def run_isolated(cell: Cell) -> dict:
-    """The row of one cell, run in a fresh process; failures of any kind become the row's status."""
-    from bench.execution.cell import base_row
+    """The row of one cell, run in a fresh process; failures of any kind become the row's status.
+
+    A lean worker whose cell imported torch (a classical model that uses it without declaring
+    `needs=("torch",)`) counted torch's import in its measurements: the cell runs again from the
+    torch server, as that model's later cells in this process do at once.
+    """
+    key = server_kind(cell)
+    row, late_torch = _run_in_worker(cell, key)
+    if late_torch and key[0] == "lean":
+        name = cell.model.name
+        _LATE_TORCH.add(name)
+        if name not in _NOTED:
+            _NOTED.add(name)
+            warnings.warn(f"model {name!r} imported torch in its cell without declaring it (@model(..., "
+                          "needs=(\"torch\",))): its cells run from the worker server with torch, and this one "
+                          "ran again there", stacklevel=2)
+        row, _ = _run_in_worker(cell, server_kind(cell))
+    return row
+
+
+def _run_in_worker(cell: Cell, key) -> tuple[dict, bool]:
+    """The row of one cell run in a worker from the server for `key`, and whether the cell imported torch."""
+    from bench.execution.cell import CACHE_ENV, base_row
 
     if _STOPPING.is_set():
         raise CellInterrupted(cell.key)
-    receive, send = mp.Pipe(duplex=False)
-    from bench.execution.cell import CACHE_ENV
-
-    args = (cell, send, os.getpid(), getattr(_PREDECESSOR, "pid", None), os.environ.get(CACHE_ENV))
+    args = (cell, os.getpid(), getattr(_PREDECESSOR, "pid", None), os.environ.get(CACHE_ENV))
     _PREDECESSOR.pid = None
-    # Not a daemon: joblib (KNN, forests) may start its own worker processes inside a cell.
-    if _PROCESS is None:
-        process = mp.get_context("spawn").Process(target=_child, args=args, daemon=False)
-    else:
-        process = _PROCESS(target=_child, args=args, daemon=False)
-        process.server_kind = server_kind(cell)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
-    process.start()
+    try:
+        process, receive = start_worker(_child, args, key)
+    except RuntimeError as exc:  # the worker server could not start, or is gone
+        row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0,
+               "startup_s": None, "limit": cell.limit, "load_avg": _load_average()}
+        row.update(status="error", info=str(exc), error_type="WorkerDied")
+        return row, False
     with _LIVE_LOCK:
         _LIVE.add(process)
-    send.close()
     watched = _Tree(psutil.Process(process.pid))
     deadline = t0 + STARTUP_LIMIT_S
     startup_s = None
@@ -440,6 +435,7 @@ def run_isolated(cell: Cell) -> dict:
     limit_mb = memory_cap_mb(cell)
     ooms_before = oom_kills()
     row = None
+    late_torch = False
     failure: tuple[str, str] | None = None
     peak_seen = 0.0
     while True:
@@ -454,7 +450,7 @@ def run_isolated(cell: Cell) -> dict:
                 cpu_at_start = watched.usage()[1]
                 loads.append(_load_average())
                 continue
-            row = message
+            _, row, late_torch = message
             break
         if not process.is_alive():
             break
@@ -494,7 +490,7 @@ def run_isolated(cell: Cell) -> dict:
     limits = {"startup_s": startup_s, "limit": cell.limit, "load_avg": _mean(loads)}
     if row is not None:
         row.update(limits)
-        return row
+        return row, late_torch
     if _STOPPING.is_set():
         raise CellInterrupted(cell.key)
     row = {**base_row(cell), "started_at": started, "cell_time_s": time.perf_counter() - t0, **limits}
@@ -509,4 +505,4 @@ def run_isolated(cell: Cell) -> dict:
     row.update(status=failure[0], info=failure[1], error_type=failure[0] if failure[0] != "error" else "WorkerDied")
     if failure[0] in ("oom", "killed") and peak_seen:
         row["peak_memory_mb"] = peak_seen
-    return row
+    return row, False

@@ -1,7 +1,6 @@
-"""Where cells run. An executor takes cells and yields their rows as they finish.
+"""The local executor: N isolated workers at once on this machine (`bench run --jobs N`).
 
-The local executor runs N isolated workers at once on this machine; other executors
-(a Dask cluster) implement the same two methods.
+Every executor implements bench.execution.executors.Executor and is registered by name there.
 """
 
 from __future__ import annotations
@@ -9,11 +8,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from typing import Protocol
 
 import psutil
 
 from bench.errors import ExecutorError  # noqa: F401  (executors raise it; callers import it from here)
+from bench.execution.executors import Executor, ExecutorOptions, executor
 from bench.execution.isolate import run_isolated, start_servers
 from bench.suite import Cell
 
@@ -26,24 +25,17 @@ def local_cores() -> int:
         return psutil.cpu_count(logical=True) or 1
 
 
-class Executor(Protocol):
-    def run(self, cells: Iterable[Cell]) -> Iterator[dict]:
-        """Rows of the cells, in the order they finish."""
-        ...
-
-    def close(self) -> None: ...
-
-    # Optional: `layout() -> (cells at once on one machine, that machine's cores)`, from
-    # which the runner picks the per-cell thread budget, and `describe() -> dict`, which
-    # is recorded in environment.json.
-
-
-class LocalExecutor:
+@executor("local")
+class LocalExecutor(Executor):
     """`jobs` cells at a time, each in its own measured worker process."""
 
     def __init__(self, jobs: int = 1):
         self.jobs = max(1, int(jobs))
         self._pool = ThreadPoolExecutor(max_workers=self.jobs, thread_name_prefix="cell")
+
+    @classmethod
+    def create(cls, options: ExecutorOptions) -> LocalExecutor:
+        return cls(options.jobs)
 
     def layout(self) -> tuple[int, int]:
         return self.jobs, local_cores()

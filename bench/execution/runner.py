@@ -19,9 +19,11 @@ from rich.table import Table
 
 from bench import results
 from bench.errors import RunError
+from bench.execution import dask_cluster, local  # noqa: F401  (the built-in executors register themselves)
 from bench.execution.cell import CACHE_ENV
+from bench.execution.executors import EXECUTORS, Executor, ExecutorOptions
 from bench.execution.isolate import allow_cells, stop_all
-from bench.execution.local import Executor, ExecutorError, LocalExecutor, local_cores
+from bench.execution.local import ExecutorError, local_cores
 from bench.inputs import printable, read_bytes, shown
 from bench.measure import environment
 from bench.registry import first_line
@@ -93,14 +95,15 @@ def thread_layout(
     return threads, notes
 
 
-def make_executor(suite: Suite, jobs: int = 1, scheduler: str | None = None) -> Executor:
-    """A Dask executor when a scheduler is named (argument, else the suite's), else a local one."""
+def make_executor(suite: Suite, jobs: int = 1, scheduler: str | None = None, name: str | None = None) -> Executor:
+    """The executor registered as `name` (bench.execution.executors.EXECUTORS), built for this run;
+    without a name, "dask" when a scheduler is named (argument, else the suite's), else "local"."""
     scheduler = scheduler or getattr(suite, "scheduler", None)
-    if scheduler:
-        from bench.execution.dask_cluster import DaskExecutor
-
-        return DaskExecutor(scheduler)
-    return LocalExecutor(jobs)
+    name = name or ("dask" if scheduler else "local")
+    if name not in EXECUTORS:
+        raise ExecutorError(f"unknown executor {name!r}; registered: {', '.join(EXECUTORS.names())} (a plug-in "
+                            "module registers one with @executor from bench.execution.executors; load it with --plugin)")
+    return EXECUTORS[name].create(ExecutorOptions(suite=suite, jobs=jobs, scheduler=scheduler))
 
 
 def run(
@@ -111,7 +114,7 @@ def run(
     jobs: int = 1,
     threads: int | None = None,
     scheduler: str | None = None,
-    executor: Executor | None = None,
+    executor: Executor | str | None = None,
     console: Console | None = None,
     progress: bool = True,
     retry: tuple[str, ...] = (),
@@ -121,7 +124,8 @@ def run(
     """Run every planned cell not yet in `run_dir`; rows are written as each cell ends.
 
     Cells run `jobs` at a time on this machine, or on the Dask cluster at `scheduler`
-    (or the suite's `scheduler`), or through the given `executor`; `threads` forces the
+    (or the suite's `scheduler`), or through `executor`: an executor, or the name of a
+    registered one (bench.execution.executors), built for this run; `threads` forces the
     per-cell thread budget (default: the suite's, reduced to fit the cores). With `resume`, the
     folder must exist and hold a run of the same suite (by content hash) unless
     `allow_suite_change`; rows whose status is in `retry` (e.g. "timeout") run again.
@@ -131,12 +135,14 @@ def run(
     if resume:
         check_resumable(run_dir, suite, allow_suite_change)
         results.read_rows(run_dir)  # a damaged rows file is refused before anything is written there
-    if executor is None and not (scheduler or suite.scheduler):
+    name = executor if isinstance(executor, str) else None
+    if (executor is None or name == "local") and not (scheduler or suite.scheduler):
         check_devices(suite)  # on a cluster, the workers' devices count
     # The executor starts (a cluster is reached) before the folder is made: a run that cannot
     # start leaves nothing behind.
     try:
-        executor = executor or make_executor(suite, jobs, scheduler)
+        if executor is None or name is not None:
+            executor = make_executor(suite, jobs, scheduler, name)
     except ExecutorError as exc:
         raise RunError(str(exc).replace("RUN_DIR", str(run_dir))) from None
     created = not os.path.lexists(run_dir)

@@ -31,7 +31,7 @@ _TRAINING_SPACE = {
 
 
 @model(
-    "mlp", family="deep", tags=("fully_connected",),
+    "mlp", family="deep", tags=("fully_connected",), needs=("torch",),
     search={**_TRAINING_SPACE, "n_layers": [1, 2, 3], "d_hidden": [64, 128, 256, 512]},
 )
 def mlp(ctx: ModelContext):
@@ -43,7 +43,7 @@ def mlp(ctx: ModelContext):
 
 
 @model(
-    "cnn", family="deep", modalities=("image", "sequence", "text"), tags=("convolutional",),
+    "cnn", family="deep", modalities=("image", "sequence", "text"), tags=("convolutional",), needs=("torch",),
     search={**_TRAINING_SPACE, "n_channels": [16, 32, 64], "kernel_size": [3, 5], "d_hidden": [64, 128, 256]},
 )
 def cnn(ctx: ModelContext):
@@ -55,7 +55,7 @@ def cnn(ctx: ModelContext):
 
 
 @model(
-    "rnn", family="deep", modalities=("image", "sequence", "text"), tags=("recurrent",),
+    "rnn", family="deep", modalities=("image", "sequence", "text"), tags=("recurrent",), needs=("torch",),
     search={
         **_TRAINING_SPACE, "dropout": [0.0, 0.1, 0.3], "n_layers": [1, 2],
         "d_hidden": [32, 64, 128, 256], "bidirectional": [False, True],

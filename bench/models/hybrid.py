@@ -39,19 +39,19 @@ def _hybrid(ctx: ModelContext, network_classes: tuple, head_model: str):
 
 
 @model("cnn_logistic", family="deep", tasks=("classification",), modalities=("image", "sequence"),
-       tags=("convolutional", "linear", "hybrid"))
+       tags=("convolutional", "linear", "hybrid"), needs=("torch",))
 def cnn_logistic(ctx: ModelContext):
     """Logistic regression on the penultimate-layer features of the default CNN."""
     return _hybrid(ctx, ("CNNClassifier", "CNNRegressor"), "logistic_regression")
 
 
-@model("cnn_xgboost", family="deep", modalities=("image", "sequence"), tags=("convolutional", "boosting", "hybrid"))
+@model("cnn_xgboost", family="deep", modalities=("image", "sequence"), tags=("convolutional", "boosting", "hybrid"), needs=("torch",))
 def cnn_xgboost(ctx: ModelContext):
     """XGBoost on the penultimate-layer features of the default CNN."""
     return _hybrid(ctx, ("CNNClassifier", "CNNRegressor"), "xgboost")
 
 
-@model("mlp_xgboost", family="deep", tags=("fully_connected", "boosting", "hybrid"))
+@model("mlp_xgboost", family="deep", tags=("fully_connected", "boosting", "hybrid"), needs=("torch",))
 def mlp_xgboost(ctx: ModelContext):
     """XGBoost on the penultimate-layer features of the default MLP."""
     return _hybrid(ctx, ("MLPClassifier", "MLPRegressor"), "xgboost")
