@@ -23,6 +23,14 @@ gives every comparison an interval that counts both sources:
 - `mcnemar_p`: the exact McNemar test (a binomial test on the discordant rows) for a
   one-seed classification comparison.
 
+`from_scores` is the fallback for run folders that kept no predictions (results/reference*):
+each configuration's test-row variance from its score and the test rows alone (binomial for
+accuracy, a delta method for R²), added unpaired (conservative: paired predictions are
+positively correlated, which only narrows the interval), combined with the seeds' spread.
+`SeedLosses` carries per-row losses instead of predictions, so a pool's expected best (a
+weighted mixture of configurations, `bench.report.analysis.choosing.pool`) is compared the
+same way. `combine` gives the difference of two differences (the gain of a gap with data).
+
 `simulate_coverage` draws predictions with a known true difference and counts how often
 the 95% interval covers it (benchmarks/test_interval_coverage.py runs it).
 """
@@ -48,6 +56,25 @@ class SeedPredictions:
 
 
 @dataclass(frozen=True)
+class SeedLosses:
+    """One seed's test labels and the two sides' per-row losses: 1 - correct (accuracy; a
+    pool's mixture gives fractions) or the squared error (R²)."""
+
+    y: np.ndarray
+    la: np.ndarray
+    lb: np.ndarray
+
+
+def losses(task: str, s: SeedPredictions) -> SeedLosses:
+    """A seed's predictions as per-row losses."""
+    y, a, b = (np.asarray(v) for v in (s.y, s.a, s.b))
+    if task == "classification":
+        return SeedLosses(y, (a != y).astype(float), (b != y).astype(float))
+    y, a, b = (v.astype(float) for v in (y, a, b))
+    return SeedLosses(y, (y - a) ** 2, (y - b) ** 2)
+
+
+@dataclass(frozen=True)
 class PairedDifference:
     diff: float  # mean over seeds of score(a) - score(b)
     lo: float
@@ -57,22 +84,27 @@ class PairedDifference:
     method: str  # how the interval was made, in words for the report
     mcnemar_p: float | None = None  # exact McNemar, one-seed classification only
     level: float = LEVEL
+    se: float = float("nan")  # the interval's standard error: half-width / q
+    df: float = float("inf")  # its degrees of freedom (inf: normal)
+    basis: str = "predictions"  # "predictions" (paired, row by row) or "scores" (the fallback)
+
+    @property
+    def decided(self) -> bool:
+        return math.isfinite(self.lo) and math.isfinite(self.hi)
 
     def text(self, digits: int = 3) -> str:
         f = f"{{:+.{digits}f}}"
         return f"{f.format(self.diff)} [{f.format(self.lo)}, {f.format(self.hi)}]"
 
 
-def _row_terms(task: str, s: SeedPredictions) -> tuple[float, np.ndarray]:
+def _row_terms(task: str, s: SeedLosses) -> tuple[float, np.ndarray]:
     """(difference, per-row influence terms whose mean is 0 and whose variance / n is the
     difference's test-row variance). Accuracy: the rows' correctness differences. R²: the
     ratio (SSE_b - SSE_a) / SST linearised (delta method), so SST's own sampling counts."""
-    y, a, b = (np.asarray(v) for v in (s.y, s.a, s.b))
+    u = np.asarray(s.lb, dtype=float) - np.asarray(s.la, dtype=float)
     if task == "classification":
-        c = (a == y).astype(float) - (b == y).astype(float)
-        return float(c.mean()), c - c.mean()
-    y, a, b = (v.astype(float) for v in (y, a, b))
-    u = (y - b) ** 2 - (y - a) ** 2  # SSE_b - SSE_a, row by row
+        return float(u.mean()), u - u.mean()
+    y = np.asarray(s.y, dtype=float)
     w = (y - y.mean()) ** 2
     wbar = float(w.mean())
     if wbar == 0:
@@ -81,10 +113,8 @@ def _row_terms(task: str, s: SeedPredictions) -> tuple[float, np.ndarray]:
     return d, (u - d * w) / wbar
 
 
-def _discordant(task: str, s: SeedPredictions) -> int:
-    if task == "classification":
-        return int(((s.a == s.y) != (s.b == s.y)).sum())
-    return int((np.asarray(s.a) != np.asarray(s.b)).sum())
+def _discordant(task: str, s: SeedLosses) -> int:
+    return int((np.asarray(s.la) != np.asarray(s.lb)).sum())
 
 
 def _t(df: float, level: float) -> float:
@@ -111,16 +141,27 @@ def mcnemar_p(s: SeedPredictions) -> float:
     return float(binomtest(a_only, a_only + b_only, 0.5).pvalue)
 
 
+def _mcnemar_losses(s: SeedLosses) -> float | None:
+    """McNemar's exact p from 0/1 losses (None for a pool's fractional losses)."""
+    la, lb = np.asarray(s.la, dtype=float), np.asarray(s.lb, dtype=float)
+    if not (np.isin(la, (0.0, 1.0)).all() and np.isin(lb, (0.0, 1.0)).all()):
+        return None
+    y = np.zeros(len(la), dtype=int)
+    return mcnemar_p(SeedPredictions(y, la.astype(int), lb.astype(int)))
+
+
 def paired_difference(
-    seeds: Sequence[SeedPredictions], task: str, *, shared_rows: bool, level: float = LEVEL
+    seeds: Sequence[SeedPredictions | SeedLosses], task: str, *, shared_rows: bool, level: float = LEVEL
 ) -> PairedDifference:
     """Score(a) - score(b) over seeds with an interval counting test rows and seeds.
 
     `shared_rows`: every seed was tested on the same rows in the same order (an official
-    split); otherwise each seed drew its own test rows.
+    split); otherwise each seed drew its own test rows. A seed is given as predictions
+    (`SeedPredictions`) or as per-row losses (`SeedLosses`, e.g. a pool's mixture).
     """
     if not seeds:
         raise ValueError("no seed to compare")
+    seeds = [losses(task, s) if isinstance(s, SeedPredictions) else s for s in seeds]
     n = min(len(s.y) for s in seeds)
     k = len(seeds)
     terms = [_row_terms(task, s) for s in seeds]
@@ -163,17 +204,107 @@ def paired_difference(
         v = float(t0.var(ddof=1) / n) if n > 1 else 0.0
         if not _discordant(task, seeds[0]):
             v = max(v, floor)
-        q = _z(level)
+        q, df = _z(level), float("inf")
         method = "one seed: test-row variance only (training variance not estimable)"
     else:
         v = float(d.var(ddof=1) / k)
         if v == 0:  # every seed's difference alike to the last digit: the rows' variance instead
             v = max(float(np.mean([t[1].var(ddof=1) for t in terms]) / (n * k)), floor / k)
-        q = _t(k - 1, level)
+        q, df = _t(k - 1, level), float(k - 1)
         method = f"a split per seed: Student's t over the {k} seeds' differences (each holds its test rows' error)"
     half = q * math.sqrt(v)
-    p = mcnemar_p(seeds[0]) if task == "classification" and k == 1 else None
-    return PairedDifference(diff, diff - half, diff + half, k, n, method, p, level)
+    p = _mcnemar_losses(seeds[0]) if task == "classification" and k == 1 else None
+    return PairedDifference(diff, diff - half, diff + half, k, n, method, p, level, math.sqrt(v), df)
+
+
+# ---------------------------------------------------------------- without predictions
+
+
+def score_variance(task: str, score: float, n: int) -> float:
+    """The test-row variance of one configuration's score on n rows, from the score alone.
+
+    Accuracy: binomial, p(1 - p) / n with the Agresti-Coull p = (correct + 2) / (n + 4), never
+    zero (a perfect score on 50 rows is not certain). R²: the delta method for
+    1 - MSE / Var(y) with Gaussian errors, taking MSE and Var(y) as independent (their
+    correlation is positive, so this overstates it): 4 (1 - R²)² / n, with 1 - R² floored at
+    3 / n (the rule of three's bound) so a perfect fit keeps some width.
+    """
+    if n <= 0 or not math.isfinite(score):
+        return float("nan")
+    if task == "classification":
+        p = (score * n + 2) / (n + 4)
+        return p * (1 - p) / n
+    return 4 * max(1 - score, 3 / n) ** 2 / n
+
+
+def from_scores(a: Sequence[float], b: Sequence[float], n_test: Sequence[int], task: str, *, shared_rows: bool,
+                level: float = LEVEL, va: Sequence[float] | None = None, vb: Sequence[float] | None = None) -> PairedDifference:
+    """Score(a) - score(b) over seeds with an interval, when no predictions were kept.
+
+    `a`, `b`: each seed's scores; `n_test`: each seed's test rows; `va`, `vb`: each seed's
+    test-row variance of a and b when already known (a pool's), else `score_variance`. The
+    two sides' test-row variances add as if independent (unpaired: conservative). Then:
+    one seed, that variance alone (normal); a split per seed, the larger of the seeds'
+    spread (Student's t, k - 1 degrees of freedom) and the mean test-row variance, over k;
+    one shared test set, the test-row variance (not divided by k: the rows are the same)
+    plus the seeds' spread over k (Welch-Satterthwaite degrees of freedom).
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    n = np.asarray(n_test, dtype=float)
+    k = len(a)
+    if k == 0 or len(b) != k or len(n) != k:
+        raise ValueError("from_scores needs one score of each side and one test-row count per seed")
+    va = np.array([score_variance(task, s, int(m)) for s, m in zip(a, n, strict=True)]) if va is None else np.asarray(va, float)
+    vb = np.array([score_variance(task, s, int(m)) for s, m in zip(b, n, strict=True)]) if vb is None else np.asarray(vb, float)
+    d = a - b
+    diff = float(d.mean())
+    v_rows = float(np.mean(va + vb))
+    if not (math.isfinite(diff) and math.isfinite(v_rows)):
+        nan = float("nan")
+        return PairedDifference(nan, nan, nan, k, int(n.min()), "not defined: a score or test-row count is missing",
+                                basis="scores")
+    what = ("scores only (no predictions kept): each side's test-row variance from its score and "
+            f"{int(n.min()):,} test rows ({'binomial' if task == 'classification' else 'delta method for R²'}), "
+            "added unpaired (conservative)")
+    if k == 1:
+        v, df = v_rows, float("inf")
+        method = f"{what}; one seed, so training variance not estimable"
+    elif shared_rows:
+        v_seeds = float(d.var(ddof=1) / k)
+        v = v_rows + v_seeds
+        parts = [(v_rows, float(n.min()) - 1)] + ([(v_seeds, k - 1)] if v_seeds > 0 else [])
+        df = v**2 / sum(p**2 / f for p, f in parts if f > 0)
+        method = f"{what}; one test set shared by every seed: plus the {k} seeds' spread, Welch-Satterthwaite t"
+    else:
+        v_seeds = float(d.var(ddof=1) / k)
+        if v_seeds >= v_rows / k:
+            v, df = v_seeds, float(k - 1)
+            method = f"{what}; a split per seed: Student's t over the {k} seeds' differences (larger than the test rows' variance)"
+        else:
+            v, df = v_rows / k, float("inf")
+            method = f"{what}; a split per seed: the test rows' variance over {k} seeds (larger than the seeds' spread)"
+    q = _t(df, level)
+    half = q * math.sqrt(v)
+    return PairedDifference(diff, diff - half, diff + half, k, int(n.min()), method, None, level, math.sqrt(v), df, "scores")
+
+
+def combine(a: PairedDifference, b: PairedDifference, level: float = LEVEL) -> PairedDifference:
+    """a - b, two differences measured at different training sizes, with their variances added
+    (taken as independent: where they share test rows the covariance is positive, so this is
+    conservative) and Welch-Satterthwaite degrees of freedom."""
+    diff = a.diff - b.diff
+    va, vb = a.se**2, b.se**2
+    v = va + vb
+    if not (math.isfinite(diff) and math.isfinite(v)):
+        nan = float("nan")
+        return PairedDifference(nan, nan, nan, min(a.n_seeds, b.n_seeds), min(a.n_test, b.n_test), "not defined", basis=a.basis)
+    denom = sum(p**2 / f for p, f in ((va, a.df), (vb, b.df)) if p > 0)
+    df = v**2 / denom if v > 0 and denom > 0 else float("inf")
+    half = _t(df, level) * math.sqrt(v)
+    basis = "predictions" if a.basis == b.basis == "predictions" else "scores"
+    return PairedDifference(diff, diff - half, diff + half, min(a.n_seeds, b.n_seeds), min(a.n_test, b.n_test),
+                            "the two sizes' differences with their variances added (independent, conservative)",
+                            None, level, math.sqrt(v), df, basis)
 
 
 # ---------------------------------------------------------------- coverage

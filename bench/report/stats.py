@@ -9,11 +9,19 @@
   the Friedman test (scipy) and the Nemenyi post-hoc p-values (scikit-posthocs) behind
   the critical-difference diagram;
 - `family_ranks`: the two families' best configurations ranked per dataset, with the
-  Wilcoxon signed-rank test (scipy) of their differences.
+  Wilcoxon signed-rank test (scipy) of their differences;
+- `signed_rank`: the Bayesian signed-rank test (baycomp) of per-dataset differences with a
+  region of practical equivalence: the posterior probabilities that the difference lies
+  below it, within it or above it, a test made for comparisons over few datasets.
+
+`bootstrap_ci` resamples datasets and seeds, never test rows: the claims' per-dataset
+intervals come from `bench.report.paired` (test rows and seeds) instead; it remains for
+quantities with no test-row error of their own (cost ratios, train/test gaps).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -169,3 +177,41 @@ def family_ranks(rec: pd.DataFrame) -> FamilyRanks | None:
 
         p = float(wilcoxon(diff.to_numpy()).pvalue)
     return FamilyRanks(float(deep.mean()), float((3 - deep).mean()), len(diff), p)
+
+
+# ---------------------------------------------------------------- across datasets
+
+SIGNED_RANK_SAMPLES = 5_000  # posterior draws: probabilities to about ±0.007
+DECISIVE = 0.95  # a posterior probability this high decides
+
+
+@dataclass(frozen=True)
+class SignedRank:
+    """Posterior probabilities from the Bayesian signed-rank test of per-dataset differences."""
+
+    below: float  # P(difference < -rope)
+    within: float  # P(|difference| <= rope)
+    above: float  # P(difference > rope)
+    n_datasets: int
+    rope: float
+
+    def text(self) -> str:
+        return (f"P(below −{self.rope:g}) = {self.below:.2f}, P(within ±{self.rope:g}) = {self.within:.2f}, "
+                f"P(above +{self.rope:g}) = {self.above:.2f} ({self.n_datasets} dataset{'s' if self.n_datasets != 1 else ''})")
+
+
+def signed_rank(diffs, rope: float) -> SignedRank | None:
+    """The Bayesian signed-rank test (Benavoli et al. 2017; `baycomp.SignedRankTest`, prior 0.5 at
+    a zero difference) of per-dataset differences against a ROPE of ±`rope`, with a fixed random
+    state so a report rebuilds byte-identical. None without two finite differences."""
+    d = tuple(float(x) for x in diffs if math.isfinite(float(x)))
+    return _signed_rank(d, float(rope)) if len(d) >= 2 else None
+
+
+@functools.lru_cache(maxsize=256)
+def _signed_rank(d: tuple[float, ...], rope: float) -> SignedRank:
+    from baycomp import SignedRankTest
+
+    x = np.asarray(d, dtype="float64")
+    below, within, above = SignedRankTest.probs(np.zeros_like(x), x, rope, nsamples=SIGNED_RANK_SAMPLES, random_state=SEED)
+    return SignedRank(float(below), float(within), float(above), int(x.size), rope)

@@ -9,11 +9,17 @@ once per table (the finished cells, the win records, each claim's result) is kep
 - `rows`: finished cells (`ok_rows`) labelled with their configuration; rows select models and datasets by tag
   (`has_tag`), never by name; the run machine's cores and a failed cell's status;
 - `choosing`: the one place that picks a family's (or any subset's) best configuration
-  (`best`), and default against tuned;
+  (`best`: cross-validated or validation score, ties reported and broken by the cheaper
+  fit, selection regret kept as a diagnostic), a pool's expected best (`pool`), and default
+  against tuned;
+- `comparison`: two choices compared on one dataset and size with an interval that counts
+  the test rows (`compare`: paired predictions where kept, else the scores' fallback), and
+  equal candidate counts for two sides (`equal_pools`);
 - `outcomes`: per-seed differences (`paired`) and their intervals to an outcome against
   the margin (`MARGIN`); how outcomes of several datasets combine (`two_thirds`,
   `two_part`, written once);
-- `deep_vs_classical`: the win records (`win_records`), win rate, rows to reach 95% of a
+- `deep_vs_classical`: the win records (`win_records`) and per-size comparisons
+  (`family_comparisons`), win rate, rows to reach 95% of a
   configuration's best, model sizes;
 - `overfitting`: train/test gaps and the pairs of configurations that differ only in
   regularisation;
@@ -30,6 +36,20 @@ from bench.report.analysis.choosing import (
     default_vs_tuned,
     full_coverage,
     partial_configs,
+    pool,
+    ranking,
+    selection_column,
+    tie_tolerance,
+)
+from bench.report.analysis.comparison import (
+    Predictions,
+    compare,
+    equal_pools,
+    interval,
+    outcome_of,
+    shared_rows,
+    short_method,
+    side_of,
 )
 from bench.report.analysis.costs import (
     COST_FLOORS,
@@ -42,7 +62,9 @@ from bench.report.analysis.costs import (
     with_search_costs,
 )
 from bench.report.analysis.deep_vs_classical import (
+    COMPARISON_COLUMNS,
     WIN_COLUMNS,
+    family_comparisons,
     model_sizes,
     size_to_reach,
     win_rate,
@@ -86,9 +108,12 @@ from bench.report.analysis.rows import (
     parse_json,
     selection_basis,
     status_label,
+    three_families,
 )
 
 __all__ = [
+    "COMPARISON_COLUMNS", "Predictions", "compare", "equal_pools", "family_comparisons", "interval", "outcome_of",
+    "pool", "ranking", "selection_column", "shared_rows", "short_method", "side_of", "tie_tolerance", "three_families",
     "COST_FLOORS", "MARGIN", "OUTCOMES", "REGULARISERS", "SEARCH_COSTS", "WIN_COLUMNS", "Best", "best",
     "comparable_hardware", "compared_sizes", "compute_ratios", "config_label", "configuration_hyperparams",
     "cores_of", "datasets", "default_vs_tuned", "device_kind", "families", "fmt_count",

@@ -1,7 +1,11 @@
 """Deep against classical: the win records every rule and figure of that comparison reads.
 
 `win_records`: the best deep configuration minus the best classical one, per dataset, size
-and seed; `win_rate`: the share deep wins; `size_to_reach`: the training rows a configuration
+and seed, each family's best chosen from equal candidate counts (`comparison.equal_pools`:
+the larger family's expected best over random subsets the size of the smaller; hybrids are a
+family of their own and take no part); `family_comparisons`: the same, one row per dataset
+and size, with the difference's interval counting the test rows (`comparison.compare`), the
+ties met in choosing and each family's selection regret; `win_rate`: the share deep wins; `size_to_reach`: the training rows a configuration
 needs to reach 95% of its own best; `model_sizes`: the configurations' sizes at one size.
 """
 
@@ -10,29 +14,54 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.report.analysis.choosing import best
+from bench.report.analysis.comparison import Predictions, compare, equal_pools
 from bench.report.analysis.outcomes import MARGIN, paired
 from bench.report.analysis.rows import compared_sizes, datasets, ok_rows
 
 WIN_COLUMNS = ["dataset", "modality", "n_train", "seed", "deep", "classical", "diff", "winner"]
+COMPARISON_COLUMNS = [
+    "dataset", "modality", "n_train", "deep", "classical", "n_deep", "n_classical", "diff", "lo", "hi", "method",
+    "deep_tied", "classical_tied", "deep_regret", "classical_regret", "difference",
+]
 
 
-def win_records(df: pd.DataFrame) -> pd.DataFrame:
-    """Best deep minus best classical, per (dataset, size, seed), with the winner."""
-    rows = []
+def _pairs(df: pd.DataFrame):
+    """(dataset, modality, n, cells at n, best deep, best classical) at every compared size, from equal pools."""
     df = ok_rows(df) if "config" not in df.columns else df
     for dataset in datasets(df):
         sub = df[df["dataset"] == dataset]
         modality = str(sub["modality"].iloc[0])
         for n in compared_sizes(df, dataset):
             at = sub[sub["n_train"] == n]
-            d, c = best(at, family="deep"), best(at, family="classical")
-            for seed, v in paired(d.scores, c.scores).items():
-                winner = "deep" if v > MARGIN else "classical" if v < -MARGIN else "tie"
-                rows.append({
-                    "dataset": dataset, "modality": modality, "n_train": n, "seed": int(seed),
-                    "deep": d.label, "classical": c.label, "diff": float(v), "winner": winner,
-                })
+            d, c = equal_pools(at[at["family"] == "deep"], at[at["family"] == "classical"])
+            yield dataset, modality, n, at, d, c
+
+
+def family_comparisons(df: pd.DataFrame, predictions: Predictions | None = None) -> pd.DataFrame:
+    """Best deep minus best classical per (dataset, size), equal pools, with its interval
+    (`comparison.compare`), the ties each choice met and each family's selection regret."""
+    rows = []
+    for dataset, modality, n, at, d, c in _pairs(df):
+        diff = compare(at, d, c, predictions)
+        rows.append({
+            "dataset": dataset, "modality": modality, "n_train": n, "deep": d.label, "classical": c.label,
+            "n_deep": d.n_candidates, "n_classical": c.n_candidates, "diff": diff.diff, "lo": diff.lo, "hi": diff.hi,
+            "method": diff.method, "deep_tied": ", ".join(d.tied), "classical_tied": ", ".join(c.tied),
+            "deep_regret": d.regret, "classical_regret": c.regret, "difference": diff,
+        })
+    return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
+
+
+def win_records(df: pd.DataFrame) -> pd.DataFrame:
+    """Best deep minus best classical (equal pools), per (dataset, size, seed), with the winner."""
+    rows = []
+    for dataset, modality, n, _at, d, c in _pairs(df):
+        for seed, v in paired(d.scores, c.scores).items():
+            winner = "deep" if v > MARGIN else "classical" if v < -MARGIN else "tie"
+            rows.append({
+                "dataset": dataset, "modality": modality, "n_train": n, "seed": int(seed),
+                "deep": d.label, "classical": c.label, "diff": float(v), "winner": winner,
+            })
     return pd.DataFrame(rows, columns=WIN_COLUMNS)
 
 

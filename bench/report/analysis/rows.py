@@ -26,6 +26,22 @@ def ok_rows(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def three_families(ok: pd.DataFrame) -> pd.DataFrame:
+    """`ok` with the cells of models tagged `hybrid` in a family of their own, `hybrid`: a network's
+    features fed to a classical model is neither family's alone, so neither family's verdicts
+    count it (their registered family, "deep", is kept in `declared_family`)."""
+    if ok.empty or "model_tags" not in ok.columns:
+        return ok
+    hyb = has_tag(ok, "hybrid")
+    if not hyb.any():
+        return ok
+    out = ok.copy()
+    if "declared_family" not in out.columns:
+        out["declared_family"] = out["family"]
+    out["family"] = out["family"].astype(str).where(~hyb, "hybrid")
+    return out
+
+
 def config_label(df: pd.DataFrame) -> pd.Series:
     """`model` for raw features, `model [features]` otherwise; ` (tuned)` after a tuned one."""
     if df.empty:

@@ -1,7 +1,10 @@
 """The verdict rules: one module per claim, each turning a results table into a verdict.
 
-Each rule was written before any result was looked at, and its text sits next to it so the
-report prints exactly the rule the code applies. A rule reads only the finished cells (the
+Each rule's text sits next to it so the report prints exactly the rule the code applies,
+with its version (`Claim.version`; the set of rules as a whole is `RULES_VERSION`). The
+rules were first written before any result was seen and have since been revised after
+results were seen, each revision recorded with its reason and the reference verdicts
+before and after in docs/rules-changelog.md. A rule reads only the finished cells (the
 `bench.results.frame` schema, status `ok`), and answers `supported`, `refuted`, `mixed`
 (evidence both ways), `inconclusive` (differences within noise) or `not measurable` (with
 the reason), with a table of evidence (one row per dataset or comparison), a line saying
@@ -18,7 +21,7 @@ one the same way (docs/adding-a-claim.md): `bench report` loads the plugins befo
 builds the report, which imports no plugin or registry itself.
 
 The conventions every rule shares are printed once in the report (`CONVENTIONS`); what
-changed in them, and why, is `CHANGES`.
+changed in them, and why, is `CHANGES` (in full: docs/rules-changelog.md).
 """
 
 from __future__ import annotations
@@ -44,37 +47,62 @@ from bench.report.claims.base import (
 from bench.report.measurements import Measurements, measured
 
 __all__ = [
-    "CHANGES", "CLAIMS", "CONVENTIONS", "FURTHER", "MARGIN", "TABLE", "VERDICTS", "Claim", "Measurements", "Result",
+    "CHANGES", "CLAIMS", "CONVENTIONS", "RULES_VERSION", "FURTHER", "MARGIN", "TABLE", "VERDICTS", "Claim", "Measurements", "Result",
     "Verdict", "claim", "evaluate", "forest", "further_verdicts", "ok_rows", "table_verdicts",
 ]
 
+RULES_VERSION = 2  # raised with every entry of docs/rules-changelog.md
+
 CONVENTIONS = (
     "Only cells with status ok count. A configuration is a (model, feature variant, tuning) "
-    "triple. The best configuration of a family at a (dataset, training size) is chosen by its "
-    "mean validation score over seeds (a validation part carved from the training rows); its "
-    "test score is what is reported. Deep and classical are compared seed by seed, on the same "
-    f"split and training rows. A difference counts only beyond a margin of {MARGIN} in score "
-    "(accuracy or R²), and only when its 95% bootstrap interval lies beyond it: an interval "
-    "that straddles a threshold is within noise. One dataset's outcome is supports, refutes, "
-    "mixed (one prediction holds, the other fails) or inconclusive (within noise). A claim "
-    "tested on several datasets is supported when at least two thirds support it and none "
-    "refutes it, refuted when at least two thirds refute it and none supports it, mixed when "
-    "the evidence points both ways, and inconclusive otherwise. Intervals resample datasets, "
-    "then seeds within each; a difference measured on one seed only has no interval and is "
-    "taken at face value. Models and datasets are chosen by their tags (convolutional, "
-    "fully_connected, recurrent, hybrid; long_range), not by name."
+    "triple. Models tagged hybrid (a network's features fed to a classical model) are a third "
+    "family, neither deep nor classical. The best configuration of a family at a (dataset, "
+    "training size) is chosen by its mean cross-validated score on the training rows where the "
+    "table has one, else by its mean validation score (a validation part carved from the "
+    "training rows), among the configurations that ran on every seed; its test score is what is "
+    "reported. Configurations within one validation row of each other (1 / validation rows) are "
+    "tied: the tie is reported and goes to the cheaper fit (median fit CPU seconds, search "
+    "included), a rule that favours neither family. Where two families (or sides) are compared, "
+    "each is chosen from as many candidates as the other has: the side with more candidates "
+    "counts as its expected best over every subset of that size (with N ranked candidates, the "
+    "r-th is chosen in a random m-subset with probability C(N−r, m−1) / C(N, m)). Selection "
+    "regret (the best test score among the candidates minus the chosen one's) is shown as a "
+    "diagnostic and never used to choose. "
+    f"A difference counts only beyond a margin of {MARGIN} in score (accuracy or R²), and only "
+    "when its 95% interval lies beyond it: an interval that straddles a threshold is within "
+    "noise. Every interval of a score difference on one dataset counts the test set's sampling "
+    "error as well as the seeds': from the kept test predictions, paired row by row (seeds with "
+    "their own splits: Student's t over the seeds' differences; one test set shared by the seeds: "
+    "rows crossed with seeds, Welch-Satterthwaite; one seed: the test rows alone, with McNemar's "
+    "exact test), and where a run folder kept no predictions, from the scores and test-row "
+    "counts (binomial variance for accuracy, a delta method for R², the two sides added as if "
+    "independent, which is conservative, combined with the seeds' spread). One seed still has an "
+    "interval, and no interval has zero width. Each claim says which method its intervals used. "
+    "One dataset's outcome is supports, refutes, mixed (one prediction holds, the other fails) "
+    "or inconclusive (within noise). A claim tested on several datasets is supported when at "
+    "least two thirds support it and none refutes it, refuted when at least two thirds refute it "
+    "and none supports it, mixed when the evidence points both ways, and inconclusive otherwise; "
+    "across datasets the Bayesian signed-rank test (baycomp) with a region of practical "
+    "equivalence of ± the margin is reported beside it, and decides the application-scenarios "
+    "row. Cost ratios and train/test gaps, which carry no test-row error of their own, keep "
+    "bootstrap intervals over datasets and then seeds. Models and datasets are chosen by their "
+    "tags (convolutional, fully_connected, recurrent, hybrid; long_range, official_split), not by "
+    "name."
 )
 
 CHANGES = (
-    "What changed in the rules, and why: the best configuration of a family used to be the one "
-    "with the highest mean test score, and that same test score was reported; the maximum over "
-    "more configurations then favours the family with more of them (classical). It is now "
-    "chosen on validation scores, and tuned and default configurations compete as separate "
-    "configurations, among those that ran on every seed of their size (a configuration run on one "
-    "seed would rest a verdict on a single value). A verdict used to be mixed whenever it was not supported or refuted; "
-    "now mixed means evidence both ways and inconclusive means differences within noise, "
-    "judged by bootstrap intervals rather than by means alone; a single value has no interval "
-    "and decides nothing."
+    f"The rules are at version {RULES_VERSION}. They were first written before any result was "
+    "seen; they have been revised since, after the reference results were seen, and each "
+    "revision is listed with its reason and the reference verdicts before and after in "
+    "docs/rules-changelog.md. Version 1 chose the best configuration on validation scores "
+    "(before it, on test scores, which favoured the family with more configurations), let tuned "
+    "and default configurations compete, and judged differences by bootstrap intervals over "
+    "datasets and seeds. Version 2 (issue 23): intervals count the test rows (a deterministic "
+    "model on a fixed split no longer gets a zero-width interval, one seed no longer means no "
+    "interval), ties on small validation sets are reported and go to the cheaper fit instead of "
+    "the first name in alphabetical order, families are compared from equal candidate counts, "
+    "hybrids are a family of their own, and the application-scenarios row is decided across "
+    "datasets by the Bayesian signed-rank test."
 )
 
 _NOT_CLAIMS = {"base", "common"}

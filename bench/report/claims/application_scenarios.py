@@ -8,17 +8,25 @@ import pandas as pd
 from bench.report import analysis as an
 from bench.report import plots, stats
 from bench.report.claims.base import Measurements, Result, Verdict, claim
-from bench.report.claims.common import certainty, need, not_measurable
+from bench.report.claims.common import interval, need, not_measurable
 
 RULE = """
-Win records pair the best deep and best classical configuration per (dataset, size, seed):
-deep wins beyond the margin, classical wins below minus the margin, a tie counts half.
-Prediction 1 (classical suits small structured data): on tabular datasets at their smallest
-compared size, deep's win rate is at most 50%. Prediction 2 (deep suits large unstructured
-data): on image and sequence datasets at their largest compared size, deep's win rate is
-above 50%. A win rate whose interval straddles 50% is within noise. Both hold: supported;
-neither: refuted; one: mixed; a prediction within noise: inconclusive. Not measurable
-unless the run has both tabular and image/sequence comparisons.
+Per dataset and training size, d = the best deep minus the best classical test score, each
+family's best chosen on validation (cross-validated where the table has it; a tie within one
+validation row goes to the cheaper fit) from as many candidates as the other family has (the
+larger family's expected best over random subsets of that size; hybrids are a family of their
+own and take no part), with a 95% interval counting the test rows and the seeds. Across
+datasets, the Bayesian signed-rank test of the d's with a region of practical equivalence of
+± the margin gives P(classical ahead), P(within) and P(deep ahead); a probability of 0.95
+decides. Prediction 1 (classical suits small structured data), on tabular datasets at their
+smallest compared size: holds when P(classical ahead) + P(within) ≥ 0.95, fails when
+P(deep ahead) ≥ 0.95. Prediction 2 (deep suits large unstructured data), on image and
+sequence datasets at their largest compared size: holds when P(deep ahead) ≥ 0.95, fails
+when P(classical ahead) + P(within) ≥ 0.95. With a single dataset its interval decides
+instead (wholly above +margin: deep ahead; wholly below it: deep not ahead). Otherwise the
+prediction is within noise. Both hold: supported; neither: refuted; one: mixed; a prediction
+within noise: inconclusive. Not measurable unless the run has both tabular and
+image/sequence comparisons.
 """
 
 SIZE_BUCKETS = (100, 400, 1600, 6400, 25600)
@@ -72,60 +80,79 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
         )]
 
 
-def _win_interval(rec: pd.DataFrame) -> stats.Interval:
-    points = rec.assign(w=(rec["winner"] == "deep") + 0.5 * (rec["winner"] == "tie"))
-    return stats.bootstrap_ci(points, "w")
+def decide_group(comp: pd.DataFrame, deep_should_lead: bool) -> tuple[bool | None, str]:
+    """A prediction on one group of per-dataset differences: (holds?, how it was decided)."""
+    diffs = list(comp["difference"])
+    if len(diffs) == 1:
+        d = diffs[0]
+        lead = None if not d.decided else True if d.lo > an.MARGIN else False if d.hi < an.MARGIN else None
+        how = f"the one dataset's interval, {d.text() if d.decided else 'undefined'}, against +{an.MARGIN}"
+    else:
+        sr = stats.signed_rank([d.diff for d in diffs], an.MARGIN)
+        p_deep, p_not = sr.above, sr.below + sr.within
+        lead = True if p_deep >= stats.DECISIVE else False if p_not >= stats.DECISIVE else None
+        how = f"the Bayesian signed-rank test, {sr.text()}"
+    holds = None if lead is None else lead == deep_should_lead
+    return holds, how
+
+
+def _tally(comp: pd.DataFrame) -> str:
+    deep = sum(an.outcome_of(d) == "supports" for d in comp["difference"])
+    cl = sum(an.outcome_of(d) == "refutes" for d in comp["difference"])
+    return f"{deep} / {cl} / {len(comp) - deep - cl}"
 
 
 @claim(
     "application_scenarios", section="table", order=5, aspect="Application scenarios (应用场景)",
     classical="small datasets, structured data (适用于小数据集和结构化数据)",
     deep="large datasets, structured and unstructured data (适用于大数据集和结构化/非结构化数据)", rule=RULE, figure=figure,
+    version=2,
 )
 def application_scenarios(ms: Measurements) -> Result:
     df = ms.ok
     missing = need(df, "classical", "deep")
     if missing:
         return missing
-    wins = ms.wins
-    if wins.empty:
+    wins, comp = ms.wins, ms.comparisons
+    if comp.empty:
         return not_measurable("no dataset has both families at one size", wins)
-    smallest = wins.groupby("dataset")["n_train"].transform("min") == wins["n_train"]
-    largest = wins.groupby("dataset")["n_train"].transform("max") == wins["n_train"]
-    tab = wins["modality"] == "tabular"
+    smallest = comp.groupby("dataset")["n_train"].transform("min") == comp["n_train"]
+    largest = comp.groupby("dataset")["n_train"].transform("max") == comp["n_train"]
+    tab = comp["modality"] == "tabular"
     groups = (
-        ("tabular, smallest size", wins[smallest & tab]), ("tabular, largest size", wins[largest & tab]),
-        ("image/sequence, smallest size", wins[smallest & ~tab]), ("image/sequence, largest size", wins[largest & ~tab]),
+        ("tabular, smallest size", comp[smallest & tab]), ("tabular, largest size", comp[largest & tab]),
+        ("image/sequence, smallest size", comp[smallest & ~tab]), ("image/sequence, largest size", comp[largest & ~tab]),
     )
     evidence = []
-    for label, rec in groups:
-        if rec.empty:
-            evidence.append({"comparisons": label, "n": 0, "deep win rate": "no comparison in this run"})
+    for label, g in groups:
+        if g.empty:
+            evidence.append({"comparisons": label, "datasets": 0, "deep − classical (median)": "no comparison in this run"})
             continue
+        sr = stats.signed_rank(list(g["diff"]), an.MARGIN)
         evidence.append({
-            "comparisons": label, "n": len(rec), "deep / classical / ties":
-            f"{(rec['winner'] == 'deep').sum()} / {(rec['winner'] == 'classical').sum()} / {(rec['winner'] == 'tie').sum()}",
-            "deep win rate": _win_interval(rec).text(2, sign=False),
-            "deep − classical": an.fmt_spread(rec["diff"], sign=True).split(" (")[0],
-            "datasets": ", ".join(sorted(rec["dataset"].unique())),
+            "comparisons": label, "datasets": len(g),
+            "deep ahead / classical ahead / within (intervals)": _tally(g),
+            "deep − classical (median)": an.fmt_signed(float(g["diff"].median())),
+            "P(classical) / P(within) / P(deep)": "—" if sr is None else f"{sr.below:.2f} / {sr.within:.2f} / {sr.above:.2f}",
+            "which": ", ".join(f"{r.dataset} (n={int(r.n_train)}) {interval(r.difference)}" for r in g.itertuples()),
         })
     small_tab, large_un = groups[0][1], groups[3][1]
     if small_tab.empty or large_un.empty:
         what = "tabular" if small_tab.empty else "image or sequence"
         return Result("not measurable", f"not measurable with this run: it has no {what} comparison of deep and classical models", evidence, data=wins)
-    i1, i2 = _win_interval(small_tab), _win_interval(large_un)
-    s1 = an.side(i1, 0.5)
-    p1 = None if s1 is None else not s1
-    p2 = an.side(i2, 0.5)
+    p1, how1 = decide_group(small_tab, deep_should_lead=False)
+    p2, how2 = decide_group(large_un, deep_should_lead=True)
     verdict = {"supports": "supported", "refutes": "refuted", "mixed": "mixed", "inconclusive": "inconclusive"}[an.two_part(p1, p2)]
 
     def said(p):
         return "holds" if p else "fails" if p is False else "is within noise"
 
+    methods = sorted({an.short_method(d) for d in comp["difference"]})
     return Result(
         verdict,
         f"prediction 1 (classical on small tabular) {said(p1)}; prediction 2 (deep on large image/sequence) {said(p2)}",
         evidence,
-        certainty(f"deep win rate on small tabular {i1.text(2, sign=False)}", f"on large image/sequence {i2.text(2, sign=False)}"),
+        f"Decided across datasets: prediction 1 by {how1}; prediction 2 by {how2}. "
+        f"Per-dataset 95% intervals: {'; '.join(methods)}.",
         data=wins,
     )

@@ -1,10 +1,12 @@
 """What the rules share: the per-dataset loop, written once, and the phrases of a verdict.
 
 Most rules go dataset by dataset: the largest training size where the cells they compare
-all ran (`at_largest`), the best configuration of each side there (`analysis.best`), the
-per-seed difference (`analysis.paired`), an outcome per dataset; then the outcomes combine
-by the two-thirds rule (`Outcomes`, which also keeps the evidence rows, the per-seed
-differences behind the "How sure" line and the effects for the forest plot).
+all ran (`at_largest`), the best of each side there from equal candidate counts
+(`analysis.equal_pools`), their difference with an interval counting the test rows
+(`analysis.compare`), an outcome per dataset; then the outcomes combine by the two-thirds
+rule (`Outcomes`, which also keeps the evidence rows, the differences behind the "How sure"
+line, with the method of each interval and the Bayesian signed-rank test across datasets,
+and the effects for the forest plot).
 """
 
 from __future__ import annotations
@@ -17,9 +19,29 @@ import pandas as pd
 from bench.report import analysis as an
 from bench.report import stats
 from bench.report.claims.base import Result
+from bench.report.paired import PairedDifference
 
 score_of = an.fmt_score
-interval = an.fmt_interval
+
+
+def interval(d) -> str:
+    """`mean [lo, hi]`: a `PairedDifference`'s interval (test rows and seeds), or per-seed values'
+    bootstrap interval over seeds (quantities without test-row error of their own)."""
+    if isinstance(d, PairedDifference):
+        if not (d.diff == d.diff):
+            return "n/a"
+        return d.text() if d.decided else f"{d.diff:+.3f} [no interval: {d.method}]"
+    return an.fmt_interval(d)
+
+
+def compare(at: pd.DataFrame, a_cells: pd.DataFrame, b_cells: pd.DataFrame, ms):
+    """(best of a, best of b, a − b) at one dataset and size: equal candidate counts
+    (`analysis.equal_pools`), the difference's interval counting the test rows (`analysis.compare`,
+    paired predictions where `ms` has them). None when a side has no cell."""
+    a, b = an.equal_pools(a_cells, b_cells)
+    if a is None or b is None:
+        return None
+    return a, b, an.compare(at, a, b, ms.predictions)
 
 
 def not_measurable(why: str, data=None) -> Result:
@@ -82,6 +104,24 @@ def certainty(*parts: str) -> str:
     return ("95% bootstrap intervals: " + "; ".join(parts) + ".") if parts else ""
 
 
+def across(what: str, diffs: dict[str, PairedDifference], unit: str = "dataset") -> str:
+    """The "How sure" text for one kind of difference over datasets: each interval's method
+    (which datasets used which) and the Bayesian signed-rank test across them (ROPE ± margin)."""
+    if not diffs:
+        return ""
+    by: dict[str, list[str]] = {}
+    for key, d in diffs.items():
+        by.setdefault(an.short_method(d), []).append(key)
+    methods = "; ".join(f"{m} ({', '.join(keys)})" for m, keys in by.items())
+    out = f"{what}: 95% intervals per {unit} counting the test rows and seeds, by {methods}"
+    sr = stats.signed_rank([d.diff for d in diffs.values()], an.MARGIN)
+    if sr is not None:
+        out += f"; across {unit}s, Bayesian signed-rank test: {sr.text()}"
+    else:
+        out += f"; one {unit}: no test across {unit}s"
+    return out
+
+
 def records(key: str, diffs: pd.Series, column: str = "diff") -> list[dict]:
     return [{"dataset": key, "seed": int(s), column: float(v)} for s, v in diffs.items()]
 
@@ -100,24 +140,32 @@ class Outcomes:
     evidence: list[dict] = field(default_factory=list)
     diffs: dict[str, list[dict]] = field(default_factory=dict)  # what -> per-seed records, pooled in `certainty`
     effects: list[tuple[str, float, float, float]] = field(default_factory=list)
+    tested: dict[str, dict[str, PairedDifference]] = field(default_factory=dict)  # what -> key -> difference
 
-    def add(self, key: str, outcome: str, row: dict, diffs: dict[str, pd.Series] | None = None,
-            effect: tuple[str, pd.Series] | None = None) -> str:
-        """One outcome with its evidence row (the outcome is its last column), per-seed differences
-        (`what` -> values, pooled over keys in the "How sure" line) and effect (label, values)."""
+    def add(self, key: str, outcome: str, row: dict, diffs: dict[str, pd.Series | PairedDifference] | None = None,
+            effect: tuple[str, pd.Series | PairedDifference] | None = None) -> str:
+        """One outcome with its evidence row (the outcome is its last column), its differences
+        (`what` -> a `PairedDifference`, or per-seed values pooled over keys by the bootstrap, in
+        the "How sure" line) and effect (label, difference or values)."""
         self.outcomes[key] = outcome
         self.evidence.append({**row, "outcome": outcome})
         for what, values in (diffs or {}).items():
-            self.diffs.setdefault(what, []).extend(records(key, values))
+            if isinstance(values, PairedDifference):
+                self.tested.setdefault(what, {})[key] = values
+            else:
+                self.diffs.setdefault(what, []).extend(records(key, values))
         if effect is not None:
-            self.effects.append(effect_of(*effect))
+            label, d = effect
+            self.effects.append((label, d.diff, d.lo, d.hi) if isinstance(d, PairedDifference) else effect_of(label, d))
         return outcome
 
     def count(self, outcome: str) -> int:
         return sum(o == outcome for o in self.outcomes.values())
 
     def certainty(self) -> str:
-        return certainty(*(pooled(recs, "diff", what, self.unit) for what, recs in self.diffs.items()))
+        parts = [across(what, ds, self.unit) for what, ds in self.tested.items()]
+        boot = certainty(*(pooled(recs, "diff", what, self.unit) for what, recs in self.diffs.items()))
+        return " ".join([p[:1].upper() + p[1:] + "." for p in parts if p] + ([boot] if boot else []))
 
     def result(self, none_reason: str, effect: str = "", *, reason: str | None = None, veto: bool = True, data=None) -> Result:
         """The verdict by the two-thirds rule (`veto`: see `analysis.two_thirds`), or not measurable

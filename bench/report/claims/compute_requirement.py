@@ -23,7 +23,8 @@ and on the CPU, the CPU cells are compared (the GPU ones reported alongside); wh
 ran on a GPU only, the verdict says so. Supported when both ratios exceed 2 (deep needs at
 least twice the compute), refuted when both are below 1 (deep needs less), inconclusive
 when a ratio's interval straddles 1 or 2 and the other does not point the other way, mixed
-otherwise. Fit wall time and one-row predict latency are reported alongside.
+otherwise. Fit wall time and one-row predict latency are reported alongside. Hybrids (models tagged `hybrid`) are a family of their
+own and take no part.
 """
 
 
@@ -91,7 +92,7 @@ def _ratio_side(iv: stats.Interval) -> str:
 
 @claim(
     "compute_requirement", section="table", order=6, aspect="Compute requirement (计算资源需求)",
-    classical="low (计算资源需求较低)", deep="high (计算资源需求较高)", rule=RULE, figure=figure,
+    classical="low (计算资源需求较低)", deep="high (计算资源需求较高)", rule=RULE, figure=figure, version=2,
 )
 def compute_requirement(ms: Measurements) -> Result:
     df = ms.ok

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bench.report import analysis as an
+from bench.report import paired as pr
 from bench.report.analysis import MARGIN
 from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.common import Outcomes, interval, need
@@ -15,6 +16,12 @@ more data): classical is ahead at the smallest size, d(n_min) < −margin. Predi
 refutes; one: mixed; a prediction within noise: inconclusive; datasets combine by the
 two-thirds rule. Also reported: the smallest size from which deep stays ahead
 (crossover), and the median size at which a configuration reaches 95% of its own best.
+Each family's best is chosen on validation (cross-validated where the table has it; a tie
+within one validation row goes to the cheaper fit) from as many candidates as the other
+family has (the larger family's expected best over random subsets of that size); hybrids
+are a family of their own and take no part. d(n) has a 95% interval counting the test rows
+and the seeds (paired predictions where kept, else the scores' conservative fallback); the
+gain's interval adds the two sizes' variances.
 """
 
 # Its picture, d(n) per dataset with its interval, is the report's headline figure
@@ -25,30 +32,28 @@ PICTURE = "The picture for this row is the headline figure at the top."
 @claim(
     "data_requirement", section="table", order=3, aspect="Data requirement (数据量需求)",
     classical="modest (对数据量的需求不高)", deep="high; needs large-scale data to train (对数据量的需求高，需要大规模数据进行训练)",
-    rule=RULE, picture=PICTURE,
+    rule=RULE, picture=PICTURE, version=2,
 )
 def data_requirement(ms: Measurements) -> Result:
     df = ms.ok
     missing = need(df, "classical", "deep")
     if missing:
         return missing
-    wins = ms.wins
+    comp = ms.comparisons
     reach = an.size_to_reach(df)
     out = Outcomes()
-    for dataset, g in wins.groupby("dataset", sort=True):
-        d = g.groupby("n_train")["diff"]
-        sizes = sorted(d.groups)
+    for dataset, g in comp.groupby("dataset", sort=True):
+        g = g.sort_values("n_train")
+        sizes = [int(n) for n in g["n_train"]]
         if len(sizes) < 2:
             continue
-        d_min = g[g["n_train"] == sizes[0]].set_index("seed")["diff"]
-        d_max = g[g["n_train"] == sizes[-1]].set_index("seed")["diff"]
-        gain = an.paired(d_max, d_min)
-        ahead = [n for n in sizes if d.mean()[n] > MARGIN]
+        d_min, d_max = g["difference"].iloc[0], g["difference"].iloc[-1]
+        gain = pr.combine(d_max, d_min)
+        ahead = [int(n) for n, v in zip(g["n_train"], g["diff"], strict=True) if v > MARGIN]
         cross = next((n for n in sizes if all(m in ahead for m in sizes if m >= n)), None)
         r = reach[reach["dataset"] == dataset].groupby("family")["n_reach"].median()
-        out.add(dataset, an.two_part(
-            None if an.side(d_min, -MARGIN) is None else not an.side(d_min, -MARGIN), an.side(gain, MARGIN)
-        ), {
+        behind = an.side_of(d_min, -MARGIN)
+        out.add(dataset, an.two_part(None if behind is None else not behind, an.side_of(gain, MARGIN)), {
             "dataset": dataset, "sizes": f"{sizes[0]}–{sizes[-1]}",
             "deep − classical, smallest": interval(d_min), "deep − classical, largest": interval(d_max),
             "gain with data": interval(gain),

@@ -14,6 +14,7 @@ from bench.report.claims.common import (
     NO_CELLS,
     Outcomes,
     at_largest,
+    compare,
     interval,
     raw_and_engineered,
     score_of,
@@ -27,7 +28,7 @@ features beats the best one on raw input by more than the margin; prediction 2 (
 its features) holds when the best deep model on raw input is within the margin of the best
 classical model on engineered features, or above it. Both hold: the dataset supports the
 claim; neither: it refutes it; one: mixed; a prediction within noise: inconclusive.
-Datasets combine by the two-thirds rule.
+Each side's best is chosen on validation (cross-validated where the table has it; a tie within one validation row goes to the cheaper fit) from as many candidates as the other side has: the side with more is its expected best over random subsets of that size. Differences have 95% intervals counting the test rows and the seeds (paired predictions where kept, else the scores' conservative fallback). Datasets combine by the two-thirds rule.
 """
 
 
@@ -69,6 +70,7 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
     "feature_engineering", section="table", order=1, aspect="Feature engineering (特征工程)",
     classical="needs hand-designed features (需要手工设计特征)",
     deep="needs none; learns features automatically (不需要手工设计特征，能够自动学习特征)", rule=RULE, figure=figure,
+    version=2,
 )
 def feature_engineering(ms: Measurements) -> Result:
     df = ms.ok
@@ -76,15 +78,14 @@ def feature_engineering(ms: Measurements) -> Result:
         return NO_CELLS
     out, chosen = Outcomes(), []
     for dataset, n, at in at_largest(df, lambda at: raw_and_engineered(at, deep=True)):
-        raw = an.best(at, family="classical", features="raw")
-        eng = an.best(at[at["features"] != "raw"], family="classical")
-        deep = an.best(at, family="deep")
-        gain = an.paired(eng.scores, raw.scores)
-        deep_vs_eng = an.paired(deep.scores, eng.scores)
+        cl = at[at["family"] == "classical"]
+        eng, raw, gain = compare(at, cl[cl["features"] != "raw"], cl[cl["features"] == "raw"], ms)
+        deep, eng2, deep_vs_eng = compare(at, at[at["family"] == "deep"], cl[cl["features"] != "raw"], ms)
         chosen.append((dataset, n, raw, eng, deep))
-        out.add(dataset, an.two_part(an.side(gain, MARGIN), an.side(deep_vs_eng, -MARGIN)), {
+        out.add(dataset, an.two_part(an.side_of(gain, MARGIN), an.side_of(deep_vs_eng, -MARGIN)), {
             "dataset": dataset, "n_train": n, "classical, raw": score_of(raw), "classical, engineered": score_of(eng),
-            "deep, raw": score_of(deep), "engineered − raw": interval(gain), "deep − engineered": interval(deep_vs_eng),
+            "deep, raw": score_of(deep), "engineered − raw": interval(gain),
+            "deep − engineered": interval(deep_vs_eng) + ("" if eng2.label == eng.label else f" (against {eng2.label})"),
         }, diffs={"engineered − raw": gain, "deep − engineered": deep_vs_eng})
     return out.result(
         "no dataset has classical models on both raw and engineered features together with deep models", data=chosen,

@@ -12,6 +12,7 @@ from bench.report.claims.common import (
     NO_CELLS,
     Outcomes,
     at_largest,
+    compare,
     interval,
     raw_and_engineered,
     score_of,
@@ -25,7 +26,7 @@ size both reach: the best classical configuration on engineered features minus t
 raw input (paired by seed). A gain above {STRONG} (five points of accuracy or R²) supports
 "strongly depends", a gain below the margin refutes it, a gain between the two is mixed
 (features help, not strongly); an interval across either threshold is inconclusive.
-Datasets combine by the two-thirds rule.
+Each side's best is chosen on validation (cross-validated where the table has it; a tie within one validation row goes to the cheaper fit) from as many candidates as the other side has: the side with more is its expected best over random subsets of that size. Differences have 95% intervals counting the test rows and the seeds (paired predictions where kept, else the scores' conservative fallback). Datasets combine by the two-thirds rule.
 """
 
 
@@ -37,6 +38,7 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
 @claim(
     "feature_quality", order=5, aspect="Features and classical quality (seed 002, §1.1)",
     deep="classical methods' quality depends strongly on the quality of the features", rule=RULE, figure=figure,
+    version=2,
 )
 def feature_quality(ms: Measurements) -> Result:
     df = ms.ok
@@ -45,10 +47,8 @@ def feature_quality(ms: Measurements) -> Result:
     cl = df[df["family"] == "classical"]
     out = Outcomes()
     for dataset, n, at in at_largest(cl, lambda at: raw_and_engineered(at, deep=False)):
-        raw = an.best(at, features="raw")
-        eng = an.best(at[at["features"] != "raw"])
-        gain = an.paired(eng.scores, raw.scores)
-        strong, some = an.side(gain, STRONG), an.side(gain, MARGIN)
+        eng, raw, gain = compare(at, at[at["features"] != "raw"], at[at["features"] == "raw"], ms)
+        strong, some = an.side_of(gain, STRONG), an.side_of(gain, MARGIN)
         outcome = "supports" if strong else "refutes" if some is False else "mixed" if strong is False and some else "inconclusive"
         per_model = []
         for name, h in at.groupby("model", sort=True):

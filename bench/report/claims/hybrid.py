@@ -6,7 +6,7 @@ import pandas as pd
 
 from bench.report import analysis as an
 from bench.report.claims.base import Measurements, Result, claim
-from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, interval, score_of
+from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, compare, interval, score_of
 
 RULE = """
 A hybrid is a model tagged `hybrid` (a network's learned features fed to a classical
@@ -15,7 +15,8 @@ best of its parts, paired by seed. Its parts are the other models that share one
 tags (its network's, e.g. `convolutional`, and its classical model's, e.g. `boosting` or
 `linear`); a hybrid tagged `hybrid` alone is compared with every other configuration.
 Ahead by more than the margin supports, behind by more than the margin refutes, otherwise
-inconclusive. Datasets combine by the two-thirds rule.
+inconclusive. Datasets combine by the two-thirds rule. Hybrids are a family of their own
+(not deep) in every other rule. Each side's best is chosen on validation (cross-validated where the table has it; a tie within one validation row goes to the cheaper fit) from as many candidates as the other side has: the side with more is its expected best over random subsets of that size. Differences have 95% intervals counting the test rows and the seeds (paired predictions where kept, else the scores' conservative fallback).
 """
 
 
@@ -26,7 +27,7 @@ def _tags(at: pd.DataFrame) -> pd.Series:
 @claim(
     "hybrid", order=6, aspect="Deep and classical combined (seed 004, §2)",
     deep="deep learning combined with classical algorithms performs better (e.g. learned embeddings fed to a classical model)",
-    rule=RULE,
+    rule=RULE, version=2,
 )
 def hybrid(ms: Measurements) -> Result:
     df = ms.ok
@@ -41,11 +42,11 @@ def hybrid(ms: Measurements) -> Result:
         tags -= {"hybrid", ""}
         others = at[~here_h]
         parts = _tags(others).apply(lambda t, tags=tags: bool(tags & set(t)))
-        o = an.best(others[parts] if parts.any() else others)
-        if o is None:
+        got = compare(at, at[here_h], others[parts] if parts.any() else others, ms)
+        if got is None:
             continue
-        diff = an.paired(h.scores, o.scores)
-        out.add(dataset, an.outcome(diff), {
+        h, o, diff = got
+        out.add(dataset, an.outcome_of(diff), {
             "dataset": dataset, "n_train": n, "hybrid": score_of(h),
             "best of its parts" if parts.any() else "best other": score_of(o), "hybrid − it": interval(diff),
         }, diffs={"hybrid − best of its parts": diff}, effect=(f"{dataset} (n={n})", diff))

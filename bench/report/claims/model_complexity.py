@@ -18,7 +18,8 @@ Measured as size, the part of "complex" a benchmark can measure (how easy a mode
 understand is not measured). At each dataset's largest training size with both families,
 every deep configuration is paired with every classical configuration, comparing learned
 parameter counts (median over seeds). Supported when deep has more parameters in at least
-75% of pairs, refuted when in at most 25%, mixed otherwise.
+75% of pairs, refuted when in at most 25%, mixed otherwise. Hybrids (models tagged `hybrid`) are a family of their
+own and take no part.
 """
 
 
@@ -83,7 +84,7 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
 @claim(
     "model_complexity", section="table", order=2, aspect="Model complexity (模型复杂度)",
     classical="simple, easy to understand (模型简单，易于理解)", deep="complex, hard to understand (模型复杂，难以理解)",
-    rule=RULE, figure=figure,
+    rule=RULE, figure=figure, version=2,
 )
 def model_complexity(ms: Measurements) -> Result:
     df = ms.ok
