@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 
 import numpy as np
@@ -271,7 +272,123 @@ def test_left_out_models_are_a_caveat_of_the_answer():
 def test_the_last_model_of_a_family_is_kept_or_the_budget_refused(wild_csv):
     p = inspect(str(wild_csv), "Churn?")
     with pytest.raises(RunError, match="too small for even the smallest comparison"):
-        make_plan(p, _costs({"logistic_regression": 5.0, "mlp": 5.0}), 20, name="t", threads=1)
+        make_plan(p, _costs({"logistic_regression": 5.0, "mlp": 5.0}), 8, name="t", threads=1)
+
+
+def test_a_budget_short_of_the_full_comparison_plans_the_smallest_honest_one_and_says_so(wild_csv):
+    p = inspect(str(wild_csv), "Churn?")
+    # 0.05 s a row: 7.6 s a cell at the full 150 rows; two seeds at two sizes of both models need about 39 s.
+    costs = {(m, "raw"): Cost(m, "raw", 0.1, 0.0, 0.05, 1.0, 0.4, 0.4) for m in ("logistic_regression", "mlp")}
+    full = make_plan(p, costs, 40, name="t", threads=1)
+    assert (full.top, len(full.protocol.seeds)) == (150, 2) and "smallest honest" not in " ".join(full.lines(p))
+    # Less: two seeds at a smaller top size first, then one seed, each said in the plan.
+    smaller = make_plan(p, costs, 30, name="t", threads=1)
+    assert (smaller.top, len(smaller.protocol.seeds)) == (75, 2) and smaller.estimate_s <= 30
+    said = " ".join(smaller.lines(p))
+    assert "the smallest honest comparison the budget allows: an answer at 75 of your 150 training rows" in said
+    one = make_plan(p, costs, 20, name="t", threads=1)
+    assert (one.top, len(one.protocol.seeds)) == (150, 1)
+    assert "1 seed (no interval over seeds: a rough answer)" in " ".join(one.lines(p))
+    assert set(one.protocol.models) == {"logistic_regression", "mlp"}
+
+
+def _image_profile(tmp_path, n=8000):
+    path = tmp_path / "img.npz"
+    rng = np.random.default_rng(0)
+    np.savez(path, X=rng.normal(size=(n, 8, 8)).astype(np.float32), y=np.arange(n) % 10)
+    return inspect(str(path))
+
+
+# Pilot validation scores as on 8,000 Fashion-MNIST images (issue 28): the strong classical models are the costly ones.
+_FASHION = {"svm": (0.84, 60.0), "random_forest": (0.85, 20.0), "xgboost": (0.86, 90.0), "logistic_regression": (0.82, 4.0),
+            "knn": (0.80, 2.0), "decision_tree": (0.75, 3.0), "mlp": (0.84, 20.0), "cnn": (0.89, 60.0)}
+
+
+def _fashion(p):
+    costs = {(m, "raw"): Cost(m, "raw", 1.0, 0.0, (s - 1.0) / p.n_pool, 1.0, 0.4, 0.4) for m, (_, s) in _FASHION.items()}
+    scores = {m: {512: v} for m, (v, _) in _FASHION.items()}
+    return costs, scores
+
+
+def test_what_is_shed_to_fit_is_chosen_by_pilot_score_as_well_as_cost(tmp_path):
+    p = _image_profile(tmp_path)
+    costs, scores = _fashion(p)
+    # By cost alone (no pilot scores) the three strongest classical models go first, as in issue 28.
+    blind = make_plan(p, costs, 500, name="t", threads=1)
+    assert {"random_forest", "svm", "xgboost"} <= set(blind.dropped)
+    assert "among the most expensive" in blind.dropped["xgboost"]
+    plan_ = make_plan(p, costs, 500, name="t", threads=1, scores=scores)
+    kept = set(plan_.protocol.models)
+    # Each family keeps its two best pilot performers (the protocol thins first); weak and costly go first.
+    assert {"xgboost", "random_forest"} <= kept and {"cnn", "mlp"} <= kept
+    assert "weaker for its cost (validation 0.840 in the pilot, xgboost 0.860)" in plan_.dropped["svm"]
+    # svm outscored a classical model that ran: the answer must say whom classical was judged by.
+    assert plan_.strong_left_out == {"svm": "validation 0.840 in the pilot"}
+    assert plan_.estimate_s <= 500
+
+
+def test_a_strong_model_left_out_is_named_in_the_headline(tmp_path):
+    p = _image_profile(tmp_path)
+    costs, scores = _fashion(p)
+    costs[("xgboost", "raw")] = Cost("xgboost", "raw", 1.0, 0.0, 400.0 / p.n_pool, 1.0, 0.4, 0.4)
+    plan_ = make_plan(p, costs, 700, name="t", threads=1, scores=scores)
+    assert "xgboost" in plan_.dropped and "xgboost" in plan_.strong_left_out
+    df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85})
+    a = compute(df, _profile(), left_out=plan_.dropped, strong_left_out=plan_.strong_left_out)
+    lines = headline(a, _profile())
+    assert "Judged by the models that ran (classical by xgboost; deep by mlp)" in lines[1]
+    assert "xgboost (validation 0.860 in the pilot)" in lines[1]
+
+
+def test_the_budget_is_judged_from_the_first_pilot_cells():
+    from bench.advise.plan import judge_budget
+
+    p = _profile(n_test=2000, n_rows=8000)
+    slow = {("mlp", "raw"): Cost("mlp", "raw", 2.0, 0.0, 20.0 / 128, 1.0, 0.4, 0.4)}  # 20 s at 128 rows, growing
+    said = judge_budget(p, slow, 120.0)
+    assert said.startswith("the budget cannot answer on this data") and "mlp at" in said
+    assert judge_budget(p, slow, 3600.0) == ""
+    assert judge_budget(p, {}, 1.0) == ""  # nothing measured: nothing judged
+
+
+def test_a_lazy_learners_fit_makes_no_training_ratio():
+    from bench.advise.answer import ratio_text
+
+    df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85})
+    df.loc[df["family"] == "classical", ["model_tags", "fit_time_s", "predict_time_s"]] = ["neighbours", 0.004, 0.5]
+    a = compute(df, _profile())
+    text = ratio_text(a.best["classical"], a.best["deep"])
+    assert "only stores the data" in text and "deep takes 4.0x classical's" in text
+    said = " ".join(headline(a, _profile()))
+    assert "500x" not in said and "the training time" not in said
+    tiny = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85})
+    tiny["fit_time_s"] = 0.001
+    b = compute(tiny, _profile())
+    assert "too small to compare as a ratio" in ratio_text(b.best["classical"], b.best["deep"])
+
+
+def test_a_noisy_curve_makes_no_trend_claim():
+    # The newcomer's curve (issue 26): 0.702 -> 0.716 -> 0.707 -> 0.702 -> 0.751 beside a flat classical one.
+    noisy = dict(zip((375, 750, 1500, 3000, 6000), (0.702, 0.716, 0.707, 0.702, 0.751), strict=True))
+    df = _rows({"classical": lambda n: 0.745, "deep": lambda n: noisy[n]}, sizes=tuple(noisy), seeds=range(3))
+    a = compute(df, _profile())
+    text = a.crossover.text
+    assert "should favour" not in text and "too noisy to say where more data leads" in text
+    assert re.search(r"deep 0\.70\d -> 0\.71\d -> 0\.70\d -> 0\.(69|70)\d -> 0\.75\d", text), text
+    assert not a.crossover.reliable
+
+
+def test_one_seed_answers_roughly_and_says_so():
+    df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85}, seeds=range(1))
+    a = compute(df, _profile())
+    assert a.outcome == "deep"
+    assert "on one seed (no interval over seeds: a rough answer), deep leads" in headline(a, _profile())[0]
+
+
+def test_an_answer_at_a_smaller_top_size_says_so():
+    df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85})
+    a = compute(df, _profile(n_rows=8000))
+    assert "At 1,000 training rows (of your 6,000: the most the budget allowed" in headline(a, _profile())[0]
 
 
 def test_a_failed_pilot_leaves_its_model_out(wild_csv):
@@ -420,6 +537,34 @@ def test_a_busy_machine_gets_one_thread_per_cell():
     threads, note = cell_threads(2, 1, load=8.0)
     assert threads == 1 and "busy" in note
     assert cell_threads(8, 2, load=0.0) == (4, "")
+    # Busy only beyond the core count (issue 28: "busy (load 0.7 on 2 cores)" was said).
+    assert cell_threads(2, 1, load=0.7) == (2, "") and cell_threads(2, 1, load=2.0) == (2, "")
+    assert cell_threads(8, 1, load=9.0)[0] == 7
+
+
+def test_library_warnings_of_the_cells_go_to_the_log_with_one_summary_line(tmp_path, capfd):
+    import os
+    import subprocess
+    import sys
+
+    from bench.advise.quiet import Quiet
+
+    script = "import sys; [print('x.py:1: ConvergenceWarning: lbfgs failed to converge', file=sys.stderr) for _ in range(300)]"
+    with Quiet() as quiet:
+        for label in ("logistic_regression raw n=40 seed=0", "logistic_regression raw n=40 seed=1", "knn raw n=40 seed=0"):
+            quiet.mark(label)
+            if label.startswith("logistic"):
+                subprocess.run([sys.executable, "-c", script], check=True)  # a worker: inherits fds 1 and 2
+        os.write(1, b"a library's own print\n")
+        said = quiet.summary()
+        quiet.write(tmp_path / "advise.log")
+    print("the answer")
+    out, err = capfd.readouterr()
+    assert "ConvergenceWarning" not in out + err and "a library's own print" not in out + err
+    assert said == ["logistic_regression did not converge in 2 cells"]
+    log = (tmp_path / "advise.log").read_text()
+    assert log.count("ConvergenceWarning") == 600 and "--- cells: knn raw n=40 seed=0" in log
+    assert "a library's own print" in log
 
 
 # ------------------------------------------------------------------ the answer

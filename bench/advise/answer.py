@@ -37,6 +37,11 @@ SLOPE_SIZES = 3  # the slope is fitted over this many largest sizes
 SMALL_TEST = 300
 IMBALANCE = 0.4  # the rarest class below this share of the commonest one: accuracy misleads
 MAX_MISFIT = 0.15  # log2 units: a curve whose error strays more than ~11% from a power law is ill-behaved
+# A trend is claimed only when the slopes (log2 error per doubling, fitted over all sizes) differ
+# beyond their 95% interval, and "parallel" only when that interval is narrower than this (a
+# difference of 0.05 moves the error ratio by a quarter over 100 times the data).
+TREND_RESOLUTION = 0.05
+MEASURABLE_S = 0.01  # training (or training and predicting) times below this make no ratio
 SEED = 20261122
 
 
@@ -50,6 +55,7 @@ class Best:
     params: dict  # the search's choice (tuned), else the estimator's settings
     tuned: bool
     costs: dict  # medians over seeds
+    lazy: bool = False  # a lazy learner (k-NN): its fit stores the data, its cost is in predicting
 
     @property
     def mean(self) -> float:
@@ -64,6 +70,12 @@ class Curve:
     slope: float = math.nan  # d log2(error) / d log2(n): below 0 the error falls
     misfit: float = math.nan  # RMS of the log2(error) residuals around the fitted line
     problems: list[str] = field(default_factory=list)
+    trend: float = math.nan  # the slope fitted over every size, for the trend claims
+    trend_se: float = math.nan  # its standard error, from the residuals (nan below three sizes)
+
+    @property
+    def points(self) -> str:
+        return " -> ".join(f"{v:.3f}" for v in self.means)
 
     @property
     def means(self) -> pd.Series:
@@ -101,6 +113,9 @@ class Answer:
     failed: pd.DataFrame  # rows that did not finish
     n_seeds: int
     chance: float
+    judged_by: dict[str, list[str]] = field(default_factory=dict)  # group -> the models that ran at the full size
+    strong_left_out: dict[str, str] = field(default_factory=dict)  # model -> its pilot reading
+    n_pool: int = 0  # the user's training rows (the answer's size may be smaller: the budget's)
 
     def to_json(self) -> dict:
         return {
@@ -118,6 +133,7 @@ class Answer:
                 "lo": _finite(self.crossover.lo), "hi": _finite(self.crossover.hi),
                 "share_in_sight": self.crossover.in_sight, "reliable": self.crossover.reliable, "text": self.crossover.text},
             "caveats": self.caveats,
+            "judged_by": self.judged_by, "strong_left_out": self.strong_left_out,
         }
 
 
@@ -146,6 +162,7 @@ def _costs(rows: pd.DataFrame) -> dict:
     n_test = med("n_test")
     return {
         "fit_s": med("fit_time_s"),
+        "predict_s": med("predict_time_s"),
         "search_s": med("search_time_s") if (rows["tuning"].astype(str) == "tuned").any() else 0.0,
         "predict_ms_per_1000": med("predict_time_s") / n_test * 1e6 if n_test else math.nan,
         "latency_ms": med("predict_latency_ms"),
@@ -164,7 +181,8 @@ def best_of(at: pd.DataFrame, group: str) -> Best | None:
     rows = sub[sub["config"] == b.label]
     params, tuned = _params(rows)
     val = float(rows["val_score"].mean()) if rows["val_score"].notna().any() else math.nan
-    return Best(group, b.label, b.scores, val, b.chosen_on, params, tuned, _costs(rows))
+    lazy = bool(an.has_tag(rows, "neighbours").any()) if "model_tags" in rows else False
+    return Best(group, b.label, b.scores, val, b.chosen_on, params, tuned, _costs(rows), lazy)
 
 
 # ------------------------------------------------------------------ learning curves
@@ -202,9 +220,42 @@ def _slope(sizes, means) -> tuple[float, float]:
     return float(b), float(np.sqrt((resid**2).mean()))
 
 
+def trend_of(sizes, means) -> tuple[float, float]:
+    """Slope of log2(error) on log2(n) over every size, and its standard error (nan below three sizes)."""
+    x = np.log2(np.asarray(sizes, dtype=float))
+    y = np.log2(_error(means))
+    if len(x) < 2:
+        return math.nan, math.nan
+    b, a = np.polyfit(x, y, 1)
+    if len(x) < 3:
+        return float(b), math.nan
+    resid = y - (a + b * x)
+    se = math.sqrt(float((resid**2).sum()) / (len(x) - 2) / float(((x - x.mean()) ** 2).sum()))
+    return float(b), se
+
+
+def trend(lead: Curve, trail: Curve) -> tuple[str, float, float]:
+    """How the trailing curve's slope compares with the leader's: `steeper` (its error falls faster,
+    beyond the 95% interval), `flatter`, `parallel` (within an interval narrower than
+    TREND_RESOLUTION), `noisy` (an interval too wide to say) or `few` (under three sizes);
+    with the difference and the interval's half-width."""
+    from scipy import stats
+
+    if len(lead.sizes) < 3 or len(trail.sizes) < 3:
+        return "few", math.nan, math.nan
+    diff = trail.trend - lead.trend
+    half = math.hypot(*(float(stats.t.ppf(0.975, len(c.sizes) - 2)) * c.trend_se for c in (lead, trail)))
+    if not (math.isfinite(diff) and math.isfinite(half)):
+        return "noisy", diff, half
+    if abs(diff) > half:
+        return ("steeper" if diff < 0 else "flatter"), diff, half
+    return ("parallel" if half <= TREND_RESOLUTION else "noisy"), diff, half
+
+
 def _fit(c: Curve) -> None:
     means = c.means.to_numpy()
     c.slope, c.misfit = _slope(c.sizes, means)
+    c.trend, c.trend_se = trend_of(c.sizes, means)
     if len(c.sizes) < 3:
         c.problems.append(f"only {len(c.sizes)} training sizes: the slope is a rough guess")
     spread = c.scores.std(axis=1, ddof=1).fillna(0.0).to_numpy()
@@ -250,14 +301,16 @@ def crossover(a: Curve, b: Curve, n_top: int) -> Crossover:
     in_sight = float((draws <= horizon).mean())
     big = np.where(np.isfinite(draws), draws, np.finfo(float).max)  # inf - inf would be nan in the interpolation
     lo, med, hi = (float(v) if v < np.finfo(float).max else math.inf for v in np.quantile(big, (0.025, 0.5, 0.975), method="lower"))
-    reliable = not leader.problems and not trailer.problems and len(common) >= 3
+    reliable = not leader.problems and not trailer.problems and len(common) >= 3 \
+        and trend(leader, trailer)[0] in ("steeper", "flatter", "parallel")
     return Crossover(leader.group, trailer.group, med, lo, hi, in_sight, reliable)
 
 
 # ------------------------------------------------------------------ the answer
 
 
-def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: dict | None = None) -> Answer:
+def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: dict | None = None,
+            strong_left_out: dict | None = None) -> Answer:
     ok = an.ok_rows(df)
     metric = "accuracy" if profile.task == "classification" else "R²"
     chance = chance_score(profile)
@@ -274,6 +327,8 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
         d = an.paired(best["deep"].scores, best["classical"].scores)
         diff = an.seed_interval(d)
         o = an.outcome(diff)
+        if diff.n_values == 1 and abs(diff.mean) > an.MARGIN:  # one seed: the sign, said to be rough
+            o = "supports" if diff.mean > 0 else "refutes"
         outcome = "deep" if o == "supports" else "classical" if o == "refutes" else "tie"
     curves = {g: c for g in GROUPS if (c := curve_of(ok, g)) is not None}
     cross = None
@@ -289,8 +344,10 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
         listed = "; ".join(f"{g}: {', '.join(ms)}" for g, ms in by_group.items())
         caveats.insert(0, f"left out to fit the budget or after a failed pilot ({listed}): each family is judged "
                           "by the models that ran; a larger --budget runs them")
+    judged_by = {g: sorted(set(at.loc[at["_group"] == g, "model"].astype(str))) for g in GROUPS
+                 if (at["_group"] == g).any()}
     return Answer(n_top, metric, best, diff, outcome, curves, cross, caveats, config_table(at, chance), failed,
-                  n_seeds, chance)
+                  n_seeds, chance, judged_by, dict(strong_left_out or {}), profile.n_pool)
 
 
 def config_table(at: pd.DataFrame, chance: float) -> pd.DataFrame:
@@ -319,22 +376,33 @@ def crossover_text(c: Crossover, curves: dict[str, Curve], n_top: int, tie: bool
     lead, trail = curves[c.leader], curves[c.trailer]
     slopes = (f"{c.leader}'s error falls {_pct(lead.per_doubling)} per doubling of the training rows, "
               f"{c.trailer}'s {_pct(trail.per_doubling)}")
+    kind, diff, half = trend(lead, trail)
+    if kind == "few":
+        return f"{slopes}; too few training sizes to say where more data leads"
+    if kind == "noisy":
+        shown = "; ".join(f"{g} {curves[g].points}" for g in (c.leader, c.trailer))
+        return (f"{slopes}, but the curves are too noisy to say where more data leads ({shown}: the slopes differ "
+                f"by {diff:+.2f} ± {half:.2f} log2 units per doubling)")
     horizon = CROSSOVER_HORIZON * n_top
-    if c.in_sight >= 0.5 and math.isfinite(c.median):
+    if tie:
+        if kind == "parallel":
+            text = f"{slopes}: level now, and the curves run parallel; more data is unlikely to split them"
+        else:
+            steeper = trail if kind == "steeper" else lead
+            text = (f"{slopes}: level now, but {steeper.group}'s error falls faster (beyond the curves' noise), "
+                    f"so more data should favour {steeper.group}")
+    elif kind == "steeper" and c.in_sight >= 0.5 and math.isfinite(c.median):
         hi = "beyond" if not math.isfinite(c.hi) or c.hi > horizon else _rows(c.hi)
         hi_text = f"more than {_rows(horizon)}" if hi == "beyond" else hi
         text = (f"{slopes}: {c.trailer} would catch up at about {_rows(c.median)} rows "
                 f"({c.median / n_top:.1f}x your data; 95% interval {_rows(c.lo)} to {hi_text})")
-    elif trail.slope < lead.slope and math.isfinite(c.median):
+    elif kind == "steeper":
         text = (f"{slopes}: {c.trailer} closes the gap, but too slowly to catch up within "
                 f"{CROSSOVER_HORIZON}x your data; no crossover in sight")
+    elif kind == "parallel":
+        text = f"{slopes}: the curves run parallel; no crossover in sight"
     else:
         text = f"{slopes}: no crossover in sight ({c.leader} keeps its lead as the data grows)"
-    if tie:
-        steeper, flatter = (trail, lead) if trail.slope < lead.slope else (lead, trail)
-        text = (f"{slopes}: level now, but {steeper.group}'s error falls faster, so more data should favour "
-                f"{steeper.group}" if steeper.slope < flatter.slope - 0.02 else
-                f"{slopes}: level now, and the curves run parallel; more data is unlikely to split them")
     if not c.reliable:
         text += "; the curves are too few or too irregular to trust this far (see the caveats)"
     return text
@@ -430,7 +498,14 @@ def headline(a: Answer, profile: Profile) -> list[str]:
     iv = a.diff
     where = f"At your data size ({a.n_train:,} training rows)"
     seeds = f"over {iv.n_values} seed{'s' if iv.n_values != 1 else ''}"
-    if a.outcome == "tie":
+    if a.n_pool and a.n_train < a.n_pool:
+        where = (f"At {a.n_train:,} training rows (of your {a.n_pool:,}: the most the budget allowed, so this "
+                 "answers for that size, not yours)")
+    if iv.n_values == 1 and a.outcome != "tie":
+        win, lose = (d, c) if a.outcome == "deep" else (c, d)
+        lines = [f"{where}, on one seed (no interval over seeds: a rough answer), {a.outcome} leads: {win.config} "
+                 f"scores {win.mean:.3f} {a.metric}, {lose.config} {lose.mean:.3f}, a lead of {abs(iv.mean):.3f}."]
+    elif a.outcome == "tie":
         lines = [f"{where} neither family wins: {c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}; "
                  f"the difference, {iv.mean:+.3f} for deep (95% interval {iv.lo:+.3f} to {iv.hi:+.3f} {seeds}), "
                  "is within the noise. Choose on cost."]
@@ -452,12 +527,52 @@ def headline(a: Answer, profile: Profile) -> list[str]:
         cost.append(f"{b.config} trains in {_s(k['fit_s'])}{search}, predicts 1,000 rows in "
                     f"{_s(k['predict_ms_per_1000'] / 1000)}, peaks at {k['peak_memory_mb']:.0f} MB, "
                     f"and is {_size(k['model_kb'])} on disk")
-    ratio = (d.costs["fit_s"] + d.costs["search_s"]) / max(c.costs["fit_s"] + c.costs["search_s"], 1e-9)
-    times = f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
-    lines.append("Cost: " + "; ".join(cost) + f" (deep takes {times} the training time, search included).")
+    lines.append("Cost: " + "; ".join(cost) + f" ({ratio_text(c, d)}).")
     if a.crossover is not None:
         lines.append("More data: " + a.crossover.text + ".")
+    judged = judged_text(a)
+    if judged:
+        lines.insert(1, judged)
     return lines
+
+
+def judged_text(a: Answer) -> str:
+    """Which models each family was judged by, when a strong candidate was left out; else ""."""
+    if not a.strong_left_out:
+        return ""
+    by_group: dict[str, list[str]] = {}
+    for m, reading in a.strong_left_out.items():
+        by_group.setdefault(group_of(m), []).append(f"{m} ({reading})")
+    parts = [f"{g} by {', '.join(ms)}" for g, ms in a.judged_by.items()]
+    out = [f"{g}: {', '.join(ms)}" for g, ms in by_group.items()]
+    return (f"Judged by the models that ran ({'; '.join(parts)}); left out to fit the budget although among "
+            f"their family's strongest in the pilot: {'; '.join(out)}. A larger --budget runs them.")
+
+
+def ratio_text(c: Best, d: Best) -> str:
+    """Training cost compared as a ratio only where both sides are meaningful.
+
+    A lazy learner's fit only stores the data (k-NN's "training" takes milliseconds; its cost
+    is in predicting), so with one the comparison is of fitting and predicting the test rows
+    together, and says so; times too small to measure are given in seconds without a ratio.
+    """
+    lazy = [b.config for b in (c, d) if b.lazy]
+
+    def spent(b: Best) -> float:
+        k = b.costs
+        t = (k["fit_s"] or 0.0) + (k["search_s"] or 0.0)
+        return t + (k["predict_s"] if lazy and math.isfinite(k.get("predict_s", math.nan)) else 0.0)
+
+    tc, td = spent(c), spent(d)
+    basis = (f"fitting and predicting the test rows, since {' and '.join(lazy)} only store{'s' if len(lazy) == 1 else ''} "
+             "the data when fitted" if lazy else "training time, search included")
+    if not (tc >= MEASURABLE_S and td >= MEASURABLE_S):
+        return (f"{basis}: {c.config} {_s(tc)}, {d.config} {_s(td)}; too small to compare as a ratio")
+    ratio = td / tc
+    (who, mine), (other, theirs) = ((("deep", td), ("classical", tc)) if ratio >= 1 else (("classical", tc), ("deep", td)))
+    r = mine / theirs
+    times = f"{r:.0f}x" if r >= 10 else f"{r:.1f}x"
+    return f"{basis}: {who} takes {times} {other}'s, {_s(mine)} against {_s(theirs)}"
 
 
 def terminal_lines(a: Answer, profile: Profile) -> list[str]:

@@ -46,14 +46,19 @@ from bench.advise.plan import (
     Protocol,
     candidates,
     costs_from_pilot,
+    essential,
     features_for,
     fmt_s,
+    judge_budget,
     make_plan,
     pilot_rows,
+    pilot_scores,
     suite_text,
 )
+from bench.advise.quiet import Marked, Quiet
 from bench.atomic import atomic_write
 from bench.cli_common import error
+from bench.errors import RunError
 from bench.execution import runner
 from bench.execution.deadline import DeadlineExecutor
 from bench.execution.local import local_cores
@@ -103,7 +108,8 @@ def run(args) -> int:
     _say(profile.lines(), "Data")
     scratch = Path(tempfile.mkdtemp(prefix="bench-advise-"))
     try:
-        return _advise(_session(args, profile, models, budget, out, scratch, t0))
+        with Quiet() as quiet:
+            return _advise(_session(args, profile, models, budget, out, scratch, t0, quiet))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -134,6 +140,7 @@ class Session:
     progress: bool
     name: str
     command: str  # the command line, as written into suite.toml and advice.html
+    quiet: Quiet | None = None  # where the cells' library output goes (advise.log), not the terminal
 
     def left_s(self) -> float:
         return self.budget - (time.monotonic() - self.t0)
@@ -144,6 +151,7 @@ class Pilot:
     costs: dict[tuple[str, str], Cost]
     per_run: float  # the runner's fixed cost, paid once per run
     seconds: float
+    scores: dict[str, dict[int, float]]  # per model, its validation score at each pilot size
 
 
 @dataclass(frozen=True)
@@ -179,18 +187,25 @@ def inspect_data(args, budget: float) -> tuple[Profile, list[str], Path] | str:
     return profile, models, out
 
 
-def _session(args, profile: Profile, models: list[str], budget: float, out: Path, scratch: Path, t0: float) -> Session:
+def _session(args, profile: Profile, models: list[str], budget: float, out: Path, scratch: Path, t0: float,
+             quiet: Quiet | None = None) -> Session:
     threads, busy = cell_threads(local_cores(), args.jobs)
     if busy:
         print(busy)
     command = "python -m bench " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:2] == ["advise"] else \
         "python -m bench advise " + shlex.quote(args.data)
     return Session(args, profile, models, budget, out, scratch, t0, args.jobs, threads,
-                   progress=not getattr(args, "no_progress", False), name=f"advise-{profile.label}", command=command)
+                   progress=not getattr(args, "no_progress", False), name=f"advise-{profile.label}", command=command,
+                   quiet=quiet)
 
 
 def run_pilot(s: Session) -> Pilot:
-    """Step 2: every model once, small, in the scratch folder (kept only when the plan goes ahead)."""
+    """Step 2: every model once, small, in the scratch folder (kept only when the plan goes ahead).
+
+    The models the answer cannot do without run first; from their cells and the data's size
+    the budget is judged before the rest of the pilot spends it (plan.judge_budget): a budget
+    that cannot answer is refused then, in seconds, not after the pilot.
+    """
     sizes = pilot_rows(s.profile)
     limit = float(min(PILOT_LIMIT_S[1], max(PILOT_LIMIT_S[0], s.budget * PILOT_LIMIT_SHARE)))
     print(f"Pilot: {len(s.models)} models at {' and '.join(f'{n:,}' for n in sizes)} training rows, one seed, "
@@ -198,47 +213,58 @@ def run_pilot(s: Session) -> Pilot:
     sys.stdout.flush()
     t_pilot = time.monotonic()
     stages, not_started, guess = [], 0, {}
-    for i, n in enumerate(sizes):
-        chosen = list(s.models)
-        if i:  # the larger size only for models the first reading says will finish, cheapest first
-            guess = _guess(s.models, stages[0], n)
+    first = [m for m in s.models if essential(m, s.profile)]
+    rounds = [(sizes[0], first, "first"), (sizes[0], [m for m in s.models if m not in first], "")]
+    rounds += [(n, None, "") for n in sizes[1:]]
+    for n, chosen, tag in rounds:
+        if chosen is None:  # the larger size only for models the first reading says will finish, cheapest first
+            base = pd.concat([st.table for st in stages], ignore_index=True)
+            guess = _guess(s.models, base, sum(st.wall_s for st in stages), n)
             chosen = sorted((m for m in s.models if guess[m] <= limit), key=guess.get)
-            if not chosen:
-                break
-        share = PILOT_SHARE * (0.6 if i == 0 and len(sizes) > 1 else 1.0)
-        estimate = (lambda cell, guess=guess: guess.get(cell.model.name, 0.0)) if i else None
-        stage, skipped = _pilot_stage(s, n, chosen, limit, s.t0 + s.budget * share, estimate)
+        if not chosen:
+            continue
+        share = PILOT_SHARE * (0.6 if n == sizes[0] and len(sizes) > 1 else 1.0)
+        estimate = (lambda cell, guess=guess: guess.get(cell.model.name, 0.0)) if n != sizes[0] else None
+        stage, skipped = _pilot_stage(s, n, chosen, limit, s.t0 + s.budget * share, estimate, tag)
         stages.append(stage)
         not_started += skipped
+        if tag == "first":
+            costs, per_run = costs_from_pilot(stage.table, stage.wall_s)
+            verdict = judge_budget(s.profile, costs, s.left_s() - REPORT_RESERVE_S, jobs=s.jobs, overhead_s=per_run)
+            if verdict:
+                raise RunError(f"{verdict}; found {fmt_s(time.monotonic() - s.t0)} into a --budget of "
+                               f"{fmt_s(s.budget)}: give a larger --budget")
     seconds = time.monotonic() - t_pilot
-    costs, per_run = costs_from_pilot(pd.concat([st.table for st in stages], ignore_index=True),
-                                      sum(st.wall_s for st in stages))
+    table = pd.concat([st.table for st in stages], ignore_index=True)
+    costs, per_run = costs_from_pilot(table, sum(st.wall_s for st in stages))
     for m in s.models:
         if not any(k[0] == m for k in costs):
             costs[(m, "raw")] = Cost(m, "raw", 0, 0, 0, 1.0, 0, 0, "skipped", "its pilot did not start within the budget")
     unread = f"; {not_started} of its cells did not start before its share of the budget" if not_started else ""
     print(f"Pilot done in {fmt_s(seconds)}{unread}.")
-    return Pilot(costs, per_run / len(stages), seconds)
+    return Pilot(costs, per_run / len(stages), seconds, pilot_scores(table))
 
 
-def _guess(models: list[str], first_stage, n: int) -> dict[str, float]:
+def _guess(models: list[str], table: pd.DataFrame, wall_s: float, n: int) -> dict[str, float]:
     """Each model's cell time at `n` rows, read from the pilot's first size (inf where none finished)."""
-    first = costs_from_pilot(first_stage.table, first_stage.wall_s)[0]
+    first = costs_from_pilot(table, wall_s)[0]
     return {m: max((c.default_s(n) for (mm, _), c in first.items() if mm == m and c.status == "ok"), default=math.inf)
             for m in models}
 
 
-def _pilot_stage(s: Session, n: int, models: list[str], limit: float, deadline: float, estimate):
-    """One pilot size: its suite in the scratch folder, run within its share of the budget, smallest cells first."""
+def _pilot_stage(s: Session, n: int, models: list[str], limit: float, deadline: float, estimate, tag: str = ""):
+    """One pilot size (or its first cells): its suite in the scratch folder, run within its share of the
+    budget, smallest cells first."""
+    folder = f"n{n}" + (f"-{tag}" if tag else "")
     stage = Protocol(name=f"{s.name}-pilot-{n}", models=tuple(models), sizes=(n,), seeds=(0,),
                      features=features_for(s.profile), threads=s.threads, time_limit_s=limit,
                      description="bench advise: one small cell per model, to size the plan")
-    stage_path = s.scratch / f"pilot-{n}.toml"
+    stage_path = s.scratch / f"pilot-{folder}.toml"
     stage_path.write_text(suite_text(s.profile, stage), encoding="utf-8")
     suite = load(stage_path)
-    executor = DeadlineExecutor(runner.make_executor(suite, s.jobs, s.args.scheduler), deadline,
+    executor = DeadlineExecutor(Marked(runner.make_executor(suite, s.jobs, s.args.scheduler), s.quiet), deadline,
                                 smallest_first=True, estimate=estimate)
-    summary = runner.run(suite, s.scratch / "pilot" / f"n{n}", jobs=s.jobs, scheduler=s.args.scheduler,
+    summary = runner.run(suite, s.scratch / "pilot" / folder, jobs=s.jobs, scheduler=s.args.scheduler,
                          executor=executor, progress=s.progress)
     return summary, executor.not_started
 
@@ -250,7 +276,7 @@ def plan_suite(s: Session, pilot: Pilot) -> tuple[Plan, Path]:
     """
     available = s.left_s() - REPORT_RESERVE_S
     the_plan = make_plan(s.profile, pilot.costs, available, name=s.name, threads=s.threads, jobs=s.jobs,
-                         overhead_s=pilot.per_run)
+                         overhead_s=pilot.per_run, scores=pilot.scores)
     s.out.mkdir(parents=True, exist_ok=True)
     shutil.move(str(s.scratch / "pilot"), str(s.out / "pilot"))
     suite_path = s.out / "suite.toml"
@@ -273,8 +299,8 @@ def run_suite(s: Session, the_plan: Plan, suite_path: Path) -> Ran:
     sys.stdout.flush()
     t_run = time.monotonic()
     deadline = s.t0 + s.budget - REPORT_RESERVE_S
-    executor = DeadlineExecutor(runner.make_executor(suite, s.jobs, s.args.scheduler), deadline, top=s.profile.n_pool,
-                                estimate=the_plan.estimator())
+    executor = DeadlineExecutor(Marked(runner.make_executor(suite, s.jobs, s.args.scheduler), s.quiet), deadline,
+                                top=the_plan.top, estimate=the_plan.estimator())
     summary = runner.run(suite, s.out, jobs=s.jobs, scheduler=s.args.scheduler, executor=executor, progress=s.progress)
     return Ran(summary, executor.not_started, time.monotonic() - t_run, len(cells))
 
@@ -282,7 +308,8 @@ def run_suite(s: Session, the_plan: Plan, suite_path: Path) -> Ran:
 def answer(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran) -> Answered:
     """Step 5: the answer from the run's rows, and the full report of the run folder beside it."""
     t_answer = time.monotonic()
-    result = compute(ran.summary.table, s.profile, ran.not_started, the_plan.dropped)
+    result = compute(ran.summary.table, s.profile, ran.not_started, the_plan.dropped,
+                     strong_left_out=the_plan.strong_left_out)
     report_note = _full_report(s.out)
     actual = _actual_by_model(ran.summary.table, HARNESS_S)
     timing = [["pilot", "-", fmt_s(pilot.seconds)],
@@ -326,6 +353,8 @@ def write(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran, a: Answered, suite
     }
     atomic_write(s.out / "advice.json", json.dumps(record, indent=2, default=str))
     atomic_write(s.out / "advice.txt", "\n".join(a.lines) + "\n")
+    if s.quiet is not None:
+        s.quiet.write(s.out / "advise.log")
     print("\n".join(a.lines))
     _say_time_and_files(s, pilot, the_plan, ran, a, suite_path, rerun)
 
@@ -341,6 +370,10 @@ def _say_time_and_files(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran, a: A
     print(f"  answer:  {s.out / 'advice.html'} (and advice.txt, advice.json)")
     if a.report_ok:
         print(f"  report:  {s.out / 'report.html'}")
+    if s.quiet is not None:
+        said = s.quiet.summary()
+        print(f"  log:     {s.out / 'advise.log'}  (what the cells' libraries printed"
+              + (f": {'; '.join(said)})" if said else "; no warnings)"))
     print(f"  suite:   {suite_path}  (rerun: python -m bench run {suite_path} --out NEW_FOLDER)")
     if ran.not_started:
         print(f"  resume:  {rerun}  (runs the {ran.not_started} cells the budget left out)")
@@ -351,8 +384,10 @@ def cell_threads(cores: int, jobs: int, load: float | None = None) -> tuple[int,
     """Threads per cell: the cores each of `jobs` cells may have, fewer on a machine others keep busy.
 
     Threads that wait on descheduled siblings slow a fit down many times over (XGBoost took 18x
-    longer with 2 threads than with 1 on a 2-core machine at load 8), so a busy machine gets one
-    thread per cell. Returns (threads, a note saying why when the machine's load decided).
+    longer with 2 threads than with 1 on a 2-core machine at load 8), so a machine whose load
+    exceeds its cores gets the cells' share scaled by cores/load (one thread at least). A load
+    at or below the core count leaves every cell its share. Returns (threads, a note saying why
+    when the machine's load decided).
     """
     share = max(1, cores // jobs)
     if load is None:
@@ -360,10 +395,9 @@ def cell_threads(cores: int, jobs: int, load: float | None = None) -> tuple[int,
             load = os.getloadavg()[0]
         except (AttributeError, OSError):
             return share, ""
-    idle = int(cores - load + 0.5)
-    if idle >= share * jobs:
+    if load <= cores:
         return share, ""
-    threads = max(1, idle // jobs)
+    threads = max(1, int(share * cores / load))
     if threads >= share:
         return share, ""
     return threads, (f"The machine is busy (load {load:.1f} on {cores} cores): {threads} thread{'s' if threads > 1 else ''} per cell "

@@ -65,6 +65,7 @@ def curves_figure(a: Answer) -> str | None:
 
     fig, ax = plt.subplots(figsize=(10.5, 4.2))
     n_top = a.n_train
+    trusted = a.crossover is not None and a.crossover.reliable
     far = n_top * (min(CROSSOVER_HORIZON, max(4, 2 * a.crossover.median / n_top))
                    if a.crossover and math.isfinite(a.crossover.median) else 8)
     for g, c in a.curves.items():
@@ -74,17 +75,17 @@ def curves_figure(a: Answer) -> str | None:
         ax.plot(c.sizes, mean, "o-", color=color, label=f"{g} (measured)")
         for j in range(err.shape[1]):
             ax.plot(c.sizes, err[:, j], ".", color=color, alpha=0.35)
-        if math.isfinite(c.slope):
+        if math.isfinite(c.slope) and trusted:  # no line drawn into the future from curves too noisy for a trend
             xs = np.geomspace(c.sizes[-1], far, 30)
             ax.plot(xs, mean[-1] * (xs / c.sizes[-1]) ** c.slope, "--", color=color,
                     label=f"{g} extrapolated ({_pct(c.per_doubling)} less error per doubling)")
     cr = a.crossover
-    if cr and cr.in_sight >= 0.5 and math.isfinite(cr.median):
+    if cr and trusted and cr.in_sight >= 0.5 and math.isfinite(cr.median):
         hi = cr.hi if math.isfinite(cr.hi) else far
         ax.axvspan(max(cr.lo, n_top), min(hi, far), color="#999", alpha=0.15, label="crossover, 95% interval")
         ax.axvline(cr.median, color="#555", lw=1)
     ax.axvline(n_top, color="#222", lw=0.8, ls=":")
-    ax.text(n_top, 0.02, " your data", va="bottom", fontsize=8, transform=ax.get_xaxis_transform())
+    ax.text(n_top, 0.02, " your data" if n_top >= a.n_pool else " the budget's top size", va="bottom", fontsize=8, transform=ax.get_xaxis_transform())
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training rows")

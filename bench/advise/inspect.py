@@ -407,9 +407,9 @@ def min_size(profile: Profile) -> int:
     return max(min_training_rows(VALIDATION), 3 * profile.n_classes)
 
 
-def size_ladder(profile: Profile, k: int) -> list[int]:
-    """`k` training sizes spread evenly in log scale up to the whole training part."""
-    top = profile.n_pool
+def size_ladder(profile: Profile, k: int, top: int | None = None) -> list[int]:
+    """`k` training sizes spread evenly in log scale up to `top` (default: the whole training part)."""
+    top = profile.n_pool if top is None else min(int(top), profile.n_pool)
     low = max(min_size(profile), top // 16)
     if k <= 1 or low >= top:
         return [top]

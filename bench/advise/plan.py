@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-from bench.advise.inspect import VALIDATION, Profile, min_size, size_ladder
+from bench.advise.inspect import VALIDATION, Profile, chance_score, min_size, size_ladder
 from bench.errors import RunError
 from bench.models import MODELS, ModelContext
 from bench.registry import first_line
@@ -90,6 +90,50 @@ def candidates(profile: Profile, only: Iterable[str] = ()) -> list[str]:
             raise RunError(f"--models names no {family} model; the advice compares the two families: "
                            "name at least one of each")
     return sorted(names, key=lambda n: (("classical", "deep", "hybrid").index(group_of(n)), n))
+
+
+def pilot_scores(table: pd.DataFrame) -> dict[str, dict[int, float]]:
+    """Per model, its pilot validation score at each pilot size (the better of its feature sets)."""
+    out: dict[str, dict[int, float]] = {}
+    if table.empty or "val_score" not in table:
+        return out
+    ok = table[(table["status"] == "ok") & table["val_score"].notna()]
+    for (model, n), g in ok.groupby(["model", "n_train"]):
+        out.setdefault(str(model), {})[int(n)] = float(g["val_score"].max())
+    return out
+
+
+def strength(models: Iterable[str], scores: dict[str, dict[int, float]]) -> dict[str, float]:
+    """Each model's pilot validation score, read at one size per group so that they compare.
+
+    The size is the largest at which every scored model of the group ran (the pilot's larger
+    size runs only the models expected to finish); a model without a score there gets the
+    score at the largest size it and the others share, else none (NaN).
+    """
+    out: dict[str, float] = {}
+    by_group: dict[str, list[str]] = {}
+    for m in models:
+        by_group.setdefault(group_of(m), []).append(m)
+    for ms in by_group.values():
+        scored = [m for m in ms if scores.get(m)]
+        common = set.intersection(*(set(scores[m]) for m in scored)) if scored else set()
+        n = max(common) if common else min((min(scores[m]) for m in scored), default=None)
+        for m in ms:
+            out[m] = scores.get(m, {}).get(n, math.nan) if n is not None else math.nan
+    return out
+
+
+def strongest(models: Iterable[str], scores: dict[str, dict[int, float]], k: int = 2) -> set[str]:
+    """Each group's `k` best pilot performers (by `strength`)."""
+    s = strength(models, scores)
+    out: set[str] = set()
+    by_group: dict[str, list[str]] = {}
+    for m, v in s.items():
+        if math.isfinite(v):
+            by_group.setdefault(group_of(m), []).append(m)
+    for ms in by_group.values():
+        out.update(sorted(ms, key=lambda m: -s[m])[:k])
+    return out
 
 
 def pilot_rows(profile: Profile) -> tuple[int, ...]:
@@ -287,6 +331,12 @@ class Plan:
     available_s: float
     dropped: dict[str, str] = field(default_factory=dict)  # model -> why
     reductions: list[str] = field(default_factory=list)  # what the budget cost the protocol
+    strong_left_out: dict[str, str] = field(default_factory=dict)  # a left-out model among its family's strongest -> its pilot reading
+    n_pool: int = 0  # the user's training rows; the plan's top size is smaller when the budget allows no more
+
+    @property
+    def top(self) -> int:
+        return max(self.protocol.sizes)
 
     def estimator(self) -> Callable[[Cell], float]:
         """A cell's planned time (0 for a cell the plan does not know)."""
@@ -364,18 +414,39 @@ def _cost(costs: dict, model: str, feat: str) -> Cost | None:
     return next((o for (m, _), o in costs.items() if m == model and o.status == "ok"), None)
 
 
+KEEP_STRONGEST = 2  # each family keeps its best pilot performers until only they are left to shed
+MIN_TOP_SHARE = 8  # the smallest honest comparison answers at no fewer than 1/8 of the training rows
+TWO_SEEDS = (2, 2, 0, False)  # the least with an interval over seeds, at smaller top sizes
+ONE_SEED = (1, 2, 0, False)  # the least of all: no interval over seeds, said so
+
+
+def smaller_tops(profile: Profile) -> list[int]:
+    """Top sizes below the whole training part for the smallest honest comparison, largest first."""
+    n = profile.n_pool
+    low = max(2 * min_size(profile), n // MIN_TOP_SHARE)
+    return [t for t in (n // 2, n // 4, n // MIN_TOP_SHARE) if t >= low and t < n]
+
+
 def make_plan(
     profile: Profile, costs: dict[tuple[str, str], Cost], available_s: float, *, name: str,
-    threads: int, jobs: int = 1, overhead_s: float = 0.0,
+    threads: int, jobs: int = 1, overhead_s: float = 0.0, scores: dict[str, dict[int, float]] | None = None,
 ) -> Plan:
     """The most thorough protocol whose estimated wall time fits `available_s`; RunError when none does.
 
-    `overhead_s` is the runner's fixed cost, paid once (costs_from_pilot).
+    `overhead_s` is the runner's fixed cost, paid once (costs_from_pilot). `scores` are the
+    pilot's validation scores (pilot_scores): with them, what is shed to fit is chosen by
+    score as well as cost (each family's KEEP_STRONGEST best go last, and among the others
+    the most seconds per point of score above chance go first); without them, by cost alone.
+    When not even two seeds at two sizes of the whole training part fit, the plan answers at
+    a smaller top size (down to 1/MIN_TOP_SHARE of it), then on one seed, and says so (`reductions`).
     """
+    scores = scores or {}
     usable = [c for c in costs.values() if c.status == "ok"]
     models = sorted({c.model for c in usable}, key=lambda m: (("classical", "deep", "hybrid").index(group_of(m)), m))
     dropped = {m: f"its pilot cell ended in {c.status}: {c.info}"
                for (m, _), c in costs.items() if c.status != "ok" and m not in models}
+    all_models = sorted({m for m, _ in costs})
+    keep = strongest(all_models, scores, KEEP_STRONGEST)
     n_top = profile.n_pool
     budget = available_s * SAFETY
     for m in list(models):
@@ -390,15 +461,18 @@ def make_plan(
             slow = any(w in why for w in ("timeout", "did not start", "would take"))
             raise RunError(f"no {family} model can run" + (" within the budget" if slow else "") + f" ({why})"
                            + ("; give a larger --budget" if slow else ""))
-    # Down to three seeds, three sizes and no search, costly models the question can spare go
-    # first, if that reaches it; below it the protocol thins with every model kept; models go
-    # again only when even the thinnest protocol does not fit.
+    # Down to three seeds, three sizes and no search, models the question can spare go first
+    # (weak and costly before strong), if that reaches it; below it the protocol thins with
+    # every model kept; models go again only when even the thinnest protocol does not fit;
+    # then the comparison shrinks to a smaller top size, then to one seed, and says so.
     floor = PROTOCOLS.index((3, 3, 0, False))
     upper, lower = list(enumerate(PROTOCOLS))[: floor + 1], list(enumerate(PROTOCOLS))[floor + 1:]
 
-    def fit(kept: list[str], levels) -> Plan | None:
-        for i, (n_seeds, n_sizes, trials, engineered) in levels:
-            sizes, seeds, feats = tuple(size_ladder(profile, n_sizes)), tuple(range(n_seeds)), features_for(profile, engineered)
+    def fit(kept: list[str], levels, top: int = n_top) -> Plan | None:
+        for _, level in levels:
+            n_seeds, n_sizes, trials, engineered = level
+            sizes = tuple(size_ladder(profile, n_sizes, top))
+            seeds, feats = tuple(range(n_seeds)), features_for(profile, engineered)
             time_s = _search_time(profile, costs, kept, feats, seeds, trials, budget) if trials else None
             cells = _cells(profile, costs, kept, sizes, seeds, feats, trials, time_s)
             total = overhead_s + sum(c.estimate_s for c in cells) / max(1, jobs)
@@ -407,34 +481,125 @@ def make_plan(
                     name=name, models=tuple(kept), sizes=sizes, seeds=seeds, features=feats, threads=threads,
                     time_limit_s=_limit(cells, time_s, available_s), trials=trials, time_s=time_s,
                 )
-                return Plan(protocol, cells, total, available_s, dict(dropped), _reductions(i))
-        fit.last = (len(cells), len(seeds), len(sizes), total)
+                return Plan(protocol, cells, total, available_s, dict(dropped), _reductions(level, top, n_top),
+                            n_pool=n_top)
+            if top == n_top and n_seeds >= 2:  # the refusal names the least comparison at the full size
+                fit.last = (len(cells), len(seeds), len(sizes), total)
         return None
 
-    def shed(levels) -> Plan | None:
+    def shed(levels, top: int = n_top, protect: bool = True) -> Plan | None:
         kept = list(models)
-        while (victim := _costliest(kept, costs, profile)) is not None:
+        while (victim := _victim(kept, costs, profile, scores, keep, top, protect)) is not None:
             kept.remove(victim)
-            plan = fit(kept, levels)
+            plan = fit(kept, levels, top)
             if plan is not None:
                 for m in models:
                     if m not in kept:
-                        plan.dropped[m] = "among the most expensive, and the question can spare it: left out so the others fit"
+                        plan.dropped[m] = _shed_reason(m, all_models, scores, keep)
                 return plan
         return None
 
-    for attempt in (lambda: fit(models, upper), lambda: shed(upper), lambda: fit(models, lower), lambda: shed(lower)):
+    attempts = [lambda: fit(models, upper), lambda: shed(upper), lambda: fit(models, lower), lambda: shed(lower),
+                lambda: shed(lower, protect=False)]
+    for level in (TWO_SEEDS, ONE_SEED):
+        for top in ([] if level == TWO_SEEDS else [n_top]) + smaller_tops(profile):
+            attempts += [lambda lv=level, t=top: fit(models, [(None, lv)], t),
+                         lambda lv=level, t=top: shed([(None, lv)], t),
+                         lambda lv=level, t=top: shed([(None, lv)], t, protect=False)]
+    for attempt in attempts:
         plan = attempt()
         if plan is not None:
+            plan.strong_left_out = _strong_left_out(plan, all_models, scores, keep)
             return plan
     n_cells, n_seeds, n_sizes, total = fit.last
-    keep = ", ".join(m for m in models if _essential(m, profile))
+    needed = ", ".join(m for m in models if essential(m, profile))
     raise RunError(
         f"a budget of {fmt_s(available_s)} left after the pilot is too small for even the smallest "
         f"comparison ({n_cells} cells: {n_seeds} seeds x {n_sizes} sizes of "
-        + (f"the models this data needs ({keep})" if keep else "the cheapest models")
-        + f", about {fmt_s(total / SAFETY)}); give a larger --budget"
+        + (f"the models this data needs ({needed})" if needed else "the cheapest models")
+        + f", about {fmt_s(total / SAFETY)}; one seed at {min(smaller_tops(profile) or [n_top]):,} rows does not fit "
+        "either); give a larger --budget"
     )
+
+
+def _per_point(m: str, costs: dict, profile: Profile, strengths: dict[str, float], top: int) -> float:
+    """Seconds of the model's cells at `top` rows per point of pilot score above chance: weak and costly is high."""
+    cost = sum(c.default_s(top) for (mm, _), c in costs.items() if mm == m and c.status == "ok")
+    v = strengths.get(m, math.nan)
+    gain = v - chance_score(profile) if math.isfinite(v) else 0.0
+    return cost / max(gain, 0.01)
+
+
+def _victim(kept: list[str], costs: dict, profile: Profile, scores: dict, keep: set[str], top: int,
+            protect: bool = True) -> str | None:
+    """The next model to shed: never essential nor its group's last; weak and costly first; each
+    group's strongest (`keep`) last, and not at all while `protect`. Without pilot scores, the costliest."""
+    options = [m for m in kept if _droppable(kept, m, profile)]
+    if not options:
+        return None
+    if not scores:
+        return max(options, key=lambda m: sum(c.default_s(top) for (mm, _), c in costs.items() if mm == m))
+    strengths = strength(kept, scores)
+    weak = [m for m in options if m not in keep]
+    if not weak and protect:
+        return None  # each group's strongest stay while the protocol can still thin
+    return max(weak or options, key=lambda m: _per_point(m, costs, profile, strengths, top))
+
+
+def _shed_reason(m: str, models: list[str], scores: dict, keep: set[str]) -> str:
+    if not scores:
+        return "among the most expensive, and the question can spare it: left out so the others fit"
+    s = strength(models, scores)
+    group = group_of(m)
+    mates = [o for o in models if group_of(o) == group and math.isfinite(s.get(o, math.nan))]
+    best = max(mates, key=lambda o: s[o], default=None)
+    v = s.get(m, math.nan)
+    if m in keep:
+        return (f"among the {group} family's {KEEP_STRONGEST} strongest in the pilot (validation {v:.3f}), "
+                "but the budget could not fit it beside the models its family's answer needs")
+    reading = f"validation {v:.3f} in the pilot" if math.isfinite(v) else "no pilot score"
+    top = f", {best} {s[best]:.3f}" if best is not None and best != m else ""
+    return f"weaker for its cost ({reading}{top}): left out so the stronger fit"
+
+
+def _strong_left_out(plan: Plan, models: list[str], scores: dict, keep: set[str]) -> dict[str, str]:
+    """Left-out models among their family's strongest in the pilot, or stronger than a model that ran."""
+    if not scores:
+        return {}
+    s = strength(models, scores)
+    kept = set(plan.protocol.models)
+    out = {}
+    for m in plan.dropped:
+        v = s.get(m, math.nan)
+        if not math.isfinite(v):
+            continue
+        floor = min((s[o] for o in kept if group_of(o) == group_of(m) and math.isfinite(s.get(o, math.nan))),
+                    default=math.inf)
+        if m in keep or v > floor:
+            out[m] = f"validation {v:.3f} in the pilot"
+    return out
+
+
+def judge_budget(profile: Profile, costs: dict, left_s: float, *, jobs: int = 1, overhead_s: float = 0.0) -> str:
+    """After the pilot's first cells (the models the answer cannot do without): "" when the smallest
+    honest comparison may still fit `left_s`, else why not in one line, before the rest of the pilot.
+
+    The estimate is a lower bound (those models only, one seed, two sizes up to the smallest top,
+    growing no faster than their tags say), so a refusal here is certain, not a guess.
+    """
+    measured = [m for (m, f), c in costs.items() if c.status == "ok" and f == "raw"]
+    if not measured:
+        return ""
+    top = min(smaller_tops(profile) or [profile.n_pool])
+    sizes = size_ladder(profile, 2, top)
+    cells = [(m, n, c.fixed_s + c.c0 + c.c1 * n ** min(c.exponent, exponent(m))) for m in measured
+             if (c := _cost(costs, m, "raw")) is not None for n in sizes]
+    need = overhead_s + sum(t for *_, t in cells) / max(1, jobs)
+    if need <= left_s * SAFETY:
+        return ""
+    first = ", ".join(f"{m} at {n:,} rows about {fmt_s(t)}" for m, n, t in cells)
+    return (f"the budget cannot answer on this data: the pilot's first cells put even the smallest comparison "
+            f"(one seed of {first}) at {fmt_s(need / SAFETY)}, more than the {fmt_s(left_s)} left")
 
 
 # Per modality, the model tags each family's answer cannot do without: a family judged without
@@ -447,7 +612,7 @@ ESSENTIAL = {
 }
 
 
-def _essential(m: str, profile: Profile) -> bool:
+def essential(m: str, profile: Profile) -> bool:
     group = group_of(m)
     return group != "hybrid" and bool(MODELS[m].tags & ESSENTIAL[profile.modality].get(group, set()))
 
@@ -459,7 +624,7 @@ def _others(models: list[str], m: str) -> bool:
 
 def _droppable(models: list[str], m: str, profile: Profile) -> bool:
     """A hybrid, or a model its group can spare: neither essential nor the group's last."""
-    return group_of(m) == "hybrid" or (_others(models, m) and not _essential(m, profile))
+    return group_of(m) == "hybrid" or (_others(models, m) and not essential(m, profile))
 
 
 def _costliest(models: list[str], costs: dict, profile: Profile) -> str | None:
@@ -491,13 +656,14 @@ def _limit(cells: list[Planned], time_s: float | None, available_s: float) -> fl
     return float(math.ceil(limit))
 
 
-def _reductions(level: int) -> list[str]:
-    if level <= 2:
-        return []
+def _reductions(chosen: tuple, top: int, n_pool: int) -> list[str]:
     best = PROTOCOLS[2]
-    chosen = PROTOCOLS[level]
     parts = []
-    if chosen[0] < best[0]:
+    if top < n_pool:
+        parts.append(f"an answer at {top:,} of your {n_pool:,} training rows, not at your data size")
+    if chosen[0] == 1:
+        parts.append("1 seed (no interval over seeds: a rough answer)")
+    elif chosen[0] < best[0]:
         parts.append(f"{chosen[0]} seeds instead of {best[0]}")
     if chosen[1] < best[1]:
         parts.append(f"{chosen[1]} sizes instead of {best[1]}")
@@ -505,6 +671,8 @@ def _reductions(level: int) -> list[str]:
         parts.append("no search" if chosen[2] == 0 else f"{chosen[2]} search trials instead of {best[2]}")
     if not chosen[3]:
         parts.append("raw features only")
+    if top < n_pool or chosen[0] == 1:
+        return [f"the smallest honest comparison the budget allows: {', '.join(parts)} (a larger --budget gives more)"]
     return [f"to fit the budget: {', '.join(parts)} (a larger --budget gives more)"] if parts else []
 
 
