@@ -162,12 +162,11 @@ def _cell(models: str = '[models.m]\nmodel = "test_constant"', table: str = "", 
 
 
 def test_every_model_of_a_group_gets_the_split_the_first_one_computed(tmp_path, monkeypatch):
-    monkeypatch.setenv(prep.CACHE_ENV, str(tmp_path))
     first, second = _cell('[models.a]\nmodel = "test_constant"\n[models.b]\nmodel = "logistic_regression"')
-    computed = prep.prepare(first)
+    computed = prep.prepare(first, tmp_path)
     calls = []
-    monkeypatch.setattr(prep, "_prepared_pool", lambda c: calls.append(c) or pytest.fail("computed again"))
-    cached = prep.prepare(second)
+    monkeypatch.setattr(prep, "_prepared_pool", lambda c, *_: calls.append(c) or pytest.fail("computed again"))
+    cached = prep.prepare(second, tmp_path)
     assert calls == []
     for name in ("X_train", "y_train", "X_test", "y_test", "classes"):
         np.testing.assert_array_equal(getattr(cached, name), getattr(computed, name))
@@ -175,16 +174,15 @@ def test_every_model_of_a_group_gets_the_split_the_first_one_computed(tmp_path, 
         computed.sample_shape, computed.n_classes, computed.missing_classes)
     assert cached.X_train.flags.writeable  # copy-on-write: a model may scale its input in place
     cached.X_train[0, 0] = 1e9
-    assert prep.prepare(second).X_train[0, 0] != 1e9  # ... without changing what the next model gets
+    assert prep.prepare(second, tmp_path).X_train[0, 0] != 1e9  # ... without changing what the next model gets
 
 
 def test_a_cached_split_equals_the_split_made_without_a_cache(tmp_path, monkeypatch):
     (cell,) = _cell()
     monkeypatch.delenv(prep.CACHE_ENV, raising=False)
     plain = prep.prepare(cell)
-    monkeypatch.setenv(prep.CACHE_ENV, str(tmp_path))
-    prep.prepare(cell)  # computes and caches
-    cached = prep.prepare(cell)  # maps the cache
+    prep.prepare(cell, tmp_path)  # computes and caches
+    cached = prep.prepare(cell, tmp_path)  # maps the cache
     for name in ("X_train", "y_train", "X_test", "y_test", "classes"):
         a, b = getattr(plain, name), getattr(cached, name)
         assert a.dtype == b.dtype and a.shape == b.shape
@@ -195,9 +193,8 @@ def test_a_cell_with_a_cache_scores_exactly_as_without_one(tmp_path, monkeypatch
     (cell,) = _cell('[models.m]\nmodel = "logistic_regression"')
     monkeypatch.delenv(prep.CACHE_ENV, raising=False)
     plain = cellmod.measure_cell(cell)
-    monkeypatch.setenv(prep.CACHE_ENV, str(tmp_path))
-    first = cellmod.measure_cell(cell)
-    again = cellmod.measure_cell(cell)
+    first = cellmod.measure_cell(cell, tmp_path)
+    again = cellmod.measure_cell(cell, tmp_path)
     for row in (first, again):
         for key in ("accuracy", "balanced_accuracy", "f1_macro", "log_loss", "train_score", "val_score",
                     "predictions_sha", "n_params", "model_bytes"):

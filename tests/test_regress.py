@@ -13,7 +13,6 @@ import runpy
 import subprocess
 import sys
 import textwrap
-import types
 from pathlib import Path
 
 import numpy as np
@@ -150,31 +149,36 @@ def test_the_probe_and_the_driver_import_nothing_of_bench_regress():
         assert not [m for m in imported if m.startswith("bench.regress")], imported
 
 
-def test_rows_of_this_tree_carry_the_columns_so_the_probe_patches_nothing():
-    from bench.execution import cell
+def test_a_side_settings_module_installs_the_probe_with_its_settings_and_nothing_else(tmp_path):
+    from bench.regress.sides import write_helpers, write_settings
 
-    before = cell.scores, cell.Timer
-    assert probe.rows_carry_the_columns()
-    assert (cell.scores, cell.Timer) == before  # imported under its own name, the probe only defines
-
-
-def test_on_an_old_worker_the_probe_adds_the_hash_and_the_predict_cpu_time():
-    def scores(task, estimator, X, y, pred=None):
-        return {"accuracy": 1.0}
-
-    worker = types.SimpleNamespace(scores=scores, Timer=measure.Timer)
-    probe.patch_worker(worker)
-    with worker.Timer() as t:
-        pred = np.array([0, 1, 1])
-    row = worker.scores("classification", None, None, None, pred)
-    assert row == {"accuracy": 1.0, "predictions_sha": probe.predictions_sha(pred), "predict_cpu_s": t.cpu_s}
-    assert worker.scores("classification", None, None, None) == {"accuracy": 1.0}  # train scores: no pred
-    patched = worker.scores
-    probe.patch_worker(worker)
-    assert worker.scores is patched  # loading twice wraps once
+    write_helpers(tmp_path)
+    name = write_settings(tmp_path, "work", "score:knn:0.5", ("json",))
+    code = (f"import {name}, {probe.MODULE_NAME} as p; from bench.execution import hooks; "
+            "print([(h.kind, h.model, h.amount) for h in hooks.registered()])")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(regress.ROOT)])}
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.stdout.strip() == "[('score', 'knn', 0.5)]", res.stderr
+    name = write_settings(tmp_path, "base", None, ("json",))
+    code = f"import {name}; from bench.execution import hooks; print(len(hooks.registered()))"
+    res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert res.stdout.strip() == "0", res.stderr
 
 
-def test_a_side_of_the_old_layout_runs_its_own_harness_not_the_installed_one(tmp_path):
+@pytest.mark.parametrize("spec, problem", [
+    ("slow:svm", "write kind:model:amount"),
+    ("fast:svm:2", "'fast' is not one of slow, memory, score"),
+    ("slow:svm:x", "the amount 'x' is not a number"),
+    ("slow:svm:0", "must be above 0"),
+])
+def test_a_malformed_injection_is_refused_naming_it(spec, problem):
+    from bench.regress.sides import write_settings
+
+    with pytest.raises(ValueError, match=problem):
+        write_settings(Path("/nonexistent"), "work", spec, ())
+
+
+def test_a_side_of_the_old_layout_is_refused_without_loading_the_installed_harness(tmp_path):
     # bench is installed in editable mode: its import hook would find the working tree's
     # bench.execution for a base revision that lacks it, and mix the two versions' code.
     old = tmp_path / "bench"
@@ -182,11 +186,25 @@ def test_a_side_of_the_old_layout_runs_its_own_harness_not_the_installed_one(tmp
     (old / "__init__.py").write_text("")
     (old / "isolate.py").write_text("def run_isolated(cell):\n    return 'the old harness'\n")
     driver = Path(regress.__file__).parent / "driver.py"
-    code = (f"import runpy; ns = runpy.run_path({str(driver)!r}, run_name='x'); "
-            "print(ns['harness_run_isolated']()(None), ns['foreign_modules']())")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    res = subprocess.run([sys.executable, str(driver), "some_plugin"], env={**os.environ, "PYTHONPATH": str(tmp_path)},
+                         cwd=tmp_path, capture_output=True, text=True, input="")
+    hello = json.loads(res.stdout)
+    assert "predates the execution package" in hello["error"] and hello["foreign"] == [], res.stderr
+
+
+def test_a_harness_without_cell_hooks_gets_the_plugins_named_where_its_servers_read_them(tmp_path):
+    old = tmp_path / "bench"
+    (old / "execution").mkdir(parents=True)
+    (old / "__init__.py").write_text("")
+    driver = Path(regress.__file__).parent / "driver.py"
+    code = (f"import os, runpy; ns = runpy.run_path({str(driver)!r}, run_name='x'); "
+            "ns['name_plugins_for_old_servers'](('probe_settings',)); print(os.environ.get('BENCH_PLUGINS'))")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "BENCH_PLUGINS": "mine"}
     res = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
-    assert res.stdout.strip() == "the old harness []", res.stderr
+    assert res.stdout.strip() == "probe_settings,mine", res.stderr
+    (old / "execution" / "hooks.py").write_text("")
+    res = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert res.stdout.strip() == "mine", res.stderr  # a harness with hooks imports each cell's plugins itself
 
 
 def test_the_driver_writes_rows_as_plain_json_values():
@@ -199,6 +217,19 @@ def test_a_request_the_driver_cannot_plan_becomes_an_error_row():
     ns = runpy.run_path(str(Path(regress.__file__).parent / "driver.py"), run_name="not_main")
     row = ns["run_one"]({"name": "x", "toml": "[suite]\nname = 1\n"}, run_isolated=None)
     assert row["status"] == "error" and row["info"]
+
+
+def test_the_driver_leaves_a_rows_private_keys_out_and_names_its_plugins_in_the_cell():
+    ns = runpy.run_path(str(Path(regress.__file__).parent / "driver.py"), run_name="not_main")
+    seen = []
+
+    def run_isolated(cell):
+        seen.append(cell.plugins)
+        return {"status": "ok", "score": 1.0, "_predictions": np.zeros(3), "_test_labels": np.zeros(3)}
+
+    toml = '[suite]\nseeds = [0]\ntrain_sizes = [50]\n[datasets.breast_cancer]\n[models.knn]\n'
+    row = ns["run_one"]({"name": "x", "toml": toml}, run_isolated, ("json",))
+    assert row == {"status": "ok", "score": 1.0} and "json" in seen[0]
 
 
 # ---------------------------------------------------------------------------- the suite

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import pickle
 import sys
 import time
@@ -17,6 +18,7 @@ import time
 import numpy as np
 
 from bench import datasets as ds
+from bench.execution import hooks
 from bench.execution.prepare import CACHE_ENV, Split, _touch, prepare
 from bench.execution.process import (
     _await_predecessor,
@@ -92,12 +94,16 @@ def base_row(cell: Cell) -> dict:
 
 
 
-def measure_cell(cell: Cell) -> dict:
-    """Fit and evaluate one cell in this process; raises on failure (the caller records it)."""
+def measure_cell(cell: Cell, cache_dir: str | os.PathLike | None = None) -> dict:
+    """Fit and evaluate one cell in this process; raises on failure (the caller records it).
+
+    `cache_dir`: the run's split cache (see `bench.execution.prepare.prepare`). The registered
+    cell hooks (`bench.execution.hooks`) run at their points.
+    """
     load_plugins(cell.plugins)
     row = {}
     with PeakMemory() as prep:
-        split = prepare(cell)
+        split = prepare(cell, cache_dir)
         _touch(split.X_train, split.y_train, split.X_test, split.y_test)
     _await_predecessor()
     with thread_limit(cell.threads):
@@ -124,12 +130,15 @@ def measure_cell(cell: Cell) -> dict:
         if _other_threads_running():  # BLAS threads still spinning would bill their CPU to the fit
             quiesce()
         with PeakMemory() as mem, Timer() as fit:
+            hooks.before_fit(cell, estimator)
             estimator.fit(split.X_train, split.y_train)
             _synchronize(estimator)
+            hooks.after_fit(cell, estimator)
         warm = split.X_test[: min(32, len(split.X_test))]
         estimator.predict(warm)  # first-call costs (lazy init, caches) stay out of the timing
         with Timer() as pred:
             y_pred = estimator.predict(split.X_test)
+        y_pred = hooks.after_predict(cell, estimator, y_pred)
         test_scores = scores(cell.dataset.task, estimator, split.X_test, split.y_test, y_pred, split.classes)
         latencies = _latencies(estimator, split.X_test)
         n_tr = min(TRAIN_SCORE_ROWS, len(split.y_train))
@@ -267,13 +276,16 @@ def choose(cell: Cell, ctx: ModelContext, split: Split) -> Search:
     )
 
 
-def run_cell(cell: Cell) -> dict:
-    """A full row for one cell: its keys, then either measurements or the error."""
+def run_cell(cell: Cell, cache_dir: str | os.PathLike | None = None) -> dict:
+    """A full row for one cell: its keys, then either measurements or the error.
+
+    `cache_dir`: the run's split cache, shared by the cells of a run (None: no cache).
+    """
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()
     row = {**base_row(cell), "started_at": started}
     try:
-        row.update(measure_cell(cell))
+        row.update(measure_cell(cell, cache_dir))
     except MemoryError as exc:
         row.update(status="oom", info=error_text(exc), error_type="MemoryError")
     except Exception as exc:

@@ -56,9 +56,16 @@ def _source_stamp(*fns) -> str:
     return "|".join(parts)
 
 
-def _cache_dir() -> Path | None:
-    root = os.environ.get(CACHE_ENV)
-    return Path(root) if root else None
+def cache_root(cache_dir: str | os.PathLike | None) -> Path | None:
+    """The folder of the run's split cache: `cache_dir` as the caller passes it; None, no cache.
+
+    Transitional: where a caller passes none, CACHE_ENV, which bench.execution.isolate and
+    dask_cluster still set for their workers; once they pass `cache_dir` to `run_cell`, this
+    fallback goes.
+    """
+    if cache_dir is None:
+        cache_dir = os.environ.get(CACHE_ENV) or None
+    return Path(cache_dir) if cache_dir else None
 
 
 def _pool_key(cell: Cell) -> str:
@@ -116,16 +123,15 @@ def _write_cache(final: Path, write) -> bool:
         return (final / "meta.json").exists()
 
 
-def _prepared_pool(cell: Cell):
+def _prepared_pool(cell: Cell, root: Path | None = None):
     """(X_pool, y_pool, X_test, y_test, sample_shape) for the cell's dataset, seed and features.
 
-    Cached on disk (BENCH_CACHE_DIR) because every model of a cell group needs the same
-    arrays and engineered features can be slow to compute; a cached pool is mapped, not read.
+    Cached on disk (in `root`, the run's cache) because every model of a cell group needs the
+    same arrays and engineered features can be slow to compute; a cached pool is mapped, not read.
     """
     spec = cell.dataset
     variant = FEATURES[cell.features]
-    cache_root = _cache_dir()
-    cache = cache_root / _pool_key(cell) if cache_root else None
+    cache = root / _pool_key(cell) if root else None
     names = ("X_pool", "y_pool", "X_test", "y_test")
     if cache is not None and (cache / "meta.json").exists():
         arrays = [_mapped(cache / f"{n}.npy") for n in names]
@@ -153,7 +159,7 @@ def _prepared_pool(cell: Cell):
 
         if _write_cache(cache, write):
             del data, X, y
-            return _prepared_pool(cell)
+            return _prepared_pool(cell, root)
     take = (lambda idx: X.iloc[idx].reset_index(drop=True)) if isinstance(X, pd.DataFrame) else (lambda idx: X[idx])
     return take(pool), data.y[pool], take(test), data.y[test], shape
 
@@ -218,28 +224,28 @@ def _fit_transform(pre, X_train, X_test):
     return np.ascontiguousarray(pre.fit_transform(X_train)), np.ascontiguousarray(pre.transform(X_test))
 
 
-def prepare(cell: Cell) -> Split:
+def prepare(cell: Cell, cache_dir: str | os.PathLike | None = None) -> Split:
     """The cell's split: first n_train rows of the stratified pool, preprocessing fitted on them.
 
     Every model of a (dataset, features, size, seed) group gets the same split: the first to
-    run computes it and caches it (BENCH_CACHE_DIR); the others map the cached arrays
-    (copy-on-write), so a worker neither reads nor copies them, and all of them, the first
-    included, start their fit from identical memory.
+    run computes it and caches it (in `cache_dir`, the run's cache; see `cache_root`); the
+    others map the cached arrays (copy-on-write), so a worker neither reads nor copies them,
+    and all of them, the first included, start their fit from identical memory.
     """
-    cache_root = _cache_dir()
+    root = cache_root(cache_dir)
     cache = None
-    if cache_root is not None:
+    if root is not None:
         key = hashlib.sha256(
             f"{_pool_key(cell)}|{cell.n_train}|{cell.dataset.modality}|{cell.validation}|"
             f"{_source_stamp(_preprocessor, _split, carve)}".encode()
         ).hexdigest()[:24]
-        cache = cache_root / f"split-{key}"
+        cache = root / f"split-{key}"
         if (cache / "meta.json").exists():
             return _cached_split(cache)
     # Data preparation runs on one thread: BLAS threads woken here would spin on into the
     # measured fit and be billed to the model as CPU time.
     with thread_limit(1):
-        split = _split(cell)
+        split = _split(cell, root)
     if cache is not None and isinstance(split.X_train, np.ndarray):
 
         def write(folder: Path) -> None:
@@ -297,8 +303,8 @@ def _cached_split(folder: Path) -> Split:
     )
 
 
-def _split(cell: Cell) -> Split:
-    X_pool, y_pool, X_test, y_test, shape = _prepared_pool(cell)
+def _split(cell: Cell, root: Path | None = None) -> Split:
+    X_pool, y_pool, X_test, y_test, shape = _prepared_pool(cell, root)
     if isinstance(X_pool, pd.DataFrame):
         X_train = X_pool.iloc[: cell.n_train]
     else:

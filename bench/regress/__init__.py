@@ -27,16 +27,17 @@ A figure that differs from the stored baseline while the baseline's own commit, 
 the same job, differs in the same way is put down to the environment (library versions, CPU)
 and only warned about. `--update-baseline` rewrites results/baseline/ from the working tree.
 
-For the self-test, `BENCH_REGRESS_INJECT` (or `--inject`) makes the *working-tree side only*
-slower, hungrier or less accurate, e.g. ``slow:svm:2.0,memory:random_forest:100,score:knn:0.1``.
+For the self-test, `--inject` makes the *working-tree side only* slower, hungrier or less
+accurate, e.g. ``slow:svm:2.0,memory:random_forest:100,score:knn:0.1``, through the harness's
+public cell hooks (bench.execution.hooks).
 
 The modules, in the order the check uses them:
 
 - suite.py: the regression suite (suites/regress.toml), its benchmarks and their validation;
 - sides.py: a driver process per side and the interleaved sampling; it writes out
 - driver.py and probe.py, which run under either side's code (the base may predate this
-  package): the driver runs samples on request, the probe is a plugin that adds the
-  predictions hash and predict CPU time to rows of old revisions and injects regressions;
+  package): the driver runs samples on request, the probe is a plugin (one settings module
+  per side) that preloads the worker servers' imports and injects regressions as cell hooks;
 - judgement.py: the thresholds and the pure judgement of samples into findings;
 - baseline.py: the stored baseline and the git checkout of the base revision;
 - check.py: the check in its steps; proof.py: the self-test; cli.py: `main`.
@@ -78,7 +79,6 @@ from bench.regress.judgement import (
     mann_whitney_greater,
     quality_diffs,
 )
-from bench.regress.probe import INJECT_ENV
 from bench.regress.probe import MODULE_NAME as PROBE_MODULE
 from bench.regress.proof import SELFTEST_INJECTIONS, selftest
 from bench.regress.sides import DRIVER_SOURCE, KEPT, PROBE_SOURCE, Side, sample
@@ -94,7 +94,7 @@ from bench.regress.suite import (
 
 __all__ = [
     "BASELINE_FILE", "DEFAULT_BASELINE", "DEFAULT_SUITE", "DRIVER_SOURCE", "FALLBACK_TIME_FAIL_RATIO",
-    "FALLBACK_TIME_WARN_RATIO", "HIGHER_IS_BETTER", "INJECT_ENV", "KEPT", "MEMORY_ABS_MB", "MEMORY_REL",
+    "FALLBACK_TIME_WARN_RATIO", "HIGHER_IS_BETTER", "KEPT", "MEMORY_ABS_MB", "MEMORY_REL",
     "PROBE_MODULE", "PROBE_SOURCE", "ROOT", "SCORE_ABS_TOL", "SELFTEST_INJECTIONS", "TIME_ALPHA",
     "TIME_CONFIRM_ALPHA", "TIME_FAIL_RATIO", "TIME_FIGURES", "TIME_FLOOR_S", "TIME_UNSURE_P",
     "TIME_WARN_RATIO", "WALL_FIGURES", "Benchmark", "Finding", "Options", "Outcome", "RegressError",

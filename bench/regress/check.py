@@ -35,7 +35,6 @@ from bench.regress.judgement import (
     ok_rows,
     time_message,
 )
-from bench.regress.probe import INJECT_ENV
 from bench.regress.sides import Side, sample, write_helpers
 from bench.regress.suite import (
     DEFAULT_SUITE,
@@ -94,7 +93,7 @@ def make_plan(opts: Options) -> Plan:
     return Plan(
         suite=suite, benchmarks=benchmarks, skipped=skipped, samples=opts.samples or suite.samples,
         baseline_dir=_path(opts.baseline),
-        inject=opts.inject if opts.inject is not None else os.environ.get(INJECT_ENV),
+        inject=opts.inject or None,
         work_root=Path(opts.work_path).resolve() if opts.work_path else ROOT,
     )
 
@@ -251,7 +250,7 @@ def write_report(folder: Path, outcome: Outcome, rows: dict, base_label: str, ti
 def update_baseline(opts: Options, plan: Plan, tmp: Path, sides: list[Side], t_start: float, say) -> Outcome:
     """--update-baseline: measure the working tree alone and rewrite the stored baseline."""
     if plan.inject:
-        raise RegressError(f"refusing to write a baseline with {INJECT_ENV} set")
+        raise RegressError("refusing to write a baseline with --inject set")
     say(f"== regress: writing the baseline from the working tree ({len(plan.benchmarks)} benchmarks "
         f"x {plan.samples} samples)")
     if opts.only:

@@ -7,7 +7,6 @@ import argparse
 from bench.cli_common import EXIT_BAD_INPUT, error, interrupted, sigterm_as_interrupt
 from bench.regress.baseline import DEFAULT_BASELINE
 from bench.regress.check import Options, run_check
-from bench.regress.probe import INJECT_ENV
 from bench.regress.proof import selftest
 from bench.regress.suite import DEFAULT_SUITE, RegressError
 
@@ -25,7 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--samples", type=int, help="samples per side and benchmark (default: the suite's)")
     p.add_argument("--only", default="", help="comma-separated benchmark or model names")
     p.add_argument("--update-baseline", action="store_true", help="rewrite the stored baseline from the working tree")
-    p.add_argument("--inject", help=f"self-test only: as {INJECT_ENV}, e.g. slow:svm:2.0 (working tree side)")
+    p.add_argument("--inject", help="self-test only: regressions to inject into the working tree side, "
+                   "e.g. slow:svm:2.0,score:knn:0.1,memory:random_forest:100")
     p.add_argument("--out", help="also write regress-report.json into this folder")
     p.add_argument("--no-time", action="store_true", help="skip the A/B timing when no --base is given")
     p.add_argument("--selftest", action="store_true", help="prove the check: injected regressions are caught, "

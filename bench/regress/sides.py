@@ -2,8 +2,10 @@
 
 Each side's driver (driver.py) imports `bench` from that side's code (PYTHONPATH) and runs
 each sample through the harness's own `run_isolated`, a fresh measured process per sample.
-The probe (probe.py) is loaded into both sides as a plugin. The base side may predate this
-package, so both files are copied into the check's temporary folder and run from there.
+The probe (probe.py) is loaded into both sides as a plugin, through a settings module per
+side that holds that side's settings (what to preload, what to inject); the driver is given
+its name on its command line. The base side may predate this package, so these files are
+written into the check's temporary folder and run from there.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ import time
 from pathlib import Path
 
 from bench.regress.judgement import HIGHER_IS_BETTER
-from bench.regress.probe import INJECT_ENV, PRELOAD_ENV
 from bench.regress.probe import MODULE_NAME as PROBE_MODULE
+from bench.regress.probe import parse_injections, settings_source
 from bench.regress.suite import Benchmark
 
 _HERE = Path(__file__).resolve().parent
@@ -29,43 +31,51 @@ KEPT = ("status", "info", "fit_time_s", "fit_cpu_s", "predict_time_s", "predict_
 
 
 def write_helpers(folder: Path) -> None:
-    """The probe (as the plugin module `_bench_regress_probe`) and the driver, into `folder`."""
+    """The probe (as the module `_bench_regress_probe`) and the driver, into `folder`."""
     (folder / f"{PROBE_MODULE}.py").write_text(PROBE_SOURCE)
     (folder / DRIVER_FILE).write_text(DRIVER_SOURCE)
+
+
+def write_settings(folder: Path, label: str, inject: str | None, preload: tuple[str, ...]) -> str:
+    """One side's probe settings, as the plugin module `_bench_regress_probe_LABEL` in `folder`; its name."""
+    if inject:
+        parse_injections(inject)  # a malformed injection is refused here, before a side starts
+    name = f"{PROBE_MODULE}_{label}"
+    (folder / f"{name}.py").write_text(settings_source(inject, preload))
+    return name
 
 
 class Side:
     """One version of the code, in a long-lived driver that runs samples on request.
 
-    `helpers` is the folder `write_helpers` filled; the driver's stderr goes to
-    `log_dir/LABEL.log`. A side that cannot start sets `error` and returns error rows.
+    `helpers` is the folder `write_helpers` filled; the side's probe settings (`inject`, the
+    regressions to inject, and `preload`, the modules its worker servers import) are written
+    there too. The driver's stderr goes to `log_dir/LABEL.log`. A side that cannot start sets
+    `error` and returns error rows.
     """
 
     def __init__(self, label: str, root: Path, helpers: Path, log_dir: Path, inject: str | None = None,
-                 preload: str = "torch"):
+                 preload: tuple[str, ...] = ("torch",)):
         self.label = label
         self.root = root
         self.error: str | None = None
+        settings = write_settings(helpers, label, inject, preload)
         env = dict(os.environ)
-        env.pop(INJECT_ENV, None)
-        if inject:
-            env[INJECT_ENV] = inject
         env["PYTHONPATH"] = os.pathsep.join([str(root), str(helpers)])
-        plugins = [p for p in env.get("BENCH_PLUGINS", "").split(",") if p.strip()]
-        env["BENCH_PLUGINS"] = ",".join(dict.fromkeys([PROBE_MODULE, *plugins]))
         env["PYTHONHASHSEED"] = "0"
-        env[PRELOAD_ENV] = preload
-        env.pop("BENCH_CACHE_DIR", None)
+        env.pop("BENCH_CACHE_DIR", None)  # a harness that reads its split cache from there uses none
         self.log_path = log_dir / f"{label}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [sys.executable, str(helpers / DRIVER_FILE)],
+            [sys.executable, str(helpers / DRIVER_FILE), settings],
             cwd=root, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=self._log, text=True, bufsize=1,
         )
         hello = self._read()
         if hello is None:
             self.error = f"the {label} side did not start: {self.log_tail()}"
+        elif hello.get("error"):
+            self.error = f"the {label} side cannot be checked: {hello['error']}"
         elif Path(hello.get("bench", "")).resolve().parent.parent != root.resolve():
             self.error = f"the {label} side imported bench from {hello.get('bench')}, not from {root}"
         elif hello.get("foreign"):
