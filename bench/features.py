@@ -1,7 +1,11 @@
-"""Feature variants: what a classical model sees of a dataset (`raw`, or engineered features).
+"""Feature variants: what a classical model sees of a dataset (`raw`, engineered features, `minirocket`).
 
-A variant is a per-sample transform that never looks at labels, so computing it on the
-whole dataset before the split cannot leak the test set. Deep models always take `raw`.
+A variant is a transform that never looks at labels, computed on the whole dataset before
+the split. `raw` and `engineered` are per sample, so no row shapes another's features.
+`minirocket` is the one exception: its biases are quantiles of the convolution outputs of
+random rows (bench.minirocket), drawn here from all the dataset's rows, test rows among
+them (never their labels), where the paper draws them from the training rows; the harness
+computes a variant before it knows the split. Deep models always take `raw`.
 """
 
 from __future__ import annotations
@@ -154,3 +158,13 @@ def engineered(X, sample_shape, modality: str | None = None):
     if _kind(sample_shape, modality) == "image":
         return image_features(X, tuple(sample_shape))
     return sequence_features(X, tuple(sample_shape))
+
+
+@feature_variant("minirocket", modalities=("sequence",))
+def minirocket(X, sample_shape, modality: str | None = None):
+    """MiniRocket (Dempster et al. 2021): PPV of 84 fixed kernels at many dilations, ~10,000 features per series."""
+    from bench.minirocket import features
+
+    if sample_shape is None:
+        raise ValueError("minirocket features need the sample shape of the series, (L,) or (L, C)")
+    return features(X, tuple(sample_shape))
