@@ -312,3 +312,55 @@ def test_cv_score_record_and_row_carry_the_same_numbers():
                            "cv_missing": None}
     assert score.record() == {"val_score_cv": 0.8, "val_score_cv_se": 0.05}
 
+
+
+# -- cells: the row records the cross-validated score where the validation part is small ----------
+
+def _cells(sizes: str, validation: float = 0.2, models: str = "[models.ridge]\n[models.logistic_regression]",
+           datasets: str = "[datasets.breast_cancer]\n[datasets.diabetes]"):
+    from bench.suite import parse
+    from bench.suite import plan as plan_cells
+
+    text = f"""
+[suite]
+seeds = [0]
+train_sizes = {sizes}
+threads = 1
+validation = {validation}
+{datasets}
+{models}
+"""
+    cells, _ = plan_cells(parse(text, "cv.toml"))
+    return cells
+
+
+def test_a_default_cell_on_a_small_validation_part_records_its_cv_score_beside_the_holdout():
+    from bench.execution.cell import measure_cell
+
+    cells = _cells("[50]")
+    ridge = next(c for c in cells if c.model.label == "ridge")
+    row = measure_cell(ridge)
+    assert row["n_validation"] == 10 and row["val_score"] is not None
+    assert row["cv_folds"] == "5x2" and row["cv_missing"] is None
+    assert math.isfinite(row["val_score_cv"]) and row["val_score_cv_se"] > 0
+    assert row["selected_by"] is None and row["tuning_capped"] is None and row["epochs_capped"] is None
+    logistic = measure_cell(next(c for c in cells if c.model.label == "logistic_regression"))
+    assert logistic["cv_folds"] == "stratified 5x2" and 0 <= logistic["val_score_cv"] <= 1
+
+
+def test_a_cell_with_a_validation_part_of_the_threshold_or_more_has_no_cv_columns_filled():
+    from bench.execution.cell import measure_cell
+
+    cells = _cells("[400]", validation=0.25, datasets="[datasets.breast_cancer]")  # 100 validation rows
+    row = measure_cell(next(c for c in cells if c.model.label == "logistic_regression"))
+    assert row["n_validation"] == CV_BELOW_ROWS
+    assert row["val_score_cv"] is None and row["cv_folds"] is None and row["cv_missing"] is None
+
+
+def test_a_deep_cell_records_whether_its_epoch_cap_bound():
+    from bench.execution.cell import measure_cell
+
+    cells = _cells("[60]", models="[models.mlp]\nn_epochs = 2\nd_hidden = 8\nn_layers = 1")
+    row = measure_cell(next(c for c in cells if c.model.label == "mlp" and c.dataset.task == "classification"))
+    assert row["status"] == "ok" and row["epochs_capped"] is True
+    assert row["val_score_cv"] is not None  # 2-epoch networks are cheap: cross-validated too

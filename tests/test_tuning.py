@@ -417,16 +417,23 @@ def test_a_tuned_cell_fits_the_search_on_fit_rows_then_refits_the_choice_on_all_
     fit, val = carve(split.y_train, validation_rows(120, 0.2), cell.seed, "classification")
     FITS.clear()
     row = measure_cell(cell)
-    assert len(FITS) == row["n_trials"] + 1 == 5
+    # 24 validation rows, under selection.CV_BELOW_ROWS: each trial is one fit on the fit rows,
+    # then its 5x2 cross-validation on the training rows; the last fit is the final model.
+    fits = FITS[:]
+    assert len(fits) == row["n_trials"] * 11 + 1 == 45 and row["cv_folds"] == "stratified 5x2"
     train, test = _row_set(split.X_train), _row_set(split.X_test)
-    for X in FITS[:-1]:
-        assert _row_set(X) == _row_set(split.X_train[fit])  # never the validation rows
-    assert _row_set(FITS[-1]) == train  # the final model: every training row
-    assert all(not (_row_set(X) & test) for X in FITS)  # no fit ever sees a test row
+    for trial in range(row["n_trials"]):
+        holdout, *folds = fits[11 * trial:11 * trial + 11]
+        assert _row_set(holdout) == _row_set(split.X_train[fit])  # never the validation rows
+        assert all(_row_set(X) < train and len(X) == 96 for X in folds)  # four fifths of the training rows
+    assert _row_set(fits[-1]) == train  # the final model: every training row
+    assert all(not (_row_set(X) & test) for X in fits)  # no fit ever sees a test row
     best = json.loads(row["best_params"])
     assert json.loads(row["hyperparams"])["C"] == best.get("C", 1.0)
     trials = json.loads(row["trials"])
-    assert row["val_score"] == max(t["val_score"] for t in trials)
+    assert row["selected_by"] == "cv" and row["val_score_cv"] == max(t["val_score_cv"] for t in trials)
+    assert row["val_score"] == next(t["val_score"] for t in trials if t["val_score_cv"] == row["val_score_cv"])
+    assert row["tuning_capped"] is False and row["n_trials"] == 4
     assert row["search_time_s"] > 0 and row["search_cpu_s"] >= 0 and row["n_validation"] == len(val)
 
 

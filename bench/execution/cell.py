@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from bench import datasets as ds
-from bench.execution import hooks
+from bench.execution import hooks, selection
 from bench.execution.prepare import CACHE_ENV, Split, _touch, prepare
 from bench.execution.process import (
     _await_predecessor,
@@ -179,6 +179,7 @@ def measure_cell(cell: Cell, cache_dir: str | os.PathLike | None = None) -> dict
             "device_name": device_name(getattr(estimator, "device_", "cpu")),
             "gpu_peak_memory_mb": getattr(estimator, "gpu_peak_memory_mb_", None),
             "history": json.dumps(history) if history is not None else None,
+            "epochs_capped": selection.epochs_capped(estimator),
             "hyperparams": json.dumps(effective_params(estimator), sort_keys=True),
             "data_mb": sum(a.nbytes for a in (split.X_train, split.y_train, split.X_test, split.y_test)) / 2**20,
             "prepare_memory_mb": prep.used_mb,
@@ -273,6 +274,7 @@ def choose(cell: Cell, ctx: ModelContext, split: Split) -> Search:
         cell.budget if tuned else Budget(trials=1),
         cell.seed,
         tuning=cell.tuning,
+        cv=selection.for_cell(cell, split.X_train, split.y_train, n_val),  # small validation parts
     )
 
 
