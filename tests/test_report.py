@@ -88,7 +88,9 @@ def test_comparison_table_has_six_rows_with_a_verdict_each(built):
 
 def test_rules_and_evidence_are_printed(built):
     md = built.markdown.read_text()
-    assert md.count("Rule (written before the numbers): ") >= 6 + 7
+    assert md.count("Rule (version ") >= 6 + 7
+    assert "before any result was seen" not in md.replace("first written before any result was seen", "")
+    assert "revised since, after the reference results were seen" in md and "docs/rules-changelog.md" in md
     assert "± " in md and "seeds)" in md  # spreads across seeds
 
 
@@ -203,10 +205,10 @@ def test_each_claim_has_its_picture_verdict_certainty_evidence_and_rule_in_its_o
     claim = section(md, "### Model complexity (模型复杂度): supported")
     assert "(figures/claim-model-complexity.png)" in claim
     assert "Verdict: supported." in claim
-    assert "How sure:" in claim and "Rule (written before the numbers):" in claim
+    assert "How sure:" in claim and "Rule (version 2; see docs/rules-changelog.md):" in claim
     assert "| dataset | n_train | deep larger |" in claim
     data = section(md, "### Data requirement (数据量需求): " + next(v.verdict for v in built.table if v.key == "data_requirement"))
-    assert "headline figure" in data and "95% bootstrap intervals" in data
+    assert "headline figure" in data and "95% intervals per dataset counting the test rows" in data
 
 
 def test_a_verdict_says_which_cells_failed_and_whether_they_could_change_it(built):

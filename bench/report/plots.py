@@ -33,7 +33,7 @@ from bench.report.measurements import Measurements  # noqa: E402
 
 DPI = 100
 WIDTH = 10.5  # inches: 1,050 px at DPI, the HTML's content width
-FAMILY_COLORS = {"classical": "#1f63a8", "deep": "#c8312c"}
+FAMILY_COLORS = {"classical": "#1f63a8", "deep": "#c8312c", "hybrid": "#7b4fa0"}
 MODALITY_ORDER = ("tabular", "image", "sequence", "text")
 MODALITY_COLORS = {"tabular": "#1f63a8", "image": "#2b9348", "sequence": "#8e44ad", "text": "#c0392b"}
 _CLASSICAL = ["#1f63a8", "#2a9d8f", "#5b8fd0", "#3d7d3d", "#0b3d6b", "#74a9cf", "#52b788", "#264653", "#8fb8de", "#1b7f79"]
@@ -156,8 +156,8 @@ def config_table(ok: pd.DataFrame) -> pd.DataFrame:
 
 
 def _family_legend(ax, handles: dict[str, list], **kw):
-    """One legend whose columns are the families (classical first), each under its name."""
-    cols = [(fam, hs) for fam, hs in (("classical", handles.get("classical", [])), ("deep", handles.get("deep", []))) if hs]
+    """One legend whose columns are the families (classical, deep, hybrid), each under its name."""
+    cols = [(fam, handles.get(fam, [])) for fam in ("classical", "deep", "hybrid") if handles.get(fam)]
     if not cols:
         return None
     rows = max(len(hs) for _, hs in cols)
@@ -201,7 +201,8 @@ def _log2_axis(ax):
 
 def headline(rec: pd.DataFrame) -> list[Figure]:
     """Best deep minus best classical against training size, one panel per modality, 95% bands
-    (`rec`: the table's win records, `Measurements.wins`)."""
+    (`rec`: the table's per-size comparisons, `Measurements.comparisons`: `diff`, `lo`, `hi`
+    counting the test rows and the seeds)."""
     if rec.empty:
         return []
     mods = [m for m in MODALITY_ORDER if m in set(rec["modality"])] + sorted(set(rec["modality"]) - set(MODALITY_ORDER))
@@ -217,11 +218,8 @@ def headline(rec: pd.DataFrame) -> list[Figure]:
             ax.axhline(0, color="black", lw=1.0, zorder=1)
             cmap = plt.get_cmap("tab10")
             for i, (dataset, g) in enumerate(sub.groupby("dataset", sort=True)):
-                pts = []
-                for n, h in g.groupby("n_train"):
-                    iv = analysis.seed_interval(h.set_index("seed")["diff"])
-                    pts.append((n, iv.mean, iv.lo, iv.hi))
-                x, m, lo, hi = (np.array(v) for v in zip(*pts, strict=True))
+                g = g.sort_values("n_train")
+                x, m, lo, hi = (g[c].to_numpy(dtype="float64") for c in ("n_train", "diff", "lo", "hi"))
                 color = cmap(i % 10)
                 ax.plot(x, m, "-o", color=color, ms=3.5, lw=1.6, label=plain(dataset), zorder=3)
                 ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0, zorder=2)
@@ -237,8 +235,9 @@ def headline(rec: pd.DataFrame) -> list[Figure]:
             "headline.png",
             "Best deep minus best classical, against training size",
             "Each line is one dataset: the best deep configuration's test score minus the best "
-            "classical one's (each chosen on validation where the run has validation scores), "
-            "mean over seeds with a 95% bootstrap band. Above zero, deep is ahead; the grey band "
+            "classical one's (each chosen on validation where the run has validation scores, from as "
+            "many candidates as the other family has; hybrids take no part), mean over seeds with a "
+            "95% band that counts the test rows and the seeds. Above zero, deep is ahead; the grey band "
             f"is the ±{analysis.MARGIN} margin within which a difference does not count.",
             png(fig),
         )]
@@ -491,7 +490,7 @@ def all_figures(ms: Measurements | pd.DataFrame, verdicts=()) -> dict[str, list[
     if ok.empty:
         return out
     pal = Palette.of(ok)
-    out["headline"] = headline(ms.wins)
+    out["headline"] = headline(ms.comparisons)
     for v in verdicts:
         figs = v.figures(ok, pal)
         if figs:

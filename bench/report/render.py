@@ -12,6 +12,7 @@ writes the files.
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,9 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
     out = Path(out_dir) if out_dir else run_dir
     df, env = load_run(run_dir, table)
     _check_writable(out)  # before any figure is drawn
-    ms = Measurements(df, analysis.cores_of(env))  # what the report measures from the table, each thing once
+    # What the report measures from the table, each thing once; the cells' kept test predictions,
+    # where the folder has them, make every interval a paired one.
+    ms = Measurements(df, analysis.cores_of(env), predictions=_predictions(run_dir))
     table, further = claims.table_verdicts(ms), claims.further_verdicts(ms)
     figures = plots.all_figures(ms, table + further)
     plan_path = run_dir / "plan.json"
@@ -61,6 +64,16 @@ def build(run_dir: str | os.PathLike, out_dir: str | os.PathLike | None = None,
     except OSError as exc:  # a read-only or full disk, a file in the way
         where = exc.filename or out
         raise RunError(f"{shown(where)}: cannot write the report: {exc.strerror or exc}; give a writable --out") from None
+
+
+def _predictions(run_dir: Path):
+    """A row -> its cell's kept (y_test, y_pred) or None (`bench.results.predictions_of` bound to
+    the folder); None where this version of bench.results keeps no predictions."""
+    try:
+        from bench.results import predictions_of
+    except ImportError:
+        return None
+    return functools.partial(predictions_of, run_dir)
 
 
 def _check_writable(out: Path) -> None:

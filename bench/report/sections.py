@@ -28,26 +28,37 @@ def _plural(n: int, word: str) -> str:
 
 def answer(ms: Measurements, table: list[claims.Verdict]) -> list[str]:
     """The summary a reader can quote: who wins where, by how much, at what cost, how sure."""
-    ok, rec = ms.ok, ms.wins
-    if rec.empty:
+    ok, comp = ms.ok, ms.comparisons
+    if comp.empty:
         return ["This run cannot compare the families: no dataset has finished deep and classical cells at one size."]
     out = []
     for which, pick in (("largest", "max"), ("smallest", "min")):
-        at = rec[rec.groupby("dataset")["n_train"].transform(pick) == rec["n_train"]]
-        outcomes = {d: analysis.outcome(g.set_index("seed")["diff"]) for d, g in at.groupby("dataset")}
+        at = comp[comp.groupby("dataset")["n_train"].transform(pick) == comp["n_train"]]
+        outcomes = {r.dataset: analysis.outcome_of(r.difference) for r in at.itertuples()}
         n = len(outcomes)
         deep = sum(o == "supports" for o in outcomes.values())
         cl = sum(o == "refutes" for o in outcomes.values())
         out.append(
             f"At each dataset's {which} training size, the best deep model is ahead on {deep} of "
-            f"{_plural(n, 'dataset')} and behind on {cl}; on {n - deep - cl} the two are level or within noise."
+            f"{_plural(n, 'dataset')} and behind on {cl} (each by more than {analysis.MARGIN}, judged by a 95% "
+            f"interval that counts the test rows); on {n - deep - cl} the two are level or within noise."
         )
         if which == "largest":
             parts = []
             for mod in [m for m in plots.MODALITY_ORDER if m in set(at["modality"])]:
-                iv = stats.bootstrap_ci(at[at["modality"] == mod], "diff")
-                parts.append(f"{mod} {iv.text()} ({_plural(iv.n_groups, 'dataset')})")
-            out.append("Deep minus classical there, in test score with a 95% interval: " + "; ".join(parts) + ".")
+                g = at[at["modality"] == mod]
+                sr = stats.signed_rank(list(g["diff"]), analysis.MARGIN)
+                if sr is None:
+                    parts.append(f"{mod}: one dataset, {g['dataset'].iloc[0]} {g['difference'].iloc[0].text()}")
+                else:
+                    parts.append(f"{mod}: median {analysis.fmt_signed(float(g['diff'].median()))} over "
+                                 f"{_plural(len(g), 'dataset')}, P(classical ahead) {sr.below:.2f}, P(within "
+                                 f"±{analysis.MARGIN}) {sr.within:.2f}, P(deep ahead) {sr.above:.2f}")
+            out.append(
+                "Deep minus classical there, by modality, each family's best chosen from as many candidates as "
+                "the other has (Bayesian signed-rank test across datasets, region of practical equivalence ± "
+                f"{analysis.MARGIN}; a single dataset's 95% interval): " + "; ".join(parts) + "."
+            )
     used, gpu_only = analysis.comparable_hardware(ok)
     r = analysis.compute_ratios(used)
     if not r.empty:
@@ -99,7 +110,8 @@ def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict)
             blocks.append(Block("p", f"Missing cells: {v.missing}"))
         if v.evidence:
             blocks.append(evidence_table(v.evidence))
-        blocks.append(Block("p", f"Rule (written before the numbers): {v.rule}", cls="rule"))
+        version = v.claim.version if v.claim is not None else 1
+        blocks.append(Block("p", f"Rule (version {version}; see docs/rules-changelog.md): {v.rule}", cls="rule"))
     return blocks
 
 
@@ -121,6 +133,17 @@ def _statistics(ms: Measurements, figs: list[plots.Figure]) -> list[Block]:
             f"average rank {fam.deep:.2f} for deep and {fam.classical:.2f} for classical (1 = ahead everywhere). "
             f"Wilcoxon signed-rank test of the differences: p = {p}."
         )))
+    comp = ms.comparisons
+    if not comp.empty:
+        at = comp[comp.groupby("dataset")["n_train"].transform("max") == comp["n_train"]]
+        sr = stats.signed_rank(list(at["diff"]), analysis.MARGIN)
+        if sr is not None:
+            blocks.append(Block("p", (
+                "The same differences (each family's best from equal candidate counts) in the Bayesian signed-rank "
+                f"test with a region of practical equivalence of ± {analysis.MARGIN}: P(classical ahead) = "
+                f"{sr.below:.2f}, P(within) = {sr.within:.2f}, P(deep ahead) = {sr.above:.2f} over "
+                f"{_plural(sr.n_datasets, 'dataset')}."
+            )))
     test = stats.friedman(stats.complete_blocks(ok))
     if test is None:
         blocks.append(Block("p", "No Friedman test: fewer than three configurations ran on two or more datasets alike."))
@@ -179,10 +202,42 @@ def _tuning_blocks(ok: pd.DataFrame) -> list[Block]:
     ]
 
 
+def _selection_blocks(ok: pd.DataFrame) -> list[Block]:
+    """Ties met in choosing each family's best, and each family's selection regret (a diagnostic)."""
+    sel = analysis.selections(ok)
+    if sel.empty:
+        return []
+    rows = []
+    for fam, g in sel.groupby("family", sort=True):
+        r = g["regret"].astype("float64")
+        rows.append((fam, len(g), int((g["tied"] != "").sum()), f"{r.mean():.3f}", f"{r.median():.3f}", f"{r.max():.3f}"))
+    blocks = [
+        _h(3, "Ties and selection regret", anchor="selection"),
+        Block("p", (
+            "Each family's best configuration at each (dataset, size). A tie is two or more candidates within one "
+            "validation row of the top (1 / validation rows); it goes to the cheaper fit. Selection regret is the "
+            "best test score among the candidates minus the chosen one's: what choosing on validation rows cost "
+            "on the test rows. It is a diagnostic only and never used to choose."
+        )),
+        _table(("family", "choices", "with a tie", "mean regret", "median regret", "largest regret"), rows,
+               anchor="regret-table"),
+    ]
+    tied = sel[sel["tied"] != ""]
+    if not tied.empty:
+        blocks.append(_table(
+            ("dataset", "n_train", "family", "chosen (cheaper fit)", "tied with it", "regret"),
+            [(r.dataset, r.n_train, r.family, r.chosen, r.tied, f"{r.regret:.3f}") for r in tied.itertuples()],
+            anchor="ties-table", summary=f"Ties: {_plural(len(tied), 'choice')}",
+        ))
+    return blocks
+
+
 def _selection_note(ok: pd.DataFrame) -> str:
     basis = analysis.selection_basis(ok)
+    cv = analysis.selection_column(ok) == "val_score_cv"
     if basis == "validation":
-        return "Every best configuration here was chosen on validation scores."
+        return ("Every best configuration here was chosen on " + ("cross-validated scores of the training rows."
+                                                                   if cv else "validation scores."))
     if basis == "partly":
         return ("Some cells of this run lack a validation score. Where a choice involved one of "
                 "them, it fell back to test scores, as before validation scores existed.")
@@ -322,8 +377,11 @@ def build_blocks(
             "The documents' comparison of classical machine learning and deep learning (seed 002, "
             "section 1.3), row by row. Each row has a verdict: supported, refuted, mixed (evidence both "
             "ways), inconclusive (within noise) or not measurable. Below the table, each row has its "
-            "picture, how sure the verdict is, its evidence and its rule. The rules are fixed in "
-            "bench/report/claims.py and were written before any result was seen."
+            "picture, how sure the verdict is, its evidence and its rule. The rules are one module per "
+            f"claim in bench/report/claims/, at version {claims.RULES_VERSION}. They were first written "
+            "before any result was seen and have been revised since, after the reference results were "
+            "seen; docs/rules-changelog.md lists each revision, its reason, and the reference verdicts "
+            "before and after it."
         )),
         *_verdict_section(table, True, figures),
         _h(2, "Further claims of the documents", anchor="further"),
@@ -332,6 +390,7 @@ def build_blocks(
         Block("p", f"Conventions of every rule: {claims.CONVENTIONS}"),
         Block("p", claims.CHANGES),
         Block("p", _selection_note(ok)),
+        *_selection_blocks(ok),
         *_tuning_blocks(ok),
         *_statistics(ms, figures.get("ranks", [])),
     ]

@@ -31,6 +31,7 @@ as an; an.best(...)`), which is how the claims read them.
 """
 
 from bench.report.analysis.choosing import (
+    SELECTION_COLUMNS,
     Best,
     best,
     default_vs_tuned,
@@ -39,6 +40,7 @@ from bench.report.analysis.choosing import (
     pool,
     ranking,
     selection_column,
+    selections,
     tie_tolerance,
 )
 from bench.report.analysis.comparison import (
@@ -112,7 +114,7 @@ from bench.report.analysis.rows import (
 )
 
 __all__ = [
-    "COMPARISON_COLUMNS", "Predictions", "compare", "equal_pools", "family_comparisons", "interval", "outcome_of",
+    "SELECTION_COLUMNS", "selections", "COMPARISON_COLUMNS", "Predictions", "compare", "equal_pools", "family_comparisons", "interval", "outcome_of",
     "pool", "ranking", "selection_column", "shared_rows", "short_method", "side_of", "tie_tolerance", "three_families",
     "COST_FLOORS", "MARGIN", "OUTCOMES", "REGULARISERS", "SEARCH_COSTS", "WIN_COLUMNS", "Best", "best",
     "comparable_hardware", "compared_sizes", "compute_ratios", "config_label", "configuration_hyperparams",

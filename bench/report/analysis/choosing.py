@@ -173,6 +173,23 @@ def pool(df: pd.DataFrame, m: int, *, family: str | None = None, features: str |
                 tuple(sorted(w.items(), key=lambda kv: -kv[1])))
 
 
+SELECTION_COLUMNS = ["dataset", "n_train", "family", "chosen", "chosen_on", "candidates", "tied", "regret"]
+
+
+def selections(ok: pd.DataFrame) -> pd.DataFrame:
+    """Every family's choice at every (dataset, size): what was chosen, on what, from how many,
+    which candidates tied with it on validation, and its selection regret (diagnostic only)."""
+    rows = []
+    for (dataset, n, family), g in ok.groupby(["dataset", "n_train", "family"], sort=True):
+        b = best(g)
+        if b is None:
+            continue
+        rows.append({"dataset": dataset, "n_train": int(n), "family": str(family), "chosen": b.label,
+                     "chosen_on": b.chosen_on, "candidates": b.n_candidates, "tied": ", ".join(b.tied),
+                     "regret": b.regret})
+    return pd.DataFrame(rows, columns=SELECTION_COLUMNS)
+
+
 def full_coverage(df: pd.DataFrame) -> list[str]:
     """The configurations of `df` that ran on every seed any of them ran."""
     seeds = set(df["seed"].tolist())

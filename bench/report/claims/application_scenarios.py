@@ -23,8 +23,10 @@ smallest compared size: holds when P(classical ahead) + P(within) ≥ 0.95, fail
 P(deep ahead) ≥ 0.95. Prediction 2 (deep suits large unstructured data), on image and
 sequence datasets at their largest compared size: holds when P(deep ahead) ≥ 0.95, fails
 when P(classical ahead) + P(within) ≥ 0.95. With a single dataset its interval decides
-instead (wholly above +margin: deep ahead; wholly below it: deep not ahead). Otherwise the
-prediction is within noise. Both hold: supported; neither: refuted; one: mixed; a prediction
+instead (wholly above +margin: deep ahead; wholly below it: deep not ahead). A decision of
+the test stands only when no dataset's own interval lies the other way beyond the margin
+(deep ahead is overruled by a dataset with classical ahead, deep not ahead by one with deep
+ahead). Otherwise the prediction is within noise. Both hold: supported; neither: refuted; one: mixed; a prediction
 within noise: inconclusive. Not measurable unless the run has both tabular and
 image/sequence comparisons.
 """
@@ -92,6 +94,11 @@ def decide_group(comp: pd.DataFrame, deep_should_lead: bool) -> tuple[bool | Non
         p_deep, p_not = sr.above, sr.below + sr.within
         lead = True if p_deep >= stats.DECISIVE else False if p_not >= stats.DECISIVE else None
         how = f"the Bayesian signed-rank test, {sr.text()}"
+        # The per-dataset intervals can veto it: a dataset decidedly the other way.
+        against = [d for d in diffs if d.decided and ((lead is True and d.hi < -an.MARGIN) or (lead is False and d.lo > an.MARGIN))]
+        if against:
+            how += f", overruled by {len(against)} dataset(s) whose own interval lies the other way"
+            lead = None
     holds = None if lead is None else lead == deep_should_lead
     return holds, how
 
