@@ -336,8 +336,9 @@ def test_a_strong_model_left_out_is_named_in_the_headline(tmp_path):
     df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85})
     a = compute(df, _profile(), left_out=plan_.dropped, strong_left_out=plan_.strong_left_out)
     lines = headline(a, _profile())
-    assert "Judged by the models that ran (classical by xgboost; deep by mlp)" in lines[1]
-    assert "xgboost (validation 0.860 in the pilot)" in lines[1]
+    assert lines[0].startswith("At your data size (1,000 training rows) deep wins")
+    assert "Judged by the models that ran (classical by xgboost; deep by mlp)" in lines[0]
+    assert "xgboost (validation 0.860 in the pilot)" in lines[0]
 
 
 def test_the_budget_is_judged_from_the_first_pilot_cells():
@@ -345,10 +346,10 @@ def test_the_budget_is_judged_from_the_first_pilot_cells():
 
     p = _profile(n_test=2000, n_rows=8000)
     slow = {("mlp", "raw"): Cost("mlp", "raw", 2.0, 0.0, 20.0 / 128, 1.0, 0.4, 0.4)}  # 20 s at 128 rows, growing
-    said = judge_budget(p, slow, 120.0)
-    assert said.startswith("the budget cannot answer on this data") and "mlp at" in said
-    assert judge_budget(p, slow, 3600.0) == ""
-    assert judge_budget(p, {}, 1.0) == ""  # nothing measured: nothing judged
+    said, need = judge_budget(p, slow, 120.0)
+    assert said.startswith("the budget cannot answer on this data") and "mlp at" in said and need > 120.0
+    assert judge_budget(p, slow, 3600.0) == ("", need)
+    assert judge_budget(p, {}, 1.0) == ("", 0.0)  # nothing measured: nothing judged
 
 
 def test_a_lazy_learners_fit_makes_no_training_ratio():

@@ -10,7 +10,12 @@
   doubling of the data), and, anchored at the full size, where the trailing family's curve
   would cross the leader's: a median and an interval from resampling the seeds, or "no
   crossover in sight" when the curves do not meet within CROSSOVER_HORIZON times the data.
+  A trend ("more data should favour deep", a crossover) is claimed only when the curves'
+  slopes, fitted over every size with their standard errors, differ beyond their 95% interval;
+  an interval too wide to call the curves parallel says "too noisy to say where more data leads".
   Curves use default configurations only (searches run at the full size alone).
+- Costs as people can use them: a training-time ratio only where both sides are measurable,
+  and with a lazy learner (k-NN stores the data) the time to fit and predict the test rows, said so.
 - Caveats: a small test part, few seeds, ill-behaved curves, failed or unrun cells, class
   imbalance, different hardware.
 """
@@ -531,8 +536,8 @@ def headline(a: Answer, profile: Profile) -> list[str]:
     if a.crossover is not None:
         lines.append("More data: " + a.crossover.text + ".")
     judged = judged_text(a)
-    if judged:
-        lines.insert(1, judged)
+    if judged:  # in the headline sentence itself: the answer is only as strong as the models that ran
+        lines[0] += " " + judged
     return lines
 
 

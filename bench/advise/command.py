@@ -230,10 +230,14 @@ def run_pilot(s: Session) -> Pilot:
         not_started += skipped
         if tag == "first":
             costs, per_run = costs_from_pilot(stage.table, stage.wall_s)
-            verdict = judge_budget(s.profile, costs, s.left_s() - REPORT_RESERVE_S, jobs=s.jobs, overhead_s=per_run)
+            verdict, need = judge_budget(s.profile, costs, s.left_s() - REPORT_RESERVE_S, jobs=s.jobs,
+                                         overhead_s=per_run)
             if verdict:
                 raise RunError(f"{verdict}; found {fmt_s(time.monotonic() - s.t0)} into a --budget of "
                                f"{fmt_s(s.budget)}: give a larger --budget")
+            print(f"  budget judged after {', '.join(chosen)} ({fmt_s(time.monotonic() - s.t0)} in): the least "
+                  f"comparison needs about {fmt_s(need)} of the {fmt_s(s.left_s())} left; piloting the rest")
+            sys.stdout.flush()
     seconds = time.monotonic() - t_pilot
     table = pd.concat([st.table for st in stages], ignore_index=True)
     costs, per_run = costs_from_pilot(table, sum(st.wall_s for st in stages))

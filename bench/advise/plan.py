@@ -9,9 +9,16 @@ model's tags (EXPONENTS: kernel methods grow as n², the rest about linearly).
 The plan then takes the most thorough protocol that fits the time left (more seeds, more
 learning-curve sizes, more search trials first; PROTOCOLS). A model is left out when one of
 its cells at the full size would take a large share of the time by itself, or, before the
-protocol thins below three seeds and three sizes, when it is among the costliest; never the
-last of its family, nor one its family's answer needs on this kind of data (ESSENTIAL: a CNN
-for images and sequences, gradient boosting and an MLP for tables). Every model
+protocol thins below three seeds and three sizes, to make room for the rest: chosen by the
+pilot's validation scores as well as its costs (the most seconds per point of score above
+chance first; each family's KEEP_STRONGEST best pilot performers only once the protocol can
+thin no further); never the last of its family, nor one its family's answer needs on this
+kind of data (ESSENTIAL: a CNN for images and sequences, gradient boosting and an MLP for
+tables). A left-out model that was among its family's strongest is named in the answer's
+headline (`strong_left_out`). When not even two seeds at two sizes fit, the plan is the
+smallest honest comparison: a smaller top size, then one seed, each said in its lines. The
+first pilot cells (the models the answer needs) judge the budget before the rest of the
+pilot spends it (`judge_budget`). Every model
 gets the same search budget: `trials` configurations or `time_s` seconds, whichever ends
 first, on validation rows, at the largest size. Cells run in the order that matters most
 for the answer (the full size first, seed by seed), and no cell starts after the deadline
@@ -580,26 +587,28 @@ def _strong_left_out(plan: Plan, models: list[str], scores: dict, keep: set[str]
     return out
 
 
-def judge_budget(profile: Profile, costs: dict, left_s: float, *, jobs: int = 1, overhead_s: float = 0.0) -> str:
-    """After the pilot's first cells (the models the answer cannot do without): "" when the smallest
-    honest comparison may still fit `left_s`, else why not in one line, before the rest of the pilot.
+def judge_budget(profile: Profile, costs: dict, left_s: float, *, jobs: int = 1,
+                 overhead_s: float = 0.0) -> tuple[str, float]:
+    """After the pilot's first cells (the models the answer cannot do without): ("", the least the
+    smallest honest comparison needs) when it may still fit `left_s`, else (why not in one line, that
+    least), before the rest of the pilot.
 
     The estimate is a lower bound (those models only, one seed, two sizes up to the smallest top,
     growing no faster than their tags say), so a refusal here is certain, not a guess.
     """
     measured = [m for (m, f), c in costs.items() if c.status == "ok" and f == "raw"]
     if not measured:
-        return ""
+        return "", 0.0
     top = min(smaller_tops(profile) or [profile.n_pool])
     sizes = size_ladder(profile, 2, top)
     cells = [(m, n, c.fixed_s + c.c0 + c.c1 * n ** min(c.exponent, exponent(m))) for m in measured
              if (c := _cost(costs, m, "raw")) is not None for n in sizes]
     need = overhead_s + sum(t for *_, t in cells) / max(1, jobs)
     if need <= left_s * SAFETY:
-        return ""
+        return "", need
     first = ", ".join(f"{m} at {n:,} rows about {fmt_s(t)}" for m, n, t in cells)
     return (f"the budget cannot answer on this data: the pilot's first cells put even the smallest comparison "
-            f"(one seed of {first}) at {fmt_s(need / SAFETY)}, more than the {fmt_s(left_s)} left")
+            f"(one seed of {first}) at {fmt_s(need / SAFETY)}, more than the {fmt_s(left_s)} left"), need
 
 
 # Per modality, the model tags each family's answer cannot do without: a family judged without
