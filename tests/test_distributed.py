@@ -131,13 +131,28 @@ def test_cluster_runs_the_same_cells_with_the_same_scores_as_a_serial_local_run(
     env = json.loads((remote.run_dir / "environment.json").read_text())
     assert env["executor"]["executor"] == "dask"
     assert env["executor"]["hosts"][0]["slots"] == 2
-    # The workers' processes (daemonic under their nannies) could start cell processes, and
-    # the nanny's OMP/MKL/OpenBLAS = 1 pinning was removed before they did.
+    # The workers' processes, daemonic under their nannies and left so (no flag flipped), started
+    # the cells' worker servers (fresh interpreters, not multiprocessing children), and the
+    # nanny's OMP/MKL/OpenBLAS = 1 pinning was removed before they did.
     with distributed.Client(cluster, set_as_default=False) as client:
         names = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "PYTHONHASHSEED")
         seen = client.run(lambda: {k: os.environ.get(k) for k in names})
+
+        def daemonic():
+            import multiprocessing
+
+            return multiprocessing.current_process().daemon
+
+        def servers():
+            from bench.execution import isolate
+
+            return len(isolate.server_pids())
+
+        daemonic, servers = client.run(daemonic), client.run(servers)
     for values in seen.values():
         assert values == {k: _ENVIRON.get(k) for k in names}
+    assert set(daemonic.values()) == {True}
+    assert all(n >= 1 for n in servers.values())
 
 
 def test_resume_on_the_cluster_runs_only_the_missing_cells(cluster, tmp_path):
@@ -166,14 +181,14 @@ seconds = 300.0
 
 
 def test_closing_an_interrupted_run_stops_its_cells_on_the_workers(cluster):
+    from bench.errors import ExecutorError
     from bench.execution.dask_cluster import DaskExecutor
-    from bench.execution.local import ExecutorError
     from bench.suite import plan
 
     def live_cells():
         from bench.execution import isolate
 
-        return len(isolate._LIVE)
+        return isolate.running_cells()
 
     def wait_for(client, condition, what, quiet_s=120.0):
         return wait_until(lambda: condition(sum(client.run(live_cells).values())), what, quiet_s, poll_s=0.2)

@@ -1,7 +1,9 @@
 """Run one cell in a fresh worker process under a wall-time limit and a memory cap.
 
 A raise, a hard exit, a segfault, a hang or an out-of-memory kill in the model becomes a
-row with its status; the caller's process is never at risk.
+row with its status; the caller's process is never at risk. The worker is forked from one of
+bench's own warm worker servers (bench.execution.server), chosen by what the cell's model
+declares it needs (`server_kind`).
 """
 
 from __future__ import annotations

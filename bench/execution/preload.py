@@ -1,6 +1,6 @@
 """Imported once by each worker server, so each cell's process starts with these ready.
 
-The server for cells that may use torch imports bench.execution.preload_torch first.
+The server for cells whose models need torch imports bench.execution.preload_torch first.
 """
 
 import importlib.readers  # noqa: F401  (what scikit-learn's bundled datasets are read with)

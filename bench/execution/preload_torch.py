@@ -1,7 +1,7 @@
-"""Imported first by the worker server of cells that may use torch (deep and hybrid models, plug-ins).
+"""Imported first by the worker server of cells whose models need torch (`needs=("torch",)`, or undeclared `deep`).
 
-The server of bench's own classical models leaves these out: they double its resident
-memory, and so what every fork and exit of a worker costs (bench.execution.isolate).
+The lean server, of every other model, leaves these out: they double its resident memory,
+and so what every fork and exit of a worker costs (bench.execution.isolate).
 """
 
 import contextlib
