@@ -74,18 +74,13 @@ FIRST = "(first of a group)"  # a group's first cell: it loads and splits the da
 
 def _cpu_s() -> float:
     """CPU seconds so far of this process, the worker servers and the workers they have reaped."""
-    from multiprocessing import forkserver
-
     from bench.execution import isolate
 
-    servers = [*getattr(isolate, "_SERVERS", {}).values(), forkserver._forkserver]
     total = time.process_time()
-    for server in servers:
-        pid = getattr(server, "_forkserver_pid", None)
-        if pid:
-            with contextlib.suppress(psutil.Error):
-                t = psutil.Process(pid).cpu_times()
-                total += t.user + t.system + t.children_user + t.children_system
+    for pid in isolate.server_pids():
+        with contextlib.suppress(psutil.Error):
+            t = psutil.Process(pid).cpu_times()
+            total += t.user + t.system + t.children_user + t.children_system
     return total
 
 
