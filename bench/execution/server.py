@@ -21,6 +21,7 @@ each worker as a fresh interpreter instead.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import os
@@ -161,7 +162,8 @@ class Worker:
 
 class WorkerServer:
     """A warm server: a fresh interpreter that imports `preloads` (in order) with `env` as its environment,
-    then forks a worker per `spawn`. Started by `start()`, or at the first `spawn`."""
+    then forks a worker per `spawn`. Started by `start()`, or at the first `spawn`; it ends when this
+    process closes its end of the socket pair (or exits), once its last worker has exited."""
 
     def __init__(self, preloads: list[str], env: dict[str, str]):
         self.preloads = list(preloads)
@@ -217,7 +219,11 @@ class WorkerServer:
         receive, send = Channel.pipe()
         status_r, status_w = os.pipe()
         call = pickle.dumps((target, args), protocol=pickle.HIGHEST_PROTOCOL)
-        payload = pickle.dumps((os.getcwd(), sys.path, call), protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            cwd = os.getcwd()
+        except OSError:  # removed under this process: the worker keeps the server's
+            cwd = None
+        payload = pickle.dumps((cwd, sys.path, call), protocol=pickle.HIGHEST_PROTOCOL)
         try:
             with self._lock:
                 socket.send_fds(self._sock, [_HEADER.pack(len(payload))], [send.fd, status_w])
@@ -239,20 +245,6 @@ class WorkerServer:
             os.close(status_r)
             raise RuntimeError(f"the worker server (pid {self.pid}) died before forking a worker")
         return Worker(_CODE.unpack(data)[0], status_r), receive
-
-    def close(self) -> None:
-        """Stop the server (its running workers go on; each watches its caller itself)."""
-        with self._lock:
-            if self._sock is not None:
-                self._sock.close()
-                self._sock = None
-            if self._proc is not None:
-                try:
-                    self._proc.wait(5)
-                except subprocess.TimeoutExpired:
-                    self._proc.kill()
-                    self._proc.wait()
-                self._proc = None
 
 
 # ---- in the server process -------------------------------------------------------------------
@@ -348,8 +340,10 @@ def _worker(payload: bytes, channel_fd: int) -> None:
     code = 1
     try:
         cwd, path, call = pickle.loads(payload)
-        sys.path[:] = path
-        os.chdir(cwd)
+        sys.path[:] = path  # the caller's, as multiprocessing gives its children
+        if cwd is not None:
+            with contextlib.suppress(OSError):
+                os.chdir(cwd)
         target, args = pickle.loads(call)
         target(*args, Channel(channel_fd))
         code = 0
