@@ -161,4 +161,5 @@ def lazy_attributes(module_name: str, source: str) -> Callable[[str], Any]:
 
 
 from bench.models import classical, deep, hybrid  # noqa: E402,F401
+from bench.models import boosting, tabular_deep  # noqa: E402,F401  (LightGBM, CatBoost, TabM: issue 25)
 from bench.models import ridge_cv, text_models  # noqa: E402,F401  (ridge_cv, MiniRocket features' classifier; TF-IDF and Transformer for text: issue 25)
