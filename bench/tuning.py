@@ -321,17 +321,19 @@ def search(
                     out.capped = True  # the next trial would, at the pace so far, end past the backstop
                     break
             started = time.perf_counter()
+            on_cv_clock = cv.clock() if cv is not None else 0.0
             try:
                 estimator = make(params)
                 estimator.fit(X_fit, y_fit)
                 fit_s = time.perf_counter() - started
+                on_cv_clock = cv.clock() - on_cv_clock if cv is not None else 0.0
                 score = val_score(task, estimator, X_val, y_val)
                 if not math.isfinite(score):
                     raise FloatingPointError(f"validation score {score}")
                 estimator = None
                 crossed = None
                 if cv is not None:
-                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit_s=fit_s)
+                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit_s=on_cv_clock)
                 out.trials.append(Trial(params, score, fit_s, cv=crossed))
             except Exception as exc:
                 first_error = first_error or exc

@@ -307,7 +307,7 @@ def test_a_hybrid_reports_its_networks_cap():
 
 
 def test_cv_score_record_and_row_carry_the_same_numbers():
-    score = CVScore(score=0.8, se=0.05, folds="stratified 5x2", fits=10, wall_s=1.0)
+    score = CVScore(score=0.8, se=0.05, folds="stratified 5x2", fits=10, time_s=1.0)
     assert score.row() == {"val_score_cv": 0.8, "val_score_cv_se": 0.05, "cv_folds": "stratified 5x2",
                            "cv_missing": None}
     assert score.record() == {"val_score_cv": 0.8, "val_score_cv_se": 0.05}
@@ -364,3 +364,19 @@ def test_a_deep_cell_records_whether_its_epoch_cap_bound():
     row = measure_cell(next(c for c in cells if c.model.label == "mlp" and c.dataset.task == "classification"))
     assert row["status"] == "ok" and row["epochs_capped"] is True
     assert row["val_score_cv"] is not None  # 2-epoch networks are cheap: cross-validated too
+
+
+def test_a_cpu_limited_cell_caps_its_cv_on_cpu_seconds_per_thread():
+    import time
+
+    cells = _cells("[50]", models="[models.ridge]")
+    cell = cells[0]
+    from dataclasses import replace
+
+    X, y = _regression(50)
+    on_cpu = selection.for_cell(replace(cell, limit="cpu", threads=2), X, y, 10)
+    on_wall = selection.for_cell(replace(cell, limit="wall"), X, y, 10)
+    assert on_wall.clock is time.perf_counter
+    before = time.process_time()
+    assert on_cpu.clock() == pytest.approx(before / 2, abs=0.05)
+    assert on_cpu.cap == cap_s(cell.time_limit_s)

@@ -18,11 +18,14 @@ never), and records the mean (`val_score_cv`) and its standard error (`val_score
   the naive s / sqrt(J) would be too small.
 - Cost: small data only (the rule applies below CV_BELOW_ROWS validation rows, so at most
   a few hundred training rows), and capped: the folds of one configuration may take at most
-  `cap_s(time_limit_s)` seconds of wall time (CV_TIME_S, and at most CV_LIMIT_SHARE of the
-  cell's time limit). A model whose one validation fit already took more than that cap
-  divided by the number of fits (its "fit limit") is not cross-validated, and no fold starts
-  that would, at the pace of the folds so far, end past the cap. A score is complete or
-  missing, never a part of the folds: `cv_missing` says why it is missing.
+  `cap_s(time_limit_s)` seconds (CV_TIME_S, and at most CV_LIMIT_SHARE of the cell's time
+  limit), on the clock the cell's limit counts (`limit = "cpu"`: the process's CPU seconds
+  per thread, which a busy machine does not inflate; else wall seconds). A model whose one
+  validation fit already took more than that cap divided by the number of fits (its "fit
+  limit": 6 s at CV_TIME_S and 5x2 folds, 1.5 s in a cell limited to 60 s) is not
+  cross-validated, and no fold starts that would, at the pace of the folds so far, end past
+  the cap. A score is complete or missing, never a part of the folds: `cv_missing` says why
+  it is missing.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ CV_FOLDS = 5
 CV_REPEATS = 2
 MIN_CLASS_ROWS = 2  # rows of every class in each held-out fold (classification)
 MIN_FOLD_ROWS = 5  # rows in each held-out fold (regression)
-CV_TIME_S = 30.0  # wall seconds the folds of one configuration may take, at most ...
+CV_TIME_S = 60.0  # seconds the folds of one configuration may take, at most ...
 CV_LIMIT_SHARE = 0.25  # ... and at most this share of the cell's time limit
 
 
@@ -116,7 +119,7 @@ class CVScore:
     se: float | None = None
     folds: str | None = None
     fits: int = 0
-    wall_s: float = 0.0
+    time_s: float = 0.0  # on the plan's clock
     missing: str | None = None
 
     def row(self) -> dict:
@@ -163,8 +166,8 @@ def cross_validate(
     """Fit `make()` on each fold's fit rows and score it on its held-out rows: a complete score or none.
 
     `score(task, estimator, X, y)` is the primary score (bench.tuning.val_score). `one_fit_s`,
-    the seconds of the configuration's holdout fit when known, rules the model out at once
-    when the folds would take longer than `cap` at that pace. A fold that raises, or a score
+    the seconds of the configuration's holdout fit when known (on `clock`), rules the model
+    out at once when the folds would take longer than `cap` at that pace. A fold that raises, or a score
     that is not finite, ends the cross-validation with the reason.
     """
     n_fits = len(folds)
@@ -178,7 +181,7 @@ def cross_validate(
     for i, (fit_rows, held_rows) in enumerate(folds.splits):
         elapsed = clock() - t0
         if values and elapsed + elapsed / len(values) > cap:
-            return CVScore(folds=folds.label, fits=len(values), wall_s=elapsed, missing=(
+            return CVScore(folds=folds.label, fits=len(values), time_s=elapsed, missing=(
                 f"stopped after {len(values)} of {n_fits} fits ({elapsed:.2f} s): the next would end past "
                 f"the {cap:g} s cap"))
         try:
@@ -186,18 +189,17 @@ def cross_validate(
             estimator.fit(X[fit_rows], y[fit_rows])
             value = score(task, estimator, X[held_rows], y[held_rows])
         except Exception as exc:  # noqa: BLE001  (the reason goes in the row)
-            return CVScore(folds=folds.label, fits=i, wall_s=clock() - t0,
+            return CVScore(folds=folds.label, fits=i, time_s=clock() - t0,
                            missing=f"fold {i + 1} of {n_fits} failed: {type(exc).__name__}: {exc}"[:300])
         if not math.isfinite(value):
-            return CVScore(folds=folds.label, fits=i + 1, wall_s=clock() - t0,
+            return CVScore(folds=folds.label, fits=i + 1, time_s=clock() - t0,
                            missing=f"fold {i + 1} of {n_fits} scored {value}")
         values.append(value)
         held.append(len(held_rows))
         fitted.append(len(fit_rows))
         estimator = None
-    wall = clock() - t0
     return CVScore(score=float(np.mean(values)), se=corrected_se(values, np.mean(held), np.mean(fitted)),
-                   folds=folds.label, fits=n_fits, wall_s=wall)
+                   folds=folds.label, fits=n_fits, time_s=clock() - t0)
 
 
 @dataclass(frozen=True)
@@ -210,17 +212,24 @@ class Plan:
     folds: Folds | None
     missing: str | None
     cap: float
+    clock: Callable[[], float] = time.perf_counter  # what the cap counts (cpu_clock for a CPU-limited cell)
 
-    def run(self, make: Callable[[], Any], score, one_fit_s: float | None = None,
-            cap: float | None = None, clock: Callable[[], float] = time.perf_counter) -> CVScore:
-        """The configuration `make()` cross-validated on the plan's folds (`cap` lowers the plan's)."""
+    def run(self, make: Callable[[], Any], score, one_fit_s: float | None = None) -> CVScore:
+        """The configuration `make()` cross-validated on the plan's folds; `one_fit_s` on the plan's clock."""
         if self.folds is None:
             return CVScore(missing=self.missing)
         return cross_validate(make, self.X, self.y, self.task, self.folds, score,
-                              cap=self.cap if cap is None else min(cap, self.cap), one_fit_s=one_fit_s, clock=clock)
+                              cap=self.cap, one_fit_s=one_fit_s, clock=self.clock)
 
 
-def plan(X_train, y_train, task: str, n_validation: int, seed: int, time_limit_s: float | None = None) -> Plan | None:
+def cpu_clock(threads: int) -> Callable[[], float]:
+    """The process's CPU seconds per thread: what a cell with `limit = "cpu"` is limited by."""
+    per = max(1, int(threads))
+    return lambda: time.process_time() / per
+
+
+def plan(X_train, y_train, task: str, n_validation: int, seed: int, time_limit_s: float | None = None,
+         clock: Callable[[], float] = time.perf_counter) -> Plan | None:
     """The cross-validation a cell runs beside its holdout choice, or None where its validation part is large enough.
 
     X_train, y_train are every training row of the cell (fit and validation parts); never test rows.
@@ -230,13 +239,14 @@ def plan(X_train, y_train, task: str, n_validation: int, seed: int, time_limit_s
     y = np.asarray(y_train)
     folds = make_folds(y, task, seed)
     if isinstance(folds, str):
-        return Plan(X_train, y, task, None, folds, cap_s(time_limit_s))
-    return Plan(X_train, y, task, folds, None, cap_s(time_limit_s))
+        return Plan(X_train, y, task, None, folds, cap_s(time_limit_s), clock)
+    return Plan(X_train, y, task, folds, None, cap_s(time_limit_s), clock)
 
 
 def for_cell(cell, X_train, y_train, n_validation: int) -> Plan | None:
-    """`plan` for a cell (bench.suite.Cell): its task, seed and time limit; its training rows only."""
-    return plan(X_train, y_train, cell.dataset.task, n_validation, cell.seed, cell.time_limit_s)
+    """`plan` for a cell (bench.suite.Cell): its task, seed, time limit and that limit's clock; its training rows only."""
+    clock = cpu_clock(cell.threads) if getattr(cell, "limit", "wall") == "cpu" else time.perf_counter
+    return plan(X_train, y_train, cell.dataset.task, n_validation, cell.seed, cell.time_limit_s, clock)
 
 
 def epochs_capped(estimator) -> bool | None:
