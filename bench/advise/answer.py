@@ -550,8 +550,8 @@ def judged_text(a: Answer) -> str:
         by_group.setdefault(group_of(m), []).append(f"{m} ({reading})")
     parts = [f"{g} by {', '.join(ms)}" for g, ms in a.judged_by.items()]
     out = [f"{g}: {', '.join(ms)}" for g, ms in by_group.items()]
-    return (f"Judged by the models that ran ({'; '.join(parts)}); left out to fit the budget although among "
-            f"their family's strongest in the pilot: {'; '.join(out)}. A larger --budget runs them.")
+    return (f"Judged by the models that ran ({'; '.join(parts)}); left out to fit the budget, each among its "
+            f"family's strongest in the pilot or not piloted at all: {'; '.join(out)}. A larger --budget runs them.")
 
 
 def ratio_text(c: Best, d: Best) -> str:

@@ -570,7 +570,8 @@ def _shed_reason(m: str, models: list[str], scores: dict, keep: set[str]) -> str
 
 
 def _strong_left_out(plan: Plan, models: list[str], scores: dict, keep: set[str]) -> dict[str, str]:
-    """Left-out models among their family's strongest in the pilot, or stronger than a model that ran."""
+    """Left-out models among their family's strongest in the pilot, or stronger than a model that ran;
+    and those the pilot could not start (their strength unknown)."""
     if not scores:
         return {}
     s = strength(models, scores)
@@ -578,6 +579,8 @@ def _strong_left_out(plan: Plan, models: list[str], scores: dict, keep: set[str]
     out = {}
     for m in plan.dropped:
         v = s.get(m, math.nan)
+        if "did not start" in plan.dropped[m] and group_of(m) != "hybrid":
+            out[m] = "not piloted within the budget"
         if not math.isfinite(v):
             continue
         floor = min((s[o] for o in kept if group_of(o) == group_of(m) and math.isfinite(s.get(o, math.nan))),
