@@ -688,3 +688,18 @@ def test_advise_runs_a_small_table_end_to_end_within_its_budget(wild_csv, tmp_pa
     assert len(results.read_rows(out)) == len(cells) - record["time"]["not_started"]
     assert "data:image/png;base64," in (out / "advice.html").read_text()
     assert list(out.glob("pilot/n*/results.parquet"))  # the pilot's readings, kept
+
+
+def test_the_pilot_reads_each_familys_likely_strongest_first(tmp_path):
+    from bench.advise.plan import pilot_order
+
+    p = _image_profile(tmp_path, n=400)
+    order = pilot_order(candidates(p))
+    classical = [m for m in order if group_of(m) == "classical"]
+    assert classical.index("xgboost") < classical.index("random_forest") < classical.index("svm") \
+        < classical.index("decision_tree")
+    assert order[:2] == [classical[0], next(m for m in order if group_of(m) == "deep")]  # the groups take turns
+    # The suite runs its cells in that order (smallest first, then the suite's model order).
+    suite = parse(suite_text(p, _protocol(p, models=tuple(order), sizes=(40,))), "s.toml")
+    cells, _ = plan(suite)
+    assert [c.model.label for c in cells if c.features == "raw"][:3] == order[:3]

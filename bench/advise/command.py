@@ -51,6 +51,7 @@ from bench.advise.plan import (
     fmt_s,
     judge_budget,
     make_plan,
+    pilot_order,
     pilot_rows,
     pilot_scores,
     suite_text,
@@ -214,7 +215,7 @@ def run_pilot(s: Session) -> Pilot:
     t_pilot = time.monotonic()
     stages, not_started, guess = [], 0, {}
     first = [m for m in s.models if essential(m, s.profile)]
-    rounds = [(sizes[0], first, "first"), (sizes[0], [m for m in s.models if m not in first], "")]
+    rounds = [(sizes[0], first, "first"), (sizes[0], pilot_order(m for m in s.models if m not in first), "")]
     rounds += [(n, None, "") for n in sizes[1:]]
     for n, chosen, tag in rounds:
         if chosen is None:  # the larger size only for models the first reading says will finish, cheapest first
