@@ -285,9 +285,7 @@ def _store(table: RTable, found: dict[str, bytes], source: str, cache_dir: str) 
     names = sorted(found)
     for fname in names:
         atomic_write(stage / fname, found[fname])
-    for other in TABLES.values():  # every table of the package must read from what is kept
-        if other.package == table.package and _has(stage, other):
-            _checked(read_table(stage, other.obj), other, str(stage))
+    _checked(read_table(stage, table.obj), table, str(stage))  # the table asked for reads from what is kept
     for fname in names:
         os.replace(stage / fname, folder / fname)
     stage.rmdir()
@@ -372,7 +370,11 @@ def to_data(frame: pd.DataFrame, table: RTable, where: str) -> Data:
     for col in X.columns:
         s = X[col]
         if col in table.categorical:
-            out[col] = s.astype(object).where(s.notna(), np.nan).map(lambda v: v if v is np.nan else str(v))
+            text = s.astype(object)
+            present = s.notna().to_numpy()
+            values = np.full(len(s), np.nan, dtype=object)
+            values[present] = [str(v) for v in text[present]]
+            out[col] = pd.Series(values, index=s.index)
         else:
             try:
                 out[col] = pd.to_numeric(s, errors="raise").astype(np.float64)
