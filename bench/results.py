@@ -34,6 +34,10 @@ from bench.atomic import atomic_write
 from bench.errors import RunError
 from bench.inputs import read_bytes, reading, shown
 
+# predictions_of: a row's kept test predictions, read from here (the report's reader).
+from bench.predictions import PREDICTIONS_KEY, TEST_LABELS_KEY, keep
+from bench.predictions import predictions_of as predictions_of
+
 LEADING = [
     "dataset", "modality", "task", "model", "family", "features", "tuning",
     "n_train", "n_test", "seed", "status", "info",
@@ -189,8 +193,17 @@ class ResultsStore:
         batches (`tables_due`). A failed write (disk full, folder made read-only) leaves the
         rows file as it was before this row and raises RunError; the tables are then
         rewritten or removed (see write_tables).
+
+        A finished cell's test labels and predictions (the row's private keys) are written
+        first, into predictions/ (bench.predictions), never into the row.
         """
-        row = {k: _clean(v) for k, v in row.items()}
+        labels, predicted = row.get(TEST_LABELS_KEY), row.get(PREDICTIONS_KEY)
+        row = {k: _clean(v) for k, v in row.items() if not str(k).startswith("_")}
+        if labels is not None and predicted is not None and row.get("status") == "ok":
+            try:
+                keep(self.dir, row, labels, predicted)
+            except OSError as exc:
+                raise self._write_error(f"the test predictions of cell {row.get('key')}", exc) from None
         row.setdefault("schema", SCHEMA)  # written by this code: the current schema
         data = (json.dumps(row, ensure_ascii=False, default=str) + "\n").encode("utf-8")
         try:

@@ -46,6 +46,7 @@ from bench.measure import (
 )
 from bench.models import MODELS, ModelContext, build
 from bench.plugins import load_plugins
+from bench.predictions import PREDICTIONS_KEY, TEST_LABELS_KEY
 from bench.registry import first_line, tags_text
 from bench.suite import Cell
 from bench.tuning import Budget, Search, carve, search, space_for, validation_rows
@@ -183,6 +184,9 @@ def measure_cell(cell: Cell, cache_dir: str | os.PathLike | None = None) -> dict
             "hyperparams": json.dumps(effective_params(estimator), sort_keys=True),
             "data_mb": sum(a.nbytes for a in (split.X_train, split.y_train, split.X_test, split.y_test)) / 2**20,
             "prepare_memory_mb": prep.used_mb,
+            # Private keys: the run folder keeps them apart from the row (bench.predictions).
+            TEST_LABELS_KEY: np.asarray(split.y_test),
+            PREDICTIONS_KEY: np.asarray(y_pred),
         }
     )
     return row
