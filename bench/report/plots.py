@@ -280,8 +280,9 @@ def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)
         fit_left(fig, ax)
         return [Figure(
             f"claim-{slug(key).replace('_', '-')}.png", title,
-            f"{what}, per dataset or pair: dot = mean over seeds, line = 95% bootstrap interval (a hollow dot: "
-            f"one value, no interval). Grey band: "
+            f"{what}, per dataset or pair: dot = mean over seeds, line = its 95% interval (a score difference's "
+            "counts the test rows and the seeds; the \"How sure\" line names its method; a hollow dot: no "
+            f"interval). Grey band: "
             f"the ±{thresholds[0]} margin; green lies beyond it (the claim's way), red beyond it the other way.",
             png(fig),
         )]

@@ -11,7 +11,7 @@ from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, compare, 
 
 RULE = """
 On every image dataset with both a model tagged `convolutional` (CNN) and one tagged
-`fully_connected` (MLP), at the largest size both reach, the best configuration of each:
+`fully_connected` (MLP), hybrids excluded, at the largest size both reach, the best configuration of each:
 prediction 1, the CNN has fewer learned parameters (median over seeds); prediction 2, the
 CNN's test score is above the MLP's by more than the margin (paired by seed). Both hold:
 supports; neither: refutes; one: mixed; a score difference within noise: inconclusive;
@@ -28,7 +28,8 @@ def cnn_vs_mlp(ms: Measurements) -> Result:
     if df.empty:
         return NO_CELLS
     images = df[df["modality"] == "image"]
-    conv, dense = an.has_tag(images, "convolutional"), an.has_tag(images, "fully_connected")
+    plain = images["family"] != "hybrid"  # a hybrid's network feeds a classical model: not a CNN or an MLP here
+    conv, dense = an.has_tag(images, "convolutional") & plain, an.has_tag(images, "fully_connected") & plain
     out = Outcomes()
 
     def both(at: pd.DataFrame) -> bool:
