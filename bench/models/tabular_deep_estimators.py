@@ -43,6 +43,7 @@ from bench.models.deep_estimators import _COMMON_DOC, _Classifier, _Regressor, _
 
 NUM_EMBEDDINGS = ("piecewise", "periodic", "none")
 ARCH_TYPES = ("tabm", "tabm-mini")
+ONE_BIN = ".*just two bin edges"  # rtdl_num_embeddings' warning on a binary (one-hot) column: one bin is right there
 
 
 class CategoryEmbeddings(nn.Module):
@@ -98,7 +99,7 @@ def quantile_bins(X: torch.Tensor, n_bins: int) -> list[torch.Tensor]:
     varying = torch.nonzero(~constant).flatten().tolist()
     if varying and len(X) >= 3:
         with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*just two bin edges.*")  # a binary column: one bin is right
+            warnings.filterwarnings("ignore", message=ONE_BIN)
             for i, edges in zip(varying, rtdl_num_embeddings.compute_bins(X[:, varying], n_bins=n_bins), strict=True):
                 bins[i] = edges
     for i in range(X.shape[1]):
@@ -210,9 +211,11 @@ class _TabM(_TorchEstimator):
         n_num = self.n_num_
         embeddings = None
         if n_num and self.num_embeddings == "piecewise":
-            embeddings = rtdl_num_embeddings.PiecewiseLinearEmbeddings(
-                self.bins_, self.d_embedding, activation=False, version="B"
-            )
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=ONE_BIN)
+                embeddings = rtdl_num_embeddings.PiecewiseLinearEmbeddings(
+                    self.bins_, self.d_embedding, activation=False, version="B"
+                )
         elif n_num and self.num_embeddings == "periodic":
             embeddings = rtdl_num_embeddings.PeriodicEmbeddings(n_num, self.d_embedding, lite=False)
         return TabMNetwork(
