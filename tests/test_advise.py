@@ -703,3 +703,23 @@ def test_the_pilot_reads_each_familys_likely_strongest_first(tmp_path):
     suite = parse(suite_text(p, _protocol(p, models=tuple(order), sizes=(40,))), "s.toml")
     cells, _ = plan(suite)
     assert [c.model.label for c in cells if c.features == "raw"][:3] == order[:3]
+
+
+def test_a_model_too_slow_only_at_the_full_size_runs_in_a_smaller_comparison(wild_csv):
+    p = inspect(str(wild_csv), "Churn?")
+    costs = {(m, "raw"): Cost(m, "raw", 0.1, 0.0, 0.05, 1.0, 0.4, 0.4) for m in ("logistic_regression", "mlp")}
+    costs[("svm", "raw")] = Cost("svm", "raw", 0.1, 0.0, 1.5 / 75**2, 2.0, 0.4, 0.4)  # 6 s at 150 rows, 1.5 s at 75
+    plan_ = make_plan(p, costs, 30, name="t", threads=1)
+    # At 150 rows one svm cell takes more than a quarter of the 27 s; at the plan's 75 rows it does not.
+    assert plan_.top == 75 and "svm" in plan_.protocol.models and "svm" not in plan_.dropped
+
+
+def test_pilot_strength_compares_models_read_at_different_sizes():
+    from bench.advise.plan import strength, strongest
+
+    scores = {"logistic_regression": {128: 0.69, 512: 0.77}, "random_forest": {128: 0.77, 512: 0.80},
+              "svm": {128: 0.62, 512: 0.79}, "xgboost": {128: 0.65}, "mlp": {128: 0.69, 512: 0.83}}
+    s = strength(scores, scores)
+    # xgboost ran at 128 rows only: its reading moves by the others' mean gain from 128 to 512 rows.
+    assert s["xgboost"] == pytest.approx(0.65 + np.mean([0.08, 0.03, 0.17]))
+    assert s["svm"] == 0.79 and strongest(scores, scores) == {"random_forest", "svm", "mlp"}

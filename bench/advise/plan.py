@@ -113,9 +113,10 @@ def pilot_scores(table: pd.DataFrame) -> dict[str, dict[int, float]]:
 def strength(models: Iterable[str], scores: dict[str, dict[int, float]]) -> dict[str, float]:
     """Each model's pilot validation score, read at one size per group so that they compare.
 
-    The size is the largest at which every scored model of the group ran (the pilot's larger
-    size runs only the models expected to finish); a model without a score there gets the
-    score at the largest size it and the others share, else none (NaN).
+    The size is the largest at which at least half of the group's scored models ran (the
+    pilot's larger size runs only the models expected to finish in time). A model without a
+    score there gets its score at its own largest size plus the group's mean change between
+    the two sizes, from the models that ran at both; NaN without any score.
     """
     out: dict[str, float] = {}
     by_group: dict[str, list[str]] = {}
@@ -123,10 +124,18 @@ def strength(models: Iterable[str], scores: dict[str, dict[int, float]]) -> dict
         by_group.setdefault(group_of(m), []).append(m)
     for ms in by_group.values():
         scored = [m for m in ms if scores.get(m)]
-        common = set.intersection(*(set(scores[m]) for m in scored)) if scored else set()
-        n = max(common) if common else min((min(scores[m]) for m in scored), default=None)
+        sizes = sorted({n for m in scored for n in scores[m]})
+        n = max((k for k in sizes if 2 * sum(k in scores[m] for m in scored) >= len(scored)), default=None)
         for m in ms:
-            out[m] = scores.get(m, {}).get(n, math.nan) if n is not None else math.nan
+            own = scores.get(m, {})
+            if n is None or not own:
+                out[m] = math.nan
+            elif n in own:
+                out[m] = own[n]
+            else:
+                k = max(own)
+                both = [scores[o][n] - scores[o][k] for o in scored if n in scores[o] and k in scores[o]]
+                out[m] = own[k] + (float(np.mean(both)) if both else 0.0)
     return out
 
 
@@ -479,15 +488,24 @@ def make_plan(
     keep = strongest(all_models, scores, KEEP_STRONGEST)
     n_top = profile.n_pool
     budget = available_s * SAFETY
-    for m in list(models):
-        one = max(c.default_s(n_top) for c in usable if c.model == m)
-        if one > SLOW_SHARE * budget and _droppable(models, m, profile):
-            models.remove(m)
-            dropped[m] = (f"one cell at {n_top:,} rows would take about {fmt_s(one)}, more than a quarter "
+    ran = list(models)
+
+    def at(top: int) -> tuple[list[str], dict[str, str]]:
+        """The models whose one cell at `top` rows takes at most SLOW_SHARE of the time, and why the others not."""
+        kept, why = list(ran), dict(dropped)
+        for m in list(kept):
+            one = max(c.default_s(top) for c in usable if c.model == m)
+            if one > SLOW_SHARE * budget and _droppable(kept, m, profile):
+                kept.remove(m)
+                why[m] = (f"one cell at {top:,} rows would take about {fmt_s(one)}, more than a quarter "
                           f"of the {fmt_s(available_s)} left")
+        return kept, why
+
+    models, _ = at(n_top)
+    least, least_dropped = at(min(smaller_tops(profile) or [n_top]))
     for family in ("classical", "deep"):
-        if not any(group_of(m) == family for m in models):
-            why = "; ".join(f"{m}: {d}" for m, d in dropped.items() if group_of(m) == family) or "none ran"
+        if not any(group_of(m) == family for m in least):
+            why = "; ".join(f"{m}: {d}" for m, d in least_dropped.items() if group_of(m) == family) or "none ran"
             slow = any(w in why for w in ("timeout", "did not start", "would take"))
             raise RunError(f"no {family} model can run" + (" within the budget" if slow else "") + f" ({why})"
                            + ("; give a larger --budget" if slow else ""))
@@ -498,7 +516,8 @@ def make_plan(
     floor = PROTOCOLS.index((3, 3, 0, False))
     upper, lower = list(enumerate(PROTOCOLS))[: floor + 1], list(enumerate(PROTOCOLS))[floor + 1:]
 
-    def fit(kept: list[str], levels, top: int = n_top) -> Plan | None:
+    def fit(kept: list[str] | None, levels, top: int = n_top) -> Plan | None:
+        kept = at(top)[0] if kept is None else kept
         for _, level in levels:
             n_seeds, n_sizes, trials, engineered = level
             sizes = tuple(size_ladder(profile, n_sizes, top))
@@ -511,29 +530,30 @@ def make_plan(
                     name=name, models=tuple(kept), sizes=sizes, seeds=seeds, features=feats, threads=threads,
                     time_limit_s=_limit(cells, time_s, available_s), trials=trials, time_s=time_s,
                 )
-                return Plan(protocol, cells, total, available_s, dict(dropped), _reductions(level, top, n_top),
+                return Plan(protocol, cells, total, available_s, at(top)[1], _reductions(level, top, n_top),
                             n_pool=n_top)
             if top == n_top and n_seeds >= 2:  # the refusal names the least comparison at the full size
                 fit.last = (len(cells), len(seeds), len(sizes), total)
         return None
 
     def shed(levels, top: int = n_top, protect: bool = True) -> Plan | None:
-        kept = list(models)
+        start = at(top)[0]
+        kept = list(start)
         while (victim := _victim(kept, costs, profile, scores, keep, top, protect)) is not None:
             kept.remove(victim)
             plan = fit(kept, levels, top)
             if plan is not None:
-                for m in models:
+                for m in start:
                     if m not in kept:
                         plan.dropped[m] = _shed_reason(m, all_models, scores, keep)
                 return plan
         return None
 
-    attempts = [lambda: fit(models, upper), lambda: shed(upper), lambda: fit(models, lower), lambda: shed(lower),
+    attempts = [lambda: fit(None, upper), lambda: shed(upper), lambda: fit(None, lower), lambda: shed(lower),
                 lambda: shed(lower, protect=False)]
     for level in (TWO_SEEDS, ONE_SEED):
         for top in ([] if level == TWO_SEEDS else [n_top]) + smaller_tops(profile):
-            attempts += [lambda lv=level, t=top: fit(models, [(None, lv)], t),
+            attempts += [lambda lv=level, t=top: fit(None, [(None, lv)], t),
                          lambda lv=level, t=top: shed([(None, lv)], t),
                          lambda lv=level, t=top: shed([(None, lv)], t, protect=False)]
     for attempt in attempts:
