@@ -48,7 +48,7 @@ def test_the_documented_plugin_claim_has_its_verdict_figure_and_rule_in_the_rend
     assert "Verdict: supported. Of 2 datasets, 2 support" in section
     assert "(figures/claim-boosting-on-tables.png)" in section and (out / "figures" / "claim-boosting-on-tables.png").exists()
     assert "| tab | 1024 | xgb 0.903 | lr 0.803 |" in section  # the evidence table
-    assert "Rule (written before the numbers): On every tabular dataset with a classical model tagged" in section
+    assert "Rule (version 1): On every tabular dataset with a classical model tagged" in section
     assert "| Boosting on tabular data (my claim) | gradient boosting is the strongest" in md  # the further-claims table
     assert "Boosting on tabular data (my claim): supported</h3>" in (out / "report.html").read_text(encoding="utf-8")
 

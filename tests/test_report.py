@@ -205,7 +205,7 @@ def test_each_claim_has_its_picture_verdict_certainty_evidence_and_rule_in_its_o
     claim = section(md, "### Model complexity (模型复杂度): supported")
     assert "(figures/claim-model-complexity.png)" in claim
     assert "Verdict: supported." in claim
-    assert "How sure:" in claim and "Rule (version 2; see docs/rules-changelog.md):" in claim
+    assert "How sure:" in claim and "Rule (version 2):" in claim
     assert "| dataset | n_train | deep larger |" in claim
     data = section(md, "### Data requirement (数据量需求): " + next(v.verdict for v in built.table if v.key == "data_requirement"))
     assert "headline figure" in data and "95% intervals per dataset counting the test rows" in data

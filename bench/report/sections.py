@@ -111,7 +111,7 @@ def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict)
         if v.evidence:
             blocks.append(evidence_table(v.evidence))
         version = v.claim.version if v.claim is not None else 1
-        blocks.append(Block("p", f"Rule (version {version}; see docs/rules-changelog.md): {v.rule}", cls="rule"))
+        blocks.append(Block("p", f"Rule (version {version}): {v.rule}", cls="rule"))
     return blocks
 
 
