@@ -21,7 +21,9 @@ The protocol, for every cell (bench.execution.cell runs it):
   chooses by that score (`selected_by` = "cv"). It chooses by the holdout `val_score` where
   a trial lacks a cross-validated score (too slow a fit, a failed fold): both are then on the
   same footing for every trial. The row records the chosen trial's `val_score_cv` and its
-  standard error `val_score_cv_se`, or `cv_missing`, why there is none.
+  standard error `val_score_cv_se`, or `cv_missing`, why there is none. What is left of
+  `time_s` bounds a trial's folds too: a backstop too small for them leaves the search on
+  the holdout, and says so.
 - The final model is the chosen configuration refitted on all training rows (scikit-learn's
   `refit=True`): `fit_time_s` is that final fit, and the validation fits are the search's
   cost (`search_time_s`, `search_cpu_s`). Its test rows are scored once.
@@ -333,7 +335,9 @@ def search(
                 estimator = None
                 crossed = None
                 if cv is not None:
-                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit_s=on_cv_clock)
+                    left = None if budget.time_s is None else budget.time_s - (time.perf_counter() - t0)
+                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit_s=on_cv_clock,
+                                     within_s=left)  # the search's backstop bounds its trials' folds too
                 out.trials.append(Trial(params, score, fit_s, cv=crossed))
             except Exception as exc:
                 first_error = first_error or exc

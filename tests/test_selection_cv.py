@@ -380,3 +380,13 @@ def test_a_cpu_limited_cell_caps_its_cv_on_cpu_seconds_per_thread():
     before = time.process_time()
     assert on_cpu.clock() == pytest.approx(before / 2, abs=0.05)
     assert on_cpu.cap == cap_s(cell.time_limit_s)
+
+
+def test_a_tuned_searchs_time_backstop_bounds_its_trials_folds_too():
+    X, y = _classes(50)
+    fit, val = carve(y, 10, 0, "classification")
+    result = search(lambda q: LogisticRegression(**q), {"C": [0.01, 1.0]}, (X[fit], y[fit], X[val], y[val]),
+                    "classification", Budget(trials=3, time_s=1e-9), seed=0, cv=plan(X, y, "classification", 10, 0))
+    assert len(result.trials) == 1 and result.capped  # the first trial always runs; its folds had no time left
+    row = result.row()
+    assert row["selected_by"] == "validation" and "over the fit limit of 0.00 s" in row["cv_missing"]

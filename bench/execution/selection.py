@@ -22,7 +22,7 @@ never), and records the mean (`val_score_cv`) and its standard error (`val_score
   limit), on the clock the cell's limit counts (`limit = "cpu"`: the process's CPU seconds
   per thread, which a busy machine does not inflate; else wall seconds). A model whose one
   validation fit already took more than that cap divided by the number of fits (its "fit
-  limit": 6 s at CV_TIME_S and 5x2 folds, 1.5 s in a cell limited to 60 s) is not
+  limit": 6 s at CV_TIME_S and 5x2 folds, 3 s in a cell limited to 60 s) is not
   cross-validated, and no fold starts that would, at the pace of the folds so far, end past
   the cap. A score is complete or missing, never a part of the folds: `cv_missing` says why
   it is missing.
@@ -44,7 +44,8 @@ CV_REPEATS = 2
 MIN_CLASS_ROWS = 2  # rows of every class in each held-out fold (classification)
 MIN_FOLD_ROWS = 5  # rows in each held-out fold (regression)
 CV_TIME_S = 60.0  # seconds the folds of one configuration may take, at most ...
-CV_LIMIT_SHARE = 0.25  # ... and at most this share of the cell's time limit
+CV_LIMIT_SHARE = 0.5  # ... and at most this share of the cell's time limit (a fit within the fit limit,
+# refitted once and scored on the holdout once, leaves the cell well inside its limit)
 
 
 def applies(n_validation: int) -> bool:
@@ -214,12 +215,17 @@ class Plan:
     cap: float
     clock: Callable[[], float] = time.perf_counter  # what the cap counts (cpu_clock for a CPU-limited cell)
 
-    def run(self, make: Callable[[], Any], score, one_fit_s: float | None = None) -> CVScore:
-        """The configuration `make()` cross-validated on the plan's folds; `one_fit_s` on the plan's clock."""
+    def run(self, make: Callable[[], Any], score, one_fit_s: float | None = None,
+            within_s: float | None = None) -> CVScore:
+        """The configuration `make()` cross-validated on the plan's folds; `one_fit_s` on the plan's clock.
+
+        `within_s` lowers the cap (a tuned search passes what is left of its time budget).
+        """
         if self.folds is None:
             return CVScore(missing=self.missing)
+        cap = self.cap if within_s is None else max(0.0, min(self.cap, within_s))
         return cross_validate(make, self.X, self.y, self.task, self.folds, score,
-                              cap=self.cap, one_fit_s=one_fit_s, clock=self.clock)
+                              cap=cap, one_fit_s=one_fit_s, clock=self.clock)
 
 
 def cpu_clock(threads: int) -> Callable[[], float]:
