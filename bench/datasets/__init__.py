@@ -216,5 +216,4 @@ def split(
 
 
 # Built-in datasets register themselves on import.
-from bench.datasets import files, images, mnist1d, openml, sequences, tabular, text, ucr  # noqa: E402,F401
-from bench.datasets import rtables  # noqa: E402,F401  (R packages' tables with categories: issue 25)
+from bench.datasets import files, images, mnist1d, openml, rtables, sequences, tabular, text, ucr  # noqa: E402,F401

@@ -160,6 +160,6 @@ def lazy_attributes(module_name: str, source: str) -> Callable[[str], Any]:
     return __getattr__
 
 
-from bench.models import classical, deep, hybrid  # noqa: E402,F401
-from bench.models import boosting, tabular_deep  # noqa: E402,F401  (LightGBM, CatBoost, TabM: issue 25)
-from bench.models import ridge_cv, text_models  # noqa: E402,F401  (ridge_cv, MiniRocket features' classifier; TF-IDF and Transformer for text: issue 25)
+# Built-in models register themselves on import. Issue 25 added boosting and tabular_deep (LightGBM,
+# CatBoost, TabM), ridge_cv (MiniRocket features' classifier) and text_models (TF-IDF, Transformer).
+from bench.models import boosting, classical, deep, hybrid, ridge_cv, tabular_deep, text_models  # noqa: E402,F401

@@ -22,7 +22,7 @@ __getattr__ = lazy_attributes(__name__, "bench.models.boosting_estimators")
 
 @model(
     "lightgbm", family="classical", tasks=("classification", "regression"), modalities=("tabular",),
-    tags=("tree", "ensemble", "boosting"),
+    tags=("tree", "ensemble", "boosting"), needs=(),
     search=lambda ctx: {
         "learning_rate": stats.loguniform(1e-2, 0.3),
         "num_leaves": [8, 16, 31, 63, 127],
@@ -42,7 +42,7 @@ def lightgbm(ctx: ModelContext):
 
 @model(
     "catboost", family="classical", tasks=("classification", "regression"), modalities=("tabular",),
-    tags=("tree", "ensemble", "boosting"),
+    tags=("tree", "ensemble", "boosting"), needs=(),
     search=lambda ctx: {
         "learning_rate": stats.loguniform(1e-2, 0.3),
         "depth": stats.randint(3, 9),

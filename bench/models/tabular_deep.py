@@ -28,7 +28,7 @@ _TABM_SPACE = {
 
 @model(
     "tabm", family="deep", tasks=("classification", "regression"), modalities=("tabular",),
-    tags=("fully_connected", "ensemble"), search=_TABM_SPACE,
+    tags=("fully_connected", "ensemble"), needs=("torch",), search=_TABM_SPACE,
 )
 def tabm(ctx: ModelContext):
     """TabM: 8 weight-sharing MLPs (2 x 256) over piecewise-linear number embeddings and category embeddings."""
