@@ -48,6 +48,7 @@ from bench.report.analysis.comparison import (
     compare,
     equal_pools,
     interval,
+    methods_text,
     outcome_of,
     shared_rows,
     short_method,
@@ -114,7 +115,7 @@ from bench.report.analysis.rows import (
 )
 
 __all__ = [
-    "SELECTION_COLUMNS", "selections", "COMPARISON_COLUMNS", "Predictions", "compare", "equal_pools", "family_comparisons", "interval", "outcome_of",
+    "SELECTION_COLUMNS", "selections", "COMPARISON_COLUMNS", "Predictions", "compare", "equal_pools", "family_comparisons", "interval", "methods_text", "outcome_of",
     "pool", "ranking", "selection_column", "shared_rows", "short_method", "side_of", "tie_tolerance", "three_families",
     "COST_FLOORS", "MARGIN", "OUTCOMES", "REGULARISERS", "SEARCH_COSTS", "WIN_COLUMNS", "Best", "best",
     "comparable_hardware", "compared_sizes", "compute_ratios", "config_label", "configuration_hyperparams",

@@ -147,6 +147,16 @@ def side_of(d: pr.PairedDifference, threshold: float) -> bool | None:
     return True if d.lo > threshold else False if d.hi < threshold else None
 
 
+def methods_text(diffs: dict[str, pr.PairedDifference]) -> str:
+    """How a set of intervals was made, grouped: `basis: design (keys); design (keys)`, per basis."""
+    by: dict[str, dict[str, list[str]]] = {}
+    for key, d in diffs.items():
+        head, _, design = short_method(d).partition("; ")
+        by.setdefault(head, {}).setdefault(design, []).append(key)
+    return "; ".join(f"{head}: " + ", ".join(f"{design} ({', '.join(keys)})" for design, keys in designs.items())
+                     for head, designs in by.items())
+
+
 def short_method(d: pr.PairedDifference) -> str:
     """The interval's method in a few words, for a legend under an evidence table."""
     if d.basis == "predictions":

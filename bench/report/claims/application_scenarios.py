@@ -154,12 +154,13 @@ def application_scenarios(ms: Measurements) -> Result:
     def said(p):
         return "holds" if p else "fails" if p is False else "is within noise"
 
-    methods = sorted({an.short_method(d) for d in comp["difference"]})
+    used = pd.concat([small_tab, large_un])
+    methods = an.methods_text({f"{r.dataset} (n={int(r.n_train)})": r.difference for r in used.itertuples()})
     return Result(
         verdict,
         f"prediction 1 (classical on small tabular) {said(p1)}; prediction 2 (deep on large image/sequence) {said(p2)}",
         evidence,
         f"Decided across datasets: prediction 1 by {how1}; prediction 2 by {how2}. "
-        f"Per-dataset 95% intervals: {'; '.join(methods)}.",
+        f"Their per-dataset 95% intervals (test rows and seeds), by {methods}.",
         data=wins,
     )

@@ -109,11 +109,7 @@ def across(what: str, diffs: dict[str, PairedDifference], unit: str = "dataset")
     (which datasets used which) and the Bayesian signed-rank test across them (ROPE ± margin)."""
     if not diffs:
         return ""
-    by: dict[str, list[str]] = {}
-    for key, d in diffs.items():
-        by.setdefault(an.short_method(d), []).append(key)
-    methods = "; ".join(f"{m} ({', '.join(keys)})" for m, keys in by.items())
-    out = f"{what}: 95% intervals per {unit} counting the test rows and seeds, by {methods}"
+    out = f"{what}: 95% intervals per {unit} counting the test rows and seeds, by {an.methods_text(diffs)}"
     sr = stats.signed_rank([d.diff for d in diffs.values()], an.MARGIN)
     if sr is not None:
         out += f"; across {unit}s, Bayesian signed-rank test: {sr.text()}"
