@@ -67,6 +67,7 @@ from bench.suite import load, plan
 
 BUDGET_DEFAULT = "10m"
 REPORT_RESERVE_S = 12.0  # kept back from the budget for the answer and the full report
+JUDGE_VALUES = 1_000_000  # training rows x inputs above which the budget is judged after the first pilot cells
 _UNITS = {"s": 1, "m": 60, "h": 3600}
 
 
@@ -203,9 +204,10 @@ def _session(args, profile: Profile, models: list[str], budget: float, out: Path
 def run_pilot(s: Session) -> Pilot:
     """Step 2: every model once, small, in the scratch folder (kept only when the plan goes ahead).
 
-    The models the answer cannot do without run first; from their cells and the data's size
-    the budget is judged before the rest of the pilot spends it (plan.judge_budget): a budget
-    that cannot answer is refused then, in seconds, not after the pilot.
+    On data large enough for cells to be costly (JUDGE_VALUES), the models the answer cannot do
+    without run first; from their cells and the data's size the budget is judged before the
+    rest of the pilot spends it (plan.judge_budget): a budget that cannot answer is refused
+    then, not after the pilot.
     """
     sizes = pilot_rows(s.profile)
     limit = float(min(PILOT_LIMIT_S[1], max(PILOT_LIMIT_S[0], s.budget * PILOT_LIMIT_SHARE)))
@@ -214,7 +216,9 @@ def run_pilot(s: Session) -> Pilot:
     sys.stdout.flush()
     t_pilot = time.monotonic()
     stages, not_started, guess = [], 0, {}
-    first = [m for m in s.models if essential(m, s.profile)]
+    # Data this small (training rows x inputs) makes no cell costly: no separate first round to judge by.
+    big = s.profile.n_pool * max(1, s.profile.n_inputs) > JUDGE_VALUES
+    first = [m for m in s.models if essential(m, s.profile)] if big else []
     rounds = [(sizes[0], first, "first"), (sizes[0], pilot_order(m for m in s.models if m not in first), "")]
     rounds += [(n, None, "") for n in sizes[1:]]
     for n, chosen, tag in rounds:
