@@ -323,12 +323,12 @@ def search(
                     out.capped = True  # the next trial would, at the pace so far, end past the backstop
                     break
             started = time.perf_counter()
-            on_cv_clock = cv.clock() if cv is not None else 0.0
+            on_cv_meters = cv.read() if cv is not None else ()
             try:
                 estimator = make(params)
                 estimator.fit(X_fit, y_fit)
                 fit_s = time.perf_counter() - started
-                on_cv_clock = cv.clock() - on_cv_clock if cv is not None else 0.0
+                one_fit = tuple(b - a for a, b in zip(on_cv_meters, cv.read(), strict=True)) if cv is not None else None
                 score = val_score(task, estimator, X_val, y_val)
                 if not math.isfinite(score):
                     raise FloatingPointError(f"validation score {score}")
@@ -336,7 +336,7 @@ def search(
                 crossed = None
                 if cv is not None:
                     left = None if budget.time_s is None else budget.time_s - (time.perf_counter() - t0)
-                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit_s=on_cv_clock,
+                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit=one_fit,
                                      within_s=left)  # the search's backstop bounds its trials' folds too
                 out.trials.append(Trial(params, score, fit_s, cv=crossed))
             except Exception as exc:

@@ -22,7 +22,8 @@ Cases:
   no cross-validated score and, by the report's rule (CV only where every candidate has
   it), the whole comparison would fall back to the holdout.
 
-Prints one table per case; `BENCH_REGRET_OUT=path.json` also writes the figures.
+Prints one table per case; `BENCH_REGRET_OUT=path.json` also writes the figures;
+`BENCH_REGRET_SEEDS=0` measures the given seeds only (comma-separated).
 Run: `pytest benchmarks/test_selection_regret.py -p no:cacheprovider -s` (about 15 minutes
 of CPU on 2 cores; `-k diabetes` for the default suite's case alone, about a minute).
 """
@@ -32,6 +33,7 @@ from __future__ import annotations
 import json
 import os
 import time
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -63,14 +65,34 @@ CASES = [
 RESULTS: dict[str, dict] = {}
 
 
+def _toml(table: dict, prefix: str = "") -> list[str]:
+    """`table` as TOML text (the suites' values: strings, numbers, booleans, lists, nested tables)."""
+    lines = [f"{k} = {json.dumps(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    for k, v in table.items():
+        if isinstance(v, dict):
+            name = f"{prefix}.{k}" if prefix else k
+            lines += [f"[{name}]", *_toml(v, name)] if any(not isinstance(x, dict) for x in v.values()) or not v \
+                else _toml(v, name)
+    return lines
+
+
+def suite_text(case: Case) -> str:
+    """The case's suite with its one dataset: parsing the whole suite would load every dataset it names."""
+    raw = tomllib.loads((ROOT / case.suite).read_text())
+    raw["datasets"] = {case.dataset: raw["datasets"][case.dataset]}
+    return "\n".join(_toml(raw)) + "\n"
+
+
 def cells_of(case: Case):
     from bench import datasets as ds
     from bench.suite import parse, plan
 
-    suite = parse((ROOT / case.suite).read_text(), case.suite)
+    suite = parse(suite_text(case), case.suite)
     cells, _ = plan(suite)
+    seeds = os.environ.get("BENCH_REGRET_SEEDS")  # e.g. "0": fewer seeds than the suite's, for a quicker look
+    keep = {int(s) for s in seeds.split(",")} if seeds else None
     cells = [c for c in cells if c.dataset.label == case.dataset and c.n_train == case.n_train
-             and c.tuning == "default" and c.model.label not in case.leave_out]
+             and c.tuning == "default" and c.model.label not in case.leave_out and (keep is None or c.seed in keep)]
     if not cells:
         pytest.skip(f"{case.id}: the suite plans no default cell of {case.dataset} at {case.n_train} rows")
     try:

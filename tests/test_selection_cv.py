@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
 import numpy as np
 import pytest
@@ -240,7 +241,7 @@ def test_a_search_chooses_by_the_holdout_when_any_trial_lacks_a_cv_score():
     fit, val = carve(y, 10, 0, "classification")
     parts = (X[fit], y[fit], X[val], y[val])
     p = plan(X, y, "classification", 10, seed=0)
-    slow = selection.Plan(p.X, p.y, p.task, p.folds, None, cap=1e-9)  # every fit is over the fit limit
+    slow = selection.Plan(p.X, p.y, p.task, p.folds, None, (selection.Meter(time.perf_counter, 1e-9),))  # too slow
     result = search(lambda q: LogisticRegression(**q), {"C": [0.01, 1.0]}, parts, "classification",
                     Budget(trials=3), seed=0, cv=slow)
     assert result.selected_by == "validation"
@@ -366,20 +367,27 @@ def test_a_deep_cell_records_whether_its_epoch_cap_bound():
     assert row["val_score_cv"] is not None  # 2-epoch networks are cheap: cross-validated too
 
 
-def test_a_cpu_limited_cell_caps_its_cv_on_cpu_seconds_per_thread():
-    import time
-
-    cells = _cells("[50]", models="[models.ridge]")
-    cell = cells[0]
+def test_a_cpu_limited_cell_caps_its_cv_on_cpu_seconds_per_thread_and_on_its_wall_backstop():
     from dataclasses import replace
 
+    cell = _cells("[50]", models="[models.ridge]")[0]
     X, y = _regression(50)
-    on_cpu = selection.for_cell(replace(cell, limit="cpu", threads=2), X, y, 10)
-    on_wall = selection.for_cell(replace(cell, limit="wall"), X, y, 10)
-    assert on_wall.clock is time.perf_counter
-    before = time.process_time()
-    assert on_cpu.clock() == pytest.approx(before / 2, abs=0.05)
-    assert on_cpu.cap == cap_s(cell.time_limit_s)
+    on_cpu = selection.for_cell(replace(cell, limit="cpu", threads=2, time_limit_s=60, wall_backstop=5.0), X, y, 10)
+    on_wall = selection.for_cell(replace(cell, limit="wall", time_limit_s=60), X, y, 10)
+    assert [(m.read, m.cap) for m in on_wall.meters] == [(time.perf_counter, 30.0)]
+    cpu, wall = on_cpu.meters
+    assert cpu.read() == pytest.approx(time.process_time() / 2, abs=0.05) and cpu.cap == 30.0
+    assert cpu.unit == "CPU s per thread" and wall.read is time.perf_counter and wall.cap == 150.0
+
+
+def test_a_fit_that_waits_is_held_to_the_wall_cap_though_it_costs_no_cpu():
+    X, y = _classes(50)
+    p = plan(X, y, "classification", 10, 0)
+    waits = selection.Plan(p.X, p.y, p.task, p.folds, None, (
+        selection.Meter(lambda: 0.0, 30.0, "CPU s per thread"), selection.Meter(time.perf_counter, 5.0, "s of wall time")))
+    result = waits.run(lambda: LogisticRegression(), val_score, one_fit=(0.0, 3.0))
+    assert result.score is None
+    assert result.missing == "one fit took 3.00 s of wall time, over the fit limit of 0.50 s of wall time (10 fits within the 5 s of wall time cap)"
 
 
 def test_a_tuned_searchs_time_backstop_bounds_its_trials_folds_too():

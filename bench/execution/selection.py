@@ -20,7 +20,8 @@ never), and records the mean (`val_score_cv`) and its standard error (`val_score
   a few hundred training rows), and capped: the folds of one configuration may take at most
   `cap_s(time_limit_s)` seconds (CV_TIME_S, and at most CV_LIMIT_SHARE of the cell's time
   limit), on the clock the cell's limit counts (`limit = "cpu"`: the process's CPU seconds
-  per thread, which a busy machine does not inflate; else wall seconds). A model whose one
+  per thread, which a busy machine does not inflate, and then also CV_LIMIT_SHARE of the
+  cell's wall-time backstop; else wall seconds). A model whose one
   validation fit already took more than that cap divided by the number of fits (its "fit
   limit": 6 s at CV_TIME_S and 5x2 folds, 3 s in a cell limited to 60 s) is not
   cross-validated, and no fold starts that would, at the pace of the folds so far, end past
@@ -153,6 +154,15 @@ def corrected_se(scores, n_held: float, n_fit: float) -> float:
     return float(math.sqrt((1.0 / len(scores) + n_held / n_fit) * np.var(scores, ddof=1)))
 
 
+@dataclass(frozen=True)
+class Meter:
+    """A clock the folds of one configuration are capped on: `read()` in `unit`, at most `cap` of them."""
+
+    read: Callable[[], float]
+    cap: float
+    unit: str = "s"
+
+
 def cross_validate(
     make: Callable[[], Any],
     X,
@@ -163,69 +173,82 @@ def cross_validate(
     cap: float = CV_TIME_S,
     one_fit_s: float | None = None,
     clock: Callable[[], float] = time.perf_counter,
+    meters: tuple[tuple[Meter, float | None], ...] | None = None,
 ) -> CVScore:
     """Fit `make()` on each fold's fit rows and score it on its held-out rows: a complete score or none.
 
-    `score(task, estimator, X, y)` is the primary score (bench.tuning.val_score). `one_fit_s`,
-    the seconds of the configuration's holdout fit when known (on `clock`), rules the model
-    out at once when the folds would take longer than `cap` at that pace. A fold that raises, or a score
-    that is not finite, ends the cross-validation with the reason.
+    `score(task, estimator, X, y)` is the primary score (bench.tuning.val_score). The folds
+    are capped at `cap` seconds of `clock`; `one_fit_s`, the configuration's holdout fit on
+    that clock when known, rules the model out at once when the folds would take longer than
+    `cap` at that pace. `meters`, where given, replaces the three: (meter, its one fit) pairs,
+    each a cap of its own (a CPU-limited cell's CPU seconds and its wall-time backstop). A
+    fold that raises, or a score that is not finite, ends the cross-validation with the reason.
     """
+    if meters is None:
+        meters = ((Meter(clock, cap), one_fit_s),)
     n_fits = len(folds)
-    fit_limit = cap / n_fits
-    if one_fit_s is not None and one_fit_s > fit_limit:
-        return CVScore(folds=folds.label, missing=(
-            f"one fit took {one_fit_s:.2f} s, over the fit limit of {fit_limit:.2f} s "
-            f"({n_fits} fits within the {cap:g} s cap)"))
+    for meter, one_fit in meters:
+        fit_limit = meter.cap / n_fits
+        if one_fit is not None and one_fit > fit_limit:
+            return CVScore(folds=folds.label, missing=(
+                f"one fit took {one_fit:.2f} {meter.unit}, over the fit limit of {fit_limit:.2f} {meter.unit} "
+                f"({n_fits} fits within the {meter.cap:g} {meter.unit} cap)"))
     values, held, fitted = [], [], []
-    t0 = clock()
+    starts = [meter.read() for meter, _ in meters]
     for i, (fit_rows, held_rows) in enumerate(folds.splits):
-        elapsed = clock() - t0
-        if values and elapsed + elapsed / len(values) > cap:
-            return CVScore(folds=folds.label, fits=len(values), time_s=elapsed, missing=(
-                f"stopped after {len(values)} of {n_fits} fits ({elapsed:.2f} s): the next would end past "
-                f"the {cap:g} s cap"))
+        for (meter, _), t0 in zip(meters, starts, strict=True):
+            elapsed = meter.read() - t0
+            if values and elapsed + elapsed / len(values) > meter.cap:
+                return CVScore(folds=folds.label, fits=len(values), time_s=elapsed, missing=(
+                    f"stopped after {len(values)} of {n_fits} fits ({elapsed:.2f} {meter.unit}): the next would "
+                    f"end past the {meter.cap:g} {meter.unit} cap"))
         try:
             estimator = make()
             estimator.fit(X[fit_rows], y[fit_rows])
             value = score(task, estimator, X[held_rows], y[held_rows])
         except Exception as exc:  # noqa: BLE001  (the reason goes in the row)
-            return CVScore(folds=folds.label, fits=i, time_s=clock() - t0,
+            return CVScore(folds=folds.label, fits=i, time_s=meters[0][0].read() - starts[0],
                            missing=f"fold {i + 1} of {n_fits} failed: {type(exc).__name__}: {exc}"[:300])
         if not math.isfinite(value):
-            return CVScore(folds=folds.label, fits=i + 1, time_s=clock() - t0,
+            return CVScore(folds=folds.label, fits=i + 1, time_s=meters[0][0].read() - starts[0],
                            missing=f"fold {i + 1} of {n_fits} scored {value}")
         values.append(value)
         held.append(len(held_rows))
         fitted.append(len(fit_rows))
         estimator = None
     return CVScore(score=float(np.mean(values)), se=corrected_se(values, np.mean(held), np.mean(fitted)),
-                   folds=folds.label, fits=n_fits, time_s=clock() - t0)
+                   folds=folds.label, fits=n_fits, time_s=meters[0][0].read() - starts[0])
 
 
 @dataclass(frozen=True)
 class Plan:
-    """A cell's cross-validation: its training rows, their folds (or why there are none), the cap."""
+    """A cell's cross-validation: its training rows, their folds (or why there are none), its caps."""
 
     X: Any
     y: np.ndarray
     task: str
     folds: Folds | None
     missing: str | None
-    cap: float
-    clock: Callable[[], float] = time.perf_counter  # what the cap counts (cpu_clock for a CPU-limited cell)
+    meters: tuple[Meter, ...] = (Meter(time.perf_counter, CV_TIME_S),)
 
-    def run(self, make: Callable[[], Any], score, one_fit_s: float | None = None,
+    def read(self) -> tuple[float, ...]:
+        """Every meter's reading now (a search measures its holdout fit with two of these)."""
+        return tuple(m.read() for m in self.meters)
+
+    def run(self, make: Callable[[], Any], score, one_fit: tuple[float, ...] | None = None,
             within_s: float | None = None) -> CVScore:
-        """The configuration `make()` cross-validated on the plan's folds; `one_fit_s` on the plan's clock.
+        """The configuration `make()` cross-validated on the plan's folds; `one_fit`, its holdout fit on each meter.
 
-        `within_s` lowers the cap (a tuned search passes what is left of its time budget).
+        `within_s` lowers every cap (a tuned search passes what is left of its time budget).
         """
         if self.folds is None:
             return CVScore(missing=self.missing)
-        cap = self.cap if within_s is None else max(0.0, min(self.cap, within_s))
-        return cross_validate(make, self.X, self.y, self.task, self.folds, score,
-                              cap=cap, one_fit_s=one_fit_s, clock=self.clock)
+        fits = one_fit if one_fit is not None else (None,) * len(self.meters)
+        meters = tuple(
+            (m if within_s is None else Meter(m.read, max(0.0, min(m.cap, within_s)), m.unit), f)
+            for m, f in zip(self.meters, fits, strict=True)
+        )
+        return cross_validate(make, self.X, self.y, self.task, self.folds, score, meters=meters)
 
 
 def cpu_clock(threads: int) -> Callable[[], float]:
@@ -235,24 +258,36 @@ def cpu_clock(threads: int) -> Callable[[], float]:
 
 
 def plan(X_train, y_train, task: str, n_validation: int, seed: int, time_limit_s: float | None = None,
-         clock: Callable[[], float] = time.perf_counter) -> Plan | None:
+         meters: tuple[Meter, ...] | None = None) -> Plan | None:
     """The cross-validation a cell runs beside its holdout choice, or None where its validation part is large enough.
 
     X_train, y_train are every training row of the cell (fit and validation parts); never test rows.
+    `meters` default: wall seconds, capped at `cap_s(time_limit_s)`.
     """
     if not applies(n_validation):
         return None
     y = np.asarray(y_train)
     folds = make_folds(y, task, seed)
+    meters = meters or (Meter(time.perf_counter, cap_s(time_limit_s)),)
     if isinstance(folds, str):
-        return Plan(X_train, y, task, None, folds, cap_s(time_limit_s), clock)
-    return Plan(X_train, y, task, folds, None, cap_s(time_limit_s), clock)
+        return Plan(X_train, y, task, None, folds, meters)
+    return Plan(X_train, y, task, folds, None, meters)
+
+
+def meters_for(cell) -> tuple[Meter, ...]:
+    """The clocks a cell's folds are capped on: its limit's, at cap_s of its time limit; under
+    `limit = "cpu"` (CPU seconds per thread) also wall time, at CV_LIMIT_SHARE of its wall backstop."""
+    limit = cell.time_limit_s
+    if getattr(cell, "limit", "wall") != "cpu":
+        return (Meter(time.perf_counter, cap_s(limit)),)
+    backstop = limit * getattr(cell, "wall_backstop", 1.0)
+    return (Meter(cpu_clock(cell.threads), cap_s(limit), "CPU s per thread"),
+            Meter(time.perf_counter, CV_LIMIT_SHARE * backstop, "s of wall time"))
 
 
 def for_cell(cell, X_train, y_train, n_validation: int) -> Plan | None:
-    """`plan` for a cell (bench.suite.Cell): its task, seed, time limit and that limit's clock; its training rows only."""
-    clock = cpu_clock(cell.threads) if getattr(cell, "limit", "wall") == "cpu" else time.perf_counter
-    return plan(X_train, y_train, cell.dataset.task, n_validation, cell.seed, cell.time_limit_s, clock)
+    """`plan` for a cell (bench.suite.Cell): its task, seed and caps (`meters_for`); its training rows only."""
+    return plan(X_train, y_train, cell.dataset.task, n_validation, cell.seed, cell.time_limit_s, meters_for(cell))
 
 
 def epochs_capped(estimator) -> bool | None:
