@@ -21,9 +21,11 @@ The protocol, for every cell (bench.execution.cell runs it):
   chooses by that score (`selected_by` = "cv"). It chooses by the holdout `val_score` where
   a trial lacks a cross-validated score (too slow a fit, a failed fold): both are then on the
   same footing for every trial. The row records the chosen trial's `val_score_cv` and its
-  standard error `val_score_cv_se`, or `cv_missing`, why there is none. What is left of
-  `time_s` bounds a trial's folds too: a backstop too small for them leaves the search on
-  the holdout, and says so.
+  standard error `val_score_cv_se`, or `cv_missing`, why there is none. Trials come before
+  folds: with a `time_s` backstop, a trial's folds get that trial's share of what is left of
+  it (less its holdout fit), so a backstop too small for them leaves the search on the
+  holdout, with all its trials, and says so; once one trial lacks a cross-validated score
+  the later ones are not cross-validated (the choice is on the holdout).
 - The final model is the chosen configuration refitted on all training rows (scikit-learn's
   `refit=True`): `fit_time_s` is that final fit, and the validation fits are the search's
   cost (`search_time_s`, `search_cpu_s`). Its test rows are scored once.
@@ -334,10 +336,17 @@ def search(
                     raise FloatingPointError(f"validation score {score}")
                 estimator = None
                 crossed = None
-                if cv is not None:
-                    left = None if budget.time_s is None else budget.time_s - (time.perf_counter() - t0)
-                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit=one_fit,
-                                     within_s=left)  # the search's backstop bounds its trials' folds too
+                if cv is not None and any(t.val_score is not None and (t.cv is None or t.cv.score is None)
+                                          for t in out.trials):
+                    crossed = CVScore(missing="not cross-validated: an earlier trial has no cross-validated "
+                                              "score, so the search chooses on the holdout")
+                elif cv is not None:
+                    within = None
+                    if budget.time_s is not None:
+                        # Trials come first: this trial's folds get its share of what is left of
+                        # the backstop, less its holdout fit, so folds never cut the trial count.
+                        within = (budget.time_s - (started - t0)) / (len(candidates) - len(out.trials)) - fit_s
+                    crossed = cv.run(lambda params=params: make(params), val_score, one_fit=one_fit, within_s=within)
                 out.trials.append(Trial(params, score, fit_s, cv=crossed))
             except Exception as exc:
                 first_error = first_error or exc

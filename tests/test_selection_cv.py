@@ -244,10 +244,13 @@ def test_a_search_chooses_by_the_holdout_when_any_trial_lacks_a_cv_score():
     slow = selection.Plan(p.X, p.y, p.task, p.folds, None, (selection.Meter(time.perf_counter, 1e-9),))  # too slow
     result = search(lambda q: LogisticRegression(**q), {"C": [0.01, 1.0]}, parts, "classification",
                     Budget(trials=3), seed=0, cv=slow)
-    assert result.selected_by == "validation"
+    assert result.selected_by == "validation" and len(result.trials) == 3
     assert result.best.val_score == max(t.val_score for t in result.trials)
     row = result.row()
-    assert row["val_score_cv"] is None and "over the fit limit" in row["cv_missing"]
+    assert row["val_score_cv"] is None and row["cv_missing"]
+    first, *later = json.loads(row["trials"])
+    assert "over the fit limit" in first["cv_missing"]
+    assert all("an earlier trial has no cross-validated score" in t["cv_missing"] for t in later)  # no folds spent
 
 
 def test_a_default_cells_search_records_the_cv_score_but_no_tuning_columns():
@@ -398,3 +401,25 @@ def test_a_tuned_searchs_time_backstop_bounds_its_trials_folds_too():
     assert len(result.trials) == 1 and result.capped  # the first trial always runs; its folds had no time left
     row = result.row()
     assert row["selected_by"] == "validation" and "over the fit limit of 0.00 s" in row["cv_missing"]
+
+
+def test_a_tuned_search_gives_each_trials_folds_its_share_of_the_backstop_so_trials_are_never_cut(monkeypatch):
+    from bench import tuning
+
+    clock = _Clock()
+    monkeypatch.setattr(tuning.time, "perf_counter", clock)
+
+    class OneSecond(LogisticRegression):
+        def fit(self, X, y):
+            clock.now += 1.0
+            return super().fit(X, y)
+
+    X, y = _classes(50)
+    fit, val = carve(y, 10, 0, "classification")
+    p = plan(X, y, "classification", 10, 0)
+    on_fake = selection.Plan(p.X, p.y, p.task, p.folds, None, (selection.Meter(clock, 1000.0),))
+    # 4 trials in 40 s: the first trial's share is 10 s, less its 1 s fit: 9 s for 10 folds of 1 s.
+    result = search(lambda q: OneSecond(**q), {"C": [0.1, 1.0, 10.0]}, (X[fit], y[fit], X[val], y[val]),
+                    "classification", Budget(trials=4, time_s=40.0), seed=0, cv=on_fake)
+    assert len(result.trials) == 4 and not result.capped and result.selected_by == "validation"
+    assert "over the fit limit of 0.90 s" in result.trials[0].cv.missing
