@@ -239,3 +239,20 @@ def test_application_scenarios_says_how_it_decided():
     v = next(x for x in claims.table_verdicts(Measurements(df)) if x.key == "application_scenarios")
     assert v.verdict == "supported"
     assert "Bayesian signed-rank" in v.certainty and "P(within" in v.certainty
+
+
+# --------------------------------------------------------------- train/test gaps
+
+
+def test_a_gap_change_counts_the_rows_behind_its_four_scores():
+    def score(r):  # the gap shrinks from 0.15 to 0.05, identically on every seed
+        return {"score": 0.80, "train_score": 0.95} if r["n_train"] == 64 else {"score": 0.85, "train_score": 0.90}
+
+    from bench.report.claims.common import gap_change
+
+    for n_test, decided in ((20, False), (200, True), (10**6, True)):
+        df = synthetic.grid(score, datasets=IMG, models={"lr": CL}, sizes=(64, 1024)).assign(n_test=n_test)
+        d = gap_change(analysis.ok_rows(df), "img", ("lr", 64), ("lr", 1024))
+        assert d.diff == pytest.approx(0.10)
+        assert d.hi - d.lo > 0  # three identical seeds: no zero-width interval
+        assert (d.lo > 0.01) == decided, (n_test, d.lo)  # 20 test rows per seed: within noise

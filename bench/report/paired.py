@@ -256,24 +256,35 @@ def from_scores(a: Sequence[float], b: Sequence[float], n_test: Sequence[int], t
         raise ValueError("from_scores needs one score of each side and one test-row count per seed")
     va = np.array([score_variance(task, s, int(m)) for s, m in zip(a, n, strict=True)]) if va is None else np.asarray(va, float)
     vb = np.array([score_variance(task, s, int(m)) for s, m in zip(b, n, strict=True)]) if vb is None else np.asarray(vb, float)
-    d = a - b
-    diff = float(d.mean())
-    v_rows = float(np.mean(va + vb))
-    if not (math.isfinite(diff) and math.isfinite(v_rows)):
-        nan = float("nan")
-        return PairedDifference(nan, nan, nan, k, int(n.min()), "not defined: a score or test-row count is missing",
-                                basis="scores")
     what = ("scores only (no predictions kept): each side's test-row variance from its score and "
             f"{int(n.min()):,} test rows ({'binomial' if task == 'classification' else 'delta method for R²'}), "
             "added unpaired (conservative)")
+    return from_differences(a - b, va + vb, int(n.min()), shared_rows=shared_rows, what=what, level=level)
+
+
+def from_differences(d: Sequence[float], v_rows: Sequence[float], n: int, *, shared_rows: bool, what: str,
+                     level: float = LEVEL) -> PairedDifference:
+    """The mean of per-seed differences `d` whose test-row variances are `v_rows` (from scores:
+    `from_scores`, or a gap's four scores), with the seeds' spread: one seed, the test-row
+    variance alone (normal); a split per seed, the larger of the seeds' spread (Student's t,
+    k - 1 degrees of freedom) and the mean test-row variance, over k; one shared test set, the
+    test-row variance (not divided by k) plus the seeds' spread over k (Welch-Satterthwaite)."""
+    d, vr = np.asarray(d, dtype=float), np.asarray(v_rows, dtype=float)
+    k = len(d)
+    diff = float(d.mean()) if k else float("nan")
+    v_rows = float(np.mean(vr)) if k else float("nan")
+    if not (math.isfinite(diff) and math.isfinite(v_rows)):
+        nan = float("nan")
+        return PairedDifference(nan, nan, nan, k, n, "not defined: a score or test-row count is missing", basis="scores")
     if k == 1:
         v, df = v_rows, float("inf")
         method = f"{what}; one seed, so training variance not estimable"
     elif shared_rows:
         v_seeds = float(d.var(ddof=1) / k)
         v = v_rows + v_seeds
-        parts = [(v_rows, float(n.min()) - 1)] + ([(v_seeds, k - 1)] if v_seeds > 0 else [])
-        df = v**2 / sum(p**2 / f for p, f in parts if f > 0)
+        parts = [(v_rows, float(n) - 1)] + ([(v_seeds, k - 1)] if v_seeds > 0 else [])
+        denom = sum(p**2 / f for p, f in parts if f > 0)
+        df = v**2 / denom if v > 0 and denom > 0 else float("inf")
         method = f"{what}; one test set shared by every seed: plus the {k} seeds' spread, Welch-Satterthwaite t"
     else:
         v_seeds = float(d.var(ddof=1) / k)
@@ -283,9 +294,8 @@ def from_scores(a: Sequence[float], b: Sequence[float], n_test: Sequence[int], t
         else:
             v, df = v_rows / k, float("inf")
             method = f"{what}; a split per seed: the test rows' variance over {k} seeds (larger than the seeds' spread)"
-    q = _t(df, level)
-    half = q * math.sqrt(v)
-    return PairedDifference(diff, diff - half, diff + half, k, int(n.min()), method, None, level, math.sqrt(v), df, "scores")
+    half = _t(df, level) * math.sqrt(v)
+    return PairedDifference(diff, diff - half, diff + half, k, n, method, None, level, math.sqrt(v), df, "scores")
 
 
 def combine(a: PairedDifference, b: PairedDifference, level: float = LEVEL) -> PairedDifference:

@@ -16,7 +16,7 @@
 
 `bootstrap_ci` resamples datasets and seeds, never test rows: the claims' per-dataset
 intervals come from `bench.report.paired` (test rows and seeds) instead; it remains for
-quantities with no test-row error of their own (cost ratios, train/test gaps).
+quantities with no test-row error of their own (cost ratios).
 """
 
 from __future__ import annotations

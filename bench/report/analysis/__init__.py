@@ -53,6 +53,7 @@ from bench.report.analysis.comparison import (
     shared_rows,
     short_method,
     side_of,
+    task_of,
 )
 from bench.report.analysis.costs import (
     COST_FLOORS,
@@ -116,7 +117,7 @@ from bench.report.analysis.rows import (
 
 __all__ = [
     "SELECTION_COLUMNS", "selections", "COMPARISON_COLUMNS", "Predictions", "compare", "equal_pools", "family_comparisons", "interval", "methods_text", "outcome_of",
-    "pool", "ranking", "selection_column", "shared_rows", "short_method", "side_of", "tie_tolerance", "three_families",
+    "pool", "ranking", "selection_column", "shared_rows", "short_method", "side_of", "task_of", "tie_tolerance", "three_families",
     "COST_FLOORS", "MARGIN", "OUTCOMES", "REGULARISERS", "SEARCH_COSTS", "WIN_COLUMNS", "Best", "best",
     "comparable_hardware", "compared_sizes", "compute_ratios", "config_label", "configuration_hyperparams",
     "cores_of", "datasets", "default_vs_tuned", "device_kind", "families", "fmt_count",

@@ -84,10 +84,10 @@ CONVENTIONS = (
     "and none supports it, mixed when the evidence points both ways, and inconclusive otherwise; "
     "across datasets the Bayesian signed-rank test (baycomp) with a region of practical "
     "equivalence of ± the margin is reported beside it, and decides the application-scenarios "
-    "row. Cost ratios and train/test gaps, which carry no test-row error of their own, keep "
-    "bootstrap intervals over datasets and then seeds. Models and datasets are chosen by their "
-    "tags (convolutional, fully_connected, recurrent, hybrid; long_range, official_split), not by "
-    "name."
+    "row. Train/test gaps count the rows behind their four scores the same way (from the scores). "
+    "Cost ratios, which carry no test-row error, keep bootstrap intervals over datasets and then "
+    "seeds. Models and datasets are chosen by their tags (convolutional, fully_connected, "
+    "recurrent, hybrid; long_range, official_split), not by name."
 )
 
 CHANGES = (
@@ -101,8 +101,8 @@ CHANGES = (
     "model on a fixed split no longer gets a zero-width interval, one seed no longer means no "
     "interval), ties on small validation sets are reported and go to the cheaper fit instead of "
     "the first name in alphabetical order, families are compared from equal candidate counts, "
-    "hybrids are a family of their own, and the application-scenarios row is decided across "
-    "datasets by the Bayesian signed-rank test."
+    "hybrids are a family of their own, train/test gaps' intervals count their scores' rows too, "
+    "and the application-scenarios row is decided across datasets by the Bayesian signed-rank test."
 )
 
 _NOT_CLAIMS = {"base", "common"}

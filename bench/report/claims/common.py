@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 
+import numpy as np
 import pandas as pd
 
 from bench.report import analysis as an
+from bench.report import paired as pr
 from bench.report import stats
 from bench.report.claims.base import Result
 from bench.report.paired import PairedDifference
@@ -85,10 +87,40 @@ def raw_and_engineered(at: pd.DataFrame, deep: bool) -> bool:
     return "raw" in set(cl["features"]) and (cl["features"] != "raw").any() and (not deep or (at["family"] == "deep").any())
 
 
-def seed_gaps(df: pd.DataFrame, dataset: str, config: str, n: int) -> pd.Series:
-    """A configuration's train − test score per seed at one size."""
-    h = df[(df["dataset"] == dataset) & (df["config"] == config) & (df["n_train"] == n)]
-    return (h["train_score"] - h["score"]).groupby(h["seed"]).mean().dropna()
+TRAIN_SCORE_ROWS = 2000  # a cell scores its fit on at most this many training rows (bench.execution.cell)
+
+
+def gap_change(df: pd.DataFrame, dataset: str, a: tuple[str, int], b: tuple[str, int]) -> PairedDifference:
+    """The train/test gap of configuration a[0] at size a[1] minus b[0]'s at b[1], per seed, with a 95%
+    interval counting the rows behind its four scores: each score's variance from the score and its
+    rows (test rows; training rows scored, at most TRAIN_SCORE_ROWS), added as if independent
+    (conservative), with the seeds' spread (`paired.from_differences`)."""
+    def per(config: str, n: int) -> pd.DataFrame:
+        h = df[(df["dataset"] == dataset) & (df["config"] == config) & (df["n_train"] == n)]
+        return h.groupby("seed").agg(train=("train_score", "mean"), test=("score", "mean"), n_test=("n_test", "min"))
+
+    x, y = per(*a), per(*b)
+    seeds = x.index.intersection(y.index)
+    x, y = x.loc[seeds].dropna(), y.loc[seeds].dropna()
+    seeds = x.index.intersection(y.index)
+    x, y = x.loc[seeds], y.loc[seeds]
+    at = df[df["dataset"] == dataset]
+    task = an.task_of(at)
+    if not len(seeds):
+        nan = float("nan")
+        return PairedDifference(nan, nan, nan, 0, 0, "no seed with both gaps", basis="scores")
+
+    def var(frame: pd.DataFrame, n: int) -> np.ndarray:
+        fit_rows = min(int(n), TRAIN_SCORE_ROWS)
+        return np.array([pr.score_variance(task, r.train, fit_rows) + pr.score_variance(task, r.test, int(r.n_test))
+                         for r in frame.itertuples()])
+
+    d = (x["train"] - x["test"]) - (y["train"] - y["test"])
+    n_test = int(min(x["n_test"].min(), y["n_test"].min()))
+    what = ("scores only: each of the four scores' variance from the score and its rows (binomial, or the "
+            "delta method for R²), added as if independent (conservative)")
+    return pr.from_differences(d.to_numpy(), var(x, a[1]) + var(y, b[1]), n_test,
+                               shared_rows=an.shared_rows(at), what=what)
 
 
 def pooled(records: list[dict], column: str, what: str, unit: str = "dataset") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bench.report import analysis as an
 from bench.report.claims.base import Measurements, Result, claim
-from bench.report.claims.common import Outcomes, interval, not_measurable, seed_gaps
+from bench.report.claims.common import Outcomes, gap_change, interval, not_measurable
 
 RULE = """
 Regularisation pairs are two configurations of the same model on the same dataset whose
@@ -15,13 +15,16 @@ of them pointing the same way. At the largest size both reach, paired by seed: t
 regularised configuration's gap below the other's by more than the margin supports the
 claim, above by more than the margin refutes it, otherwise inconclusive. Supported when at
 least two thirds of the pairs support it, refuted when at least two thirds refute it,
-mixed when some support and some refute, inconclusive otherwise.
+mixed when some support and some refute, inconclusive otherwise. The reduction's 95%
+interval counts the rows behind its four scores (test rows; training rows scored) as well as
+the seeds (each score's binomial or R² delta-method variance, added as if independent:
+conservative).
 """
 
 
 @claim(
     "gap_with_regularisation", order=4, aspect="Overfitting and regularisation (seed 003, §8.4)",
-    deep="overfitting is reduced by regularisation and dropout: a smaller train/test gap", rule=RULE,
+    deep="overfitting is reduced by regularisation and dropout: a smaller train/test gap", rule=RULE, version=2,
 )
 def gap_with_regularisation(ms: Measurements) -> Result:
     df = ms.ok
@@ -40,12 +43,12 @@ def gap_with_regularisation(ms: Measurements) -> Result:
         if not common:
             continue
         n = common[-1]
-        diff = an.paired(seed_gaps(df, dataset, less, n), seed_gaps(df, dataset, more, n))
+        diff = gap_change(df, dataset, (less, n), (more, n))
         by_size = ", ".join(
             f"{m}: {float(a.loc[a['n_train'] == m, 'gap'].iloc[0]):.3f} vs {float(b.loc[b['n_train'] == m, 'gap'].iloc[0]):.3f}"
             for m in common
         )
-        out.add(f"{dataset}/{more}/{less}", an.outcome(diff), {
+        out.add(f"{dataset}/{more}/{less}", an.outcome_of(diff), {
             "dataset": dataset, "regularisers": key, "more regularised": more, "less regularised": less,
             "gaps by n (more vs less)": by_size, "gap reduction": interval(diff),
         }, diffs={"gap reduction": diff}, effect=(f"{dataset}: {more} vs {less}", diff))
