@@ -211,3 +211,23 @@ def test_no_module_of_bench_replaces_or_reads_multiprocessing_internals():
         text = path.read_text(encoding="utf-8")
         for needle in ("multiprocessing.forkserver", "popen_forkserver", "_forkserver", "._config"):
             assert needle not in text, f"{path.relative_to(ROOT)} uses {needle}"
+
+
+def test_a_runs_cells_share_their_splits_in_the_runs_cache_folder(tmp_path):
+    """The runner hands the run's cache folder to the cells explicitly (isolate.use_cache_dir), not
+    through an environment variable: the first cell of a group leaves its split there for the others."""
+
+    class Watching(LocalExecutor):
+        seen: list = []
+
+        def run(self, cells):
+            for row in super().run(cells):
+                Watching.seen.append(sorted(p.name for p in (tmp_path / "run" / ".cache").rglob("*") if p.is_file()))
+                yield row
+
+    suite = parse(SUITE, "s.toml", plugins=("bench.models.testing",))
+    summary = runner.run(suite, tmp_path / "run", executor=Watching(1), progress=False)
+    assert (summary.table["status"] == "ok").all()
+    assert len(Watching.seen) == 2 and Watching.seen[0], "no split was cached in the run's folder"
+    assert not (tmp_path / "run" / ".cache").exists()  # removed with the run
+    assert isolate._CACHE_DIR is None

@@ -148,14 +148,14 @@ def _prepare_worker_process() -> None:
             if value is not None and os.environ.get(key) == str(value):
                 del os.environ[key]
         # Prepared data is cached per worker (a local run caches it in its run folder).
-        from bench.execution.cell import CACHE_ENV
+        from bench.execution.isolate import use_cache_dir
 
         try:
             from distributed import get_worker
 
-            os.environ[CACHE_ENV] = os.path.join(get_worker().local_directory, "bench-cache")
+            use_cache_dir(os.path.join(get_worker().local_directory, "bench-cache"))
         except (ImportError, ValueError, AttributeError):
-            os.environ.pop(CACHE_ENV, None)
+            use_cache_dir(None)
         _PREPARED = True
 
 

@@ -40,6 +40,7 @@ _STOPPING = threading.Event()
 # be gone before it measures anything (bench.execution.cell.after_predecessor).
 _RETIRING: set = set()  # workers that sent their row and are exiting, for stop_all()
 _PREDECESSOR = threading.local()  # per calling thread: the pid of its last worker that sent a row
+_CACHE_DIR: str | None = None  # the split cache of the cells started from this process (use_cache_dir)
 FORK_SERVERS = available()  # elsewhere every worker is a fresh interpreter
 
 # Two warm worker servers (bench.execution.server: bench's own, started as fresh interpreters).
@@ -187,18 +188,14 @@ def _child(cell: Cell, parent_pid: int, predecessor: int | None, cache_dir: str 
     """In the worker: the cell's row, sent over `conn` after STARTED, with whether the cell imported torch."""
     from bench.execution import cell as cellmod
 
-    # The run's split cache (bench.execution.runner sets it per run): a worker forked from a
-    # server started by an earlier run in this process would otherwise inherit that run's.
-    if cache_dir is None:
-        os.environ.pop(cellmod.CACHE_ENV, None)
-    else:
-        os.environ[cellmod.CACHE_ENV] = cache_dir
+    # The run's split cache is passed to the cell; a variable the server inherited names none.
+    os.environ.pop(cellmod.CACHE_ENV, None)
     _watch_parent(parent_pid, wall_limit_s(cell))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cellmod.after_predecessor(predecessor)
     conn.send(STARTED)
     had_torch = "torch" in sys.modules
-    row = cellmod.run_cell(cell)
+    row = cellmod.run_cell(cell, cache_dir)
     conn.send((ROW, row, not had_torch and "torch" in sys.modules))
     conn.close()
 
@@ -322,6 +319,13 @@ def allow_cells() -> None:
     _STOPPING.clear()
 
 
+def use_cache_dir(path: str | os.PathLike | None) -> None:
+    """The folder where the cells started from now on share their prepared splits, or None for no cache:
+    bench.execution.runner gives a run's (RUN_DIR/.cache), a Dask worker its own."""
+    global _CACHE_DIR
+    _CACHE_DIR = None if path is None else str(path)
+
+
 def running_cells() -> int:
     """How many cells' workers are running now in this process."""
     with _LIVE_LOCK:
@@ -409,11 +413,11 @@ def run_isolated(cell: Cell) -> dict:
 
 def _run_in_worker(cell: Cell, key) -> tuple[dict, bool]:
     """The row of one cell run in a worker from the server for `key`, and whether the cell imported torch."""
-    from bench.execution.cell import CACHE_ENV, base_row
+    from bench.execution.cell import base_row
 
     if _STOPPING.is_set():
         raise CellInterrupted(cell.key)
-    args = (cell, os.getpid(), getattr(_PREDECESSOR, "pid", None), os.environ.get(CACHE_ENV))
+    args = (cell, os.getpid(), getattr(_PREDECESSOR, "pid", None), _CACHE_DIR)
     _PREDECESSOR.pid = None
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     t0 = time.perf_counter()

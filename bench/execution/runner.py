@@ -20,9 +20,8 @@ from rich.table import Table
 from bench import results
 from bench.errors import RunError
 from bench.execution import dask_cluster, local  # noqa: F401  (the built-in executors register themselves)
-from bench.execution.cell import CACHE_ENV
 from bench.execution.executors import EXECUTORS, Executor, ExecutorOptions
-from bench.execution.isolate import allow_cells, stop_all
+from bench.execution.isolate import allow_cells, stop_all, use_cache_dir
 from bench.execution.local import ExecutorError, local_cores
 from bench.inputs import printable, read_bytes, shown
 from bench.measure import environment
@@ -186,7 +185,7 @@ def run(
         )
         for line in skip_lines(skips, verbose):
             console.print(f"[dim]{escape(printable(line))}[/dim]")
-        os.environ[CACHE_ENV] = str(run_dir / ".cache")
+        use_cache_dir(run_dir / ".cache")
         with Progress(
             TextColumn("{task.description}"),
             BarColumn(),
@@ -223,6 +222,7 @@ def run(
     finally:
         if executor is not None:
             executor.close()
+        use_cache_dir(None)  # the run's cache folder is gone: no later cell of this process uses it
         store.close()
         # A run that failed before recording a row leaves no folder it made (no `.lock`-only folder).
         if failed and created and not store.rows:
