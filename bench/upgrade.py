@@ -5,7 +5,7 @@ and the dataset's tags (`model_tags`, `dataset_tags`), a finished cell's effecti
 hyperparameters (`hyperparams`) and the dataset's effective parameters
 (`dataset_effective_params`: its loader's defaults merged with the suite's `dataset_params`).
 `fill_from_registry` fills them from the model and dataset registries as they are when it
-runs (plugins included, from BENCH_PLUGINS or --plugin), and `run_folder` writes the
+runs (plugins included: the modules `run_folder` is given, `--plugin`), and `run_folder` writes the
 upgraded rows back into the run folder (`bench.results.upgrade`), so a registry that
 changes later changes no old run's report. `bench report` runs this step first; the report
 itself never imports a registry.
@@ -28,9 +28,10 @@ from bench.registry import tags_text
 FILLED = ("model_tags", "dataset_tags", "hyperparams", "dataset_effective_params")
 
 
-def run_folder(run_dir: str | os.PathLike) -> tuple[pd.DataFrame, str | None]:
-    """(the folder's results table at the current schema, one line saying what was upgraded, or None)."""
-    done = results.upgrade(run_dir, fill_from_registry)
+def run_folder(run_dir: str | os.PathLike, plugins: tuple[str, ...] = ()) -> tuple[pd.DataFrame, str | None]:
+    """(the folder's results table at the current schema, one line saying what was upgraded, or None);
+    `plugins`: modules whose models and datasets the registries must hold for the upgrade."""
+    done = results.upgrade(run_dir, lambda df: fill_from_registry(df, plugins))
     if not done.rows:
         return done.table, None
     what = (f"{run_dir}: {done.rows} row{'s' if done.rows != 1 else ''} of an older results schema upgraded to "
@@ -41,7 +42,7 @@ def run_folder(run_dir: str | os.PathLike) -> tuple[pd.DataFrame, str | None]:
     return done.table, f"{what} and written back once; the report reads only the rows"
 
 
-def fill_from_registry(df: pd.DataFrame) -> pd.DataFrame:
+def fill_from_registry(df: pd.DataFrame, plugins: tuple[str, ...] = ()) -> pd.DataFrame:
     """`df` with its rows of an older schema at `results.SCHEMA`; the other rows unchanged.
 
     Missing tags are the registered ones of `model_name` / `dataset_name` (empty for a name
@@ -53,7 +54,7 @@ def fill_from_registry(df: pd.DataFrame) -> pd.DataFrame:
     old = df["schema"] < results.SCHEMA if "schema" in df else pd.Series(True, index=df.index)
     if df.empty or not old.any():
         return df
-    load_plugins()  # plugin models and datasets (BENCH_PLUGINS, --plugin) are in the registries too
+    load_plugins(plugins)  # plugin models and datasets (`plugins`, --plugin) are in the registries too
     out = df.copy()
     for col in FILLED:
         if col not in out.columns:
