@@ -46,7 +46,12 @@ def test_kept_predictions_make_the_report_s_intervals_paired(folders):
     kept, old = folders
     md_kept = render.build(kept).markdown.read_text()
     md_old = render.build(old).markdown.read_text()
-    assert "by paired predictions" in md_kept and "by scores only" not in md_kept
+    def section(md: str, title: str) -> str:
+        return md.split(f"### {title}")[1].split("Rule (")[0]
+
+    # Score differences read the kept predictions; train/test gaps have only scores (no train predictions).
+    for title in ("Data requirement", "Application scenarios"):
+        assert "by paired predictions" in section(md_kept, title) and "by scores only" not in section(md_kept, title)
     assert "by scores only (unpaired binomial" in md_old and "by paired predictions" not in md_old
     assert "Rule (version 2" in md_kept and "before any result was seen" in md_kept  # "first written before ..."
     assert "revised since, after the reference results were seen" in md_kept

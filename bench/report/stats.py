@@ -195,9 +195,9 @@ class SignedRank:
     n_datasets: int
     rope: float
 
-    def text(self) -> str:
+    def text(self, unit: str = "dataset") -> str:
         return (f"P(below −{self.rope:g}) = {self.below:.2f}, P(within ±{self.rope:g}) = {self.within:.2f}, "
-                f"P(above +{self.rope:g}) = {self.above:.2f} ({self.n_datasets} dataset{'s' if self.n_datasets != 1 else ''})")
+                f"P(above +{self.rope:g}) = {self.above:.2f} ({self.n_datasets} {unit}{'s' if self.n_datasets != 1 else ''})")
 
 
 def signed_rank(diffs, rope: float) -> SignedRank | None:

@@ -144,7 +144,7 @@ def across(what: str, diffs: dict[str, PairedDifference], unit: str = "dataset")
     out = f"{what}: 95% intervals per {unit} counting the test rows and seeds, by {an.methods_text(diffs)}"
     sr = stats.signed_rank([d.diff for d in diffs.values()], an.MARGIN)
     if sr is not None:
-        out += f"; across {unit}s, Bayesian signed-rank test: {sr.text()}"
+        out += f"; across {unit}s, Bayesian signed-rank test: {sr.text(unit)}"
     else:
         out += f"; one {unit}: no test across {unit}s"
     return out
