@@ -159,8 +159,8 @@ PILOT_FIRST_TAGS = ("boosting", "ensemble", "kernel", "convolutional", "attentio
 
 
 def pilot_order(models: Iterable[str]) -> list[str]:
-    """`models` in the pilot's order: the groups taking turns (classical, deep, hybrid), each group's
-    likely strongest (PILOT_FIRST_TAGS) first, the rest by name."""
+    """`models` in the pilot's order: classical and deep taking turns, each's likely strongest
+    (PILOT_FIRST_TAGS) first, the rest by name; hybrids last (the answer can do without them)."""
     def prior(m: str) -> tuple:
         tags = MODELS[m].tags
         return (min((i for i, t in enumerate(PILOT_FIRST_TAGS) if t in tags), default=len(PILOT_FIRST_TAGS)), m)
@@ -168,11 +168,11 @@ def pilot_order(models: Iterable[str]) -> list[str]:
     by_group: dict[str, list[str]] = {}
     for m in models:
         by_group.setdefault(group_of(m), []).append(m)
-    queues = [sorted(by_group[g], key=prior) for g in ("classical", "deep", "hybrid") if g in by_group]
+    queues = [sorted(by_group[g], key=prior) for g in ("classical", "deep") if g in by_group]
     out = []
     for i in range(max((len(q) for q in queues), default=0)):
         out += [q[i] for q in queues if i < len(q)]
-    return out
+    return out + sorted(by_group.get("hybrid", []), key=prior)
 
 
 def pilot_rows(profile: Profile) -> tuple[int, ...]:
