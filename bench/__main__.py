@@ -42,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
         "--scheduler", metavar="tcp://HOST:PORT", default=None,
         help="run the cells on this Dask cluster (needs the dask extra; overrides the suite's scheduler)",
     )
+    run.add_argument(
+        "--executor", metavar="NAME", default=None,
+        help="run the cells through the executor registered under NAME (default: dask with a scheduler, else local)",
+    )
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     run.add_argument("--verbose", action="store_true", help="list every skipped (dataset, model) pair")
     check = sub.add_parser("check", parents=[common], help="validate a suite and print its plan without running it")
@@ -113,7 +117,7 @@ def _cmd_run(args) -> int:
     out = args.resume or args.out
     summary = runner.run(
         suite, out, resume=bool(args.resume), jobs=args.jobs, threads=args.threads,
-        scheduler=args.scheduler, progress=not args.no_progress,
+        scheduler=args.scheduler, executor=args.executor, progress=not args.no_progress,
         retry=("timeout",) if args.retry_timeouts else (), allow_suite_change=args.allow_suite_change,
         verbose=args.verbose,
     )

@@ -231,3 +231,17 @@ def test_a_runs_cells_share_their_splits_in_the_runs_cache_folder(tmp_path):
     assert len(Watching.seen) == 2 and Watching.seen[0], "no split was cached in the run's folder"
     assert not (tmp_path / "run" / ".cache").exists()  # removed with the run
     assert isolate._CACHE_DIR is None
+
+
+def test_bench_run_chooses_an_executor_by_name_and_refuses_an_unknown_one(tmp_path, capsys):
+    from bench.__main__ import main
+
+    suite = tmp_path / "s.toml"
+    suite.write_text(SUITE, encoding="utf-8")
+    out = tmp_path / "run"
+    code = main(["run", str(suite), "--plugin", "bench.models.testing", "--executor", "nope", "--out", str(out),
+                 "--no-progress"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "unknown executor 'nope'; registered: dask, local" in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
