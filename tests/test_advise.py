@@ -389,7 +389,7 @@ def test_one_seed_answers_roughly_and_says_so():
 def test_an_answer_at_a_smaller_top_size_says_so():
     df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.85})
     a = compute(df, _profile(n_rows=8000))
-    assert "At 1,000 training rows (of your 6,000: the most the budget allowed" in headline(a, _profile())[0]
+    assert "At 1,000 training rows (of your 6,000: the largest size the budget ran for both families" in headline(a, _profile())[0]
 
 
 def test_a_failed_pilot_leaves_its_model_out(wild_csv):

@@ -504,8 +504,8 @@ def headline(a: Answer, profile: Profile) -> list[str]:
     where = f"At your data size ({a.n_train:,} training rows)"
     seeds = f"over {iv.n_values} seed{'s' if iv.n_values != 1 else ''}"
     if a.n_pool and a.n_train < a.n_pool:
-        where = (f"At {a.n_train:,} training rows (of your {a.n_pool:,}: the most the budget allowed, so this "
-                 "answers for that size, not yours)")
+        where = (f"At {a.n_train:,} training rows (of your {a.n_pool:,}: the largest size the budget ran for both "
+                 "families, so this answers for that size, not yours)")
     if iv.n_values == 1 and a.outcome != "tie":
         win, lose = (d, c) if a.outcome == "deep" else (c, d)
         lines = [f"{where}, on one seed (no interval over seeds: a rough answer), {a.outcome} leads: {win.config} "
