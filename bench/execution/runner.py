@@ -246,22 +246,52 @@ def check_resumable(run_dir: Path, suite: Suite, allow_suite_change: bool = Fals
         )
 
 
+SUMMARY_NOTE = (
+    "score: mean test score over seeds of each configuration at the dataset's largest training size, the "
+    "statistic the report's results table shows; * marks each family's configuration chosen on validation "
+    "(the one the report's verdicts compare)."
+)
+
+
+def chosen_configs(df: pd.DataFrame) -> set[tuple[str, str]]:
+    """(dataset, configuration) of each family's choice at each dataset's largest size, by the report's rule
+    (`bench.report.analysis.best`: on validation, among configurations that ran on every seed)."""
+    from bench.report import analysis
+
+    ok = analysis.three_families(analysis.ok_rows(df))
+    if ok.empty:
+        return set()
+    ok = ok[ok.groupby("dataset")["n_train"].transform("max") == ok["n_train"]]
+    out = set()
+    for (dataset, _family), g in ok.groupby(["dataset", "family"], sort=True):
+        b = analysis.best(g)
+        if b is not None:
+            out.add((str(dataset), b.label))
+    return out
+
+
 def summary_table(df: pd.DataFrame) -> Table:
-    """Per dataset and model: cells ok, median score, fit time, memory (over seeds and sizes' largest)."""
-    table = Table(title="bench summary (largest training size, median over seeds)")
-    for col in ("dataset", "features", "model", "n_train", "ok", "score", "fit s", "predict ms/row", "peak MB", "params"):
-        table.add_column(col, justify="left" if col in ("dataset", "features", "model") else "right")
+    """Per dataset and configuration at the largest size: cells ok, mean test score over seeds (the
+    report's statistic; * = each family's choice on validation), median fit time, memory, parameters."""
+    table = Table(title="bench summary (largest training size; score: mean over seeds, * = chosen on validation)")
+    for col in ("dataset", "configuration", "n_train", "ok", "score", "fit s", "predict ms/row", "peak MB", "params"):
+        table.add_column(col, justify="left" if col in ("dataset", "configuration") else "right")
     if df.empty:
         return table
+    from bench.report.analysis import config_label
+
     largest = df.groupby("dataset")["n_train"].transform("max")
-    top = df[df["n_train"] == largest]
-    for (dataset, features, model), g in top.groupby(["dataset", "features", "model"], sort=True):
+    top = df[df["n_train"] == largest].copy()
+    top["config"] = config_label(top)
+    chosen = chosen_configs(df)
+    for (dataset, config), g in top.groupby(["dataset", "config"], sort=True):
         ok = g[g["status"] == "ok"]
         fmt = lambda v, spec: "-" if pd.isna(v) else format(v, spec)  # noqa: E731
+        mark = "*" if (str(dataset), str(config)) in chosen else ""
         table.add_row(
-            _markup(dataset), _markup(features), _markup(model), str(int(g["n_train"].iloc[0])),
+            _markup(dataset), _markup(str(config) + (" *" if mark else "")), str(int(g["n_train"].iloc[0])),
             f"{len(ok)}/{len(g)}",
-            fmt(ok["score"].median(), ".3f"),
+            fmt(ok["score"].mean(), ".3f"),
             fmt(ok["fit_time_s"].median(), ".3f"),
             fmt((ok["predict_time_s"] / ok["n_test"] * 1000).median(), ".4f"),
             fmt(ok["peak_memory_mb"].median(), ".1f"),
@@ -274,6 +304,7 @@ def print_summary(summary: RunSummary, console: Console | None = None) -> None:
     console = console or Console(width=None if sys.stdout.isatty() else 160)
     df = summary.table
     console.print(summary_table(df))
+    console.print(SUMMARY_NOTE)
     counts = df["status"].value_counts().to_dict() if not df.empty else {}
     work = [c for c in ("fit_time_s", "predict_time_s", "search_time_s") if c in df]
     measured = float(df[work].fillna(0).sum().sum()) if not df.empty else 0.0

@@ -289,65 +289,96 @@ def effects(key: str, title: str, what: str, rows, thresholds=(analysis.MARGIN,)
 
 
 def critical_difference(ok: pd.DataFrame) -> list[Figure]:
-    """Average ranks over datasets with the Nemenyi critical-difference bars (scikit-posthocs)."""
-    from bench.report import stats
+    """Per modality, average ranks over its datasets with the Nemenyi critical-difference bars
+    (scikit-posthocs), over the configurations that ran on all of them (`bench.report.ranks`)."""
+    from bench.report import ranks, stats
 
-    scores = stats.complete_blocks(ok)
-    test = stats.friedman(scores)
-    if test is None:
-        return []
-    import scikit_posthocs as sp
+    figs = []
+    for mr in ranks.modality_ranks(ok):
+        test = mr.friedman
+        if test is None:
+            continue
+        import scikit_posthocs as sp
 
-    p = stats.nemenyi(scores)
-    fams = ok.groupby("config")["family"].first()
-    with plt.rc_context(rc_style()):
-        fig, ax = plt.subplots(figsize=(WIDTH, 1.0 + 0.25 * len(test.mean_ranks)))
-        fig.subplots_adjust(left=0.2, right=0.8, bottom=0.04, top=0.82)
-        colors = {plain(c): FAMILY_COLORS.get(str(fams[c]), "grey") for c in test.mean_ranks.index}
-        drawn = sp.critical_difference_diagram(
-            test.mean_ranks.rename(index=plain), p.rename(index=plain, columns=plain), ax=ax,
-            color_palette=colors, label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
-        )
-        # Each crossbar's points come from a set, in an order that changes with string hashing
-        # between processes; sorted, the same bar draws the same pixels (byte-identical rebuilds).
-        for lines in drawn.get("crossbars", []):
-            for line in lines:
-                x, y = line.get_data()
-                line.set_data(sorted(x), y)
-        ax.set_title(f"Average rank over {test.n_datasets} datasets (1 = best); Friedman p = {test.p:.2g}", fontsize=9)
-        return [Figure(
-            "critical-difference.png", "Critical-difference diagram",
-            f"Average rank of each configuration that ran on all {test.n_datasets} datasets (at each "
-            "dataset's largest size; 1 = best test score). A bar joins configurations the Nemenyi "
-            "post-hoc test (after the Friedman test, α = 0.05) cannot tell apart. Blue: classical; red: deep.",
-            png(fig),
-        )]
+        p = stats.nemenyi(mr.scores)
+        mean_ranks = mr.ranks()
+        with plt.rc_context(rc_style()):
+            height = 1.3 + 0.25 * len(mean_ranks)
+            fig, ax = plt.subplots(figsize=(WIDTH, height))
+            fig.subplots_adjust(left=0.2, right=0.8, bottom=0.04, top=1 - 0.75 / height)
+            colors = {plain(c): FAMILY_COLORS.get(mr.families.get(c, ""), "grey") for c in mean_ranks.index}
+            drawn = sp.critical_difference_diagram(
+                mean_ranks.rename(index=plain), p.rename(index=plain, columns=plain), ax=ax,
+                color_palette=colors, label_fmt_left="{label} ({rank:.2f})", label_fmt_right="({rank:.2f}) {label}",
+            )
+            # Each crossbar's points come from a set, in an order that changes with string hashing
+            # between processes; sorted, the same bar draws the same pixels (byte-identical rebuilds).
+            for lines in drawn.get("crossbars", []):
+                for line in lines:
+                    x, y = line.get_data()
+                    line.set_data(sorted(x), y)
+            # The title sits in its own strip above the rank axis, so it crowds none of its labels.
+            fig.text(0.01, 1 - 0.12 / height, plain(f"{mr.modality} data: average rank over {test.n_datasets} datasets "
+                                                     "(1 = best)"), fontsize=9, fontweight="bold", va="top")
+            figs.append(Figure(
+                f"critical-difference-{slug(mr.modality)}.png", f"Critical-difference diagram: {mr.modality} data",
+                f"{mr.modality} data: average rank of each configuration that ran on all {test.n_datasets} ranked "
+                f"datasets ({', '.join(str(d) for d in mr.scores.index)}; each at its largest size; 1 = best test "
+                f"score); Friedman p = {test.p:.2g}. A bar joins configurations the Nemenyi post-hoc test "
+                "(after the Friedman test, α = 0.05) cannot tell apart. Blue: classical; red: deep; purple: hybrid. "
+                + mr.left_out_text(),
+                png(fig),
+            ))
+    return figs
 
 
 # ---------------------------------------------------------------- per dataset (appendix)
 
 
+def chosen_at_largest(sub: pd.DataFrame) -> dict[str, str]:
+    """Per family, the configuration chosen on validation at the dataset's largest size (`analysis.best`)."""
+    at = sub[sub["n_train"] == sub["n_train"].max()]
+    out = {}
+    for fam, g in at.groupby("family", sort=True):
+        b = analysis.best(g)
+        if b is not None:
+            out[str(fam)] = b.label
+    return out
+
+
 def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
-    """Score against training size per dataset: mean over seeds, band = ± one standard deviation."""
+    """Score against training size per dataset: each family's configuration chosen on validation at the
+    largest size bold in the family's hue with its seeds' min–max band, every other configuration a
+    thin faded line of the same hue (no band), so the families read apart and the choices stand out."""
     figs = []
     conf = config_table(ok)
     for i, dataset in enumerate(analysis.datasets(ok), 1):
         sub = ok[ok["dataset"] == dataset]
-        stats_ = sub.groupby(["config", "n_train"])["score"].agg(["mean", "std"]).reset_index()
-        configs = sorted(sub["config"].unique(), key=lambda c: (str(conf.loc[c, "family"]), c))
+        stats_ = sub.groupby(["config", "n_train"])["score"].agg(["mean", "min", "max"]).reset_index()
+        chosen = chosen_at_largest(sub)
+        picked = set(chosen.values())
+        configs = sorted(sub["config"].unique(), key=lambda c: (c in picked, str(conf.loc[c, "family"]), c))
         with plt.rc_context(rc_style()):
             fig, ax = plt.subplots(figsize=(WIDTH, 4.2))
-            fig.subplots_adjust(left=0.075, right=0.6, bottom=0.13, top=0.92)
+            fig.subplots_adjust(left=0.075, right=0.66, bottom=0.13, top=0.92)
             handles: dict[str, list] = {}
+            faded: dict[str, int] = {}
             for c in configs:
                 s = stats_[stats_["config"] == c].sort_values("n_train")
                 row = conf.loc[c]
-                fam, color, style = str(row["family"]), pal.color(row["model"]), _config_style(row)
+                fam, style = str(row["family"]), _config_style(row)
+                color = FAMILY_COLORS.get(fam, "grey")
                 x, y = s["n_train"].to_numpy(), s["mean"].to_numpy()
-                sd = s["std"].fillna(0).to_numpy()
-                (line,) = ax.plot(x, y, style["ls"], marker=style["marker"], ms=3, lw=2.0 if fam == "deep" else 1.3, color=color)
-                ax.fill_between(x, y - sd, y + sd, color=color, alpha=0.1, lw=0)
-                handles.setdefault(fam, []).append((line, plain(c)))
+                if c in picked:
+                    (line,) = ax.plot(x, y, style["ls"], marker=style["marker"], ms=4.5, lw=2.6, color=color, zorder=5)
+                    ax.fill_between(x, s["min"].to_numpy(), s["max"].to_numpy(), color=color, alpha=0.15, lw=0, zorder=4)
+                    handles.setdefault(fam, []).insert(0, (line, plain(f"{c} (chosen)")))
+                else:
+                    ax.plot(x, y, style["ls"], marker=style["marker"], ms=2, lw=0.8, color=color, alpha=0.28, zorder=2)
+                    faded[fam] = faded.get(fam, 0) + 1
+            for fam, k in faded.items():
+                ghost = Line2D([], [], color=FAMILY_COLORS.get(fam, "grey"), lw=0.8, alpha=0.35)
+                handles.setdefault(fam, []).append((ghost, f"{k} other{'s' if k != 1 else ''} (faded)"))
             _log2_axis(ax)
             ax.set_xlabel("training rows (log scale)")
             task = str(sub["task"].iloc[0])
@@ -358,8 +389,10 @@ def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
             figs.append(Figure(
                 f"learning-curve-{i:02d}-{slug(dataset)}.png",
                 f"Learning curves: {dataset}",
-                f"{dataset}: test score against training rows for every configuration; line = mean over "
-                "seeds, band = ± one standard deviation; dashed = engineered features, squares = tuned.",
+                f"{dataset}: test score against training rows. Bold, in its family's colour (blue classical, red "
+                "deep, purple hybrid): each family's configuration chosen on validation at the largest size, mean "
+                "over seeds with the seeds' min–max as a band; faded: every other configuration's mean. Dashed = "
+                "engineered features, squares = tuned.",
                 png(fig),
             ))
     return figs
@@ -389,13 +422,15 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
         n = int(sub["n_train"].max())
         at = sub[sub["n_train"] == n]
         pts = at.groupby("config").agg(
-            score=("score", "mean"), score_sd=("score", "std"), time=("fit_time_s", "mean"),
-            time_sd=("fit_time_s", "std"), family=("family", "first"),
+            score=("score", "mean"), score_lo=("score", "min"), score_hi=("score", "max"),
+            time=("fit_time_s", "mean"), time_lo=("fit_time_s", "min"), time_hi=("fit_time_s", "max"),
+            family=("family", "first"),
         ).reset_index()
         pts = pts[np.isfinite(pts["time"])]
         if pts.empty:
             continue
-        pts["time"] = pts["time"].clip(lower=1e-4)
+        for col in ("time", "time_lo", "time_hi"):
+            pts[col] = pts[col].clip(lower=1e-4)
         front = set(pareto_front(pts)["config"])
         pts = pts.sort_values(["score", "config"], ascending=[True, False]).reset_index(drop=True)
         with plt.rc_context(rc_style()):
@@ -403,15 +438,16 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
             fig, axes = plt.subplots(1, 2, figsize=(WIDTH, height), sharey=True)
             fig.subplots_adjust(left=0.25, right=0.98, bottom=0.55 / height + 0.04, top=1 - 0.45 / height, wspace=0.06)
             ys = np.arange(len(pts))
-            for ax, (col, sd, label) in zip(axes, (
-                ("score", "score_sd", _score_label(str(sub["task"].iloc[0]))),
-                ("time", "time_sd", "fit time (seconds, wall clock, log scale)"),
+            for ax, (col, label) in zip(axes, (
+                ("score", _score_label(str(sub["task"].iloc[0]))),
+                ("time", "fit time (seconds, wall clock, log scale)"),
             ), strict=True):
                 for y, r in zip(ys, pts.itertuples(), strict=True):
                     color = pal.color(conf.loc[r.config, "model"])
-                    v, e = getattr(r, col), getattr(r, sd)
-                    e = 0.0 if pd.isna(e) else float(e)
-                    ax.plot([max(v - e, 1e-4) if col == "time" else v - e, v + e], [y, y], color=color, lw=1.2, alpha=0.6)
+                    # The seeds' min–max: never below the fastest fit, so a log axis cannot stretch it.
+                    v, lo, hi = getattr(r, col), getattr(r, f"{col}_lo"), getattr(r, f"{col}_hi")
+                    if lo < hi:
+                        ax.plot([lo, hi], [y, y], color=color, lw=1.2, alpha=0.6)
                     ax.plot([v], [y], _config_style(conf.loc[r.config])["marker"], color=color, ms=5.5 if r.config in front else 4,
                             mec="black" if r.config in front else color, mew=1.2 if r.config in front else 0.5)
                 ax.set_xlabel(label)
@@ -428,7 +464,8 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 f"score-vs-time-{i:02d}-{slug(dataset)}.png",
                 f"Score and fit time: {dataset}",
                 f"{dataset} at n_train={n}: mean test score and mean fit time per configuration, best score "
-                "on top (lines: ± one standard deviation across seeds). ◆ marks the Pareto front: no other "
+                "on top (lines: the seeds' min–max, never a standard deviation, so a log axis cannot stretch a "
+                "spread below the fastest fit). ◆ marks the Pareto front: no other "
                 "configuration is both faster and better.",
                 png(fig),
             ))

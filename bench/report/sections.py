@@ -9,11 +9,14 @@ Only bench.report.formats turns the blocks into Markdown and HTML.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
 from bench.registry import first_line
 from bench.report import analysis, claims, external, plots, stats
+from bench.report import ranks as ranks_mod
 from bench.report.document import Block
 from bench.report.document import details as _details
 from bench.report.document import figure_block as _figure
@@ -21,17 +24,157 @@ from bench.report.document import heading as _h
 from bench.report.document import table as _table
 from bench.report.measurements import Measurements
 
+_SEED_REF = re.compile(r"\bseeds? (\d{3}(?:(?:, | and )\d{3})*)\b")
+_CJK_GLOSS = re.compile(r"\s*[(（]([^()（）]*[\u3400-\u9fff][^()（）]*)[)）]")
+SOURCES_NOTE = (
+    "The source documents are five introductory articles in Chinese on machine learning and deep learning, "
+    "numbered 000 to 004 (the files seeds/000_….txt to seeds/004_….txt; CLAIMS.md lists the claims taken from "
+    "each): \"source document 002, section 1.3\" is a section of the third article, not a random seed."
+)
+
+
+def documents_named(text: str) -> str:
+    """The claims' references to their source documents as documents: "seed 002, §1.1" reads like
+    a random seed; "source document 002, §1.1" does not."""
+    def named(m: re.Match) -> str:
+        nums = re.findall(r"\d{3}", m.group(1))
+        if len(nums) == 1:
+            return f"source document {nums[0]}"
+        return "source documents " + ", ".join(nums[:-1]) + " and " + nums[-1]
+    return _SEED_REF.sub(named, str(text))
+
+
+def second_line_gloss(text: str) -> str:
+    """The Chinese wording in parentheses moved to a second line ("English\n中文"), for a table cell."""
+    glosses = [m.group(1).strip() for m in _CJK_GLOSS.finditer(str(text))]
+    if not glosses:
+        return str(text)
+    return _CJK_GLOSS.sub("", str(text)).strip() + "\n" + "；".join(glosses)
+
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def answer(ms: Measurements, table: list[claims.Verdict]) -> list[str]:
+def _leader(d) -> str:
+    """'deep', 'classical' or 'level' for one per-size comparison (`analysis.outcome_of`)."""
+    o = analysis.outcome_of(d)
+    return "deep" if o == "supports" else "classical" if o == "refutes" else "level"
+
+
+_LEAD_WORDS = {"deep": "deep ahead", "classical": "classical ahead", "level": "level"}
+
+
+def _sizes_text(sizes: list[int]) -> str:
+    return f"{sizes[0]:,}" if len(sizes) == 1 else f"{sizes[0]:,}–{sizes[-1]:,}"
+
+
+def lead_changes(comp: pd.DataFrame) -> dict[str, str]:
+    """Per dataset whose leader changes across its compared sizes, the leader's runs in words
+    ("level at 100, deep ahead at 400–1,348"); datasets whose leader never changes are left out."""
+    out = {}
+    for dataset, g in comp.sort_values(["dataset", "n_train"]).groupby("dataset", sort=True):
+        runs: list[tuple[str, list[int]]] = []
+        for r in g.itertuples():
+            lead = _leader(r.difference)
+            if runs and runs[-1][0] == lead:
+                runs[-1][1].append(int(r.n_train))
+            else:
+                runs.append((lead, [int(r.n_train)]))
+        if len(runs) > 1:
+            out[str(dataset)] = ", ".join(f"{_LEAD_WORDS[lead]} at {_sizes_text(s)}" for lead, s in runs)
+    return out
+
+
+def _pools_text(at: pd.DataFrame) -> str:
+    """Which candidates each family's best was chosen from, at the largest sizes of one modality."""
+    def counts(col: str) -> str:
+        v = sorted({int(x) for x in at[col]})
+        return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}"
+
+    nd, nc = counts("n_deep"), counts("n_classical")
+    deep_models = ", ".join(sorted(set(at["deep"])))
+    if set(at["n_deep"]) == {1}:
+        return (f"deep is its one model ({deep_models}); classical is the mean of its {nc} configurations (what one "
+                "drawn at random scores), not its best: one against one, a typical classical model rather than the best")
+    if set(at["n_classical"]) == {1}:
+        return f"classical is its one configuration; deep is the mean of its {nd} configurations (as one drawn at random would score)"
+    more_c = (at["n_classical"] > at["n_deep"]).all()
+    if more_c:
+        return (f"deep's best is chosen on validation from its {nd} configurations; classical's is its expected best "
+                f"over every {nd} of its {nc} configurations, so neither is picked from more candidates")
+    return (f"classical's best is chosen on validation from its {nc} configurations and deep's from {nd}, "
+            "the larger family counting as its expected best over subsets as large as the other")
+
+
+def modality_sentences(comp: pd.DataFrame) -> list[str]:
+    """One plain sentence per modality: who wins at the largest sizes run, by how much, how sure,
+    where the lead changes and what each family's best was chosen from, from the comparisons the
+    verdicts read (`Measurements.comparisons`) and the same decision threshold (`stats.DECISIVE`)."""
+    if comp.empty:
+        return []
+    at_max = comp[comp.groupby("dataset")["n_train"].transform("max") == comp["n_train"]]
+    changes = lead_changes(comp)
+    mods = [m for m in plots.MODALITY_ORDER if m in set(at_max["modality"])] + sorted(set(at_max["modality"]) - set(plots.MODALITY_ORDER))
+    out = []
+    for mod in mods:
+        g = at_max[at_max["modality"] == mod].sort_values("dataset")
+        sizes = sorted({int(n) for n in g["n_train"]})
+        where = f"largest size{'s' if len(sizes) > 1 else ''} run {_sizes_text(sizes)} training rows"
+        if len(g) == 1:
+            r = g.iloc[0]
+            d = r["difference"]
+            lead = _leader(d)
+            head = {"deep": "deep wins", "classical": "classical wins", "level": "neither family wins"}[lead]
+            sure = (f"deep minus classical {d.text()} (95% interval counting the test rows)"
+                    if d.decided else f"deep minus classical {analysis.fmt_signed(d.diff)}, with no interval")
+            if lead == "level":
+                sure += (" (it includes zero)" if d.decided and d.lo <= 0 <= d.hi else
+                         f" (inside or across the ±{analysis.MARGIN} margin)")
+            text = f"{mod.capitalize()} data (one dataset, {r['dataset']}; {where}): {head}: {sure}"
+        else:
+            sr = stats.signed_rank(list(g["diff"]), analysis.MARGIN)
+            med = float(g["diff"].median())
+            lo, hi = float(g["diff"].min()), float(g["diff"].max())
+            if sr.above >= stats.DECISIVE:
+                head = "deep wins"
+            elif sr.below >= stats.DECISIVE:
+                head = "classical wins"
+            elif sr.within >= stats.DECISIVE:
+                head = f"neither family wins (the two are within ±{analysis.MARGIN})"
+            else:
+                head = f"neither family wins clearly (no probability reaches {stats.DECISIVE:.2f})"
+            text = (f"{mod.capitalize()} data ({len(g)} datasets; {where}): {head}, deep minus classical median "
+                    f"{analysis.fmt_signed(med)} (from {analysis.fmt_signed(lo)} to {analysis.fmt_signed(hi)}); "
+                    f"P(deep ahead) {sr.above:.2f}, P(within ±{analysis.MARGIN}) {sr.within:.2f}, P(classical ahead) "
+                    f"{sr.below:.2f} (Bayesian signed-rank test across datasets)")
+        mine = {k: v for k, v in changes.items() if k in set(g["dataset"])}
+        if mine:
+            text += "; the lead changes with size on " + "; ".join(f"{k} ({v})" for k, v in mine.items())
+        else:
+            text += "; the lead does not change across the sizes run"
+        out.append(text + f". Candidates: {_pools_text(g)}.")
+    return out
+
+
+def hardware_text(ok: pd.DataFrame, env: dict | None = None) -> str:
+    """Where the families ran, named once: "both on this run's CPU (model)" when every family ran
+    on the CPU, else each family's devices."""
+    hw = analysis.hardware(ok)
+    devices = set(hw.values())
+    if devices == {"cpu"}:
+        model = ((env or {}).get("cpu") or {}).get("model")
+        who = "both families" if len(hw) == 2 else f"all {len(hw)} families" if len(hw) > 2 else "every cell"
+        return f"{who} on this run's CPU" + (f", {model}" if model else "")
+    return "; ".join(f"{f} on {d}" for f, d in hw.items())
+
+
+def answer(ms: Measurements, table: list[claims.Verdict], env: dict | None = None) -> list[str]:
     """The summary a reader can quote: who wins where, by how much, at what cost, how sure."""
     ok, comp = ms.ok, ms.comparisons
     if comp.empty:
         return ["This run cannot compare the families: no dataset has finished deep and classical cells at one size."]
-    out = []
+    out = modality_sentences(comp)
     for which, pick in (("largest", "max"), ("smallest", "min")):
         at = comp[comp.groupby("dataset")["n_train"].transform(pick) == comp["n_train"]]
         outcomes = {r.dataset: analysis.outcome_of(r.difference) for r in at.itertuples()}
@@ -43,28 +186,12 @@ def answer(ms: Measurements, table: list[claims.Verdict]) -> list[str]:
             f"{_plural(n, 'dataset')} and behind on {cl} (each by more than {analysis.MARGIN}, judged by a 95% "
             f"interval that counts the test rows); on {n - deep - cl} the two are level or within noise."
         )
-        if which == "largest":
-            parts = []
-            for mod in [m for m in plots.MODALITY_ORDER if m in set(at["modality"])]:
-                g = at[at["modality"] == mod]
-                sr = stats.signed_rank(list(g["diff"]), analysis.MARGIN)
-                if sr is None:
-                    parts.append(f"{mod}: one dataset, {g['dataset'].iloc[0]} {g['difference'].iloc[0].text()}")
-                else:
-                    parts.append(f"{mod}: median {analysis.fmt_signed(float(g['diff'].median()))} over "
-                                 f"{_plural(len(g), 'dataset')}, P(classical ahead) {sr.below:.2f}, P(within "
-                                 f"±{analysis.MARGIN}) {sr.within:.2f}, P(deep ahead) {sr.above:.2f}")
-            out.append(
-                "Deep minus classical there, by modality, each family's best chosen from as many candidates as "
-                "the other has (Bayesian signed-rank test across datasets, region of practical equivalence ± "
-                f"{analysis.MARGIN}; a single dataset's 95% interval): " + "; ".join(parts) + "."
-            )
     used, gpu_only = analysis.comparable_hardware(ok)
     r = analysis.compute_ratios(used)
     if not r.empty:
         cpu = analysis.gmean(r.groupby("dataset")["fit_cpu_s"].apply(analysis.gmean))
         mem = analysis.gmean(r.groupby("dataset")["peak_memory_mb"].apply(analysis.gmean))
-        hw = "; ".join(f"{f} on {d}" for f, d in analysis.hardware(used).items())
+        hw = hardware_text(used, env)
         out.append(
             f"The cost: deep models need {analysis.fmt_ratio(cpu)} the fit CPU time and "
             f"{analysis.fmt_ratio(mem)} the peak memory of classical ones ({hw})."
@@ -87,31 +214,32 @@ def answer(ms: Measurements, table: list[claims.Verdict]) -> list[str]:
 
 def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict) -> list[Block]:
     blocks = []
+    g, dn = second_line_gloss, documents_named
     if table:
-        rows = [(v.aspect, v.classical, v.deep, v.verdict, v.reason) for v in verdicts]
+        rows = [(g(dn(v.aspect)), g(v.classical), g(v.deep), v.verdict, dn(v.reason)) for v in verdicts]
         blocks.append(_table(
             ("Aspect", "Classical ML (claim)", "Deep learning (claim)", "Verdict", "Why (measured)"),
             rows, anchor="comparison-table", summary="-",
         ))
     else:
-        rows = [(v.aspect, v.deep, v.verdict, v.reason) for v in verdicts]
+        rows = [(g(dn(v.aspect)), g(v.deep), v.verdict, dn(v.reason)) for v in verdicts]
         blocks.append(_table(("Claim", "The documents say", "Verdict", "Why (measured)"), rows, anchor="further-claims-table", summary="-"))
     for v in verdicts:
-        blocks.append(_h(3, f"{v.aspect}: {v.verdict}", anchor=f"claim-{v.key}"))
+        blocks.append(_h(3, f"{dn(v.aspect)}: {v.verdict}", anchor=f"claim-{v.key}"))
         claim = f"classical ML {v.classical}; deep learning {v.deep}" if v.classical else v.deep
         blocks.append(Block("p", f"Verdict: {v.verdict}. {v.reason[:1].upper() + v.reason[1:]}.", cls=f"verdict-line v-{v.verdict.replace(' ', '-')}"))
         blocks.append(Block("p", f"The claim: {claim}."))
         blocks += [_figure(f) for f in figures.get(f"claim:{v.key}", [])]
         if v.picture:
-            blocks.append(Block("p", v.picture))
+            blocks.append(Block("p", dn(v.picture)))
         if v.certainty:
-            blocks.append(Block("p", f"How sure: {v.certainty}"))
+            blocks.append(Block("p", f"How sure: {dn(v.certainty)}"))
         if v.missing:
             blocks.append(Block("p", f"Missing cells: {v.missing}"))
         if v.evidence:
             blocks.append(evidence_table(v.evidence))
         version = v.claim.version if v.claim is not None else 1
-        blocks.append(Block("p", f"Rule (version {version}): {v.rule}", cls="rule"))
+        blocks.append(Block("p", f"Rule (version {version}): {dn(v.rule)}", cls="rule"))
     return blocks
 
 
@@ -144,27 +272,41 @@ def _statistics(ms: Measurements, figs: list[plots.Figure]) -> list[Block]:
                 f"{sr.below:.2f}, P(within) = {sr.within:.2f}, P(deep ahead) = {sr.above:.2f} over "
                 f"{_plural(sr.n_datasets, 'dataset')}."
             )))
-    test = stats.friedman(stats.complete_blocks(ok))
-    if test is None:
-        blocks.append(Block("p", "No Friedman test: fewer than three configurations ran on two or more datasets alike."))
-    else:
-        blocks.append(Block("p", (
-            f"Friedman test over the {test.n_configs} configurations that ran on all {test.n_datasets} "
-            f"datasets: χ² = {test.statistic:.3g}, p = {test.p:.2g}"
-            + (". They do not all rank alike." if test.p < 0.05 else ". No evidence that they rank differently.")
-        )))
-    blocks += [_figure(f) for f in figs]
-    ranks = stats.rank_table(ok)
-    if not ranks.empty:
-        blocks.append(Block("p", (
-            "Every configuration's average rank over the datasets it ran on (ranked per dataset among the "
-            "configurations there, at its largest size): those on fewer datasets are not in the test above."
-        )))
-        blocks.append(_table(
-            ("configuration", "family", "average rank", "datasets"),
-            [(r.config, r.family, f"{r.mean_rank:.2f}", int(r.n_datasets)) for r in ranks.itertuples()],
-            anchor="ranks", summary=f"Average rank of every configuration ({len(ranks)})",
-        ))
+    by_name = {f.name: f for f in figs}
+    per = ranks_mod.modality_ranks(ok)
+    if not per:
+        blocks.append(Block("p", "No ranks: no finished cells."))
+    blocks.append(Block("p", (
+        "Ranks per modality: within each modality, every configuration that ran on all of its ranked datasets "
+        "(each at its largest size) is ranked per dataset (1 = best test score) and the ranks averaged. The "
+        "diagram and the table below it show the same ranks; what is left out is named with the reason."
+    )))
+    for mr in per:
+        blocks.append(_h(3, f"Ranks: {mr.modality} data", anchor=f"ranks-{mr.modality}"))
+        test = mr.friedman
+        if test is None:
+            blocks.append(Block("p", (
+                f"No Friedman test on {mr.modality} data: {_plural(mr.scores.shape[1], 'configuration')} ran on "
+                f"all of its {_plural(mr.scores.shape[0], 'ranked dataset')} (it needs three configurations on two "
+                "datasets)."
+            )))
+        else:
+            blocks.append(Block("p", (
+                f"Friedman test over the {test.n_configs} configurations that ran on all {test.n_datasets} ranked "
+                f"{mr.modality} datasets: χ² = {test.statistic:.3g}, p = {test.p:.2g}"
+                + (". They do not all rank alike." if test.p < 0.05 else ". No evidence that they rank differently.")
+            )))
+        name = f"critical-difference-{plots.slug(mr.modality)}.png"
+        if name in by_name:
+            blocks.append(_figure(by_name[name]))
+        r = mr.ranks()
+        if len(r):
+            blocks.append(_table(
+                ("configuration", "family", "average rank", "datasets"),
+                [(c, mr.families.get(c, ""), f"{v:.2f}", mr.scores.shape[0]) for c, v in r.items()],
+                anchor=f"ranks-{mr.modality}-table", summary=f"Average ranks on {mr.modality} data ({len(r)})",
+            ))
+        blocks.append(Block("p", mr.left_out_text(), cls="small"))
     return blocks
 
 
@@ -246,22 +388,36 @@ def _selection_note(ok: pd.DataFrame) -> str:
             "which favours the family with more configurations.")
 
 
-def _summary_rows(ok: pd.DataFrame) -> list[tuple]:
+def _summary_rows(ok: pd.DataFrame, devices: bool = True) -> list[tuple]:
     rows = []
     if ok.empty:
         return rows
     largest = ok.groupby("dataset")["n_train"].transform("max") == ok["n_train"]
     at = ok[largest]
+    chosen = set()
+    for (dataset, _fam), g in at.groupby(["dataset", "family"], sort=True):
+        b = analysis.best(g)
+        if b is not None:
+            chosen.add((dataset, b.label))
     for (dataset, family, config), g in at.groupby(["dataset", "family", "config"], sort=True):
-        rows.append((
-            dataset, int(g["n_train"].iloc[0]), family, config, analysis.fmt_spread(g["score"]),
+        row = (
+            dataset, int(g["n_train"].iloc[0]), family, config + (" *" if (dataset, config) in chosen else ""),
+            analysis.fmt_spread(g["score"]),
             analysis.fmt_spread(g["val_score"]).split(" (")[0] if "val_score" in g else "n/a",
             analysis.fmt_spread(g["train_score"]).split(" (")[0],
             _num(g["fit_time_s"].mean(), ".3g"), _num(g["predict_latency_ms"].mean(), ".3g"),
             _num(g["peak_memory_mb"].mean(), ".3g"), analysis.fmt_count(float(g["n_params"].median())),
-            ", ".join(sorted(g["device"].fillna("cpu").astype(str).unique())) if "device" in g else "cpu",
-        ))
+        )
+        if devices:
+            row += (", ".join(sorted(g["device"].fillna("cpu").astype(str).unique())) if "device" in g else "cpu",)
+        rows.append(row)
     return rows
+
+
+def _one_device(ok: pd.DataFrame) -> str | None:
+    """The device every finished cell ran on, or None when they differ."""
+    devs = set(ok["device"].fillna("cpu").astype(str)) if "device" in ok.columns else {"cpu"}
+    return devs.pop() if len(devs) == 1 else None
 
 
 def _num(x: float, spec: str) -> str:
@@ -369,19 +525,19 @@ def build_blocks(
     blocks = [
         _h(1, f"bench report: {suite}"),
         _h(2, "The answer", anchor="answer"),
-        Block("list", "In short:", items=tuple(answer(ms, table)), cls="answer"),
+        Block("list", "In short:", items=tuple(answer(ms, table, env)), cls="answer"),
         *[_figure(f) for f in figures.get("headline", [])],
         Block("p", _run_line(df, env, planned), cls="small"),
         _h(2, "The comparison table, measured", anchor="comparison"),
         Block("p", (
-            "The documents' comparison of classical machine learning and deep learning (seed 002, "
+            "The documents' comparison of classical machine learning and deep learning (source document 002, "
             "section 1.3), row by row. Each row has a verdict: supported, refuted, mixed (evidence both "
             "ways), inconclusive (within noise) or not measurable. Below the table, each row has its "
             "picture, how sure the verdict is, its evidence and its rule. The rules are one module per "
             f"claim in bench/report/claims/, at version {claims.RULES_VERSION}. They were first written "
             "before any result was seen and have been revised since, after the reference results were "
             "seen; docs/rules-changelog.md lists each revision, its reason, and the reference verdicts "
-            "before and after it."
+            "before and after it. " + SOURCES_NOTE
         )),
         *_verdict_section(table, True, figures),
         _h(2, "Further claims of the documents", anchor="further"),
@@ -423,10 +579,17 @@ def build_blocks(
             anchor="size-to-reach",
         ))
     blocks.append(_h(3, "Results at each dataset's largest training size", anchor="results"))
-    blocks.append(_table(
-        ("dataset", "n_train", "family", "configuration", "test score", "validation score", "train score", "fit s", "predict ms/row", "peak MB", "params", "device"),
-        _summary_rows(ok), anchor="results-table",
-    ))
+    device = _one_device(ok) if not ok.empty else None
+    blocks.append(Block("p", (
+        "Test score: mean ± standard deviation over seeds of each configuration, the statistic `bench run`'s "
+        "terminal summary prints (its mean); * marks each family's configuration chosen on validation at that "
+        "size, the one the verdicts compare (the tables and the headline may instead use a family's expected "
+        "best from equal candidate counts: see the answer)."
+        + (f" Every cell ran on the {'CPU' if device == 'cpu' else device}." if device else "")
+    )))
+    header = ("dataset", "n_train", "family", "configuration", "test score", "validation score", "train score",
+              "fit s", "predict ms/row", "peak MB", "params") + (() if device else ("device",))
+    blocks.append(_table(header, _summary_rows(ok, devices=device is None), anchor="results-table"))
     failed = _failed_rows(df, cores)
     blocks.append(_h(2, f"Failed cells ({len(failed)})", anchor="failed"))
     if _failed_note(failed):

@@ -21,6 +21,7 @@ p.rule, p.small {{ font-size: 0.85em; color: #555; }}
 ul.answer {{ font-size: 1.05em; }} ul.answer li {{ margin: 0.25em 0; }}
 details {{ margin: 0.6em 0; }} summary {{ cursor: pointer; color: #1f63a8; }}
 figure {{ margin: 1em 0; }} figure img {{ width: 100%; max-width: 1050px; height: auto; border: 1px solid #eee; }}
+.gloss {{ font-size: 0.85em; color: #666; }}
 figcaption {{ font-size: 0.85em; color: #555; }}
 pre {{ background: #f6f6f6; padding: 0.8em; overflow-x: auto; font-size: 0.85em; }}
 @media print {{ details > summary {{ display: none; }} figure {{ break-inside: avoid; }} }}

@@ -27,6 +27,9 @@ def _html_table(b: Block, anchor: str) -> str:
                 cells.append(f'<td class="verdict {_e("v-" + c.replace(" ", "-"))}">{_e(c)}</td>')
             elif j == outcome_col and c in _OUTCOME_CLASS:
                 cells.append(f'<td class="{_OUTCOME_CLASS[c]}">{_e(c)}</td>')
+            elif "\n" in c:  # a second line: the claim's original wording, smaller, below
+                first, _, rest = c.partition("\n")
+                cells.append(f'<td>{_e(first)}<br><span class="gloss" lang="zh">{_e(rest)}</span></td>')
             else:
                 cells.append(f"<td>{_e(c)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")

@@ -17,6 +17,11 @@ def md_escape(text: str) -> str:
     return " ".join(text.split("\n"))
 
 
+def _md_cell(text: str) -> str:
+    """A table cell; a second line (after a newline: a claim's original Chinese wording) below a line break."""
+    return "<br>".join(md_escape(part) for part in str(text).split("\n"))
+
+
 def to_markdown(blocks: list[Block]) -> str:
     out = []
     for b in blocks:
@@ -33,7 +38,7 @@ def to_markdown(blocks: list[Block]) -> str:
             out.append("\n".join(f"- {md_escape(i)}" for i in b.items) + "\n")
         elif b.kind == "table":
             lines = ["| " + " | ".join(md_escape(h) for h in b.header) + " |", "|" + "---|" * len(b.header)]
-            lines += ["| " + " | ".join(md_escape(c) for c in row) + " |" for row in b.items]
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in b.items]
             out.append("\n".join(lines) + "\n")
         elif b.kind == "figure":
             f = b.figure

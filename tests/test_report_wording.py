@@ -1,0 +1,111 @@
+"""The report's wording (issue 26): one plain answer sentence per modality from the verdicts'
+numbers, source documents named as documents, hardware named once, the claims' Chinese wording
+on a second line, and the terminal summary and the report saying what their numbers are."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from rich.console import Console
+from synthetic import grid
+
+from bench.execution import runner
+from bench.report import sections
+from bench.report.formats.html import to_html
+from bench.report.formats.markdown import to_markdown
+from bench.report.measurements import Measurements
+
+MODELS = {
+    "logistic_regression": ("classical", "logistic_regression", "raw", {}),
+    "random_forest": ("classical", "random_forest", "raw", {}),
+    "knn": ("classical", "knn", "raw", {}),
+    "mlp": ("deep", "mlp", "raw", {}),
+    "cnn": ("deep", "cnn", "raw", {}),
+}
+DATASETS = {
+    "img1": ("image", "classification"), "img2": ("image", "classification"), "img3": ("image", "classification"),
+    "tab1": ("tabular", "classification"), "tab2": ("tabular", "classification"), "tab3": ("tabular", "classification"),
+}
+ENV = {"cpu": {"model": "Test CPU 9000"}}
+
+
+def _score(row):
+    """Images: deep far ahead at the largest size, level at the smallest (the lead changes).
+    Tables: every model equal (neither wins). Test rows: 5,000, so intervals are narrow."""
+    jitter = 0.002 * row["seed"]
+    out = {"n_test": 5000}
+    if row["dataset"].startswith("img"):
+        deep = row["family"] == "deep"
+        out["score"] = 0.7 + jitter + (0.2 if deep and row["n_train"] == 1024 else 0.0)
+    else:
+        out["score"] = 0.8 + jitter
+    return out
+
+
+@pytest.fixture(scope="module")
+def ms():
+    return Measurements(grid(_score, datasets=DATASETS, models=MODELS))
+
+
+def test_one_sentence_per_modality_names_the_winner_the_size_and_the_candidates(ms):
+    said = sections.modality_sentences(ms.comparisons)
+    assert len(said) == 2
+    tab, img = said
+    assert tab.startswith("Tabular data (3 datasets") and "neither family wins" in tab
+    assert img.startswith("Image data (3 datasets") and "deep wins" in img
+    med = float(re.search(r"median ([+-]\d\.\d+)", img).group(1))
+    assert med == pytest.approx(0.2, abs=0.005)  # the difference the table was built with
+    # The lead changes from level (64, 256 rows) to deep (1,024 rows) on every image dataset.
+    assert "the lead changes with size on img1 (level at 64–256, deep ahead at 1,024)" in img
+    assert "does not change" in tab
+    # Which candidates each family's best came from: 2 deep against 3 classical.
+    assert "from its 2 configurations" in img and "every 2 of its 3" in img
+
+
+def test_one_deep_model_against_several_classical_says_classical_is_their_mean():
+    models = {k: v for k, v in MODELS.items() if k != "cnn"}
+    ms = Measurements(grid(_score, datasets={"tab1": DATASETS["tab1"]}, models=models))
+    (sentence,) = sections.modality_sentences(ms.comparisons)
+    assert "one dataset, tab1" in sentence and "neither family wins" in sentence
+    assert "deep is its one model (mlp); classical is the mean of its 3 configurations" in sentence
+    assert "it includes zero" in sentence
+
+
+def test_hardware_is_named_once_as_this_cpu(ms):
+    assert sections.hardware_text(ms.ok, ENV) == "both families on this run's CPU, Test CPU 9000"
+    assert "on cpu" not in " ".join(sections.answer(ms, [], ENV))
+
+
+def test_source_documents_are_named_as_documents():
+    assert sections.documents_named("Overfitting (seed 003, §8.4)") == "Overfitting (source document 003, §8.4)"
+    assert sections.documents_named("long-range (seeds 000, 002)") == "long-range (source documents 000 and 002)"
+    assert sections.documents_named("3 seeds, seed 1") == "3 seeds, seed 1"  # random seeds stay seeds
+    assert "not a random seed" in sections.SOURCES_NOTE
+
+
+def test_chinese_wording_sits_on_a_second_line_of_its_cell():
+    cell = sections.second_line_gloss("Feature engineering (特征工程)")
+    assert cell == "Feature engineering\n特征工程"
+    assert sections.second_line_gloss("plain English (no gloss)") == "plain English (no gloss)"
+    block = sections._table(("Aspect", "Verdict"), [(cell, "mixed")])
+    md = to_markdown([block])
+    assert "| Feature engineering<br>特征工程 | mixed |" in md
+    html = to_html([block], "t")
+    assert 'Feature engineering<br><span class="gloss" lang="zh">特征工程</span>' in html
+
+
+def test_terminal_summary_prints_the_reports_statistic_and_marks_the_choices():
+    df = grid(lambda r: {"score": {"logistic_regression": 0.7, "random_forest": 0.9, "knn": 0.8, "mlp": 0.6,
+                                   "cnn": 0.85}[r["model"]] + 0.01 * r["seed"]},
+              datasets={"img1": DATASETS["img1"]}, models=MODELS)
+    console = Console(width=200, record=True)
+    console.print(runner.summary_table(df))
+    text = console.export_text()
+    assert "mean over seeds" in text and "median over seeds" not in text
+    # The mean of 0.90, 0.91, 0.92 (the report's statistic), and the chosen configuration of each family starred.
+    assert re.search(r"random_forest \*\s.*0\.910", text)
+    assert re.search(r"cnn \*\s.*0\.860", text)
+    assert not re.search(r"mlp \*", text) and not re.search(r"knn \*", text)
+    assert runner.chosen_configs(df) == {("img1", "random_forest"), ("img1", "cnn")}
+    assert "the statistic the report's results table shows" in runner.SUMMARY_NOTE
