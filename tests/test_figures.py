@@ -67,8 +67,12 @@ def test_learning_curves_draw_each_familys_choice_bold_in_its_hue_and_the_rest_f
     colors = {plots.matplotlib.colors.to_hex(ln.get_color()) for ln in bold}
     assert colors == {plots.FAMILY_COLORS["classical"], plots.FAMILY_COLORS["deep"]}
     assert all((ln.get_alpha() or 1) < 0.5 for ln in faded)
-    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    legends = [a for a in fig.axes[0].get_children() if isinstance(a, plots.matplotlib.legend.Legend)]
+    legend = [t.get_text() for leg in legends for t in leg.get_texts()]
     assert "random_forest (chosen)" in legend and "cnn (chosen)" in legend
+    # Rings mark each family's choice at every size (3 sizes × 2 families).
+    rings = [ln for ln in fig.axes[0].get_lines() if len(ln.get_xdata()) == 1 and ln.get_markerfacecolor() == "none"]
+    assert len(rings) == 6
     plt.close("all")
 
 

@@ -82,7 +82,8 @@ def test_comparison_table_has_six_rows_with_a_verdict_each(built):
                                    "Algorithmic innovation", "Application scenarios", "Compute requirement"), strict=True):
         assert row.startswith(f"| {aspect}")
         assert re.search(r"\| (supported|refuted|mixed|inconclusive|not measurable) \|", row)
-    assert "| Algorithmic innovation (算法创新) | little (算法创新较少) | much (算法创新较多) | not measurable |" in md
+    # The claims' Chinese wording sits on a second line of each cell, not inline.
+    assert "| Algorithmic innovation<br>算法创新 | little<br>算法创新较少 | much<br>算法创新较多 | not measurable |" in md
     assert [v.verdict for v in built.table][1] == "supported"  # deep models are larger here
 
 
@@ -205,7 +206,7 @@ def test_each_claim_has_its_picture_verdict_certainty_evidence_and_rule_in_its_o
     claim = section(md, "### Model complexity (模型复杂度): supported")
     assert "(figures/claim-model-complexity.png)" in claim
     assert "Verdict: supported." in claim
-    assert "How sure:" in claim and "Rule (version 2):" in claim
+    assert "How sure:" in claim and "Rule (version 3):" in claim
     assert "| dataset | n_train | deep larger |" in claim
     data = section(md, "### Data requirement (数据量需求): " + next(v.verdict for v in built.table if v.key == "data_requirement"))
     assert "headline figure" in data and "95% intervals per dataset counting the test rows" in data

@@ -376,6 +376,17 @@ def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 else:
                     ax.plot(x, y, style["ls"], marker=style["marker"], ms=2, lw=0.8, color=color, alpha=0.28, zorder=2)
                     faded[fam] = faded.get(fam, 0) + 1
+            # A ring on each family's choice at every size: what the verdicts compare there (it may change with size).
+            for n_train, at in sub.groupby("n_train", sort=True):
+                for fam, g in at.groupby("family", sort=True):
+                    b = analysis.best(g)
+                    if b is None:
+                        continue
+                    m = stats_[(stats_["config"] == b.label) & (stats_["n_train"] == n_train)]["mean"]
+                    if len(m):
+                        ax.plot([n_train], [float(m.iloc[0])], "o", ms=9, mfc="none", mec=FAMILY_COLORS.get(str(fam), "grey"),
+                                mew=1.4, zorder=6)
+            ring = Line2D([], [], ls="none", marker="o", ms=8, mfc="none", mec="#444444", mew=1.4)
             for fam, k in faded.items():
                 ghost = Line2D([], [], color=FAMILY_COLORS.get(fam, "grey"), lw=0.8, alpha=0.35)
                 handles.setdefault(fam, []).append((ghost, f"{k} other{'s' if k != 1 else ''} (faded)"))
@@ -385,13 +396,18 @@ def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
             ax.set_ylabel(_score_label(task))
             ax.set_title(plain(f"{dataset} ({sub['modality'].iloc[0]}, {task})"), loc="left")
             ax.grid(alpha=0.25)
-            _family_legend(ax, handles, loc="upper left", bbox_to_anchor=(1.01, 1.02))
+            leg = _family_legend(ax, handles, loc="upper left", bbox_to_anchor=(1.01, 1.02))
+            if leg is not None:
+                ax.add_artist(leg)
+            ax.legend([ring], ["the family's choice on validation at that size"], loc="lower left",
+                      bbox_to_anchor=(1.01, -0.02), frameon=False)
             figs.append(Figure(
                 f"learning-curve-{i:02d}-{slug(dataset)}.png",
                 f"Learning curves: {dataset}",
                 f"{dataset}: test score against training rows. Bold, in its family's colour (blue classical, red "
                 "deep, purple hybrid): each family's configuration chosen on validation at the largest size, mean "
-                "over seeds with the seeds' min–max as a band; faded: every other configuration's mean. Dashed = "
+                "over seeds with the seeds' min–max as a band; faded: every other configuration's mean; rings: each "
+                "family's choice at each size (the verdicts compare these; it can differ from size to size). Dashed = "
                 "engineered features, squares = tuned.",
                 png(fig),
             ))

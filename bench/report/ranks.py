@@ -71,11 +71,19 @@ def modality_ranks(ok: pd.DataFrame) -> list[ModalityRanks]:
         complete = block.loc[:, block.notna().all(axis=0)]
         n = block.shape[0]
         left_c = {}
+        task_of = ({str(d): str(t) for d, t in sub.groupby("dataset")["task"].first().items()}
+                   if "task" in sub.columns else {})
         for c in block.columns:
             if c not in complete.columns:
                 ran = [str(d) for d in block.index if pd.notna(block.loc[d, c])]
-                left_c[str(c)] = (f"ran on {len(ran)} of the {n} datasets ranked: {', '.join(ran)}" if ran
-                                  else "ran only on datasets left out")
+                why = (f"ran on {len(ran)} of the {n} datasets ranked: {', '.join(ran)}" if ran
+                       else "ran only on datasets left out")
+                kinds = {task_of.get(d) for d in ran}
+                if len(kinds) == 1 and None not in kinds:
+                    k = kinds.pop()
+                    if ran == [str(d) for d in block.index if task_of.get(str(d)) == k]:
+                        why += f", every {k} dataset: a {k} model"
+                left_c[str(c)] = why
         test = stats.friedman(complete)
         out.append(ModalityRanks(mod, complete, test, {c: fams.get(str(c), "") for c in complete.columns}, left_c, left_d))
     return out

@@ -107,7 +107,23 @@ def _pools_text(at: pd.DataFrame) -> str:
             "the larger family counting as its expected best over subsets as large as the other")
 
 
-def modality_sentences(comp: pd.DataFrame) -> list[str]:
+def _against_single_choice(ok: pd.DataFrame, at: pd.DataFrame) -> str:
+    """Deep minus classical with classical's own single choice on validation (not a pool), median over
+    the datasets of `at` at their sizes: the figure the equal-pool rule replaced, for the reader to weigh."""
+    diffs = []
+    for r in at.itertuples():
+        cells = ok[(ok["dataset"] == r.dataset) & (ok["n_train"] == r.n_train)]
+        d, c = analysis.best(cells, family="deep"), analysis.best(cells, family="classical")
+        if d is not None and c is not None:
+            diffs.append(float(d.scores.mean() - c.scores.mean()))
+    if not diffs:
+        return ""
+    what = "median " if len(diffs) > 1 else ""
+    return (f" (against classical's single choice on validation among all its configurations instead: {what}"
+            f"{analysis.fmt_signed(float(np.median(diffs)))})")
+
+
+def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> list[str]:
     """One plain sentence per modality: who wins at the largest sizes run, by how much, how sure,
     where the lead changes and what each family's best was chosen from, from the comparisons the
     verdicts read (`Measurements.comparisons`) and the same decision threshold (`stats.DECISIVE`)."""
@@ -153,7 +169,8 @@ def modality_sentences(comp: pd.DataFrame) -> list[str]:
             text += "; the lead changes with size on " + "; ".join(f"{k} ({v})" for k, v in mine.items())
         else:
             text += "; the lead does not change across the sizes run"
-        out.append(text + f". Candidates: {_pools_text(g)}.")
+        pooled = ok is not None and bool((g["n_classical"] > g["n_deep"]).any())
+        out.append(text + f". Candidates: {_pools_text(g)}" + (_against_single_choice(ok, g) if pooled else "") + ".")
     return out
 
 
@@ -174,7 +191,7 @@ def answer(ms: Measurements, table: list[claims.Verdict], env: dict | None = Non
     ok, comp = ms.ok, ms.comparisons
     if comp.empty:
         return ["This run cannot compare the families: no dataset has finished deep and classical cells at one size."]
-    out = modality_sentences(comp)
+    out = modality_sentences(comp, ok)
     for which, pick in (("largest", "max"), ("smallest", "min")):
         at = comp[comp.groupby("dataset")["n_train"].transform(pick) == comp["n_train"]]
         outcomes = {r.dataset: analysis.outcome_of(r.difference) for r in at.itertuples()}
@@ -285,10 +302,11 @@ def _statistics(ms: Measurements, figs: list[plots.Figure]) -> list[Block]:
         blocks.append(_h(3, f"Ranks: {mr.modality} data", anchor=f"ranks-{mr.modality}"))
         test = mr.friedman
         if test is None:
+            n_d, n_c = mr.scores.shape
             blocks.append(Block("p", (
-                f"No Friedman test on {mr.modality} data: {_plural(mr.scores.shape[1], 'configuration')} ran on "
-                f"all of its {_plural(mr.scores.shape[0], 'ranked dataset')} (it needs three configurations on two "
-                "datasets)."
+                f"No Friedman test or diagram on {mr.modality} data: it needs three configurations on two datasets, "
+                + (f"and only one {mr.modality} dataset ({mr.scores.index[0]}) is ranked: the ranks below are its "
+                   "scores' order." if n_d == 1 else f"and {_plural(n_c, 'configuration')} ran on all {n_d} of them.")
             )))
         else:
             blocks.append(Block("p", (
@@ -306,7 +324,8 @@ def _statistics(ms: Measurements, figs: list[plots.Figure]) -> list[Block]:
                 [(c, mr.families.get(c, ""), f"{v:.2f}", mr.scores.shape[0]) for c, v in r.items()],
                 anchor=f"ranks-{mr.modality}-table", summary=f"Average ranks on {mr.modality} data ({len(r)})",
             ))
-        blocks.append(Block("p", mr.left_out_text(), cls="small"))
+        if name not in by_name:  # a diagram names what it leaves out in its caption
+            blocks.append(Block("p", mr.left_out_text(), cls="small"))
     return blocks
 
 
