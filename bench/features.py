@@ -1,11 +1,11 @@
 """Feature variants: what a classical model sees of a dataset (`raw`, engineered features, `minirocket`).
 
-A variant is a transform that never looks at labels, computed on the whole dataset before
-the split. `raw` and `engineered` are per sample, so no row shapes another's features.
-`minirocket` is the one exception: its biases are quantiles of the convolution outputs of
-random rows (bench.minirocket), drawn here from all the dataset's rows, test rows among
-them (never their labels), where the paper draws them from the training rows; the harness
-computes a variant before it knows the split. Deep models always take `raw`.
+A variant is a transform that never looks at labels. `raw` and `engineered` are per sample,
+so no row shapes another's features. A variant that learns from rows is registered with
+`fits=True` and is given `fit_rows`, the indices of the seed's training pool (training and
+validation rows, never a test row): `minirocket` draws its biases (quantiles of the
+convolution outputs of random rows, bench.minirocket) from those rows only, as the paper
+does. Deep models always take `raw`.
 """
 
 from __future__ import annotations
@@ -22,20 +22,25 @@ from bench.registry import Registry, first_line
 class FeatureVariant:
     name: str
     modalities: frozenset[str]
-    fn: Callable[[np.ndarray, tuple[int, ...] | None, str], np.ndarray]
+    fn: Callable[..., np.ndarray]
     description: str = ""
+    fits: bool = False  # learns from rows: called with fit_rows=<the training pool's indices>
 
 
 FEATURES: Registry[FeatureVariant] = Registry("feature variant")
 
 
-def feature_variant(name: str, *, modalities: tuple[str, ...]):
-    """Register a transform (X rows x features, sample_shape, modality) -> new X (rows x new features)."""
+def feature_variant(name: str, *, modalities: tuple[str, ...], fits: bool = False):
+    """Register a transform (X rows x features, sample_shape, modality) -> new X (rows x new features).
+
+    `fits=True`: the transform learns something from rows (never labels) and takes a keyword
+    `fit_rows`, the indices of the rows it may learn from (the training pool; no test row).
+    """
 
     def wrap(fn):
         FEATURES.add(
             name,
-            FeatureVariant(name, frozenset(modalities), fn, first_line(fn.__doc__)),
+            FeatureVariant(name, frozenset(modalities), fn, first_line(fn.__doc__), fits),
         )
         return fn
 
@@ -160,11 +165,11 @@ def engineered(X, sample_shape, modality: str | None = None):
     return sequence_features(X, tuple(sample_shape))
 
 
-@feature_variant("minirocket", modalities=("sequence",))
-def minirocket(X, sample_shape, modality: str | None = None):
+@feature_variant("minirocket", modalities=("sequence",), fits=True)
+def minirocket(X, sample_shape, modality: str | None = None, fit_rows: np.ndarray | None = None):
     """MiniRocket (Dempster et al. 2021): PPV of 84 fixed kernels at many dilations, ~10,000 features per series."""
     from bench.minirocket import features
 
     if sample_shape is None:
         raise ValueError("minirocket features need the sample shape of the series, (L,) or (L, C)")
-    return features(X, tuple(sample_shape))
+    return features(X, tuple(sample_shape), fit_rows=fit_rows)

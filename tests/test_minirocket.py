@@ -137,3 +137,46 @@ def test_plan_gives_minirocket_to_classical_models_on_sequences_only():
         ("synthetic_sequences", "raw", "mlp"), ("wine", "raw", "ridge_cv"), ("wine", "raw", "mlp"),
     }
     assert any(s.dataset == "wine" and s.features == "minirocket" for s in skips)
+
+
+def test_the_variant_learns_its_biases_from_the_training_pool_never_from_test_rows(monkeypatch):
+    """A cell's MiniRocket features do not change when only its test rows change."""
+    from bench.execution import prepare as prep
+
+    suite = parse(
+        """
+        [suite]
+        seeds = [0]
+        features = ["minirocket"]
+        [datasets.synthetic_sequences]
+        n_samples = 120
+        [models.ridge_cv]
+        """.replace("        ", ""),
+        "s.toml",
+    )
+    cell = plan(suite)[0][0]
+    seen = []
+    real = FEATURES["minirocket"].fn
+
+    def spy(X, shape, modality=None, fit_rows=None):
+        seen.append(fit_rows)
+        return real(X, shape, modality, fit_rows=fit_rows)
+
+    import dataclasses
+
+    monkeypatch.setitem(FEATURES._entries, "minirocket", dataclasses.replace(FEATURES["minirocket"], fn=spy))
+    X_pool, _, X_test, _, _ = prep._prepared_pool(cell)
+    assert FEATURES["minirocket"].fits and seen and seen[0] is not None, seen
+    assert len(seen[0]) == len(X_pool) and len(X_pool) + len(X_test) == 120  # the pool: no test row
+
+    # Changing the test rows' series alone leaves the pool's features as they were.
+    import bench.datasets as ds
+
+    data = ds.load(cell.dataset.name, cell.dataset.params)
+    pool, test = ds.split(data.y, cell.seed, cell.dataset.test_size, cell.dataset.task, data.n_test)
+    X = np.asarray(data.X, dtype=np.float32).copy()
+    shape = data.sample_shape
+    before = real(X, shape, "sequence", fit_rows=pool)[pool]
+    X[test] = np.random.default_rng(1).normal(size=X[test].shape) * 100
+    after = real(X, shape, "sequence", fit_rows=pool)[pool]
+    assert np.array_equal(before, after)

@@ -144,7 +144,9 @@ def _prepared_pool(cell: Cell, root: Path | None = None):
     X = data.X
     shape = data.sample_shape
     if cell.features != "raw":
-        X = variant.fn(np.asarray(X), data.sample_shape, spec.modality)
+        # A variant that learns from rows (MiniRocket's biases) sees the training pool only.
+        fit = {"fit_rows": pool} if variant.fits else {}
+        X = variant.fn(np.asarray(X), data.sample_shape, spec.modality, **fit)
         shape = None
     if cache is not None and not isinstance(X, pd.DataFrame):
         y = data.y
