@@ -30,6 +30,8 @@ window.addEventListener('load', function () {
   var rows = document.querySelectorAll('#comparison-table tr');
   var verdicts = Array.prototype.map.call(document.querySelectorAll('#comparison-table td.verdict'),
                                           function (td) { return td.textContent; });
+  var names = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; })
+                  .map(function (i) { return i.getAttribute('data-name'); });
   var shrunk = imgs.filter(function (i) { return i.getBoundingClientRect().width < 0.9 * i.naturalWidth; });
   var details = document.querySelectorAll('details');
   var open = Array.prototype.filter.call(details, function (d) { return d.open; });
@@ -39,7 +41,8 @@ window.addEventListener('load', function () {
                                     verdicts: verdicts, alerts: window.__alerts,
                                     overflow: document.documentElement.scrollWidth - window.innerWidth,
                                     shrunk: shrunk.length, details: details.length, open: open.length,
-                                    answer: !!document.getElementById('answer')});
+                                    answer: !!document.getElementById('answer'), names: names,
+                                    first: (document.querySelector('ul.answer li') || {}).textContent || ''});
   document.body.appendChild(out);
 });
 </script>"""
@@ -89,6 +92,12 @@ def test_report_opens_in_chromium_with_table_and_every_figure(tmp_path):
     # the answer first, long tables and per-dataset figures collapsed.
     assert seen["overflow"] <= 0 and seen["shrunk"] == 0, seen
     assert seen["answer"] and seen["details"] > 0 and seen["open"] == 0
+    # The figures issue 26 changed load: learning curves, score against time, a ranks diagram per modality;
+    # the first screen opens with a modality's answer sentence.
+    names = set(seen["names"])
+    for prefix in ("learning-curve-", "score-vs-time-"):
+        assert sum(n.startswith(prefix) for n in names) == 2, names
+    assert seen["first"].startswith(("Tabular data (", "Image data (")), seen["first"]
 
 
 def test_screenshots_of_the_first_screen_and_a_claim_show_something(tmp_path):

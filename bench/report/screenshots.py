@@ -6,7 +6,8 @@ writes OUT_DIR/first-screen.png (the top of the page at 1,400 × 1,000 px) and, 
 `--section` (an element id such as `claim-model_complexity`; default: the first claim of
 the comparison table), OUT_DIR/section-ID.png showing the page from that element down.
 The report itself is not changed: a copy gets a script that hides what comes before the
-section. Needs Debian's `chromium` (or chromium-browser, google-chrome) on the PATH.
+section and opens the collapsed parts (so `--section learning-curves` or `--section
+score-vs-time` shows the first per-dataset figures). Needs Debian's `chromium` (or chromium-browser, google-chrome) on the PATH.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def _from_section(page: str, section: str) -> str:
         f"var el = document.getElementById({json.dumps(section)}); if (!el) return;"
         "while (el.parentElement && el.parentElement !== document.body) { el = el.parentElement; }"
         "for (var n = el.previousElementSibling; n; n = n.previousElementSibling) { n.style.display = 'none'; }"
+        # Collapsed figures and tables after the section open, so a screenshot shows them.
+        "var d = document.querySelectorAll('details'); for (var i = 0; i < d.length; i++) { d[i].open = true; }"
         "});</script>"
     )
     return page.replace("</head>", script + "</head>", 1)

@@ -95,16 +95,15 @@ def _pools_text(at: pd.DataFrame) -> str:
     nd, nc = counts("n_deep"), counts("n_classical")
     deep_models = ", ".join(sorted(set(at["deep"])))
     if set(at["n_deep"]) == {1}:
-        return (f"deep is its one model ({deep_models}); classical is the mean of its {nc} configurations (what one "
-                "drawn at random scores), not its best: one against one, a typical classical model rather than the best")
+        return (f"one deep model ({deep_models}) against the mean of {nc} classical configurations (what one drawn "
+                "at random scores: a typical classical model, not the best)")
     if set(at["n_classical"]) == {1}:
-        return f"classical is its one configuration; deep is the mean of its {nd} configurations (as one drawn at random would score)"
-    more_c = (at["n_classical"] > at["n_deep"]).all()
-    if more_c:
-        return (f"deep's best is chosen on validation from its {nd} configurations; classical's is its expected best "
-                f"over every {nd} of its {nc} configurations, so neither is picked from more candidates")
-    return (f"classical's best is chosen on validation from its {nc} configurations and deep's from {nd}, "
-            "the larger family counting as its expected best over subsets as large as the other")
+        return f"one classical configuration against the mean of {nd} deep ones (what one drawn at random scores)"
+    if (at["n_classical"] > at["n_deep"]).all():
+        return (f"deep's best of its {nd} configurations (chosen on validation) against classical's expected best "
+                f"of {nd} drawn from its {nc} (equal candidate counts)")
+    return (f"classical's best of its {nc} configurations and deep's of {nd}, the larger family counting as its "
+            "expected best over subsets as large as the other (equal candidate counts)")
 
 
 def _against_single_choice(ok: pd.DataFrame, at: pd.DataFrame) -> str:
@@ -118,9 +117,9 @@ def _against_single_choice(ok: pd.DataFrame, at: pd.DataFrame) -> str:
             diffs.append(float(d.scores.mean() - c.scores.mean()))
     if not diffs:
         return ""
-    what = "median " if len(diffs) > 1 else ""
-    return (f" (against classical's single choice on validation among all its configurations instead: {what}"
-            f"{analysis.fmt_signed(float(np.median(diffs)))})")
+    what = "a median of " if len(diffs) > 1 else ""
+    return (f"; against classical's single choice on validation from all its configurations instead, deep minus "
+            f"classical is {what}{analysis.fmt_signed(float(np.median(diffs)))}")
 
 
 def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> list[str]:
@@ -153,15 +152,15 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
             med = float(g["diff"].median())
             lo, hi = float(g["diff"].min()), float(g["diff"].max())
             if sr.above >= stats.DECISIVE:
-                head = "deep wins"
+                head = "deep wins by"
             elif sr.below >= stats.DECISIVE:
-                head = "classical wins"
+                head = "classical wins by"
             elif sr.within >= stats.DECISIVE:
-                head = f"neither family wins (the two are within ±{analysis.MARGIN})"
+                head = f"neither family wins (the two are within ±{analysis.MARGIN}): deep minus classical is"
             else:
-                head = f"neither family wins clearly (no probability reaches {stats.DECISIVE:.2f})"
-            text = (f"{mod.capitalize()} data ({len(g)} datasets; {where}): {head}, deep minus classical median "
-                    f"{analysis.fmt_signed(med)} (from {analysis.fmt_signed(lo)} to {analysis.fmt_signed(hi)}); "
+                head = f"neither family wins clearly (no probability reaches {stats.DECISIVE:.2f}): deep minus classical is"
+            text = (f"{mod.capitalize()} data ({len(g)} datasets; {where}): {head} a median "
+                    f"{analysis.fmt_signed(med)} (per dataset {analysis.fmt_signed(lo)} to {analysis.fmt_signed(hi)}); "
                     f"P(deep ahead) {sr.above:.2f}, P(within ±{analysis.MARGIN}) {sr.within:.2f}, P(classical ahead) "
                     f"{sr.below:.2f} (Bayesian signed-rank test across datasets)")
         mine = {k: v for k, v in changes.items() if k in set(g["dataset"])}
@@ -576,7 +575,7 @@ def build_blocks(
         ("costs", "Fit time and peak memory by configuration"),
     ):
         figs = figures.get(key, [])
-        blocks.append(_h(3, title))
+        blocks.append(_h(3, title, anchor=key.replace("_", "-")))
         if figs:
             blocks.append(_details(f"{title}: {_plural(len(figs), 'figure')}", [_figure(f) for f in figs]))
         else:
