@@ -163,8 +163,16 @@ def scenario(tab_deep_small, tab_deep_large, img_deep_large):
     ],
 )
 def test_application_scenarios_verdicts(scores, expected):
-    df = grid(scenario(*scores), datasets=BOTH, models=SIZE_MODELS)
+    # The image data's largest size is large (at least 10,000 training rows), as prediction 2 requires.
+    df = grid(scenario(*scores), datasets=BOTH, models=SIZE_MODELS, sizes=(64, 256, 10_000))
     assert verdict("application_scenarios", df) == expected
+
+
+def test_application_scenarios_not_measurable_when_no_image_data_is_large():
+    df = grid(scenario(0.7, 0.8, 0.95), datasets=BOTH, models=SIZE_MODELS)  # largest size 1,024 rows
+    v = claims.evaluate(claims.TABLE[4], df)
+    assert v.verdict == "not measurable" and "large size" in v.reason and "10,000" in v.reason
+    assert "prediction 1 (classical on small tabular) holds" in v.reason
 
 
 def test_application_scenarios_not_measurable_without_unstructured_data():

@@ -51,7 +51,7 @@ __all__ = [
     "Verdict", "claim", "evaluate", "forest", "further_verdicts", "ok_rows", "table_verdicts",
 ]
 
-RULES_VERSION = 2  # raised with every entry of docs/rules-changelog.md
+RULES_VERSION = 3  # raised with every entry of docs/rules-changelog.md
 
 CONVENTIONS = (
     "Only cells with status ok count. A configuration is a (model, feature variant, tuning) "
@@ -59,7 +59,9 @@ CONVENTIONS = (
     "family, neither deep nor classical. The best configuration of a family at a (dataset, "
     "training size) is chosen by its mean cross-validated score on the training rows where the "
     "table has one, else by its mean validation score (a validation part carved from the "
-    "training rows), among the configurations that ran on every seed; its test score is what is "
+    "training rows), among the configurations that ran on every seed (tuned configurations compete "
+    "as configurations of their model wherever they ran on every seed of their size; one run on "
+    "fewer seeds would be a mean over fewer seeds, which favours luck); its test score is what is "
     "reported. Configurations within one validation row of each other (1 / validation rows) are "
     "tied: the tie is reported and goes to the cheaper fit (median fit CPU seconds, search "
     "included), a rule that favours neither family. Where two families (or sides) are compared, "
@@ -85,6 +87,13 @@ CONVENTIONS = (
     "across datasets the Bayesian signed-rank test (baycomp) with a region of practical "
     "equivalence of ± the margin is reported beside it, and decides the application-scenarios "
     "row. Train/test gaps count the rows behind their four scores the same way (from the scores). "
+    "A rule about large data counts a dataset as large from an absolute size, at least 10,000 "
+    "training rows (per modality, stated in the rule); where no dataset reaches it, that part of "
+    "the rule is not measurable. Models that store their training data (KNN's rows, a kernel "
+    "SVM's support vectors) are reported as storing so many rows, not counted as learned "
+    "parameters. Where the table records it, each claim names the cells it read that a cap cut "
+    "short: deep training stopped at its epoch cap with validation loss still falling, a "
+    "hyperparameter search cut by its time cap. "
     "Cost ratios, which carry no test-row error, keep bootstrap intervals over datasets and then "
     "seeds. Models and datasets are chosen by their tags (convolutional, fully_connected, "
     "recurrent, hybrid; long_range, official_split), not by name."
@@ -102,7 +111,12 @@ CHANGES = (
     "interval), ties on small validation sets are reported and go to the cheaper fit instead of "
     "the first name in alphabetical order, families are compared from equal candidate counts, "
     "hybrids are a family of their own, train/test gaps' intervals count their scores' rows too, "
-    "and the application-scenarios row is decided across datasets by the Bayesian signed-rank test."
+    "and the application-scenarios row is decided across datasets by the Bayesian signed-rank test. "
+    "Version 3 (issue 23): \"large\" is an absolute size (at least 10,000 training rows) instead of "
+    "each dataset's largest size, model complexity is judged dataset by dataset and combined like "
+    "the other rows with KNN and kernel SVMs reported as storing their training data, CNN against "
+    "MLP is judged on images and sequences with a parameter-matched MLP reported beside it, and "
+    "cells cut short by an epoch or time cap are named under the claims that read them."
 )
 
 _NOT_CLAIMS = {"base", "common"}

@@ -8,9 +8,9 @@ import pandas as pd
 from bench.report import analysis as an
 from bench.report import plots, stats
 from bench.report.claims.base import Measurements, Result, Verdict, claim
-from bench.report.claims.common import interval, need, not_measurable
+from bench.report.claims.common import interval, is_large, large_text, need, not_measurable
 
-RULE = """
+RULE = f"""
 Per dataset and training size, d = the best deep minus the best classical test score, each
 family's best chosen on validation (cross-validated where the table has it; a tie within one
 validation row goes to the cheaper fit) from as many candidates as the other family has (the
@@ -21,14 +21,15 @@ datasets, the Bayesian signed-rank test of the d's with a region of practical eq
 decides. Prediction 1 (classical suits small structured data), on tabular datasets at their
 smallest compared size: holds when P(classical ahead) + P(within) ≥ 0.95, fails when
 P(deep ahead) ≥ 0.95. Prediction 2 (deep suits large unstructured data), on image and
-sequence datasets at their largest compared size: holds when P(deep ahead) ≥ 0.95, fails
-when P(classical ahead) + P(within) ≥ 0.95. With a single dataset its interval decides
+sequence datasets at their largest compared size where that size is large ({large_text("image", "sequence")}): holds when P(deep ahead) ≥ 0.95, fails
+when P(classical ahead) + P(within) ≥ 0.95; not measurable (and so the claim) when no image or
+sequence dataset reaches a large size with both families. With a single dataset its interval decides
 instead (wholly above +margin: deep ahead; wholly below it: deep not ahead). A decision of
 the test stands only when no dataset's own interval lies the other way beyond the margin
 (deep ahead is overruled by a dataset with classical ahead, deep not ahead by one with deep
 ahead). Otherwise the prediction is within noise. Both hold: supported; neither: refuted; one: mixed; a prediction
 within noise: inconclusive. Not measurable unless the run has both tabular and
-image/sequence comparisons.
+large image/sequence comparisons.
 """
 
 SIZE_BUCKETS = (100, 400, 1600, 6400, 25600)
@@ -103,6 +104,10 @@ def decide_group(comp: pd.DataFrame, deep_should_lead: bool) -> tuple[bool | Non
     return holds, how
 
 
+def _said(p: bool | None) -> str:
+    return "holds" if p else "fails" if p is False else "is within noise"
+
+
 def _tally(comp: pd.DataFrame) -> str:
     deep = sum(an.outcome_of(d) == "supports" for d in comp["difference"])
     cl = sum(an.outcome_of(d) == "refutes" for d in comp["difference"])
@@ -113,7 +118,7 @@ def _tally(comp: pd.DataFrame) -> str:
     "application_scenarios", section="table", order=5, aspect="Application scenarios (应用场景)",
     classical="small datasets, structured data (适用于小数据集和结构化数据)",
     deep="large datasets, structured and unstructured data (适用于大数据集和结构化/非结构化数据)", rule=RULE, figure=figure,
-    version=2,
+    version=3,
 )
 def application_scenarios(ms: Measurements) -> Result:
     df = ms.ok
@@ -126,14 +131,17 @@ def application_scenarios(ms: Measurements) -> Result:
     smallest = comp.groupby("dataset")["n_train"].transform("min") == comp["n_train"]
     largest = comp.groupby("dataset")["n_train"].transform("max") == comp["n_train"]
     tab = comp["modality"] == "tabular"
+    large = pd.Series([is_large(m, n) for m, n in zip(comp["modality"], comp["n_train"], strict=True)], index=comp.index, dtype=bool)
     groups = (
         ("tabular, smallest size", comp[smallest & tab]), ("tabular, largest size", comp[largest & tab]),
         ("image/sequence, smallest size", comp[smallest & ~tab]), ("image/sequence, largest size", comp[largest & ~tab]),
+        ("image/sequence, largest size if large", comp[largest & ~tab & large]),
     )
     evidence = []
     for label, g in groups:
         if g.empty:
-            evidence.append({"comparisons": label, "datasets": 0, "deep − classical (median)": "no comparison in this run"})
+            none = f"no dataset reaches a large size ({large_text('image', 'sequence')})" if label.endswith("if large") else "no comparison in this run"
+            evidence.append({"comparisons": label, "datasets": 0, "deep − classical (median)": none})
             continue
         sr = stats.signed_rank(list(g["diff"]), an.MARGIN)
         evidence.append({
@@ -143,22 +151,27 @@ def application_scenarios(ms: Measurements) -> Result:
             "P(classical) / P(within) / P(deep)": "—" if sr is None else f"{sr.below:.2f} / {sr.within:.2f} / {sr.above:.2f}",
             "which": ", ".join(f"{r.dataset} (n={int(r.n_train)}) {interval(r.difference)}" for r in g.itertuples()),
         })
-    small_tab, large_un = groups[0][1], groups[3][1]
-    if small_tab.empty or large_un.empty:
+    small_tab, largest_un, large_un = groups[0][1], groups[3][1], groups[4][1]
+    if small_tab.empty or largest_un.empty:
         what = "tabular" if small_tab.empty else "image or sequence"
         return Result("not measurable", f"not measurable with this run: it has no {what} comparison of deep and classical models", evidence, data=wins)
     p1, how1 = decide_group(small_tab, deep_should_lead=False)
+    if large_un.empty:
+        short = ", ".join(f"{r.dataset} ({r.modality}, n={int(r.n_train):,})" for r in largest_un.itertuples())
+        return Result(
+            "not measurable",
+            f"not measurable with this run: no image or sequence dataset reaches a large size ({large_text('image', 'sequence')}) "
+            f"with both families (largest compared: {short}); prediction 1 (classical on small tabular) {_said(p1)}",
+            evidence, f"Prediction 1 decided by {how1}.", data=wins,
+        )
     p2, how2 = decide_group(large_un, deep_should_lead=True)
     verdict = {"supports": "supported", "refutes": "refuted", "mixed": "mixed", "inconclusive": "inconclusive"}[an.two_part(p1, p2)]
-
-    def said(p):
-        return "holds" if p else "fails" if p is False else "is within noise"
 
     used = pd.concat([small_tab, large_un])
     methods = an.methods_text({f"{r.dataset} (n={int(r.n_train)})": r.difference for r in used.itertuples()})
     return Result(
         verdict,
-        f"prediction 1 (classical on small tabular) {said(p1)}; prediction 2 (deep on large image/sequence) {said(p2)}",
+        f"prediction 1 (classical on small tabular) {_said(p1)}; prediction 2 (deep on large image/sequence) {_said(p2)}",
         evidence,
         f"Decided across datasets: prediction 1 by {how1}; prediction 2 by {how2}. "
         f"Their per-dataset 95% intervals (test rows and seeds), by {methods}.",

@@ -12,6 +12,7 @@ figure, so the two cannot disagree.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -147,11 +148,65 @@ def evaluate(claim: Claim, ms: Measurements | pd.DataFrame, ok: pd.DataFrame | N
     r = ms.result(claim)
     if r.verdict not in VERDICTS:
         raise ValueError(f"rule {claim.key} returned {r.verdict!r}")
+    caps = caps_note(ms.ok, r.evidence) if claim.cells and r.verdict != "not measurable" else ""
     return Verdict(
         claim.key, claim.aspect, claim.classical, claim.deep, claim.rule, r.verdict, r.reason,
-        tuple(r.evidence), r.certainty, _missing_cells(claim, ms, r.verdict), r.effect, tuple(r.effects),
+        tuple(r.evidence), " ".join(p for p in (r.certainty, caps) if p), _missing_cells(claim, ms, r.verdict),
+        r.effect, tuple(r.effects),
         claim.picture, r.data, claim,
     )
+
+
+def _flagged(cells: pd.DataFrame, column: str) -> tuple[int, int, list[str]]:
+    """(cells flagged True, cells with the column recorded, up to six `dataset n=…: config` names)."""
+    if column not in cells.columns:
+        return 0, 0, []
+    values = cells[column].astype("boolean")
+    recorded = cells[values.notna()]
+    hit = recorded[values[values.notna()].astype(bool)]
+    names = sorted({f"{r['dataset']} n={int(r['n_train'])}: {r['config'] if 'config' in r else r['model']}"
+                    for _, r in hit.iterrows()})
+    return len(hit), len(recorded), names[:6] + ([f"and {len(names) - 6} more"] if len(names) > 6 else [])
+
+
+def caps_note(ok: pd.DataFrame, evidence: list[dict]) -> str:
+    """A line on the cells a verdict read that a cap cut short: deep training stopped at its epoch
+    cap with validation loss still falling (`epochs_capped`), a tuning search cut by its time cap
+    (`tuning_capped`). The cells read are those of the evidence rows' (dataset, n_train), their
+    datasets where a row names no size, the whole table where rows name no dataset. Empty when
+    the table does not record the columns (tables from before them) or no cell was cut."""
+    if ok.empty or not {"epochs_capped", "tuning_capped"} & set(ok.columns):
+        return ""
+    rows = [e for e in evidence if "dataset" in e]
+    if not rows:  # rows that name their datasets in text, as `name (n=1,000)`
+        known = set(ok["dataset"].astype(str))
+        rows = [{"dataset": d, "n_train": int(n.replace(",", ""))} for e in evidence for v in e.values()
+                for d, n in re.findall(r"([^\s(,;]+) \(n=([\d,]+)\)", str(v)) if d in known]
+    if rows:
+        keep = pd.Series(False, index=ok.index)
+        for e in rows:
+            at = ok["dataset"] == e["dataset"]
+            if "n_train" in e:
+                at &= ok["n_train"] == int(e["n_train"])
+            keep |= at
+        cells, scope = ok[keep], "the cells this verdict compared"
+        if "config" in cells.columns:  # narrowed to the configurations its evidence names, where it names any
+            text = " ".join(str(v) for e in rows for v in e.values())
+            named = [c for c in cells["config"].unique()
+                     if re.search(r"(^|[\s(,:])" + re.escape(str(c)) + r"($|[\s),:;])", text)]
+            if named:
+                cells, scope = cells[cells["config"].isin(named)], "the configurations this verdict names"
+    else:
+        return ""
+    parts = []
+    n, of, names = _flagged(cells, "epochs_capped")
+    if n:
+        parts.append(f"deep training stopped at its epoch cap with validation loss still falling in {n} of {of} "
+                     f"cells that record it ({'; '.join(names)})")
+    n, of, names = _flagged(cells, "tuning_capped")
+    if n:
+        parts.append(f"the hyperparameter search was cut by its time cap in {n} of {of} tuned cells ({'; '.join(names)})")
+    return f"Caps among {scope}: " + "; ".join(parts) + "." if parts else ""
 
 
 def _missing_cells(claim: Claim, ms: Measurements, verdict: str) -> str:

@@ -25,6 +25,29 @@ from bench.report.paired import PairedDifference
 
 score_of = an.fmt_score
 
+# "Large" as an absolute size per modality: the training rows from which a dataset counts as
+# large-scale data, where a claim says "large" (application scenarios). A modality not listed
+# uses LARGE_DEFAULT. The thresholds are stated in the rules' text (`large_text`).
+LARGE = {"tabular": 10_000, "image": 10_000, "sequence": 10_000, "text": 10_000}
+LARGE_DEFAULT = 10_000
+
+
+def large_rows(modality: str) -> int:
+    """The training rows from which a dataset of `modality` counts as large."""
+    return LARGE.get(str(modality), LARGE_DEFAULT)
+
+
+def is_large(modality: str, n: int) -> bool:
+    return int(n) >= large_rows(modality)
+
+
+def large_text(*modalities: str) -> str:
+    """`at least 10,000 training rows for image and sequence data` (thresholds grouped)."""
+    by: dict[int, list[str]] = {}
+    for m in modalities:
+        by.setdefault(large_rows(m), []).append(m)
+    return "; ".join(f"at least {n:,} training rows for {' and '.join(ms)} data" for n, ms in by.items())
+
 
 def interval(d) -> str:
     """`mean [lo, hi]`: a `PairedDifference`'s interval (test rows and seeds), or per-seed values'
