@@ -111,3 +111,10 @@ def test_terminal_summary_prints_the_reports_statistic_and_marks_the_choices():
     assert not re.search(r"mlp \*", text) and not re.search(r"knn \*", text)
     assert runner.chosen_configs(df) == {("img1", "random_forest"), ("img1", "cnn")}
     assert "the statistic the report's results table shows" in runner.SUMMARY_NOTE
+
+
+def test_a_claims_hardware_note_is_not_repeated_per_family_when_all_ran_on_the_cpu():
+    said = "fit CPU time ×81.7 (hardware: classical on cpu; deep on cpu; hybrid on cpu)"
+    assert sections.hardware_once(said) == "fit CPU time ×81.7 (one CPU for all)"
+    gpu = "fit CPU time ×3 (hardware: classical on cpu; deep on cuda:0)"
+    assert sections.hardware_once(gpu) == gpu  # different devices stay named

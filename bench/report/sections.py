@@ -9,6 +9,7 @@ Only bench.report.formats turns the blocks into Markdown and HTML.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -42,6 +43,18 @@ def documents_named(text: str) -> str:
             return f"source document {nums[0]}"
         return "source documents " + ", ".join(nums[:-1]) + " and " + nums[-1]
     return _SEED_REF.sub(named, str(text))
+
+
+_HARDWARE = re.compile(r"\s*\(hardware: ([^()]*)\)")
+
+
+def hardware_once(text: str) -> str:
+    """A claim's "(hardware: classical on cpu; deep on cpu; ...)" as "(one CPU for all)" when every family
+    ran on the CPU: the answer names the machine once; a text naming other devices is kept."""
+    def once(m: re.Match) -> str:
+        devices = {part.rpartition(" on ")[2].strip() for part in m.group(1).split(";")}
+        return " (one CPU for all)" if devices == {"cpu"} else m.group(0)
+    return _HARDWARE.sub(once, str(text))
 
 
 def second_line_gloss(text: str) -> str:
@@ -230,7 +243,11 @@ def answer(ms: Measurements, table: list[claims.Verdict], env: dict | None = Non
 
 def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict) -> list[Block]:
     blocks = []
-    g, dn = second_line_gloss, documents_named
+    g = second_line_gloss
+
+    def dn(text: str) -> str:
+        return hardware_once(documents_named(text))
+
     if table:
         rows = [(g(dn(v.aspect)), g(v.classical), g(v.deep), v.verdict, dn(v.reason)) for v in verdicts]
         blocks.append(_table(
@@ -243,9 +260,11 @@ def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict)
     for v in verdicts:
         blocks.append(_h(3, f"{dn(v.aspect)}: {v.verdict}", anchor=f"claim-{v.key}"))
         claim = f"classical ML {v.classical}; deep learning {v.deep}" if v.classical else v.deep
-        blocks.append(Block("p", f"Verdict: {v.verdict}. {v.reason[:1].upper() + v.reason[1:]}.", cls=f"verdict-line v-{v.verdict.replace(' ', '-')}"))
+        reason = dn(v.reason)
+        blocks.append(Block("p", f"Verdict: {v.verdict}. {reason[:1].upper() + reason[1:]}.", cls=f"verdict-line v-{v.verdict.replace(' ', '-')}"))
         blocks.append(Block("p", f"The claim: {claim}."))
-        blocks += [_figure(f) for f in figures.get(f"claim:{v.key}", [])]
+        blocks += [_figure(dataclasses.replace(f, title=dn(f.title), caption=dn(f.caption)))
+                   for f in figures.get(f"claim:{v.key}", [])]
         if v.picture:
             blocks.append(Block("p", dn(v.picture)))
         if v.certainty:
@@ -253,7 +272,7 @@ def _verdict_section(verdicts: list[claims.Verdict], table: bool, figures: dict)
         if v.missing:
             blocks.append(Block("p", f"Missing cells: {v.missing}"))
         if v.evidence:
-            blocks.append(evidence_table(v.evidence))
+            blocks.append(evidence_table([{k: dn(x) if isinstance(x, str) else x for k, x in r.items()} for r in v.evidence]))
         version = v.claim.version if v.claim is not None else 1
         blocks.append(Block("p", f"Rule (version {version}): {dn(v.rule)}", cls="rule"))
     return blocks
