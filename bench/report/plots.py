@@ -235,10 +235,13 @@ def headline(rec: pd.DataFrame) -> list[Figure]:
             "headline.png",
             "Best deep minus best classical, against training size",
             "Each line is one dataset: the best deep configuration's test score minus the best "
-            "classical one's (each chosen on validation where the run has validation scores, from as "
-            "many candidates as the other family has; hybrids take no part), mean over seeds with a "
-            "95% band that counts the test rows and the seeds. Above zero, deep is ahead; the grey band "
-            f"is the ±{analysis.MARGIN} margin within which a difference does not count.",
+            "classical one's, each chosen on validation where the run has validation scores, from equal "
+            "candidate counts: the family with more candidates counts as its expected best over subsets "
+            "as large as the other's (with a single deep model, as on most tables, that is the mean of the "
+            "classical configurations, not the best of them; the answer gives the single-choice figure "
+            "beside it); hybrids take no part. Mean over seeds with a 95% band that counts the test rows "
+            f"and the seeds. Above zero, deep is ahead; the grey band is the ±{analysis.MARGIN} margin "
+            "within which a difference does not count.",
             png(fig),
         )]
 
