@@ -53,6 +53,10 @@ def test_score_vs_time_draws_the_seeds_min_to_max_never_below_the_fastest_fit(ok
     spans = [line.get_xdata() for line in time_ax.get_lines() if len(line.get_xdata()) == 2]
     assert spans and min(min(x) for x in spans) == pytest.approx(0.44)  # the fastest fit, not mean − sd
     assert max(max(x) for x in spans) == pytest.approx(7.7)
+    # Each family's choice on validation is starred, as in the results table and the terminal summary.
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert "◆ random_forest *" in labels or "random_forest *" in labels
+    assert sum(label.endswith(" *") for label in labels) == 2
     plt.close("all")
 
 

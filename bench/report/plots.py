@@ -472,7 +472,8 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 ax.set_xlabel(label)
                 ax.grid(alpha=0.25, axis="x")
             axes[1].set_xscale("log")
-            axes[0].set_yticks(ys, [plain(("◆ " if c in front else "") + c) for c in pts["config"]])
+            picked = set(chosen_at_largest(sub).values())
+            axes[0].set_yticks(ys, [plain(("◆ " if c in front else "") + c + (" *" if c in picked else "")) for c in pts["config"]])
             for tick, c in zip(axes[0].get_yticklabels(), pts["config"], strict=True):
                 tick.set_color(FAMILY_COLORS.get(str(conf.loc[c, "family"]), "black"))
                 if c in front:
@@ -485,7 +486,8 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 f"{dataset} at n_train={n}: mean test score and mean fit time per configuration, best score "
                 "on top (lines: the seeds' min–max, never a standard deviation, so a log axis cannot stretch a "
                 "spread below the fastest fit). ◆ marks the Pareto front: no other "
-                "configuration is both faster and better.",
+                "configuration is both faster and better; * marks each family's configuration chosen on "
+                "validation (the one the verdicts compare).",
                 png(fig),
             ))
     return figs
