@@ -184,3 +184,20 @@ def test_complexity_is_judged_per_dataset_and_stored_training_data_is_not_counte
     assert v.verdict == "mixed"  # 3 of 4 datasets support, one refutes: the veto
     assert "knn" in by["img"]["stores training data"] and "stored rows" in by["img"]["stores training data"]
     assert "knn's stored rows" in v.reason and all("knn" not in r["largest classical"] for r in v.evidence)
+
+
+def test_a_search_cut_by_its_time_cap_is_flagged_and_unrecorded_values_say_nothing():
+    df = _table(_clear)
+    tuned = df[(df["model"] == "random_forest_eng") & (df["n_train"] == SIZES[-1])]
+    tuned = tuned.assign(tuning="tuned", score=tuned["score"] + 0.02, val_score=tuned["val_score"] + 0.02,
+                         key=tuned["key"] + "|tuned")  # ran on every seed and wins on validation: chosen
+    df = pd.concat([df, tuned], ignore_index=True)
+    # As read back from an old and a new run: None where a cell records nothing (defaults, old rows).
+    df["tuning_capped"] = [True if t == "tuned" else None for t in df["tuning"]]
+    df["epochs_capped"] = None
+    v = {x.key: x for x in further_verdicts(df)}["feature_quality"]
+    assert "cut by its time cap in 12 of 12 tuned cells" in v.certainty, v.certainty  # 4 datasets x 3 seeds
+    assert any("(tuned)" in r["engineered"] for r in v.evidence)  # the tuned configuration reached the verdict
+    assert "epoch cap" not in v.certainty
+    df["tuning_capped"] = None
+    assert all("cap" not in x.certainty.lower() for x in table_verdicts(df) + further_verdicts(df))
