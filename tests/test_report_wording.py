@@ -118,3 +118,18 @@ def test_a_claims_hardware_note_is_not_repeated_per_family_when_all_ran_on_the_c
     assert sections.hardware_once(said) == "fit CPU time ×81.7 (one CPU for all)"
     gpu = "fit CPU time ×3 (hardware: classical on cpu; deep on cuda:0)"
     assert sections.hardware_once(gpu) == gpu  # different devices stay named
+
+
+def test_a_dataset_whose_own_interval_lies_the_other_way_overrules_the_sentence_as_it_does_the_verdicts():
+    sets = {f"img{i}": ("image", "classification") for i in range(8)}
+
+    def score(row):
+        deep = row["family"] == "deep"
+        lead = -0.2 if row["dataset"] == "img7" else 0.2
+        return {"n_test": 5000, "score": 0.6 + 0.002 * row["seed"] + (lead if deep else 0.0)}
+
+    ms = Measurements(grid(score, datasets=sets, models=MODELS))
+    (sentence,) = sections.modality_sentences(ms.comparisons, ms.ok)
+    p_deep = float(re.search(r"P\(deep ahead\) (\d\.\d\d)", sentence).group(1))
+    assert p_deep >= 0.95  # the signed-rank test alone would say deep wins...
+    assert "neither family wins clearly (deep ahead across datasets, but img7's own interval lies the other way)" in sentence

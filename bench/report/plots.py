@@ -6,7 +6,9 @@ diagram, the per-dataset appendix) and `all_figures`. A claim's own figure lives
 module (`bench.report.claims.<key>`) and draws that claim's evidence, never a recomputation.
 Every figure uses one palette for the whole report (a colour per model, blues and greens for classical,
 reds and oranges for deep, purples for hybrids; line style for the feature variant, marker
-for tuning), groups legends by family, labels axes with units, and places labels in a
+for tuning; the learning curves colour by family alone, each family's chosen configuration bold
+and the rest faded), draws spreads as the seeds' min–max (never mean ± sd, which a log axis
+stretches below the fastest fit), groups legends by family, labels axes with units, and places labels in a
 column beside the plot rather than on the points, so none overlap or are cut off.
 """
 
