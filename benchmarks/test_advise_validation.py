@@ -40,7 +40,8 @@ pytest.importorskip("torch")
 from bench.__main__ import main  # noqa: E402
 from bench.advise.answer import compute  # noqa: E402
 from bench.advise.inspect import inspect  # noqa: E402
-from bench.advise.plan import Protocol, features_for, suite_text  # noqa: E402
+from bench.advise.pilot import features_for  # noqa: E402
+from bench.advise.suite_text import Protocol, suite_text  # noqa: E402
 from bench.execution import runner  # noqa: E402
 from bench.suite import load  # noqa: E402
 

@@ -20,18 +20,12 @@ from bench import results
 from bench.__main__ import main
 from bench.advise import cell_threads, parse_budget
 from bench.advise.answer import CROSSOVER_HORIZON, compute, headline, terminal_lines
+from bench.advise.costs import Cost, costs_from_pilot
 from bench.advise.html import page
 from bench.advise.inspect import check_curve_possible, detect_task, inspect, min_size, size_ladder
-from bench.advise.plan import (
-    PROTOCOLS,
-    Cost,
-    candidates,
-    costs_from_pilot,
-    group_of,
-    make_plan,
-    pilot_rows,
-    suite_text,
-)
+from bench.advise.pilot import candidates, group_of, pilot_rows
+from bench.advise.plan import PROTOCOLS, make_plan
+from bench.advise.suite_text import suite_text
 from bench.errors import RunError
 from bench.execution.deadline import DeadlineExecutor
 from bench.models import MODELS, ModelEntry
@@ -199,7 +193,7 @@ def test_learning_curve_sizes_rise_to_the_whole_training_part(wild_csv):
 
 
 def _protocol(p, **kw):
-    from bench.advise.plan import Protocol
+    from bench.advise.suite_text import Protocol
 
     fields = dict(name="t", models=("logistic_regression", "mlp"), sizes=(40, 150), seeds=(0,), features=("raw",),
                   threads=1, time_limit_s=30.0)
@@ -691,7 +685,7 @@ def test_advise_runs_a_small_table_end_to_end_within_its_budget(wild_csv, tmp_pa
 
 
 def test_the_pilot_reads_each_familys_likely_strongest_first(tmp_path):
-    from bench.advise.plan import pilot_order
+    from bench.advise.pilot import pilot_order
 
     p = _image_profile(tmp_path, n=400)
     order = pilot_order(candidates(p))
@@ -717,7 +711,7 @@ def test_a_model_too_slow_only_at_the_full_size_runs_in_a_smaller_comparison(wil
 
 
 def test_pilot_strength_compares_models_read_at_different_sizes():
-    from bench.advise.plan import strength, strongest
+    from bench.advise.pilot import strength, strongest
 
     scores = {"logistic_regression": {128: 0.69, 512: 0.77}, "random_forest": {128: 0.77, 512: 0.80},
               "svm": {128: 0.62, 512: 0.79}, "xgboost": {128: 0.65}, "mlp": {128: 0.69, 512: 0.83}}

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from bench.advise.inspect import Profile, chance_score, minority_share
-from bench.advise.plan import group_of
+from bench.advise.pilot import group_of
 from bench.report import analysis as an
 from bench.report.stats import Interval
 

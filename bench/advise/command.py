@@ -33,30 +33,23 @@ from typing import Any
 import pandas as pd
 
 from bench.advise.answer import Answer, compute, json_text, terminal_lines
+from bench.advise.costs import HARNESS_S, Cost, costs_from_pilot
 from bench.advise.html import page
 from bench.advise.inspect import Profile, check_curve_possible, inspect
-from bench.advise.plan import (
-    HARNESS_S,
+from bench.advise.pilot import (
     MIN_BUDGET_S,
     PILOT_LIMIT_S,
     PILOT_LIMIT_SHARE,
     PILOT_SHARE,
-    Cost,
-    Plan,
-    Protocol,
     candidates,
-    costs_from_pilot,
-    essential,
     features_for,
-    fmt_s,
-    judge_budget,
-    make_plan,
     pilot_order,
     pilot_rows,
     pilot_scores,
-    suite_text,
 )
+from bench.advise.plan import Plan, essential, fmt_s, judge_budget, make_plan
 from bench.advise.quiet import Marked, Quiet
+from bench.advise.suite_text import Protocol, suite_text
 from bench.atomic import atomic_write
 from bench.cli_common import error
 from bench.errors import RunError

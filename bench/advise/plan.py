@@ -1,13 +1,8 @@
-"""`bench advise`, steps 2 and 3: a short pilot of every applicable model, then a suite that fits the budget.
+"""`bench advise`, step 3: from the pilot's costs and scores, a suite that fits the budget.
 
-The pilot runs each model once (one seed, one small training size, default settings) through
-the ordinary runner. Its cells' times give, per model, a part that does not grow with the
-training size (starting the cell, reading the data) and a part that does (fitting, the
-validation fit, predicting), which is extrapolated to larger sizes as n^a, with `a` from the
-model's tags (EXPONENTS: kernel methods grow as n², the rest about linearly).
-
-The plan then takes the most thorough protocol that fits the time left (more seeds, more
-learning-curve sizes, more search trials first; PROTOCOLS). A model is left out when one of
+The pilot (bench.advise.pilot) runs every applicable model once at small sizes; its times
+become costs (bench.advise.costs). The plan takes the most thorough protocol that fits the time
+left (more seeds, more learning-curve sizes, more search trials first; PROTOCOLS). A model is left out when one of
 its cells at the full size would take a large share of the time by itself, or, before the
 protocol thins below three seeds and three sizes, to make room for the rest: chosen by the
 pilot's validation scores as well as its costs (the most seconds per point of score above
@@ -27,29 +22,18 @@ for the answer (the full size first, seed by seed), and no cell starts after the
 
 from __future__ import annotations
 
-import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-import numpy as np
-import pandas as pd
-
-from bench.advise.inspect import VALIDATION, Profile, chance_score, min_size, size_ladder
+from bench.advise.costs import Cost, exponent
+from bench.advise.inspect import Profile, chance_score, min_size, size_ladder
+from bench.advise.pilot import features_for, group_of, strength, strongest
+from bench.advise.suite_text import Protocol
 from bench.errors import RunError
 from bench.models import MODELS, ModelContext
-from bench.registry import first_line
 from bench.suite import Cell
 
-# Growth of a cell's variable time with the training size n, as n^a, by model tag.
-# Networks are the least predictable: early stopping may need more epochs on more rows (a CNN on
-# MNIST-1D ran 18 epochs on 128 rows, 51 on 512, 53-65 on 1,500), so their growth is read from
-# the pilot where it is faster than the tag's (MAX_EXPONENT at most).
-EXPONENTS = {"kernel": 2.0, "tree": 1.1, "neighbours": 1.0, "boosting": 1.0, "linear": 1.0}
-DEFAULT_EXPONENT = 1.0
-MAX_EXPONENT = 2.5
-MEASURABLE_S = (0.2, 1.0)  # the pilot's growing times (small size, larger size) worth a measured exponent
-SEARCH_FACTOR = 1.5  # a drawn configuration costs more than the default on average (bigger nets, deeper trees)
 # (seeds, learning-curve sizes, search trials, engineered features for images and sequences):
 # the most thorough first; the plan takes the first that fits.
 PROTOCOLS = (
@@ -58,296 +42,7 @@ PROTOCOLS = (
     (2, 3, 0, False), (2, 2, 0, False),
 )
 SAFETY = 0.9  # plan to use this share of the time left
-MIN_BUDGET_S = 30.0  # below this not even the pilot's first cell can start and end
 SLOW_SHARE = 0.25  # a model whose one cell at the full size takes more of the time left is dropped
-PILOT_ROWS = 128
-PILOT_MAX_ROWS = 2000
-PILOT_SHARE = 0.3  # of the budget: no pilot cell starts after it
-PILOT_LIMIT_SHARE = 0.08  # of the budget: a pilot cell's time limit (within PILOT_LIMIT_S)
-PILOT_LIMIT_S = (10.0, 60.0)
-HARNESS_S = 0.1  # the runner's time per cell beyond the cell's own (writing the row and tables): 0.07 s at load 8 on 2 cores
-MIN_GROWING = 0.2  # at least this share of a cell's fit-and-predict time at the pilot's larger size grows with n
-
-
-def group_of(name: str) -> str:
-    """`hybrid` for a model tagged so, else its family."""
-    entry = MODELS[name]
-    return "hybrid" if "hybrid" in entry.tags else entry.family
-
-
-def exponent(name: str) -> float:
-    tags = MODELS[name].tags
-    return max((EXPONENTS[t] for t in tags if t in EXPONENTS), default=DEFAULT_EXPONENT)
-
-
-def candidates(profile: Profile, only: Iterable[str] = ()) -> list[str]:
-    """Every registered model that takes this task and modality (test doubles aside), or those named."""
-    only = [m for m in only if m]
-    for name in only:
-        if name not in MODELS:
-            raise RunError(f"--models: unknown model {name!r}; valid: {', '.join(MODELS.names())}")
-        reason = MODELS[name].incompatibility(profile.task, profile.modality)
-        if reason:
-            raise RunError(f"--models: {reason}")
-    names = only or [n for n, e in MODELS.items()
-                     if "testing" not in e.tags and not e.incompatibility(profile.task, profile.modality)]
-    groups = {group_of(n) for n in names}
-    for family in ("classical", "deep"):
-        if family not in groups:
-            raise RunError(f"--models names no {family} model; the advice compares the two families: "
-                           "name at least one of each")
-    return sorted(names, key=lambda n: (("classical", "deep", "hybrid").index(group_of(n)), n))
-
-
-def pilot_scores(table: pd.DataFrame) -> dict[str, dict[int, float]]:
-    """Per model, its pilot validation score at each pilot size (the better of its feature sets)."""
-    out: dict[str, dict[int, float]] = {}
-    if table.empty or "val_score" not in table:
-        return out
-    ok = table[(table["status"] == "ok") & table["val_score"].notna()]
-    for (model, n), g in ok.groupby(["model", "n_train"]):
-        out.setdefault(str(model), {})[int(n)] = float(g["val_score"].max())
-    return out
-
-
-def strength(models: Iterable[str], scores: dict[str, dict[int, float]]) -> dict[str, float]:
-    """Each model's pilot validation score, read at one size per group so that they compare.
-
-    The size is the largest at which at least half of the group's scored models ran (the
-    pilot's larger size runs only the models expected to finish in time). A model without a
-    score there gets its score at its own largest size plus the group's mean change between
-    the two sizes, from the models that ran at both; NaN without any score.
-    """
-    out: dict[str, float] = {}
-    by_group: dict[str, list[str]] = {}
-    for m in models:
-        by_group.setdefault(group_of(m), []).append(m)
-    for ms in by_group.values():
-        scored = [m for m in ms if scores.get(m)]
-        sizes = sorted({n for m in scored for n in scores[m]})
-        n = max((k for k in sizes if 2 * sum(k in scores[m] for m in scored) >= len(scored)), default=None)
-        for m in ms:
-            own = scores.get(m, {})
-            if n is None or not own:
-                out[m] = math.nan
-            elif n in own:
-                out[m] = own[n]
-            else:
-                k = max(own)
-                both = [scores[o][n] - scores[o][k] for o in scored if n in scores[o] and k in scores[o]]
-                out[m] = own[k] + (float(np.mean(both)) if both else 0.0)
-    return out
-
-
-def strongest(models: Iterable[str], scores: dict[str, dict[int, float]], k: int = 2) -> set[str]:
-    """Each group's `k` best pilot performers (by `strength`)."""
-    s = strength(models, scores)
-    out: set[str] = set()
-    by_group: dict[str, list[str]] = {}
-    for m, v in s.items():
-        if math.isfinite(v):
-            by_group.setdefault(group_of(m), []).append(m)
-    for ms in by_group.values():
-        out.update(sorted(ms, key=lambda m: -s[m])[:k])
-    return out
-
-
-# The pilot reads first the kinds of model most often strongest on such data, so that a pilot cut
-# short by its share of the budget still knows them (issue 28: random forest, SVM and XGBoost,
-# the strongest classical models on Fashion-MNIST, were the ones a tight pilot never reached).
-PILOT_FIRST_TAGS = ("boosting", "ensemble", "kernel", "convolutional", "attention", "fully_connected")
-
-
-def pilot_order(models: Iterable[str]) -> list[str]:
-    """`models` in the pilot's order: classical and deep taking turns, each's likely strongest
-    (PILOT_FIRST_TAGS) first, the rest by name; hybrids last (the answer can do without them)."""
-    def prior(m: str) -> tuple:
-        tags = MODELS[m].tags
-        return (min((i for i, t in enumerate(PILOT_FIRST_TAGS) if t in tags), default=len(PILOT_FIRST_TAGS)), m)
-
-    by_group: dict[str, list[str]] = {}
-    for m in models:
-        by_group.setdefault(group_of(m), []).append(m)
-    queues = [sorted(by_group[g], key=prior) for g in ("classical", "deep") if g in by_group]
-    out = []
-    for i in range(max((len(q) for q in queues), default=0)):
-        out += [q[i] for q in queues if i < len(q)]
-    return out + sorted(by_group.get("hybrid", []), key=prior)
-
-
-def pilot_rows(profile: Profile) -> tuple[int, ...]:
-    """The pilot's two training sizes: a small one, and one several times larger (or the whole part).
-
-    Two sizes tell a fit's fixed cost (building 200 trees takes time even on few rows) from
-    the part that grows with the rows; one size (tiny data) leaves the growth to the tags.
-    """
-    top = profile.n_pool
-    n0 = min(top, max(min_size(profile), min(PILOT_ROWS, top // 8)))
-    n1 = min(top, max(4 * n0, min(top // 16, PILOT_MAX_ROWS)))
-    return (n0, n1) if n1 >= 2 * n0 else (n0,)
-
-
-def features_for(profile: Profile, engineered: bool = True) -> tuple[str, ...]:
-    """Classical models on images and sequences also get engineered features; deep models learn their own."""
-    return ("raw", "engineered") if engineered and profile.modality in ("image", "sequence", "text") else ("raw",)
-
-
-# ------------------------------------------------------------------ the suite as text
-
-
-def _toml(value) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_toml(v) for v in value) + "]"
-    return json.dumps(str(value), ensure_ascii=False)  # a TOML basic string: JSON's escapes
-
-
-@dataclass(frozen=True)
-class Protocol:
-    """What the suite runs; `suite_text` writes it."""
-
-    name: str
-    models: tuple[str, ...]
-    sizes: tuple[int, ...]
-    seeds: tuple[int, ...]
-    features: tuple[str, ...]
-    threads: int
-    time_limit_s: float
-    trials: int = 0  # 0: default configurations only
-    time_s: float | None = None  # each tuned cell's search time
-    description: str = ""
-
-
-def suite_text(profile: Profile, p: Protocol, header: Iterable[str] = ()) -> str:
-    lines = [f"# {h}" for h in header]
-    lines += [
-        "[suite]",
-        f"name = {_toml(p.name)}",
-        f"description = {_toml(p.description or 'written by bench advise')}",
-        f"seeds = {_toml(list(p.seeds))}",
-        f"features = {_toml(list(p.features))}",
-        f"threads = {p.threads}",
-        f"time_limit_s = {_toml(round(float(p.time_limit_s), 1))}",
-        f"validation = {VALIDATION}",
-        'device = "auto"',
-    ]
-    if profile.test_size is not None:
-        lines.append(f"test_size = {_toml(profile.test_size)}")
-    if p.trials:
-        lines += ["", "[suite.tuning]", f"trials = {p.trials}"]
-        if p.time_s is not None:
-            lines.append(f"time_s = {_toml(round(float(p.time_s), 1))}")
-        lines += ['modes = ["default", "tuned"]', 'sizes = "largest"']
-    lines += ["", f"[datasets.{profile.label}]", f"dataset = {_toml(profile.dataset)}"]
-    lines += [f"{key} = {_toml(value)}" for key, value in profile.params.items()]
-    lines.append(f"train_sizes = {_toml(list(p.sizes))}")
-    for name in p.models:
-        lines += ["", f"[models.{name}]"]
-    return "\n".join(lines) + "\n"
-
-
-# ------------------------------------------------------------------ the pilot's readings
-
-
-@dataclass(frozen=True)
-class Cost:
-    """A (model, features) pair's cell time from the pilot: a fixed part, and a part growing with n.
-
-    The growing part (the final fit, the validation fit, the predictions) is c0 + c1 * n^a:
-    `a` from the model's tags, c0 and c1 from the pilot's two sizes.
-    """
-
-    model: str
-    features: str
-    fixed_s: float  # does not grow with the training size: worker start, data, the runner's writes
-    c0: float
-    c1: float
-    exponent: float
-    val_share: float  # of the growing part: the validation fit (one search trial)
-    fit_share: float  # of the growing part: the final fit
-    status: str = "ok"
-    info: str = ""
-
-    def grow_s(self, n: int) -> float:
-        return self.c0 + self.c1 * n**self.exponent
-
-    def default_s(self, n: int) -> float:
-        return self.fixed_s + self.grow_s(n)
-
-    def trial_s(self, n: int) -> float:
-        return self.val_share * self.grow_s(n) * SEARCH_FACTOR
-
-    def tuned_s(self, n: int, trials: int, time_s: float | None) -> float:
-        g = self.grow_s(n)
-        search = trials * self.trial_s(n)
-        if time_s is not None:
-            search = min(search, time_s + self.trial_s(n))  # a trial that has started runs to its end
-        return self.fixed_s + search + g * (1 - self.val_share) + g * self.fit_share * (SEARCH_FACTOR - 1)
-
-
-def _num(v) -> float:
-    return 0.0 if pd.isna(v) else float(v)
-
-
-def costs_from_pilot(table: pd.DataFrame, wall_s: float) -> tuple[dict[tuple[str, str], Cost], float]:
-    """Per (model, features) cost from the pilot's rows, and the runner's own time once per run.
-
-    The first cell's start includes the worker server's, once per command, so it counts as a
-    typical start; the pilot's wall time beyond its cells, less HARNESS_S per cell, is the
-    runner's fixed cost (environment, plan, executor), which a run pays once.
-    """
-    out: dict[tuple[str, str], Cost] = {}
-    if table.empty:
-        return out, 0.0
-    starts = table["startup_s"].fillna(0.0)
-    per_run = max(0.0, wall_s - float((table["cell_time_s"].fillna(0.0) + starts).sum()) - HARNESS_S * len(table))
-    typical_start = float(starts.median())
-    first = starts.idxmax()
-    for (model, feats), g in table.groupby(["model", "features"], sort=False):
-        key = (str(model), str(feats))
-        a = exponent(key[0])
-        # A cell stopped at its limit took at least that long: a lower bound, read as a measurement.
-        ok = g[g["status"].isin(["ok", "timeout"])].sort_values("n_train")
-        if ok.empty or (ok["status"] != "ok").all():
-            r = g.iloc[0]
-            out[key] = Cost(*key, 0.0, 0.0, 0.0, a, 0.0, 0.0, str(r["status"]), first_line(r["info"]))
-            continue
-        points = []
-        for i, r in ok.iterrows():
-            start = typical_start if i == first else _num(r["startup_s"])
-            total = _num(r["cell_time_s"]) + start + HARNESS_S
-            if r["status"] != "ok":  # all of it grows, in the proportions of the model's finished cell
-                points.append((int(r["n_train"]), total, None, None, None))
-                continue
-            fit, val, pred = _num(r["fit_time_s"]), _num(r["search_time_s"]), 2.0 * _num(r["predict_time_s"])
-            points.append((int(r["n_train"]), fit + val + pred, max(0.0, total - fit - val - pred), fit, val))
-        measured = [p for p in points if p[2] is not None]
-        fixed = float(np.median([p[2] for p in measured]))
-        shares = measured[-1]
-        points = [(n, g_ if f is not None else max(0.0, g_ - fixed), f, fit, val) for n, g_, f, fit, val in points]
-        n_hi, g_hi = points[-1][0], points[-1][1]
-        fit_hi, val_hi = (shares[3] / shares[1] * g_hi, shares[4] / shares[1] * g_hi) if shares[1] > 0 else (0.0, 0.0)
-        c0, c1 = 0.0, g_hi / n_hi**a
-        if len(points) > 1:
-            n_lo, g_lo = points[0][0], points[0][1]
-            measured = math.log(g_hi / g_lo) / math.log(n_hi / n_lo) if g_lo > 0 and g_hi > 0 else 0.0
-            if g_lo >= MEASURABLE_S[0] and g_hi >= MEASURABLE_S[1] and measured > a:
-                # Faster than the tag says: a power law through the larger reading, at the measured rate.
-                a = min(MAX_EXPONENT, measured)
-                c1 = g_hi / n_hi**a
-            else:  # as fast or slower: a fixed part per fit, and the rest growing at the tag's rate
-                slope = (g_hi - g_lo) / (n_hi**a - n_lo**a)
-                c1 = max(slope, MIN_GROWING * g_hi / n_hi**a)  # noise must not make a fit free to grow
-                c0 = max(0.0, g_hi - c1 * n_hi**a)
-        val_share, fit_share = (val_hi / g_hi, fit_hi / g_hi) if g_hi > 0 else (0.0, 0.0)
-        out[key] = Cost(*key, fixed, c0, c1, a, val_share, fit_share)
-    return out, per_run
-
-
-# ------------------------------------------------------------------ the plan
 
 
 @dataclass(frozen=True)

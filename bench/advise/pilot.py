@@ -1,0 +1,145 @@
+"""`bench advise`, step 2: which models the pilot runs, in what order, at what sizes, and what its scores say.
+
+The pilot runs each applicable model once (one seed, one small training size, default settings)
+through the ordinary runner; its times become costs (bench.advise.costs) and its validation
+scores tell each family's strongest models (`strength`, `strongest`), which the plan keeps last
+when it sheds models to fit the budget (bench.advise.plan).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+import numpy as np
+import pandas as pd
+
+from bench.advise.inspect import Profile, min_size
+from bench.errors import RunError
+from bench.models import MODELS
+
+MIN_BUDGET_S = 30.0  # below this not even the pilot's first cell can start and end
+PILOT_ROWS = 128
+PILOT_MAX_ROWS = 2000
+PILOT_SHARE = 0.3  # of the budget: no pilot cell starts after it
+PILOT_LIMIT_SHARE = 0.08  # of the budget: a pilot cell's time limit (within PILOT_LIMIT_S)
+PILOT_LIMIT_S = (10.0, 60.0)
+
+
+def group_of(name: str) -> str:
+    """`hybrid` for a model tagged so, else its family."""
+    entry = MODELS[name]
+    return "hybrid" if "hybrid" in entry.tags else entry.family
+
+
+
+def candidates(profile: Profile, only: Iterable[str] = ()) -> list[str]:
+    """Every registered model that takes this task and modality (test doubles aside), or those named."""
+    only = [m for m in only if m]
+    for name in only:
+        if name not in MODELS:
+            raise RunError(f"--models: unknown model {name!r}; valid: {', '.join(MODELS.names())}")
+        reason = MODELS[name].incompatibility(profile.task, profile.modality)
+        if reason:
+            raise RunError(f"--models: {reason}")
+    names = only or [n for n, e in MODELS.items()
+                     if "testing" not in e.tags and not e.incompatibility(profile.task, profile.modality)]
+    groups = {group_of(n) for n in names}
+    for family in ("classical", "deep"):
+        if family not in groups:
+            raise RunError(f"--models names no {family} model; the advice compares the two families: "
+                           "name at least one of each")
+    return sorted(names, key=lambda n: (("classical", "deep", "hybrid").index(group_of(n)), n))
+
+
+def pilot_scores(table: pd.DataFrame) -> dict[str, dict[int, float]]:
+    """Per model, its pilot validation score at each pilot size (the better of its feature sets)."""
+    out: dict[str, dict[int, float]] = {}
+    if table.empty or "val_score" not in table:
+        return out
+    ok = table[(table["status"] == "ok") & table["val_score"].notna()]
+    for (model, n), g in ok.groupby(["model", "n_train"]):
+        out.setdefault(str(model), {})[int(n)] = float(g["val_score"].max())
+    return out
+
+
+def strength(models: Iterable[str], scores: dict[str, dict[int, float]]) -> dict[str, float]:
+    """Each model's pilot validation score, read at one size per group so that they compare.
+
+    The size is the largest at which at least half of the group's scored models ran (the
+    pilot's larger size runs only the models expected to finish in time). A model without a
+    score there gets its score at its own largest size plus the group's mean change between
+    the two sizes, from the models that ran at both; NaN without any score.
+    """
+    out: dict[str, float] = {}
+    by_group: dict[str, list[str]] = {}
+    for m in models:
+        by_group.setdefault(group_of(m), []).append(m)
+    for ms in by_group.values():
+        scored = [m for m in ms if scores.get(m)]
+        sizes = sorted({n for m in scored for n in scores[m]})
+        n = max((k for k in sizes if 2 * sum(k in scores[m] for m in scored) >= len(scored)), default=None)
+        for m in ms:
+            own = scores.get(m, {})
+            if n is None or not own:
+                out[m] = math.nan
+            elif n in own:
+                out[m] = own[n]
+            else:
+                k = max(own)
+                both = [scores[o][n] - scores[o][k] for o in scored if n in scores[o] and k in scores[o]]
+                out[m] = own[k] + (float(np.mean(both)) if both else 0.0)
+    return out
+
+
+def strongest(models: Iterable[str], scores: dict[str, dict[int, float]], k: int = 2) -> set[str]:
+    """Each group's `k` best pilot performers (by `strength`)."""
+    s = strength(models, scores)
+    out: set[str] = set()
+    by_group: dict[str, list[str]] = {}
+    for m, v in s.items():
+        if math.isfinite(v):
+            by_group.setdefault(group_of(m), []).append(m)
+    for ms in by_group.values():
+        out.update(sorted(ms, key=lambda m: -s[m])[:k])
+    return out
+
+
+# The pilot reads first the kinds of model most often strongest on such data, so that a pilot cut
+# short by its share of the budget still knows them (issue 28: random forest, SVM and XGBoost,
+# the strongest classical models on Fashion-MNIST, were the ones a tight pilot never reached).
+PILOT_FIRST_TAGS = ("boosting", "ensemble", "kernel", "convolutional", "attention", "fully_connected")
+
+
+def pilot_order(models: Iterable[str]) -> list[str]:
+    """`models` in the pilot's order: classical and deep taking turns, each's likely strongest
+    (PILOT_FIRST_TAGS) first, the rest by name; hybrids last (the answer can do without them)."""
+    def prior(m: str) -> tuple:
+        tags = MODELS[m].tags
+        return (min((i for i, t in enumerate(PILOT_FIRST_TAGS) if t in tags), default=len(PILOT_FIRST_TAGS)), m)
+
+    by_group: dict[str, list[str]] = {}
+    for m in models:
+        by_group.setdefault(group_of(m), []).append(m)
+    queues = [sorted(by_group[g], key=prior) for g in ("classical", "deep") if g in by_group]
+    out = []
+    for i in range(max((len(q) for q in queues), default=0)):
+        out += [q[i] for q in queues if i < len(q)]
+    return out + sorted(by_group.get("hybrid", []), key=prior)
+
+
+def pilot_rows(profile: Profile) -> tuple[int, ...]:
+    """The pilot's two training sizes: a small one, and one several times larger (or the whole part).
+
+    Two sizes tell a fit's fixed cost (building 200 trees takes time even on few rows) from
+    the part that grows with the rows; one size (tiny data) leaves the growth to the tags.
+    """
+    top = profile.n_pool
+    n0 = min(top, max(min_size(profile), min(PILOT_ROWS, top // 8)))
+    n1 = min(top, max(4 * n0, min(top // 16, PILOT_MAX_ROWS)))
+    return (n0, n1) if n1 >= 2 * n0 else (n0,)
+
+
+def features_for(profile: Profile, engineered: bool = True) -> tuple[str, ...]:
+    """Classical models on images and sequences also get engineered features; deep models learn their own."""
+    return ("raw", "engineered") if engineered and profile.modality in ("image", "sequence", "text") else ("raw",)
