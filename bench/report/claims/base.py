@@ -186,8 +186,9 @@ def caps_note(ok: pd.DataFrame, evidence: list[dict]) -> str:
         keep = pd.Series(False, index=ok.index)
         for e in rows:
             at = ok["dataset"] == e["dataset"]
-            if "n_train" in e:
-                at &= ok["n_train"] == int(e["n_train"])
+            size = pd.to_numeric(pd.Series([e.get("n_train")]), errors="coerce").iloc[0]  # a range or text: every size
+            if size == size:
+                at &= ok["n_train"] == size
             keep |= at
         cells, scope = ok[keep], "the cells this verdict compared"
         if "config" in cells.columns:  # narrowed to the configurations its evidence names, where it names any
