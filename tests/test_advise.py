@@ -19,8 +19,9 @@ from waiting import scaled
 from bench import results
 from bench.__main__ import main
 from bench.advise import cell_threads, parse_budget
-from bench.advise.answer import CROSSOVER_HORIZON, compute, headline, terminal_lines
+from bench.advise.answer import compute, headline, terminal_lines
 from bench.advise.costs import Cost, costs_from_pilot
+from bench.advise.curves import CROSSOVER_HORIZON
 from bench.advise.html import page
 from bench.advise.inspect import check_curve_possible, detect_task, inspect, min_size, size_ladder
 from bench.advise.pilot import candidates, group_of, pilot_rows

@@ -14,16 +14,8 @@ import math
 
 import numpy as np
 
-from bench.advise.answer import (
-    CROSSOVER_HORIZON,
-    Answer,
-    _error,
-    _pct,
-    _s,
-    _size,
-    headline,
-    params_text,
-)
+from bench.advise.answer import Answer, _pct, _s, _size, headline, params_text
+from bench.advise.curves import CROSSOVER_HORIZON, _error
 from bench.advise.inspect import Profile
 
 COLORS = {"classical": "#1f63a8", "deep": "#c8312c", "hybrid": "#6a3d9a"}
