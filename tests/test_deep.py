@@ -11,15 +11,14 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from bench.models import MODELS, ModelContext, build
 from bench.models.deep import (
-    PLATEAU_FACTOR,
     CNNClassifier,
     CNNRegressor,
     MLPClassifier,
     MLPRegressor,
     RNNClassifier,
     RNNRegressor,
-    resolve_device,
 )
+from bench.models.training import PLATEAU_FACTOR, resolve_device
 from bench.suite import SuiteError, parse, plan
 
 

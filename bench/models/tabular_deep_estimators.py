@@ -39,7 +39,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from torch import nn
 
 from bench.models.categories import MISSING, CategoryCodes
-from bench.models.deep_estimators import _COMMON_DOC, _Classifier, _Regressor, _TorchEstimator
+from bench.models.training import _COMMON_DOC, _Classifier, _Regressor, _TorchEstimator
 
 NUM_EMBEDDINGS = ("piecewise", "periodic", "none")
 ARCH_TYPES = ("tabm", "tabm-mini")

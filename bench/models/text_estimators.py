@@ -27,7 +27,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from bench.models.deep_estimators import _COMMON_DOC, _Classifier, _Regressor, _TorchEstimator
+from bench.models.training import _COMMON_DOC, _Classifier, _Regressor, _TorchEstimator
 
 FIRST_WORD = 2  # bench.datasets.text: ids below are padding (0) and out-of-vocabulary words (1)
 MAX_KEY = 2**62  # n-gram keys are base**n: they must stay inside int64
