@@ -48,7 +48,8 @@ COSTS = [
     "peak_memory_mb", "n_params", "model_bytes", "search_time_s", "search_cpu_s",
 ]
 EXTRA = [
-    "score", "train_score", "val_score", "n_validation", "n_trials", "best_params", "trials", "size_proxy", "size_unit", "gpu_peak_memory_mb",
+    "score", "train_score", "val_score", "val_score_cv", "val_score_cv_se", "cv_folds", "cv_missing", "selected_by",
+    "n_validation", "n_trials", "tuning_capped", "epochs_capped", "best_params", "trials", "size_proxy", "size_unit", "gpu_peak_memory_mb",
     "data_mb", "prepare_memory_mb",
     "dataset_name", "model_name", "model_tags", "dataset_tags", "n_features", "n_classes", "missing_classes", "threads", "jobs", "device",
     "device_name",
@@ -61,7 +62,7 @@ COLUMNS = LEADING + SCORES + COSTS + EXTRA
 _INT = {"n_train", "n_test", "seed", "threads", "jobs"}
 _TEXT = {
     "dataset", "modality", "task", "model", "family", "features", "tuning", "status", "info", "size_unit",
-    "best_params", "trials",
+    "best_params", "trials", "cv_folds", "cv_missing", "selected_by",
     "dataset_name", "model_name", "model_tags", "dataset_tags", "missing_classes", "device", "device_name", "host",
     "cpu_model", "worker",
     "error_type", "limit", "started_at", "params", "hyperparams", "dataset_params", "dataset_effective_params",
