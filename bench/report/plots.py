@@ -30,13 +30,14 @@ import pandas as pd  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 
+from bench.registry import MODALITIES
 from bench.report import analysis  # noqa: E402
 from bench.report.measurements import Measurements  # noqa: E402
 
 DPI = 100
 WIDTH = 10.5  # inches: 1,050 px at DPI, the HTML's content width
 FAMILY_COLORS = {"classical": "#1f63a8", "deep": "#c8312c", "hybrid": "#7b4fa0"}
-MODALITY_ORDER = ("tabular", "image", "sequence", "text")
+MODALITY_ORDER = MODALITIES  # the order figures and tables list modalities in
 MODALITY_COLORS = {"tabular": "#1f63a8", "image": "#2b9348", "sequence": "#8e44ad", "text": "#c0392b"}
 _CLASSICAL = ["#1f63a8", "#2a9d8f", "#5b8fd0", "#3d7d3d", "#0b3d6b", "#74a9cf", "#52b788", "#264653", "#8fb8de", "#1b7f79"]
 _DEEP = ["#c8312c", "#e07b00", "#d6457e", "#8c3b1e", "#f2a03d", "#9e0142"]

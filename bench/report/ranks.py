@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from bench.registry import MODALITIES
 from bench.report import stats
 
 
@@ -47,10 +48,9 @@ def modality_ranks(ok: pd.DataFrame) -> list[ModalityRanks]:
     """One `ModalityRanks` per modality of `ok` (finished cells), in the report's modality order."""
     if ok.empty:
         return []
-    from bench.report.plots import MODALITY_ORDER
 
     fams = {str(c): str(f) for c, f in ok.groupby("config")["family"].first().items()}
-    mods = [m for m in MODALITY_ORDER if m in set(ok["modality"].astype(str))]
+    mods = [m for m in MODALITIES if m in set(ok["modality"].astype(str))]
     mods += sorted(set(ok["modality"].astype(str)) - set(mods))
     out = []
     for mod in mods:
