@@ -29,11 +29,22 @@ def one_torch_thread():
 SMALL_NET = {"d_hidden": 32, "batch_size": 32, "n_epochs": 20, "random_state": 0}
 
 
+# The network's features are float32: on some CPUs (an Intel Xeon here, not the AMD EPYC the
+# check first ran on) a whole batch's matrix products round differently from a subset's, by
+# about one float32 ulp (3.6e-7 on outputs near 3), above this check's 1e-7 absolute tolerance.
+_FLOAT32_ROUNDING = (
+    "float32 network features: a batch and its subset may differ by one float32 ulp, which the "
+    "check's 1e-7 absolute tolerance does not allow for; predictions agree to float32 precision"
+)
+NOT_APPLICABLE = {HybridRegressor: {"check_methods_subset_invariance": _FLOAT32_ROUNDING}}
+
+
 @parametrize_with_checks(
     [
         HybridClassifier(network=MLPClassifier(**SMALL_NET), head=LogisticRegression()),
         HybridRegressor(network=MLPRegressor(**SMALL_NET), head=Ridge()),
-    ]
+    ],
+    expected_failed_checks=lambda est: NOT_APPLICABLE.get(type(est), {}),
 )
 def test_scikit_learn_estimator_checks(estimator, check):
     check(estimator)
@@ -197,3 +208,13 @@ def test_a_suite_sizes_the_network_and_head_and_the_row_records_the_hybrid():
 def test_a_suite_rejects_an_unknown_nested_hyperparameter():
     with pytest.raises(SuiteError, match=r"models.cnn_xgboost.network__depth"):
         parse(SUITE.format(extra="network__depth = 3"), "s.toml")
+
+
+def test_a_hybrid_regressors_predictions_on_a_subset_agree_to_float32_precision():
+    """What the expected failure of check_methods_subset_invariance allows: one float32 ulp, no more."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 8)).astype(np.float32)
+    y = X[:, 0] * 3 + rng.normal(size=60)
+    est = HybridRegressor(network=MLPRegressor(**SMALL_NET), head=Ridge()).fit(X, y)
+    whole = est.predict(X)
+    np.testing.assert_allclose(est.predict(X[:10]), whole[:10], rtol=4 * np.finfo(np.float32).eps, atol=1e-6)
