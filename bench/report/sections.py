@@ -183,6 +183,11 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
                         "interval lies the other way): deep minus classical is")
             else:
                 head = f"neither family wins clearly (no probability reaches {stats.DECISIVE:.2f}): deep minus classical is"
+            if head in ("deep wins by", "classical wins by") and set(g["n_deep"]) == {1} and (g["n_classical"] > 1).all():
+                # Equal pools made classical the mean of its configurations: say what was beaten, not "wins".
+                deep_models = ", ".join(sorted(set(g["deep"])))
+                head = (f"one deep model ({deep_models}) beats the mean classical configuration by" if head[0] == "d"
+                        else f"the mean classical configuration beats the one deep model ({deep_models}) by")
             text = (f"{mod.capitalize()} data ({len(g)} datasets; {where}): {head} a median "
                     f"{analysis.fmt_signed(med)} (per dataset {analysis.fmt_signed(lo)} to {analysis.fmt_signed(hi)})")
             if sr is not None:
