@@ -5,7 +5,7 @@ one; this module imports torch, tabm and rtdl_num_embeddings at the top, so its 
 classes live at module level and a fitted model pickles.
 
 The training loop, seeding, device choice, early stopping on a validation slice of the
-training rows and normalisation are bench.models.deep_estimators' (`_TorchEstimator`); this
+training rows and normalisation are bench.models.training's (`_TorchEstimator`); this
 module adds what TabM needs:
 
 - inputs: numeric columns and categorical columns apart. A DataFrame's text columns, or the

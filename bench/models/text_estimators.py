@@ -13,7 +13,7 @@ the front, 1 is a word outside the vocabulary, 2, 3, ... the vocabulary's words)
   it fits its logistic regression on them as they are.
 - `TransformerClassifier` / `TransformerRegressor`: token and learned position embeddings, a
   pre-norm `nn.TransformerEncoder` (2 layers, 4 heads, d_model 64), mean pooling over the
-  words, a linear head; trained by the deep models' loop (bench.models.deep_estimators:
+  words, a linear head; trained by the deep models' loop (bench.models.training:
   AdamW, plateau schedule, early stopping on a validation slice of the training rows).
 """
 

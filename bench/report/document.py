@@ -1,6 +1,6 @@
-"""The report's document model: a list of blocks that render.py writes as Markdown and HTML.
+"""The report's document model: a list of blocks that formats/ writes as Markdown and HTML.
 
-Sections (render.py, external.py, the claims) build blocks; only render.py turns them into
+Sections (sections.py, external.py, the claims) build blocks; only formats/ turns them into
 text, so the two documents say the same thing.
 """
 
