@@ -12,7 +12,6 @@ import sys
 
 from bench.cli_common import error, interrupted, sigterm_as_interrupt
 from bench.errors import DataError, RunError, SuiteError
-from bench.plugins import PLUGINS_ENV
 
 MIN_CELL_MEMORY_MB = 256  # below this share of the machine per cell, --jobs is refused
 
@@ -193,9 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return regress_main(argv[1:])
     args = _parser().parse_args(argv)
     args.plugins = [*args.plugin, *getattr(args, "plugin_after", [])]
-    if args.plugins:
-        # Worker processes import the same plugins.
-        os.environ[PLUGINS_ENV] = ",".join([os.environ.get(PLUGINS_ENV, ""), *args.plugins]).strip(",")
+    # Plugins travel explicitly: each command loads args.plugins, a suite's cells carry them
+    # (Cell.plugins) and their worker servers import them. BENCH_PLUGINS is the user's own setting.
     # A scheduler's SIGTERM ends a run like Ctrl-C: running cells stop, finished rows stay.
     sigterm_as_interrupt()
     commands = {"run": _cmd_run, "check": _cmd_check, "list": _cmd_list, "report": _cmd_report, "fetch": _cmd_fetch,

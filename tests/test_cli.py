@@ -116,3 +116,35 @@ def test_help_and_list_load_no_heavy_library(argv):
     env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV}  # the tests' own plug-ins import scikit-learn
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
     assert "HEAVY []" in out.stdout, out.stdout[-2000:] + out.stderr[-2000:]
+
+
+def test_a_plugin_model_reaches_its_worker_through_the_cells_not_an_environment_variable(tmp_path):
+    """`bench run --plugin mine`: the model registered by `mine` runs in its worker although no
+    BENCH_PLUGINS is set, and the command leaves the environment as it found it."""
+    import os
+    import subprocess
+    import sys
+
+    from bench.plugins import PLUGINS_ENV
+
+    (tmp_path / "mine.py").write_text(
+        "from sklearn.dummy import DummyClassifier\n"
+        "from bench.models import model\n\n\n"
+        "@model('my_dummy', family='classical', tasks=('classification',), modalities=('tabular',), tags=('testing',),"
+        " needs=())\n"
+        "def my_dummy(ctx):\n    return DummyClassifier()\n",
+        encoding="utf-8",
+    )
+    suite = _suite(tmp_path, "[suite]\nseeds = [0]\ntrain_sizes = [40]\n[datasets.wine]\n[models.my_dummy]\n")
+    code = (
+        "import os, sys\nfrom bench.__main__ import main\n"
+        f"code = main(['run', {suite!r}, '--plugin', 'mine', '--out', {str(tmp_path / 'run')!r}, '--no-progress'])\n"
+        f"print('ENV', os.environ.get({PLUGINS_ENV!r}))\nsys.exit(code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != PLUGINS_ENV}
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), env.get("PYTHONPATH", "")]).strip(os.pathsep)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "ENV None" in out.stdout
+    rows = results.read_rows(tmp_path / "run")
+    assert [(r["model"], r["status"]) for r in rows] == [("my_dummy", "ok")], rows

@@ -56,6 +56,7 @@ from bench.errors import RunError
 from bench.execution import runner
 from bench.execution.deadline import DeadlineExecutor
 from bench.execution.local import local_cores
+from bench.plugins import load_plugins
 from bench.suite import load, plan
 
 BUDGET_DEFAULT = "10m"
@@ -96,6 +97,7 @@ def run(args) -> int:
         budget = parse_budget(args.budget)
     except ValueError as exc:
         return error(exc)
+    load_plugins(tuple(getattr(args, "plugins", ())))  # plugin models are candidates too (--plugin)
     found = inspect_data(args, budget)
     if isinstance(found, str):
         return error(found)
@@ -263,7 +265,7 @@ def _pilot_stage(s: Session, n: int, models: list[str], limit: float, deadline: 
                      description="bench advise: one small cell per model, to size the plan")
     stage_path = s.scratch / f"pilot-{folder}.toml"
     stage_path.write_text(suite_text(s.profile, stage), encoding="utf-8")
-    suite = load(stage_path)
+    suite = load(stage_path, tuple(getattr(s.args, "plugins", ())))
     executor = DeadlineExecutor(Marked(runner.make_executor(suite, s.jobs, s.args.scheduler), s.quiet), deadline,
                                 smallest_first=True, estimate=estimate)
     summary = runner.run(suite, s.scratch / "pilot" / folder, jobs=s.jobs, scheduler=s.args.scheduler,
@@ -294,7 +296,7 @@ def plan_suite(s: Session, pilot: Pilot) -> tuple[Plan, Path]:
 
 def run_suite(s: Session, the_plan: Plan, suite_path: Path) -> Ran:
     """Step 4: the planned suite with the runner's progress bar, the answer's cells first, none after the deadline."""
-    suite = load(suite_path)
+    suite = load(suite_path, tuple(getattr(s.args, "plugins", ())))
     cells, _ = plan(suite)
     _say(the_plan.lines(s.profile), f"Plan ({fmt_s(s.budget)} budget, {fmt_s(s.left_s())} left)")
     print(f"  suite: {suite_path}")
