@@ -11,7 +11,7 @@ from rich.console import Console
 from synthetic import grid
 
 from bench.execution import runner
-from bench.report import sections
+from bench.report import answer_sentences, sections
 from bench.report.formats.html import to_html
 from bench.report.formats.markdown import to_markdown
 from bench.report.measurements import Measurements
@@ -49,7 +49,7 @@ def ms():
 
 
 def test_one_sentence_per_modality_names_the_winner_the_size_and_the_candidates(ms):
-    said = sections.modality_sentences(ms.comparisons, ms.ok)
+    said = answer_sentences.modality_sentences(ms.comparisons, ms.ok)
     assert len(said) == 2
     tab, img = said
     assert tab.startswith("Tabular data (3 datasets") and "neither family wins" in tab
@@ -68,15 +68,15 @@ def test_one_sentence_per_modality_names_the_winner_the_size_and_the_candidates(
 def test_one_deep_model_against_several_classical_says_classical_is_their_mean():
     models = {k: v for k, v in MODELS.items() if k != "cnn"}
     ms = Measurements(grid(_score, datasets={"tab1": DATASETS["tab1"]}, models=models))
-    (sentence,) = sections.modality_sentences(ms.comparisons)
+    (sentence,) = answer_sentences.modality_sentences(ms.comparisons)
     assert "one dataset, tab1" in sentence and "neither family wins" in sentence
     assert "one deep model (mlp) against the mean of 3 classical configurations" in sentence
     assert "it includes zero" in sentence
 
 
 def test_hardware_is_named_once_as_this_cpu(ms):
-    assert sections.hardware_text(ms.ok, ENV) == "both families on this run's CPU, Test CPU 9000"
-    assert "on cpu" not in " ".join(sections.answer(ms, [], ENV))
+    assert answer_sentences.hardware_text(ms.ok, ENV) == "both families on this run's CPU, Test CPU 9000"
+    assert "on cpu" not in " ".join(answer_sentences.answer(ms, [], ENV))
 
 
 def test_source_documents_are_named_as_documents():
@@ -129,7 +129,7 @@ def test_a_dataset_whose_own_interval_lies_the_other_way_overrules_the_sentence_
         return {"n_test": 5000, "score": 0.6 + 0.002 * row["seed"] + (lead if deep else 0.0)}
 
     ms = Measurements(grid(score, datasets=sets, models=MODELS))
-    (sentence,) = sections.modality_sentences(ms.comparisons, ms.ok)
+    (sentence,) = answer_sentences.modality_sentences(ms.comparisons, ms.ok)
     p_deep = float(re.search(r"P\(deep ahead\) (\d\.\d\d)", sentence).group(1))
     assert p_deep >= 0.95  # the signed-rank test alone would say deep wins...
     assert "neither family wins clearly (deep ahead across datasets, but img7's own interval lies the other way)" in sentence
@@ -147,7 +147,7 @@ def test_one_deep_model_ahead_of_the_classical_mean_is_not_said_to_win():
         return out
 
     ms = Measurements(grid(score, datasets={k: v for k, v in DATASETS.items() if k.startswith("tab")}, models=models))
-    (sentence,) = sections.modality_sentences(ms.comparisons, ms.ok)
+    (sentence,) = answer_sentences.modality_sentences(ms.comparisons, ms.ok)
     assert "deep wins" not in sentence
     assert "one deep model (mlp) beats the mean classical configuration by a median +0.1" in sentence
     assert "against classical's single choice on validation from all its configurations instead" in sentence
