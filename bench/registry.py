@@ -26,6 +26,7 @@ MODEL_TAGS = {
     "fully_connected": "a network of dense layers only, blind to the order of its inputs (MLP)",
     "convolutional": "a network with convolution and pooling (CNN)",
     "recurrent": "a recurrent network (RNN, LSTM, GRU)",
+    "attention": "a network of self-attention layers (Transformer encoder)",
     "hybrid": "features learned by a network, fed to a classical model",
     "testing": "a test double, not a real model",
 }
@@ -36,6 +37,7 @@ DATASET_TAGS = {
     "official_split": "has a fixed, published train/test split",
     "download": "needs a download (or a cached copy) to load",
     "user_file": "read from the user's own file",
+    "categorical": "has categorical columns, declared by the dataset",
 }
 # What a model's cells need loaded in the worker process they run in: a model declares it
 # (`@model(..., needs=("torch",))`) and bench.execution.isolate forks its cells from the warm
