@@ -670,8 +670,12 @@ def test_advise_runs_a_small_table_end_to_end_within_its_budget(wild_csv, tmp_pa
                  "--models", "logistic_regression,mlp", "--out", str(out), "--no-progress"])
     text = capsys.readouterr().out
     assert code == 0, text
-    for said in ("Data", "Pilot:", "Plan (", "Answer", "At your data size (150 training rows)", "Time", "advice.html"):
+    for said in ("Data", "Pilot:", "Plan (", "Answer", "Time", "advice.html"):
         assert said in text
+    # The answer is at the data's size, or (a busy machine stretching every cell past the budget)
+    # at the largest size the budget ran for both families, which it then says.
+    assert "At your data size (150 training rows)" in text or re.search(
+        r"At [\d,]+ training rows \(of your 150: the largest size the budget ran for both", text), text
     assert "missing values in 3 columns" in text and "dropped 'Customer ID'" in text
     record = json.loads((out / "advice.json").read_text())
     assert set(record["answer"]["best"]) == {"classical", "deep"}
