@@ -157,6 +157,21 @@ class _Clock:
         return self.now
 
 
+def _one_second_fits(monkeypatch):
+    """The search's clock, faked, and a logistic regression whose every fit advances it by 1 s."""
+    from bench import tuning
+
+    clock = _Clock()
+    monkeypatch.setattr(tuning.time, "perf_counter", clock)
+
+    class OneSecond(LogisticRegression):
+        def fit(self, X, y):
+            clock.now += 1.0
+            return super().fit(X, y)
+
+    return clock, OneSecond
+
+
 def test_a_model_whose_one_fit_is_over_the_fit_limit_is_not_cross_validated_and_says_why():
     X, y = _classes()
     folds = make_folds(y, "classification", 0)
@@ -266,15 +281,7 @@ def test_a_default_cells_search_records_the_cv_score_but_no_tuning_columns():
 # -- the time backstop of a search is recorded when it binds -----------------------------------------
 
 def test_the_search_records_when_its_time_backstop_cut_its_trials(monkeypatch):
-    from bench import tuning
-
-    clock = _Clock()
-    monkeypatch.setattr(tuning.time, "perf_counter", clock)
-
-    class OneSecond(LogisticRegression):
-        def fit(self, X, y):
-            clock.now += 1.0
-            return super().fit(X, y)
+    clock, OneSecond = _one_second_fits(monkeypatch)
 
     X, y = _classes(80)
     fit, val = carve(y, 20, 0, "classification")
@@ -404,15 +411,7 @@ def test_a_tuned_searchs_time_backstop_bounds_its_trials_folds_too():
 
 
 def test_a_tuned_search_gives_each_trials_folds_its_share_of_the_backstop_so_trials_are_never_cut(monkeypatch):
-    from bench import tuning
-
-    clock = _Clock()
-    monkeypatch.setattr(tuning.time, "perf_counter", clock)
-
-    class OneSecond(LogisticRegression):
-        def fit(self, X, y):
-            clock.now += 1.0
-            return super().fit(X, y)
+    clock, OneSecond = _one_second_fits(monkeypatch)
 
     X, y = _classes(50)
     fit, val = carve(y, 10, 0, "classification")
