@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.atomic import atomic_write
-from bench.datasets import DataError
+from bench.datasets.core import DataError
 
 DATA_ENV = "BENCH_DATA_DIR"
 OFFLINE_ENV = "BENCH_OFFLINE"  # set to 1: never try the network (CI, air-gapped clusters)

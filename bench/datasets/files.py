@@ -29,7 +29,7 @@ import lazy_loader
 import numpy as np
 import psutil
 
-from bench.datasets import TASKS, Data, DataError, dataset
+from bench.datasets.core import TASKS, Data, DataError, dataset
 from bench.inputs import listed, reading, shown, stat_regular
 
 pd = lazy_loader.load("pandas")  # imported when a file is read, not to list the registry

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+import bench.datasets.cache as dc
 from bench.atomic import atomic_write
-from bench.datasets import Data, DataError, dataset
-from bench.datasets import cache as dc
 from bench.datasets.cache import DATA_ENV, data_dir  # noqa: F401  (re-exported: older imports)
+from bench.datasets.core import Data, DataError, dataset
 
 SHAPES = ("disc", "ring", "square", "frame", "triangle", "plus", "cross", "bar")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.datasets import Data, DataError, dataset
+from bench.datasets.core import Data, DataError, dataset
 
 TEMPLATE_LEN = 12
 PADDING = (36, 60)

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import lazy_loader
 
+import bench.datasets.cache as dc
 from bench.atomic import atomic_write
-from bench.datasets import TASKS, Data, DataError, dataset
-from bench.datasets import cache as dc
+from bench.datasets.core import TASKS, Data, DataError, dataset
 from bench.datasets.files import file_data
 
 pd = lazy_loader.load("pandas")  # imported when a file is read, not to list the registry

@@ -16,7 +16,7 @@ from pathlib import Path
 import lazy_loader
 import numpy as np
 
-from bench.datasets import DataError
+from bench.datasets.core import DataError
 
 pd = lazy_loader.load("pandas")  # imported when a file is read, not to list the registry
 

@@ -42,9 +42,9 @@ from pathlib import Path
 import lazy_loader
 import numpy as np
 
+import bench.datasets.cache as dc
 from bench.atomic import atomic_write
-from bench.datasets import Data, DataError, dataset
-from bench.datasets import cache as dc
+from bench.datasets.core import Data, DataError, dataset
 
 pd = lazy_loader.load("pandas")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.datasets import Data, DataError, dataset
+from bench.datasets.core import Data, DataError, dataset
 
 # Mackey-Glass (delay 17, beta 0.2, gamma 0.1, exponent 10) is chaotic; its values lie
 # in about [0.3, 1.4]. These constants put the delivered series near mean 0, scale 1.

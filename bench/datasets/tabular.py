@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bench.datasets import Data, DataError, dataset
+from bench.datasets.core import Data, DataError, dataset
 
 
 def _positive(*keys: str):

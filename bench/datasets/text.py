@@ -26,8 +26,8 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.datasets import Data, DataError, dataset
-from bench.datasets import cache as dc
+import bench.datasets.cache as dc
+from bench.datasets.core import Data, DataError, dataset
 
 PAD, OOV = 0, 1
 FIRST_WORD = 2

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import lazy_loader
 
-from bench.models import ModelContext, lazy_attributes, model
+from bench.models.core import ModelContext, lazy_attributes, model
 
 stats = lazy_loader.load("scipy.stats", suppress_warning=True)
 __getattr__ = lazy_attributes(__name__, "bench.models.boosting_estimators")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import lazy_loader
 
-from bench.models import ModelContext, model
+from bench.models.core import ModelContext, model
 
 # Imported at first use: listing the registry (`bench list`) needs neither.
 stats = lazy_loader.load("scipy.stats", suppress_warning=True)  # its warning would precede every error line

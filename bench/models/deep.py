@@ -7,7 +7,7 @@ light. `from bench.models.deep import MLPClassifier` still works (a lazy attribu
 
 from __future__ import annotations
 
-from bench.models import ModelContext, lazy_attributes, model
+from bench.models.core import ModelContext, lazy_attributes, model
 
 __getattr__ = lazy_attributes(__name__, "bench.models.deep_estimators")  # the estimators, imported on first use
 

@@ -21,7 +21,7 @@ Nested hyperparameters follow scikit-learn: `network__n_epochs`, `head__C`.
 
 from __future__ import annotations
 
-from bench.models import MODELS, ModelContext, lazy_attributes, model
+from bench.models.core import MODELS, ModelContext, lazy_attributes, model
 from bench.models.deep import _context
 
 __getattr__ = lazy_attributes(__name__, "bench.models.hybrid_estimators")  # the estimators, imported on first use

@@ -13,7 +13,7 @@ pipeline does. RidgeCV, the same grid, for regression. It runs on every variant.
 
 from __future__ import annotations
 
-from bench.models import ModelContext, model
+from bench.models.core import ModelContext, model
 
 ALPHAS = (1e-3, 1e3, 10)  # np.logspace(-3, 3, 10): log10 of the ends, and the count
 

@@ -7,7 +7,7 @@ every CLI call and must stay light.
 
 from __future__ import annotations
 
-from bench.models import ModelContext, lazy_attributes, model
+from bench.models.core import ModelContext, lazy_attributes, model
 
 __getattr__ = lazy_attributes(__name__, "bench.models.tabular_deep_estimators")
 

@@ -14,8 +14,8 @@ import time
 import numpy as np
 from sklearn.base import BaseEstimator
 
-from bench.datasets import Data, dataset
-from bench.models import ModelContext, model
+from bench.datasets.core import Data, dataset
+from bench.models.core import ModelContext, model
 
 
 class _Constant(BaseEstimator):

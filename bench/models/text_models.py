@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import lazy_loader
 
-from bench.models import ModelContext, lazy_attributes, model
+from bench.models.core import ModelContext, lazy_attributes, model
 from bench.models.deep import _TRAINING_SPACE, _context
 
 stats = lazy_loader.load("scipy.stats", suppress_warning=True)
