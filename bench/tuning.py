@@ -63,7 +63,7 @@ from bench.measure import Timer
 stats = lazy_loader.load("scipy.stats", suppress_warning=True)
 
 MODES = ("default", "tuned")
-SIZES = ("all", "largest")
+SIZES = ("all", "largest", "smallest")
 MIN_VALIDATION_ROWS = 10  # and as many left to fit on: below 20 training rows there is none
 
 
@@ -159,6 +159,25 @@ def min_training_rows(fraction: float) -> int:
     while fraction > 0 and validation_rows(n, fraction) == 0:
         n += 1
     return n
+
+
+def sizes_to_tune(choice: str | tuple[int, ...], train_sizes: tuple[int, ...], fraction: float) -> tuple[int, ...]:
+    """The training sizes of a dataset that get tuned cells: `choice` is "all", "largest",
+    "smallest" (the smallest size that leaves a validation part, so a first size too small to
+    tune does not leave the dataset untuned; the smallest size when none does) or the sizes
+    themselves. A size that leaves no validation part is still returned: the plan skips its
+    tuned cells and says why."""
+    sizes = tuple(sorted(train_sizes))
+    if isinstance(choice, tuple):
+        return tuple(n for n in sizes if n in choice)
+    if choice == "all":
+        return sizes
+    if choice == "largest":
+        return sizes[-1:]
+    if choice == "smallest":
+        tunable = [n for n in sizes if validation_rows(n, fraction) > 0]
+        return (tunable[0],) if tunable else sizes[:1]
+    raise ValueError(f"tuning sizes: expected one of {', '.join(SIZES)} or a tuple of sizes, got {choice!r}")
 
 
 def carve(y: np.ndarray, n_val: int, seed: int, task: str) -> tuple[np.ndarray, np.ndarray]:

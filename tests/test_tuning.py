@@ -290,7 +290,7 @@ def test_a_suite_without_a_tuning_table_plans_default_cells_only():
         ("time_s = 600", "time_limit_s = 60", "suite.tuning.time_s", "no time for the final fit"),
         ("modes = [\"default\", \"best\"]", "", "suite.tuning.modes", "default, tuned"),
         ("modes = []", "", "suite.tuning.modes", "default, tuned"),
-        ("sizes = \"smallest\"", "", "suite.tuning.sizes", "all, largest"),
+        ("sizes = \"middle\"", "", "suite.tuning.sizes", "all, largest, smallest"),
         ("trails = 10", "", "suite.tuning.trails", "unknown key; valid: modes, seeds, sizes, time_s, trials"),
         ("seeds = [1]", "", "suite.tuning.seeds", "from suite.seeds [0]"),
         ("seeds = [0, 0]", "", "suite.tuning.seeds", "distinct seeds"),

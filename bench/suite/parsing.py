@@ -54,10 +54,11 @@ TUNING_KEYS = {
     "trials": "configurations per tuned cell, the default one included (default 10)",
     "time_s": "seconds of search per tuned cell; no trial starts that would end after them (default: no limit)",
     "modes": 'which cells to plan: ["default"], ["tuned"] or ["default", "tuned"] (the default with a [suite.tuning] table)',
-    "sizes": '"all" training sizes get tuned cells, or only each dataset\'s "largest"',
+    "sizes": '"all" training sizes get tuned cells, or only each dataset\'s "largest", or its "smallest" that leaves '
+             'a validation part (a dataset\'s tuning_sizes overrides it)',
     "seeds": "the seeds that get tuned cells, some of suite.seeds (default: all of them)",
 }
-DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models", "large_models"}
+DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models", "large_models", "tuning_sizes"}
 MODEL_KEYS = {"model", "search"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 LIMITS = ("wall", "cpu")
@@ -240,6 +241,8 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
                             for k in ("models", "large_models"))
     if large_models is not None and one_seed_from is None:
         raise fail(path, f"{where}.large_models", "needs one_seed_from, the size from which it applies")
+    tuning_sizes = _tuning_sizes(path, f"{where}.tuning_sizes", table["tuning_sizes"], n_pool, resolved) \
+        if "tuning_sizes" in table else None
     return DatasetSpec(
         label=label,
         name=name,
@@ -255,7 +258,22 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         one_seed_from=one_seed_from,
         models=models,
         large_models=large_models,
+        tuning_sizes=tuning_sizes,
     )
+
+
+def _tuning_sizes(path: str, where: str, value, n_pool: int, sizes: list[int]) -> str | tuple[int, ...]:
+    """A dataset's tuning_sizes: one of SIZES, or some of its training sizes ("max" = its pool)."""
+    if isinstance(value, str) and value in SIZES:
+        return value
+    if not isinstance(value, list):
+        raise fail(path, where, f"expected one of {', '.join(SIZES)} or a list of this dataset's training sizes, got {value!r}")
+    chosen = _int_list(path, where, value, allow_max=True)
+    resolved = [n_pool if n == "max" else n for n in chosen]
+    outside = [n for n in resolved if n not in sizes]
+    if outside or len(set(resolved)) != len(resolved):
+        raise fail(path, where, f"expected distinct sizes from this dataset's training sizes {sorted(set(sizes))}, got {chosen}")
+    return tuple(sorted(resolved))
 
 
 def _annotation(fn, key: str) -> object:

@@ -9,7 +9,7 @@ from bench.features import FEATURES
 from bench.models import MODELS, ModelContext
 from bench.suite.parsing import fail
 from bench.suite.spec import Cell, DatasetSpec, ModelSpec, Skip, Suite
-from bench.tuning import min_training_rows, space_for, validation_rows
+from bench.tuning import min_training_rows, sizes_to_tune, space_for, validation_rows
 
 
 def _requested_devices(suite: Suite) -> list[tuple[str, str]]:
@@ -121,9 +121,10 @@ def _modes(suite: Suite, ds: DatasetSpec, models: list[ModelSpec], skips: list[S
 def _tuned_size(
     suite: Suite, ds: DatasetSpec, n_train: int, seed: int, m: ModelSpec, feat: str, skips: list[Skip]
 ) -> bool:
-    """Whether a tuned cell runs at this size and seed: the suite may tune the largest size or some
-    seeds only; a validation part must fit."""
-    if suite.tuning.sizes == "largest" and n_train != max(ds.train_sizes):
+    """Whether a tuned cell runs at this size and seed: the suite (or the dataset's tuning_sizes)
+    may tune some sizes or some seeds only; a validation part must fit."""
+    choice = ds.tuning_sizes if ds.tuning_sizes is not None else suite.tuning.sizes
+    if n_train not in sizes_to_tune(choice, ds.train_sizes, suite.validation):
         return False
     if suite.tuning.seeds is not None and seed not in suite.tuning.seeds:
         return False

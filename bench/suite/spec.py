@@ -30,6 +30,7 @@ class DatasetSpec:
     one_seed_from: int | None = None  # training sizes from this one on run the first seed only
     models: tuple[str, ...] | None = None  # model labels that run on it (default: all)
     large_models: tuple[str, ...] | None = None  # those that run at sizes from one_seed_from on
+    tuning_sizes: str | tuple[int, ...] | None = None  # overrides suite.tuning.sizes on this dataset
 
     def runs_at(self, n_train: int, model_label: str) -> bool:
         large = self.one_seed_from is not None and n_train >= self.one_seed_from
@@ -60,7 +61,7 @@ class Tuning:
 
     budget: Budget = Budget()
     modes: tuple[str, ...] = ("default",)
-    sizes: str = "all"
+    sizes: str = "all"  # "all", "largest" or "smallest" (bench.tuning.sizes_to_tune)
     seeds: tuple[int, ...] | None = None  # None: every seed of the suite
 
 
