@@ -155,7 +155,7 @@ def best_of(at: pd.DataFrame, group: str) -> Best | None:
 
 
 def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: dict | None = None,
-            strong_left_out: dict | None = None) -> Answer:
+            strong_left_out: dict | None = None, abandoned: int = 0, fallbacks: tuple[int, ...] = ()) -> Answer:
     ok = an.ok_rows(df)
     metric = "accuracy" if profile.task == "classification" else "R²"
     chance = chance_score(profile)
@@ -164,7 +164,7 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
         return Answer(0, metric, {}, None, "none", {}, None, _caveats(df, ok, profile, {}, {}, None, not_started, 0),
                       pd.DataFrame(), failed, 0, chance)
     ok = ok.assign(_group=groups(ok))
-    n_top = int(ok["n_train"].max())
+    n_top = answer_size(ok)
     at = ok[ok["n_train"] == n_top]
     best = {g: b for g in GROUPS if (b := best_of(at, g)) is not None}
     diff, outcome = None, "none"
@@ -182,6 +182,13 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
         cross.text = crossover_text(cross, curves, n_top, tie=outcome == "tie")
     n_seeds = int(at["seed"].nunique())
     caveats = _caveats(df, ok, profile, best, curves, cross, not_started, n_seeds)
+    if fallbacks:
+        caveats.append(f"a cell at the largest size failed or could not finish in the budget, so the run brought "
+                       f"{' then '.join(f'{n:,}' for n in fallbacks)} rows forward for both families (before other "
+                       "seeds and searches), to keep a like-for-like comparison")
+    if abandoned:
+        caveats.append(f"{abandoned} cell{'s' if abandoned != 1 else ''} of models that had run out of time or memory "
+                       "at the same or a smaller size did not start (they would have failed the same way)")
     if left_out:
         by_group: dict[str, list[str]] = {}
         for m in left_out:
@@ -193,6 +200,24 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
                  if (at["_group"] == g).any()}
     return Answer(n_top, metric, best, diff, outcome, curves, cross, caveats, config_table(at, chance), failed,
                   n_seeds, chance, judged_by, dict(strong_left_out or {}), profile.n_pool)
+
+
+def answer_size(ok: pd.DataFrame) -> int:
+    """The training size the answer compares the families at: the largest at which both finished
+    cells on as many common seeds as any size has (two at most: the least an interval needs).
+
+    A cell that failed at the largest size (a timeout, a budget that ran out) leaves one family
+    without it there; the answer then rests on the largest size both ran like for like, not on
+    one family's rows alone. Without a size where both ran, the largest size (no comparison).
+    """
+    common = {}
+    for n, g in ok.groupby("n_train"):
+        seeds = [set(g.loc[g["_group"] == f, "seed"]) for f in ("classical", "deep")]
+        common[int(n)] = min(len(seeds[0] & seeds[1]), 2)
+    most = max(common.values(), default=0)
+    if most == 0:
+        return int(ok["n_train"].max())
+    return max(n for n, k in common.items() if k >= most)
 
 
 def config_table(at: pd.DataFrame, chance: float) -> pd.DataFrame:
@@ -345,7 +370,7 @@ def headline(a: Answer, profile: Profile) -> list[str]:
     seeds = f"over {iv.n_values} seed{'s' if iv.n_values != 1 else ''}"
     if a.n_pool and a.n_train < a.n_pool:
         where = (f"At {a.n_train:,} training rows (of your {a.n_pool:,}: the largest size the budget ran for both "
-                 "families, so this answers for that size, not yours)")
+                 "families on the same seeds, so this answers for that size, not yours)")
     if iv.n_values == 1 and a.outcome != "tie":
         win, lose = (d, c) if a.outcome == "deep" else (c, d)
         lines = [f"{where}, on one seed (no interval over seeds: a rough answer), {a.outcome} leads: {win.config} "

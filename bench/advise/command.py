@@ -43,6 +43,7 @@ from bench.advise.pilot import (
     PILOT_SHARE,
     candidates,
     features_for,
+    group_of,
     pilot_order,
     pilot_rows,
     pilot_scores,
@@ -157,6 +158,8 @@ class Ran:
     not_started: int
     seconds: float
     cells: int
+    abandoned: int = 0  # cells of a model already out of time or memory at their size or below: not started
+    fallbacks: tuple[int, ...] = ()  # sizes brought forward when the size above lost its like-for-like comparison
 
 
 @dataclass(frozen=True)
@@ -304,16 +307,18 @@ def run_suite(s: Session, the_plan: Plan, suite_path: Path) -> Ran:
     t_run = time.monotonic()
     deadline = s.t0 + s.budget - REPORT_RESERVE_S
     executor = DeadlineExecutor(Marked(runner.make_executor(suite, s.jobs, s.args.scheduler), s.quiet), deadline,
-                                top=the_plan.top, estimate=the_plan.estimator())
+                                top=the_plan.top, estimate=the_plan.estimator(),
+                                group=lambda cell: group_of(cell.model.name))
     summary = runner.run(suite, s.out, jobs=s.jobs, scheduler=s.args.scheduler, executor=executor, progress=s.progress)
-    return Ran(summary, executor.not_started, time.monotonic() - t_run, len(cells))
+    return Ran(summary, executor.not_started, time.monotonic() - t_run, len(cells), executor.abandoned,
+               tuple(executor.fallbacks))
 
 
 def answer(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran) -> Answered:
     """Step 5: the answer from the run's rows, and the full report of the run folder beside it."""
     t_answer = time.monotonic()
     result = compute(ran.summary.table, s.profile, ran.not_started, the_plan.dropped,
-                     strong_left_out=the_plan.strong_left_out)
+                     strong_left_out=the_plan.strong_left_out, abandoned=ran.abandoned, fallbacks=ran.fallbacks)
     report_note = _full_report(s.out)
     actual = _actual_by_model(ran.summary.table, HARNESS_S)
     timing = [["pilot", "-", fmt_s(pilot.seconds)],
