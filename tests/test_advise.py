@@ -693,10 +693,17 @@ def test_the_pilot_reads_each_familys_likely_strongest_first(tmp_path):
     from bench.advise.pilot import pilot_order
 
     p = _image_profile(tmp_path, n=400)
-    order = pilot_order(candidates(p))
+    order = pilot_order(candidates(p), p.modality)
     classical = [m for m in order if group_of(m) == "classical"]
-    assert classical.index("xgboost") < classical.index("random_forest") < classical.index("svm") \
-        < classical.index("decision_tree")
+    # On images the cheap strong ones (SVM, random forest, k-NN) before boosting, which grows a tree
+    # per class per round; the linear models and the single tree last.
+    assert classical.index("svm") < classical.index("random_forest") < classical.index("knn") \
+        < classical.index("xgboost") < classical.index("decision_tree")
+    deep = [m for m in order if group_of(m) == "deep"]
+    assert deep.index("cnn") < deep.index("mlp")
+    # On tables gradient boosting leads.
+    table = pilot_order(["logistic_regression", "random_forest", "svm", "xgboost", "mlp"], "tabular")
+    assert [m for m in table if group_of(m) == "classical"][:3] == ["xgboost", "random_forest", "svm"]
     assert order[:2] == [classical[0], next(m for m in order if group_of(m) == "deep")]  # the families take turns
     hybrids = [m for m in order if group_of(m) == "hybrid"]
     assert hybrids and order[-len(hybrids):] == hybrids  # the answer can do without them: last

@@ -217,7 +217,7 @@ def run_pilot(s: Session) -> Pilot:
     # Data this small (training rows x inputs) makes no cell costly: no separate first round to judge by.
     big = s.profile.n_pool * max(1, s.profile.n_inputs) > JUDGE_VALUES
     first = [m for m in s.models if essential(m, s.profile)] if big else []
-    rounds = [(sizes[0], first, "first"), (sizes[0], pilot_order(m for m in s.models if m not in first), "")]
+    rounds = [(sizes[0], first, "first"), (sizes[0], pilot_order((m for m in s.models if m not in first), s.profile.modality), "")]
     rounds += [(n, None, "") for n in sizes[1:]]
     for n, chosen, tag in rounds:
         if chosen is None:  # the larger size only for models the first reading says will finish, cheapest first
