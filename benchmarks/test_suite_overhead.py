@@ -8,8 +8,10 @@ predict_time_s + search_time_s`), their ratio and the part of the gap that is ne
 (fixed costs). Targets: quick <= 1.5x, default <= 1.3x, held when the load average is at
 most the machine's core count (a busier machine's ratio is printed, not judged).
 
-`nox -s perf`, or `pytest benchmarks/test_suite_overhead.py -p no:cacheprovider`; the
-default suite takes 6 minutes on a quiet 2-core machine, more on a busy one.
+`nox -s perf`, or `pytest benchmarks/test_suite_overhead.py -p no:cacheprovider`. The
+default suite takes the longest: docs/performance.md ("Per suite" and "The shipped suites'
+running times") gives its measured wall times, which tests/test_docs_numbers.py checks
+against the reference run's files; longer on a busy machine.
 """
 
 from __future__ import annotations
