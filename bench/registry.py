@@ -28,6 +28,7 @@ MODEL_TAGS = {
     "recurrent": "a recurrent network (RNN, LSTM, GRU)",
     "attention": "a network of self-attention layers (Transformer encoder)",
     "hybrid": "features learned by a network, fed to a classical model",
+    "native_categories": "takes a table's categorical columns itself (ordinal codes and their indices), not one-hot",
     "testing": "a test double, not a real model",
 }
 DATASET_TAGS = {

@@ -33,7 +33,8 @@ def _table(n: int = 600, seed: int = 0):
 @pytest.mark.parametrize("name", BOOSTERS)
 def test_registered_beside_xgboost_with_its_tags_and_a_search_space(name):
     entry = MODELS[name]
-    assert entry.family == "classical" and entry.tags == MODELS["xgboost"].tags == {"tree", "ensemble", "boosting"}
+    assert entry.family == "classical" and MODELS["xgboost"].tags == {"tree", "ensemble", "boosting"}
+    assert entry.tags == {"tree", "ensemble", "boosting", "native_categories"}  # categories as codes (prepare)
     assert entry.modalities == {"tabular"} and entry.tasks == {"classification", "regression"}
     estimator = build(name, _ctx(), {})
     space = entry.space(_ctx())

@@ -118,6 +118,7 @@ def measure_cell(cell: Cell, cache_dir: str | os.PathLike | None = None) -> dict
             n_classes=split.n_classes,
             sample_shape=split.sample_shape,
             device=cell.device,
+            categorical=split.categorical,
         )
         chosen = None
         if cell.tuning == "tuned":

@@ -27,6 +27,10 @@ from bench.tuning import carve, validation_rows
 
 CACHE_ENV = "BENCH_CACHE_DIR"
 _PAGE = 4096
+# A model with this tag takes a table's categorical columns itself (bench.registry.MODEL_TAGS):
+# its cells get them as ordinal codes, with their column indices; every other model, one-hot.
+NATIVE_TAG = "native_categories"
+MISSING_CODE = -1  # the code of a missing category, or of one the training rows never held (bench.models.categories)
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,10 @@ class Split:
     missing_classes: tuple = ()  # classes the training rows lack (rare classes, small sizes)
     fit_rows: np.ndarray | None = None  # the validation carve of the training rows (bench.tuning.carve)
     val_rows: np.ndarray | None = None
+    # Columns of X that hold category codes (0..k-1, MISSING_CODE for missing or unseen): set
+    # only for a model tagged NATIVE_TAG on a table with categorical columns; else () (one-hot).
+    categorical: tuple[int, ...] = ()
+    table_categories: int = 0  # the table's categorical columns, however encoded (one-hot or codes)
 
 
 def _source_stamp(*fns) -> str:
@@ -166,25 +174,52 @@ def _prepared_pool(cell: Cell, root: Path | None = None):
     return take(pool), data.y[pool], take(test), data.y[test], shape
 
 
-def _preprocessor(X, modality: str, features: str):
-    """Scaling and encoding, fitted later on the training part only."""
+def takes_categories(cell: Cell) -> bool:
+    """Whether the cell's model takes categorical columns natively (tagged NATIVE_TAG)."""
+    return NATIVE_TAG in cell.model.tags
+
+
+def categorical_columns(X) -> list:
+    """The categorical columns of a table: a DataFrame's non-numeric ones (text, as datasets deliver categories)."""
+    if not isinstance(X, pd.DataFrame):
+        return []
+    return [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+
+
+def _preprocessor(X, modality: str, features: str, native: bool = False):
+    """Scaling and encoding, fitted later on the training part only.
+
+    A table's columns come out numbers first, then categories. A category is one-hot encoded
+    (missing cells filled with the training rows' most frequent value); with `native` (a model
+    that takes categories itself) it is one column of ordinal codes 0..k-1, sorted values of
+    the training rows, and a missing or unseen value reads MISSING_CODE.
+    """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        OneHotEncoder,
+        OrdinalEncoder,
+        StandardScaler,
+    )
 
     if isinstance(X, pd.DataFrame):
-        # Missing cells (a file read with missing = "impute") are filled from the training
-        # rows only: the median of a number, the most frequent value of a category.
-        text = [c for c in X.columns if not pd.api.types.is_numeric_dtype(X[c])]
+        # Missing numbers (a file read with missing = "impute") are filled from the training
+        # rows only, with their median; so are one-hot categories, with the most frequent value.
+        text = categorical_columns(X)
         numeric = [c for c in X.columns if c not in text]
+        if native:
+            categories = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=MISSING_CODE,
+                                        encoded_missing_value=MISSING_CODE, dtype=np.float64)
+        else:
+            categories = make_pipeline(SimpleImputer(strategy="most_frequent", keep_empty_features=True),
+                                       OneHotEncoder(handle_unknown="ignore", sparse_output=False))
         return ColumnTransformer(
             [
                 ("numeric", make_pipeline(SimpleImputer(strategy="median", keep_empty_features=True),
                                           StandardScaler()), numeric),
-                ("categorical", make_pipeline(
-                    SimpleImputer(strategy="most_frequent", keep_empty_features=True),
-                    OneHotEncoder(handle_unknown="ignore", sparse_output=False)), text),
+                ("categorical", categories, text),
             ]
         )
     if modality == "tabular" or features != "raw":
@@ -235,32 +270,46 @@ def prepare(cell: Cell, cache_dir: str | os.PathLike | None = None) -> Split:
     and all of them, the first included, start their fit from identical memory.
     """
     root = cache_root(cache_dir)
-    cache = None
+    shared = native = None
     if root is not None:
-        key = hashlib.sha256(
-            f"{_pool_key(cell)}|{cell.n_train}|{cell.dataset.modality}|{cell.validation}|"
-            f"{_source_stamp(_preprocessor, _split, carve)}".encode()
-        ).hexdigest()[:24]
-        cache = root / f"split-{key}"
-        if (cache / "meta.json").exists():
-            return _cached_split(cache)
+        # A table's categories coded for a model that takes them (takes_categories) and one-hot
+        # for the others are different arrays: two entries, never one. Data without categorical
+        # columns (every array dataset) give the same arrays to both: one entry, `shared`.
+        shared = root / f"split-{_split_key(cell, 'one-hot')}"
+        native = root / f"split-{_split_key(cell, 'native')}" if takes_categories(cell) else None
+        if native is not None and (native / "meta.json").exists():
+            return _cached_split(native)
+        if (shared / "meta.json").exists():
+            meta = json.loads((shared / "meta.json").read_text())
+            if native is None or not meta.get("table_categories"):
+                return _cached_split(shared)
     # Data preparation runs on one thread: BLAS threads woken here would spin on into the
     # measured fit and be billed to the model as CPU time.
     with thread_limit(1):
         split = _split(cell, root)
+    cache = native if split.categorical else shared
     if cache is not None and isinstance(split.X_train, np.ndarray):
 
         def write(folder: Path) -> None:
             index = _write_arrays(folder / "split.bin", {n: getattr(split, n) for n in SPLIT_ARRAYS})
             (folder / "meta.json").write_text(json.dumps({
                 "sample_shape": split.sample_shape, "n_classes": split.n_classes,
-                "missing_classes": list(split.missing_classes), "arrays": index,
+                "missing_classes": list(split.missing_classes), "categorical": list(split.categorical),
+                "table_categories": split.table_categories, "arrays": index,
             }))
 
         if _write_cache(cache, write):
             del split
             return _cached_split(cache)
     return split
+
+
+def _split_key(cell: Cell, encoding: str) -> str:
+    """The split cache's key for a cell whose categories (if any) are encoded `encoding`."""
+    return hashlib.sha256(
+        f"{_pool_key(cell)}|{cell.n_train}|{cell.dataset.modality}|{cell.validation}|{encoding}|"
+        f"{_source_stamp(_preprocessor, _split, carve)}".encode()
+    ).hexdigest()[:24]
 
 
 def _write_arrays(path: Path, arrays: dict) -> dict:
@@ -302,6 +351,7 @@ def _cached_split(folder: Path) -> Split:
         arrays["X_train"], arrays["y_train"], arrays["X_test"], arrays["y_test"],
         tuple(meta["sample_shape"]) if meta["sample_shape"] else None, meta["n_classes"],
         arrays.get("classes"), tuple(meta["missing_classes"]), arrays.get("fit_rows"), arrays.get("val_rows"),
+        tuple(meta.get("categorical", ())), meta.get("table_categories", 0),
     )
 
 
@@ -319,10 +369,15 @@ def _split(cell: Cell, root: Path | None = None) -> Split:
         classes = np.unique(np.concatenate([y_pool, y_test]))
         missing = tuple(c.item() for c in np.setdiff1d(classes, y_train))
         n_classes = int(classes.max() + 1)
-    pre = _preprocessor(X_train, cell.dataset.modality, cell.features)
+    native = takes_categories(cell)
+    n_categories = len(categorical_columns(X_train))
+    pre = _preprocessor(X_train, cell.dataset.modality, cell.features, native=native)
     X_train, X_test = _fit_transform(pre, X_train, X_test)
+    # The ColumnTransformer puts the numbers first, then (native) one code column per category.
+    categorical = tuple(range(X_train.shape[1] - n_categories, X_train.shape[1])) if native else ()
     fit_rows = val_rows = None
     n_val = validation_rows(cell.n_train, cell.validation)
     if n_val:  # the same for every model of the group: carved once, with the split
         fit_rows, val_rows = carve(y_train, n_val, cell.seed, cell.dataset.task)
-    return Split(X_train, y_train, X_test, y_test, shape, n_classes, classes, missing, fit_rows, val_rows)
+    return Split(X_train, y_train, X_test, y_test, shape, n_classes, classes, missing, fit_rows, val_rows,
+                 categorical, n_categories)

@@ -2,8 +2,9 @@
 
 The estimators live in bench.models.boosting_estimators, imported by the factories when a cell
 builds one: the registry loads on every CLI call and must stay light. Both take categorical
-columns natively (a DataFrame's text columns, or `categorical_features` naming code columns);
-the harness hands them one-hot rows today, as it does every model.
+columns natively (a DataFrame's text columns, or `categorical_features` naming code columns):
+tagged `native_categories`, their cells get a table's categories as ordinal codes and the
+factories pass the code columns (`ModelContext.categorical`) on; other models get one-hot rows.
 
 Spaces follow the tabular benchmarks' random searches (Grinsztajn et al. 2022, TabZilla,
 TabArena) on the hyperparameters that matter most; ensemble sizes stay the suite's, as for
@@ -22,7 +23,7 @@ __getattr__ = lazy_attributes(__name__, "bench.models.boosting_estimators")
 
 @model(
     "lightgbm", family="classical", tasks=("classification", "regression"), modalities=("tabular",),
-    tags=("tree", "ensemble", "boosting"), needs=(),
+    tags=("tree", "ensemble", "boosting", "native_categories"), needs=(),
     search=lambda ctx: {
         "learning_rate": stats.loguniform(1e-2, 0.3),
         "num_leaves": [8, 16, 31, 63, 127],
@@ -37,12 +38,12 @@ def lightgbm(ctx: ModelContext):
     from bench.models.boosting_estimators import LightGBMClassifier, LightGBMRegressor
 
     cls = LightGBMClassifier if ctx.task == "classification" else LightGBMRegressor
-    return cls(n_jobs=ctx.threads, random_state=ctx.seed)
+    return cls(n_jobs=ctx.threads, random_state=ctx.seed, categorical_features=ctx.categorical)
 
 
 @model(
     "catboost", family="classical", tasks=("classification", "regression"), modalities=("tabular",),
-    tags=("tree", "ensemble", "boosting"), needs=(),
+    tags=("tree", "ensemble", "boosting", "native_categories"), needs=(),
     search=lambda ctx: {
         "learning_rate": stats.loguniform(1e-2, 0.3),
         "depth": stats.randint(3, 9),
@@ -56,4 +57,4 @@ def catboost(ctx: ModelContext):
     from bench.models.boosting_estimators import CatBoostClassifier, CatBoostRegressor
 
     cls = CatBoostClassifier if ctx.task == "classification" else CatBoostRegressor
-    return cls(thread_count=ctx.threads, random_state=ctx.seed)
+    return cls(thread_count=ctx.threads, random_state=ctx.seed, categorical_features=ctx.categorical)

@@ -1,10 +1,12 @@
 """Categorical columns for the models that take them natively (LightGBM, CatBoost, TabM).
 
-The harness one-hot encodes a table's text columns for every model today; a model that takes
-categories itself gets them either as a pandas DataFrame (its non-numeric columns are the
-categories) or as a numeric array with `categorical_features` naming the columns that hold
-category codes. `CategoryCodes` learns, from the training rows only, one code per value of
-each categorical column (0..k-1, in sorted order); a missing value, or a value the training
+The harness one-hot encodes a table's text columns for every model but those tagged
+`native_categories` (bench.execution.prepare): those get each categorical column as ordinal
+codes (0..k-1; -1, `MISSING`, for a missing value or one the training rows never held) and
+`categorical_features` naming the code columns. Fitted directly, they also take a pandas
+DataFrame (its non-numeric columns are the categories). `CategoryCodes` learns, from the
+training rows only, one code per value of each categorical column (0..k-1, in sorted order);
+a missing value (NaN, None, or MISSING in a numeric code column), or a value the training
 rows never held, reads as missing (`MISSING`). Numeric columns pass through as float.
 """
 
@@ -59,9 +61,13 @@ class CategoryCodes:
 
     @staticmethod
     def _missing(values: np.ndarray) -> np.ndarray:
+        """NaN or None; in a column of numeric codes, MISSING too (the harness's code for missing or unseen)."""
         import pandas as pd
 
-        return np.asarray(pd.isna(values), dtype=bool)
+        missing = np.asarray(pd.isna(values), dtype=bool)
+        if values.dtype.kind in "fiu":
+            missing |= values == MISSING
+        return missing
 
     def _levels(self, values: np.ndarray) -> np.ndarray:
         present = values[~self._missing(values)]

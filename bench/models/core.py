@@ -40,6 +40,9 @@ class ModelContext:
     n_classes: int | None = None
     sample_shape: tuple[int, ...] | None = None
     device: str = "auto"
+    # Columns of X holding category codes (0..k-1; -1 missing or unseen): given only to a model
+    # tagged `native_categories`, on a table with categorical columns; others get them one-hot.
+    categorical: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The estimators live in bench.models.tabular_deep_estimators (torch, tabm and
 rtdl_num_embeddings), imported by the factory when a cell builds one: the registry loads on
-every CLI call and must stay light.
+every CLI call and must stay light. Tagged `native_categories`: its cells get a table's
+categories as ordinal codes, whose columns (`ModelContext.categorical`) it embeds.
 """
 
 from __future__ import annotations
@@ -28,11 +29,11 @@ _TABM_SPACE = {
 
 @model(
     "tabm", family="deep", tasks=("classification", "regression"), modalities=("tabular",),
-    tags=("fully_connected", "ensemble"), needs=("torch",), search=_TABM_SPACE,
+    tags=("fully_connected", "ensemble", "native_categories"), needs=("torch",), search=_TABM_SPACE,
 )
 def tabm(ctx: ModelContext):
     """TabM: 8 weight-sharing MLPs (2 x 256) over piecewise-linear number embeddings and category embeddings."""
     from bench.models.tabular_deep_estimators import TabMClassifier, TabMRegressor
 
     cls = TabMClassifier if ctx.task == "classification" else TabMRegressor
-    return cls(random_state=ctx.seed, device=ctx.device, modality=ctx.modality)
+    return cls(random_state=ctx.seed, device=ctx.device, modality=ctx.modality, categorical_features=ctx.categorical)
