@@ -1,10 +1,10 @@
-"""Figures the README and docs/ quote about the committed reference runs and the shipped
-suites, recomputed from the files they describe.
+"""Figures the README and docs/ quote about the committed reference runs, the regression
+baseline and the shipped suites, recomputed from the files they describe.
 
 Each check names a page, a pattern that finds the sentence (whitespace folded, so line
 breaks do not matter) and what its captured figures must read, computed from
-results/reference*/results.parquet and environment.json, or from the suite's plan. When the
-reference runs are made again, the sentences whose figures changed fail here with the page,
+results/reference*/results.parquet and environment.json, results/baseline/regress.json, or
+from the suite's plan. When the reference runs are made again, the sentences whose figures changed fail here with the page,
 the words and the values the files now give; a sentence that no longer matches its pattern
 fails too, so a check cannot pass by finding nothing. Every "N cells" in a paragraph that
 names a reference run must be one of these checked figures.
@@ -68,6 +68,12 @@ def all_ok(run: Path) -> str:
     return "all `ok`" if bad == 0 else f"{bad} not `ok`"
 
 
+def predates_predictions(run: Path, said: str) -> str:
+    """`said` when the run kept neither test predictions nor cross-validated scores."""
+    kept = (run / "predictions").exists() or "val_score_cv" in table(run).columns
+    return said if not kept else "(the run kept predictions or cross-validated scores)"
+
+
 def wall_s(run: Path) -> float:
     """From the run's start (environment.json's `created`) to its last cell's end."""
     df = table(run)
@@ -86,6 +92,15 @@ def cell_s(run: Path, **where) -> float:
     for column, value in where.items():
         df = df[df[column] == value]
     return float(df["cell_time_s"].sum())
+
+
+@cache
+def baseline() -> dict:
+    return json.loads((ROOT / "results" / "baseline" / "regress.json").read_text(encoding="utf-8"))
+
+
+def baseline_score(model: str, metric: str) -> str:
+    return f"{baseline()['benchmarks'][model][metric]:.6f}"
 
 
 def largest_fashion_cnn() -> tuple[str, str, str]:
@@ -110,11 +125,20 @@ class Check:
         return f"{self.page}: {self.pattern[:60]}"
 
 
+# docs/regression-check.md's clean run and self-test quote the stored baseline's benchmarks.
+BASELINE = [
+    Check("docs/regression-check.md", r"regress passed: 0 regressions, 0 warnings, (\d+) benchmarks",
+          lambda: (str(len(baseline()["benchmarks"])),)),
+    Check("docs/regression-check.md", r"FAIL knn \[knn\] score: score dropped: accuracy ([\d.]+) ->",
+          lambda: (baseline_score("knn", "accuracy"),)),
+]
 REF_LINK = r"\[results/reference/\]\(\.\./results/reference/report\.md\)"
 CHECKS = [
     Check("README.md",
-          r"results/reference/report\.md\), is the default suite as it was run on (\S+) \(([\d,]+) cells, (all `ok`)",
-          lambda: (day(REFERENCE), n(len(table(REFERENCE))), all_ok(REFERENCE))),
+          r"results/reference/report\.md\), is the default suite as it was run on (\S+) \(([\d,]+) cells, (all `ok`), "
+          r"(before predictions and cross-validated scores were kept)",
+          lambda: (day(REFERENCE), n(len(table(REFERENCE))), all_ok(REFERENCE),
+                   predates_predictions(REFERENCE, "before predictions and cross-validated scores were kept"))),
     Check("README.md", r"suites/quick\.toml # ([\d,]+) cells",
           lambda: (n(planned("quick")[0]),)),
     Check("README.md", r"`suites/default\.toml` \(([\d,]+) cells",
@@ -122,6 +146,8 @@ CHECKS = [
     Check("docs/report.md",
           r"the default suite as it was on (\S+), ([\d,]+) cells, (all `ok`), made by .{0,200}? in ([\d,]+) s from its start",
           lambda: (day(REFERENCE), n(len(table(REFERENCE))), all_ok(REFERENCE), n(wall_s(REFERENCE)))),
+    Check("docs/report.md", r"(It predates kept predictions and cross-validated scores), so its intervals come from the scores",
+          lambda: (predates_predictions(REFERENCE, "It predates kept predictions and cross-validated scores"),)),
     Check("docs/performance.md",
           r"\| default \(with tuning\) \| after \| ([\d,]+) \| ([\d.]+) s \| ([\d.]+) s \| \*\*x([\d.]+)\*\* \| (\d+) ms \| ([\d.]+) \|",
           lambda: (n(len(table(REFERENCE))), f"{wall_s(REFERENCE):.1f}", f"{work_s(REFERENCE):.1f}",
@@ -144,6 +170,7 @@ CHECKS = [
           r"the ResNet on OSULeaf ([\d,]+) s\)",
           lambda: (n(len(table(REAL))), n(cell_s(REAL)), n(cell_s(REAL) / 60), n(cell_s(REAL, dataset="fashion_mnist")),
                    *largest_fashion_cnn(), n(cell_s(REAL, dataset="osuleaf", model="resnet")))),
+    *BASELINE,
 ]
 
 
