@@ -47,8 +47,8 @@ def environment(run: Path) -> dict:
 
 
 def n(x: float) -> str:
-    """An integer as the docs write it: 1,110."""
-    return f"{round(x):,}"
+    """An integer as the docs write it: 1,110 (a resumed run's wall time: "no one wall time")."""
+    return "no one wall time" if x != x else f"{round(x):,}"
 
 
 def day(run: Path) -> str:
@@ -67,10 +67,15 @@ def predates_predictions(run: Path, said: str) -> str:
 
 
 def wall_s(run: Path) -> float:
-    """From the run's start (environment.json's `created`) to its last cell's end."""
+    """From the run's start (environment.json's `created`) to its last cell's end; NaN for a
+    resumed run (`created` is then the last sitting's start, and no one wall time exists)."""
     df = table(run)
-    ends = pd.to_datetime(df["started_at"]) + pd.to_timedelta(df["cell_time_s"], unit="s")
-    return (ends.max() - pd.to_datetime(environment(run)["created"])).total_seconds()
+    starts = pd.to_datetime(df["started_at"])
+    created = pd.to_datetime(environment(run)["created"])
+    if (starts < created - pd.Timedelta(seconds=60)).any():
+        return float("nan")
+    ends = starts + pd.to_timedelta(df["cell_time_s"], unit="s")
+    return (ends.max() - created).total_seconds()
 
 
 def work_s(run: Path) -> float:
