@@ -25,6 +25,8 @@ from bench.features import FEATURES
 from bench.suite import Cell
 from bench.tuning import carve, validation_rows
 
+# The environment variable that named the split cache before settings were passed explicitly;
+# nothing reads it now (cache_root). Kept while callers still clear it from inherited environments.
 CACHE_ENV = "BENCH_CACHE_DIR"
 _PAGE = 4096
 # A model with this tag takes a table's categorical columns itself (bench.registry.MODEL_TAGS):
@@ -65,14 +67,11 @@ def _source_stamp(*fns) -> str:
 
 
 def cache_root(cache_dir: str | os.PathLike | None) -> Path | None:
-    """The folder of the run's split cache: `cache_dir` as the caller passes it; None, no cache.
+    """The folder of the run's split cache: `cache_dir` as the caller passes it; None or "", no cache.
 
-    Transitional: where a caller passes none, CACHE_ENV, which bench.execution.isolate and
-    dask_cluster still set for their workers; once they pass `cache_dir` to `run_cell`, this
-    fallback goes.
+    The environment is not read: bench.execution.isolate and dask_cluster pass each cell its
+    run's cache (CACHE_ENV, the variable that once named it, is read by nothing).
     """
-    if cache_dir is None:
-        cache_dir = os.environ.get(CACHE_ENV) or None
     return Path(cache_dir) if cache_dir else None
 
 
