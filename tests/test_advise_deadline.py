@@ -175,3 +175,12 @@ def test_two_common_seeds_at_a_smaller_size_outweigh_one_at_the_largest():
     # A plan of one seed throughout answers at its largest size, on that seed.
     one = compute(_rows(lambda m, n, s: s == 0), _profile())
     assert one.n_train == 400 and one.diff.n_values == 1
+
+
+def test_a_tie_on_one_seed_gives_no_empty_interval():
+    rows = _rows(lambda m, n, s: s == 0)
+    rows.loc[rows["model"] == "mlp", "score"] = rows.loc[rows["model"] == "mlp", "score"] - 0.058
+    a = compute(rows, _profile())
+    assert a.outcome == "tie" and a.diff.n_values == 1
+    text = headline(a, _profile())[0]
+    assert "nan" not in text and "on one seed (no interval over seeds: a rough answer), neither family leads" in text

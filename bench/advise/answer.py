@@ -375,6 +375,10 @@ def headline(a: Answer, profile: Profile) -> list[str]:
         win, lose = (d, c) if a.outcome == "deep" else (c, d)
         lines = [f"{where}, on one seed (no interval over seeds: a rough answer), {a.outcome} leads: {win.config} "
                  f"scores {win.mean:.3f} {a.metric}, {lose.config} {lose.mean:.3f}, a lead of {abs(iv.mean):.3f}."]
+    elif iv.n_values == 1:
+        lines = [f"{where}, on one seed (no interval over seeds: a rough answer), neither family leads by more than "
+                 f"{an.MARGIN:.2f}: {c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}, a difference "
+                 f"of {iv.mean:+.3f} for deep. Choose on cost, or give a larger --budget for an interval."]
     elif a.outcome == "tie":
         lines = [f"{where} neither family wins: {c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}; "
                  f"the difference, {iv.mean:+.3f} for deep (95% interval {iv.lo:+.3f} to {iv.hi:+.3f} {seeds}), "
