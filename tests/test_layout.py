@@ -180,9 +180,6 @@ def test_the_import_graph_tool_finds_what_the_layout_tests_find():
     assert graph.deferred_statements > 0  # imports inside functions are counted, not skipped
 
 
-@pytest.mark.xfail(strict=True, reason="bench/datasets/cache.py parse_spec imports the package bench.datasets "
-                   "inside a function (for DATASETS), which imports cache through images, openml, text, ucr "
-                   "and rtables: one circle left; `from bench.datasets.core import DATASETS` would end it")
 def test_no_module_of_a_package_imports_its_own_package_not_even_inside_a_function():
     # 1abe589 moved the registries' machinery to bench/models/core.py and bench/datasets/core.py
     # so that no model or dataset module imports its package (whose __init__ imports them all).

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.atomic import atomic_write
-from bench.datasets.core import DataError
+from bench.datasets.core import DATASETS, DataError
 
 DATA_ENV = "BENCH_DATA_DIR"
 OFFLINE_ENV = "BENCH_OFFLINE"  # set to 1: never try the network (CI, air-gapped clusters)
@@ -270,8 +270,6 @@ def parse_spec(text: str) -> tuple[str, dict]:
     """`ucr:GunPoint` -> ("ucr", {"name": "GunPoint"}); `mnist` -> ("mnist", {})."""
     name, _, arg = text.partition(":")
     if name not in SOURCES:
-        from bench.datasets import DATASETS
-
         if name in DATASETS:
             raise DataError(f"dataset {name!r} needs no download (it is bundled or generated here)")
         raise DataError(f"unknown dataset {name!r} to fetch; fetchable: {', '.join(sorted(SOURCES))}")
