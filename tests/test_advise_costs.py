@@ -48,3 +48,15 @@ def test_predicting_the_test_part_is_fixed_except_where_prediction_reads_the_tra
     assert cnn.default_s(1280) - cnn.fixed_s < 10 * (2.0 + 4.0 * 26 / 2000) + 0.01
     # k-NN compares each test row with every training row: its prediction grows with them, linearly.
     assert knn.p1 == pytest.approx(8.0 / 128) and knn.default_s(1280) > 10 * 8.0 * 0.99
+
+
+def test_pilot_strength_reads_the_cross_validated_score_where_the_cell_has_one():
+    from bench.advise.pilot import pilot_scores
+
+    table = pd.DataFrame([
+        {"model": "svm", "n_train": 128, "status": "ok", "val_score": 0.62, "val_score_cv": 0.74},
+        {"model": "knn", "n_train": 128, "status": "ok", "val_score": 0.70, "val_score_cv": None},
+        {"model": "knn", "n_train": 512, "status": "ok", "val_score": 0.71, "val_score_cv": None},
+    ])
+    # 26 holdout rows put svm below knn; its 5x2 folds put it above. knn's cell was too slow for folds.
+    assert pilot_scores(table) == {"svm": {128: 0.74}, "knn": {128: 0.70, 512: 0.71}}
