@@ -242,19 +242,96 @@ def model_size(estimator) -> tuple[int, int, str]:
     )
 
 
-def _git_commit() -> dict:
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_HASH = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")  # SHA-1, or SHA-256 repositories
+
+
+def _git_dir(root: str) -> str | None:
+    """The repository's git directory: `root/.git`, or where a `.git` file points (a worktree, a submodule)."""
+    dot = os.path.join(root, ".git")
+    if os.path.isdir(dot):
+        return dot
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=10
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, timeout=10,
-        ).stdout.strip()
+        with open(dot, encoding="utf-8") as fh:
+            line = fh.readline().strip()
+    except OSError:
+        return None
+    if not line.startswith("gitdir:"):
+        return None
+    path = line[len("gitdir:"):].strip()
+    return os.path.normpath(os.path.join(root, path))
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.read()
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _head_from_files(git_dir: str) -> str | None:
+    """HEAD's commit read from the git directory's own files (HEAD, the ref it names, packed-refs).
+
+    The fallback where the git command answers nothing: not installed, or refusing a repository
+    that another user owns ("detected dubious ownership", git >= 2.35.2).
+    """
+    head = (_read(os.path.join(git_dir, "HEAD")) or "").strip()
+    if _HASH.match(head):
+        return head  # a detached HEAD
+    if not head.startswith("ref:"):
+        return None
+    ref = head[len("ref:"):].strip()
+    common = (_read(os.path.join(git_dir, "commondir")) or "").strip()  # a worktree's refs live in the main repository
+    for base in (git_dir, os.path.normpath(os.path.join(git_dir, common)) if common else None):
+        if base is None:
+            continue
+        loose = (_read(os.path.join(base, ref)) or "").strip()
+        if _HASH.match(loose):
+            return loose
+        for line in (_read(os.path.join(base, "packed-refs")) or "").splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1] == ref and _HASH.match(parts[0]):
+                return parts[0]
+    return None
+
+
+def _git(root: str, *args: str) -> subprocess.CompletedProcess:
+    # safe.directory: a repository owned by another user (a shared checkout, a container's mount)
+    # is one git refuses to read otherwise; GIT_OPTIONAL_LOCKS=0: `status` leaves the index alone,
+    # so a run never races a commit made beside it.
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}
+    return subprocess.run(["git", "-c", f"safe.directory={root}", *args], cwd=root, capture_output=True,
+                          text=True, timeout=10, env=env)
+
+
+def _git_commit(root: str | None = None) -> dict:
+    """The commit the code ran from, and whether its tree differed from it.
+
+    `commit`: HEAD's hash, or None outside a repository (an installed, not editable, package).
+    `dirty`: True where tracked files differ from the commit, False where none does, None where
+    that is unknown (git could not run: the commit was then read from the git directory's files).
+    `untracked`: files git does not ignore and does not track (a new module a run may import).
+    `source`: "git" or "files", how the commit was read.
+    """
+    root = root or os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    unknown = {"commit": None, "dirty": None, "untracked": None, "source": None}
+    git_dir = _git_dir(root)
+    if git_dir is None:
+        return unknown
+    try:
+        head = _git(root, "rev-parse", "HEAD")
+        commit = head.stdout.strip() if head.returncode == 0 else ""
+        if _HASH.match(commit):
+            status = _git(root, "status", "--porcelain", "--untracked-files=normal")
+            if status.returncode == 0:
+                lines = status.stdout.splitlines()
+                untracked = sum(line.startswith("??") for line in lines)
+                return {"commit": commit, "dirty": len(lines) > untracked, "untracked": untracked, "source": "git"}
+            return {"commit": commit, "dirty": None, "untracked": None, "source": "git"}
     except (OSError, subprocess.SubprocessError):
-        return {"commit": None, "dirty": None}
-    return {"commit": commit or None, "dirty": bool(dirty) if commit else None}
+        pass
+    commit = _head_from_files(git_dir)
+    return {**unknown, "commit": commit, "source": "files"} if commit else unknown
 
 
 def _cpu_info() -> dict:

@@ -324,6 +324,19 @@ def _failed_note(rows: list[tuple]) -> str:
             "seconds, which load does not inflate.")
 
 
+def _tree_state(git: dict) -> str:
+    """Whether the code that ran was the commit's: environment.json's git.dirty and git.untracked."""
+    dirty, untracked = git.get("dirty"), git.get("untracked")
+    if not git.get("commit"):
+        return "unknown"
+    if dirty is None:
+        return "unknown (git could not compare it; the commit was read from the repository's files)"
+    state = "uncommitted changes to tracked files" if dirty else "clean: tracked files as committed"
+    if untracked:
+        state += f"; {_plural(int(untracked), 'untracked file')}"
+    return state
+
+
 def _provenance(env: dict | None, df: pd.DataFrame) -> list[Block]:
     if env is None:
         return [Block("p", "environment.json is missing from the run folder: hardware, versions and commit are unknown.")]
@@ -336,7 +349,8 @@ def _provenance(env: dict | None, df: pd.DataFrame) -> list[Block]:
     rows = [
         ("date of the run", env.get("created", "unknown")),
         ("suite", f"{suite.get('name', 'unknown')} ({suite.get('path', '?')}, sha256 {str(suite.get('sha256', '?'))[:12]})"),
-        ("commit", f"{git.get('commit') or 'unknown'}{' (uncommitted changes)' if git.get('dirty') else ''}"),
+        ("commit", git.get("commit") or "unknown: the run recorded none (not run from a git checkout)"),
+        ("working tree", _tree_state(git)),
         ("host", env.get("host", "unknown")),
         ("CPU", f"{cpu.get('model', 'unknown')}; {cpu.get('cores_physical', '?')} physical / {cpu.get('cores_logical', '?')} logical cores"),
         ("memory", f"{env.get('memory_gb', '?')} GB"),
