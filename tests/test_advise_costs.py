@@ -60,3 +60,11 @@ def test_pilot_strength_reads_the_cross_validated_score_where_the_cell_has_one()
     ])
     # 26 holdout rows put svm below knn; its 5x2 folds put it above. knn's cell was too slow for folds.
     assert pilot_scores(table) == {"svm": {128: 0.74}, "knn": {128: 0.70, 512: 0.71}}
+
+
+def test_a_strength_moved_by_its_familys_gain_stays_a_score():
+    from bench.advise.pilot import strength
+
+    # The CNN read at 128 rows only (0.846); its family gained 0.21 and 0.10 from 128 to 512 rows.
+    scores = {"cnn": {128: 0.846}, "mlp": {128: 0.63, 512: 0.84}, "rnn": {128: 0.62, 512: 0.72}}
+    assert strength(scores, scores)["cnn"] == 1.0

@@ -96,7 +96,7 @@ def strength(models: Iterable[str], scores: dict[str, dict[int, float]]) -> dict
             else:
                 k = max(own)
                 both = [scores[o][n] - scores[o][k] for o in scored if n in scores[o] and k in scores[o]]
-                out[m] = own[k] + (float(np.mean(both)) if both else 0.0)
+                out[m] = min(1.0, own[k] + (float(np.mean(both)) if both else 0.0))  # no score exceeds 1
     return out
 
 
