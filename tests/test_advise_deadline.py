@@ -184,3 +184,28 @@ def test_a_tie_on_one_seed_gives_no_empty_interval():
     assert a.outcome == "tie" and a.diff.n_values == 1
     text = headline(a, _profile())[0]
     assert "nan" not in text and "on one seed (no interval over seeds: a rough answer), neither family leads" in text
+
+
+def test_no_cell_runs_past_the_deadline_whatever_its_estimate(cells, clock):
+    # Estimates say every cell fits; the executor cuts each cell's limit to the time left.
+    fake = Fake(clock, seconds=lambda c: 4.0)
+    ex = DeadlineExecutor(fake, deadline=10.0, estimate=lambda c: 1.0, group=_family)
+    list(ex.run(cells))
+    limits = [c.time_limit_s for c in fake.seen]
+    assert limits == [10.0, 6.0, 2.0]  # 30 s planned; started at 0, 4 and 8 s
+    assert all(c.time_limit_s == 30.0 for c in cells)  # the suite's own cells are left as they were
+
+
+def test_the_headline_says_when_the_model_its_family_needs_did_not_finish():
+    # Images: the CNN timed out at 400 rows, the MLP finished; deep is judged by the MLP there, and says so.
+    rows = _rows(lambda m, n, s: True)
+    cnn = rows[rows["model"] == "mlp"].assign(model="cnn", model_name="cnn", model_tags="convolutional")
+    cnn.loc[cnn["n_train"] == 400, ["status", "score", "val_score"]] = ["timeout", None, None]
+    rows = results.frame(pd.concat([rows, cnn]).to_dict("records")).assign(modality="image")
+    profile = Profile(source="d.npz", label="d", dataset="image_arrays", params={}, task="classification",
+                      modality="image", n_rows=533, n_inputs=64, test_size=0.25, n_test=133,
+                      classes=(("a", 267), ("b", 266)), sample_shape=(8, 8))
+    a = compute(rows, profile)
+    assert a.n_train == 400 and a.best["deep"].config == "mlp"
+    text = headline(a, profile)[0]
+    assert "deep by mlp" in text and "cnn (did not finish at 400 rows: timeout)" in text

@@ -39,6 +39,7 @@ from bench.advise.curves import (
 )
 from bench.advise.inspect import Profile, chance_score, minority_share
 from bench.advise.pilot import group_of
+from bench.advise.plan import essential
 from bench.report import analysis as an
 from bench.report.stats import Interval
 
@@ -198,8 +199,20 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
                           "by the models that ran; a larger --budget runs them")
     judged_by = {g: sorted(set(at.loc[at["_group"] == g, "model"].astype(str))) for g in GROUPS
                  if (at["_group"] == g).any()}
+    strong = {**(strong_left_out or {}), **_needed_unfinished(failed, at, n_top, profile)}
     return Answer(n_top, metric, best, diff, outcome, curves, cross, caveats, config_table(at, chance), failed,
-                  n_seeds, chance, judged_by, dict(strong_left_out or {}), profile.n_pool)
+                  n_seeds, chance, judged_by, strong, profile.n_pool)
+
+
+def _needed_unfinished(failed: pd.DataFrame, at: pd.DataFrame, n_top: int, profile: Profile) -> dict[str, str]:
+    """Models its family's answer needs on this data (plan.essential: a CNN on images) whose cells at
+    the answer's size all failed: the headline must say its family was judged without them."""
+    if failed.empty:
+        return {}
+    ran = set(at["model"].astype(str))
+    here = failed[failed["n_train"] == n_top]
+    return {m: f"did not finish at {n_top:,} rows: {', '.join(sorted(set(g['status'].astype(str))))}"
+            for m, g in here.groupby(here["model"].astype(str)) if m not in ran and essential(m, profile)}
 
 
 def answer_size(ok: pd.DataFrame) -> int:
@@ -419,8 +432,9 @@ def judged_text(a: Answer) -> str:
         by_group.setdefault(group_of(m), []).append(f"{m} ({reading})")
     parts = [f"{g} by {', '.join(ms)}" for g, ms in a.judged_by.items()]
     out = [f"{g}: {', '.join(ms)}" for g, ms in by_group.items()]
-    return (f"Judged by the models that ran ({'; '.join(parts)}); left out to fit the budget, each among its "
-            f"family's strongest in the pilot or not piloted at all: {'; '.join(out)}. A larger --budget runs them.")
+    return (f"Judged by the models that ran ({'; '.join(parts)}); left out to fit the budget or unfinished, each "
+            f"among its family's strongest in the pilot, not piloted at all, or the one its family needs on this "
+            f"data: {'; '.join(out)}. A larger --budget runs them.")
 
 
 def ratio_text(c: Best, d: Best) -> str:

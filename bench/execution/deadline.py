@@ -3,7 +3,8 @@
 `DeadlineExecutor` wraps any executor (local.LocalExecutor, dask_cluster.DaskExecutor): it
 sorts the cells so that a run cut short still answers the question (`priority`), hands them
 to the inner executor batch by batch, and starts none after the deadline nor one whose
-estimate says it would end after it. `bench advise` runs its pilot and its suite through it.
+estimate says it would end after it; a cell it starts has its time limit cut to the time left,
+so none runs past the deadline. `bench advise` runs its pilot and its suite through it.
 
 The answer compares the two families like for like: at one training size, on the same seeds.
 When a cell of the largest size fails or cannot finish in the budget, so that a family can no
@@ -17,12 +18,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 
 from bench.execution.executors import Executor
 from bench.suite import Cell
 
 COMPARED = ("classical", "deep")  # the families the answer compares like for like
 EARLY_SEEDS = 2  # the least an interval over seeds needs
+MIN_LIMIT_S = 1.0  # the least time limit a cell started just before the deadline gets
 HOPELESS = ("timeout", "oom")  # a model that ended so at a size ends so at its other seeds and larger sizes
 
 
@@ -45,6 +48,15 @@ def priority(cell: Cell, top: int) -> tuple:
     else:
         rank = 4 if full else 5
     return (rank, cell.seed, tuned, -cell.n_train)
+
+
+def _within(cell: Cell, left_s: float) -> Cell:
+    """The cell with its time limit cut to the time left before the deadline: a cell that would run
+    past it is stopped there (a timeout), so the budget holds however wrong its estimate was."""
+    wall = cell.time_limit_s * (cell.wall_backstop if cell.limit == "cpu" else 1.0)  # as bench.execution.isolate reads it
+    if wall <= left_s:
+        return cell
+    return replace(cell, time_limit_s=max(MIN_LIMIT_S, float(int(left_s * cell.time_limit_s / wall))))
 
 
 class DeadlineExecutor(Executor):
@@ -148,7 +160,7 @@ class DeadlineExecutor(Executor):
                     self.not_started += 1  # a cheaper cell further on may still fit
                     self._failed.add(cell.key)
                 else:
-                    batch.append(cell)
+                    batch.append(_within(cell, self.deadline - now))
                     continue
                 fallback = self._resort(pending, cells, top, fallback)
             if not batch:
