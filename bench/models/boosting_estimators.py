@@ -3,9 +3,10 @@
 Registered in bench.models.boosting, which imports this module only when a factory builds one
 (lightgbm and catboost take a while to import, and `bench list` needs neither).
 
-Both wrappers take the same inputs: a numeric array (the harness's one-hot rows, as every
-classical model gets them), a numeric array whose `categorical_features` columns hold category
-codes, or a DataFrame whose text columns are categories (bench.models.categories). Classes are
+Both wrappers take the same inputs: a numeric array, one whose `categorical_features` columns
+hold category codes (what the harness gives them: both are tagged `native_categories`, so
+bench.execution.prepare codes a table's categories and ModelContext.categorical names the
+columns), or a DataFrame whose text columns are categories (bench.models.categories). Classes are
 fitted as codes 0..k-1 of the labels the training rows hold and predicted as those labels, as
 every scikit-learn classifier does, whatever the labels are. Fits are deterministic given
 `random_state` and the thread count (LightGBM's `deterministic`, CatBoost's seeded CPU fit).

@@ -9,8 +9,8 @@ training rows and normalisation are bench.models.training's (`_TorchEstimator`);
 module adds what TabM needs:
 
 - inputs: numeric columns and categorical columns apart. A DataFrame's text columns, or the
-  columns `categorical_features` names (holding category codes), are categories
-  (bench.models.categories): each gets a learned embedding of `d_cat` numbers (row 0 of its
+  columns `categorical_features` names (holding category codes, as the harness gives a table's
+  categories to a model tagged `native_categories`), are categories (bench.models.categories): each gets a learned embedding of `d_cat` numbers (row 0 of its
   table stands for a missing or unseen value), not a one-hot code. Numeric columns are
   standardised from the training slice and embedded (`num_embeddings`): "piecewise" (the
   piecewise-linear embeddings of Gorishniy et al. 2022, version B, on quantile bins of the
