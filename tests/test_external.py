@@ -184,3 +184,9 @@ def test_the_resnet_figures_meet_the_residual_cnn_and_not_the_plain_one():
     plain = pd.DataFrame([_row("ucr", "cnn", 50, 150, 0.84, hyper={"block": "plain"}, dparams=gunpoint, label="cnn")])
     (cnn,) = [c for c in external.compare(plain)[0] if c.published_model == "ResNet"]
     assert cnn.verdict.startswith(external.DIFFERS) and "block=residual theirs, plain ours" in cnn.verdict
+
+
+def test_the_docs_list_every_figure_as_the_csv_holds_it():
+    page = (REAL.parents[1] / "docs" / "external-results.md").read_text(encoding="utf-8")
+    begin, end = "<!-- rules-table: begin -->\n", "\n<!-- rules-table: end -->"
+    assert page[page.index(begin) + len(begin):page.index(end)] == external.rules_table()

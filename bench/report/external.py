@@ -286,3 +286,28 @@ def summary(df: pd.DataFrame) -> dict[str, int]:
     comparisons, _ = compare(df)
     kinds = [c.verdict.split(":")[0] for c in comparisons]
     return {k: int(np.sum([x == k for x in kinds])) for k in sorted(set(kinds))}
+
+
+def rule_text(fig) -> str:
+    """How a figure's tolerance is derived, in words (docs/external-results.md lists it per figure)."""
+    if fig.deterministic:
+        return "exact: one test row + rounding"
+    if pd.notna(fig.sd):
+        over = f"/√{fig.runs}" if fig.averaged_over == "seeds" else ""
+        return f"2·√(binomial + ours + ({fig.sd:g}{over})²) + rounding"
+    if fig.averaged_over == "resamples":
+        return "2·√(2 × binomial + ours) + rounding"
+    return f"2·√(binomial + ours + ours/{max(int(fig.runs), 1)}) + rounding"
+
+
+def rules_table() -> str:
+    """The per-figure table of docs/external-results.md (tests/test_external.py keeps the page equal to it)."""
+    lines = ["| dataset | published model | value | n_train / n_test | our configuration | published figure | tolerance |",
+             "|---|---|---|---|---|---|---|"]
+    for fig in published().itertuples(index=False):
+        config = f"`{fig.configuration}`" + (f" ({fig.features})" if fig.features != "raw" else "") if fig.configuration else "none"
+        runs = ("deterministic" if fig.deterministic else f"mean of {fig.runs} runs on the split" if fig.averaged_over == "seeds"
+                else f"mean of {fig.runs} resamples" if fig.averaged_over == "resamples" else "one figure")
+        lines.append(f"| {_dataset_label(fig.dataset, fig.dataset_params)} | {fig.published_model} | {_published_text(fig)} | "
+                     f"{fig.n_train} / {fig.n_test} | {config} | {runs} | {rule_text(fig)} |")
+    return "\n".join(lines)
