@@ -251,8 +251,8 @@ RNN_MODELS = {"lr": CL_RAW, "mlp": DEEP, "rnn": ("deep", "rnn", "raw", {})}
 # A difference within the margin is no evidence either way: inconclusive, not mixed.
 @pytest.mark.parametrize(("rnn", "expected"), [(0.95, "supported"), (0.6, "refuted"), (0.805, "inconclusive")])
 def test_long_range_verdicts(rnn, expected):
-    # Two order-blind rivals against one recurrent model: equal pools make the rival a random one
-    # of the two (their mean), so both score 0.8 here.
+    # Two order-blind rivals against one recurrent model: the named pairing, the RNN against the MLP
+    # (rules version 4); both rivals score 0.8 here.
     df = grid(by_model({"lr": 0.8, "mlp": 0.8, "rnn": rnn}), datasets=SEQ, models=RNN_MODELS)
     assert verdict("long_range", df) == expected
 
@@ -409,7 +409,7 @@ def test_the_best_configuration_is_chosen_on_validation_and_reported_on_test():
         s, v = {"lr": (0.8, 0.8), "mlp": (0.85, 0.9), "mlp_wide": (0.95, 0.7)}[row["model"]]
         return {"score": s, "val_score": v}
 
-    # Two classical configurations as well, so neither family is pooled.
+    # Two classical configurations as well: equal terms, best against best.
     models = {**TWO_DEEP, "lr2": ("classical", "logistic_regression", "raw", {"C": 0.1})}
     rec = analysis.win_records(grid(lambda r: score(r) if r["model"] != "lr2" else {"score": 0.7, "val_score": 0.7},
                                     models=models))
@@ -496,8 +496,9 @@ def test_a_hybrid_is_compared_with_the_best_of_its_parts():
     scores = {"lr": 0.95, "xgb": 0.8, "cnn": 0.85, "cnn_xgb": 0.9}
     v = claims.evaluate(next(c for c in claims.FURTHER if c.key == "hybrid"), grid(by_model(scores), datasets=IMG, models=models))
     assert v.verdict == "supported"
-    # One hybrid against two parts: equal pools make the parts a random one of the two (their mean).
-    assert v.evidence[0]["best of its parts"].startswith("a random one of 2 (their mean) 0.825")
+    # One hybrid against the better of its two parts, each side's best on validation (rules version 4).
+    assert v.evidence[0]["best of its parts"].startswith("cnn 0.850")
+    assert v.evidence[0]["candidates (hybrid / other side)"] == "1 / 2"
 
 
 def test_a_single_candidate_without_a_validation_score_sends_that_choice_to_test_scores():

@@ -49,31 +49,29 @@ def lead_changes(comp: pd.DataFrame) -> dict[str, str]:
     return out
 
 
-def _pools_text(at: pd.DataFrame) -> str:
-    """Which candidates each family's best was chosen from, at the largest sizes of one modality."""
-    def counts(col: str) -> str:
-        v = sorted({int(x) for x in at[col]})
-        return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}"
-
-    nd, nc = counts("n_deep"), counts("n_classical")
-    deep_models = ", ".join(sorted(set(at["deep"])))
-    if set(at["n_deep"]) == {1}:
-        return (f"one deep model ({deep_models}) against the mean of {nc} classical configurations (what one drawn "
-                "at random scores: a typical classical model, not the best)")
-    if set(at["n_classical"]) == {1}:
-        return f"one classical configuration against the mean of {nd} deep ones (what one drawn at random scores)"
-    if (at["n_classical"] > at["n_deep"]).all():
-        return (f"deep's best of its {nd} configurations (chosen on validation) against classical's expected best "
-                f"of {nd} drawn from its {nc} (equal candidate counts)")
-    return (f"classical's best of its {nc} configurations and deep's of {nd}, the larger family counting as its "
-            "expected best over subsets as large as the other (equal candidate counts)")
+def _range(values) -> str:
+    v = sorted({int(x) for x in values})
+    return str(v[0]) if len(v) == 1 else f"{v[0]}–{v[-1]}"
 
 
-def _against_single_choice(ok: pd.DataFrame, at: pd.DataFrame) -> str:
-    """Deep minus classical with classical's own single choice on validation (not a pool), median over
-    the datasets of `at` at their sizes: the figure the equal-pool rule replaced, for the reader to weigh."""
+def _basis_text(at: pd.DataFrame) -> str:
+    """How the families were set against each other at the largest sizes of one modality (`basis`
+    of `Measurements.comparisons`: best against best on equal terms, or the modality's pairing)."""
+    parts = []
+    for basis, g in at.groupby("basis", sort=False):
+        counts, counts_c = (_range(g[col]) for col in ("n_deep", "n_classical"))
+        how = str(basis).removeprefix("pairing: ")
+        what = f"the pairing {how}" if str(basis).startswith("pairing: ") else how
+        parts.append(f"{what}, each side's best on validation from {counts} deep and {counts_c} classical "
+                     f"configurations ({_plural(len(g), 'dataset')})")
+    return "; ".join(parts)
+
+
+def _against_every_candidate(ok: pd.DataFrame, at: pd.DataFrame) -> str:
+    """Deep minus classical with each family's single choice on validation from all its configurations
+    (unequal counts), median over the paired datasets of `at`: beside the pairing, for the reader to weigh."""
     diffs = []
-    for r in at.itertuples():
+    for r in at[at["paired"].astype(bool)].itertuples():
         cells = ok[(ok["dataset"] == r.dataset) & (ok["n_train"] == r.n_train)]
         d, c = analysis.best(cells, family="deep"), analysis.best(cells, family="classical")
         if d is not None and c is not None:
@@ -81,7 +79,7 @@ def _against_single_choice(ok: pd.DataFrame, at: pd.DataFrame) -> str:
     if not diffs:
         return ""
     what = "a median of " if len(diffs) > 1 else ""
-    return (f"; against classical's single choice on validation from all its configurations instead, deep minus "
+    return (f"; with each family's best from all its configurations instead (unequal candidate counts), deep minus "
             f"classical is {what}{analysis.fmt_signed(float(np.median(diffs)))}")
 
 
@@ -133,11 +131,6 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
                         "interval lies the other way): deep minus classical is")
             else:
                 head = f"neither family wins clearly (no probability reaches {stats.DECISIVE:.2f}): deep minus classical is"
-            if head in ("deep wins by", "classical wins by") and set(g["n_deep"]) == {1} and (g["n_classical"] > 1).all():
-                # Equal pools made classical the mean of its configurations: say what was beaten, not "wins".
-                deep_models = ", ".join(sorted(set(g["deep"])))
-                head = (f"one deep model ({deep_models}) beats the mean classical configuration by" if head[0] == "d"
-                        else f"the mean classical configuration beats the one deep model ({deep_models}) by")
             text = (f"{mod.capitalize()} data ({len(g)} datasets; {where}): {head} a median "
                     f"{analysis.fmt_signed(med)} (per dataset {analysis.fmt_signed(lo)} to {analysis.fmt_signed(hi)})")
             if sr is not None:
@@ -148,8 +141,8 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
             text += "; the lead changes with size on " + ", ".join(f"{k} ({v})" for k, v in mine.items())
         else:
             text += "; the lead does not change across the sizes run"
-        pooled = ok is not None and bool((g["n_classical"] > g["n_deep"]).any())
-        out.append(text + f". Candidates: {_pools_text(g)}" + (_against_single_choice(ok, g) if pooled else "") + ".")
+        paired = ok is not None and bool(g["paired"].astype(bool).any())
+        out.append(text + f". Compared by {_basis_text(g)}" + (_against_every_candidate(ok, g) if paired else "") + ".")
     return out
 
 

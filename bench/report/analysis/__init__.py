@@ -10,11 +10,14 @@ once per table (the finished cells, the win records, each claim's result) is kep
   (`has_tag`), never by name; the run machine's cores and a failed cell's status;
 - `choosing`: the one place that picks a family's (or any subset's) best configuration
   (`best`: cross-validated or validation score, ties reported and broken by the cheaper
-  fit, selection regret kept as a diagnostic), a pool's expected best (`pool`), and default
-  against tuned;
+  fit, selection regret kept as a diagnostic), a pool's expected best (`pool`: what a family's
+  best would score from fewer candidates; version 3's rules compared pools, version 4's do not),
+  and default against tuned;
 - `comparison`: two choices compared on one dataset and size with an interval that counts
-  the test rows (`compare`: paired predictions where kept, else the scores' fallback), and
-  equal candidate counts for two sides (`equal_pools`);
+  the test rows (`compare`: paired predictions where kept, else the scores' fallback);
+- `pairing`: deep against classical on equal terms (`family_sides`: best against best where
+  both had equal candidate and trial counts, else the modality's named pairing, `PAIRINGS`),
+  and which rows count as engineered features (`engineered`);
 - `outcomes`: per-seed differences (`paired`) and their intervals to an outcome against
   the margin (`MARGIN`); how outcomes of several datasets combine (`two_thirds`,
   `two_part`, written once);
@@ -34,6 +37,7 @@ from bench.report.analysis.choosing import (
     SELECTION_COLUMNS,
     Best,
     best,
+    candidates,
     default_vs_tuned,
     full_coverage,
     partial_configs,
@@ -46,7 +50,6 @@ from bench.report.analysis.choosing import (
 from bench.report.analysis.comparison import (
     Predictions,
     compare,
-    equal_pools,
     interval,
     methods_text,
     outcome_of,
@@ -67,10 +70,12 @@ from bench.report.analysis.costs import (
 )
 from bench.report.analysis.deep_vs_classical import (
     COMPARISON_COLUMNS,
+    UNPAIRED_COLUMNS,
     WIN_COLUMNS,
     family_comparisons,
     model_sizes,
     size_to_reach,
+    unpaired,
     win_rate,
     win_records,
 )
@@ -99,6 +104,17 @@ from bench.report.analysis.overfitting import (
     gaps,
     regularisation_pairs,
 )
+from bench.report.analysis.pairing import (
+    ENGINEERED_TAG,
+    PAIRINGS,
+    Pairing,
+    Sides,
+    engineered,
+    equal_terms,
+    family_sides,
+    pairing_text,
+    trial_counts,
+)
 from bench.report.analysis.rows import (
     compared_sizes,
     config_label,
@@ -116,7 +132,9 @@ from bench.report.analysis.rows import (
 )
 
 __all__ = [
-    "SELECTION_COLUMNS", "selections", "COMPARISON_COLUMNS", "Predictions", "compare", "equal_pools", "family_comparisons", "interval", "methods_text", "outcome_of",
+    "SELECTION_COLUMNS", "selections", "COMPARISON_COLUMNS", "UNPAIRED_COLUMNS", "Predictions", "compare", "family_comparisons", "unpaired",
+    "ENGINEERED_TAG", "PAIRINGS", "Pairing", "Sides", "candidates", "engineered", "equal_terms", "family_sides", "pairing_text",
+    "trial_counts", "interval", "methods_text", "outcome_of",
     "pool", "ranking", "selection_column", "shared_rows", "short_method", "side_of", "task_of", "tie_tolerance", "three_families",
     "COST_FLOORS", "MARGIN", "OUTCOMES", "REGULARISERS", "SEARCH_COSTS", "WIN_COLUMNS", "Best", "best",
     "comparable_hardware", "compared_sizes", "compute_ratios", "config_label", "configuration_hyperparams",

@@ -111,6 +111,11 @@ def _candidates(df: pd.DataFrame, family: str | None, features: str | None) -> p
     return sub[sub["config"].isin(full)] if full else _on_shared_seeds(sub)
 
 
+def candidates(df: pd.DataFrame, family: str | None = None, features: str | None = None) -> pd.DataFrame:
+    """The cells of the configurations that compete in `best` (those that ran on every seed)."""
+    return _candidates(df, family, features)
+
+
 def _chosen_on(col: str | None) -> str:
     return {"val_score_cv": "cross-validation", "val_score": "validation"}.get(col or "", "test")
 

@@ -13,8 +13,7 @@
 
 Either way one seed still gets an interval, and a deterministic model on a fixed split never
 gets one of zero width. Whether the seeds share one test set is the dataset's
-`official_split` tag. `equal_pools` gives two sides equal candidate counts (the larger side's
-expected best over random subsets the size of the smaller, `choosing.pool`).
+`official_split` tag.
 """
 
 from __future__ import annotations
@@ -26,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from bench.report import paired as pr
-from bench.report.analysis.choosing import Best, best, pool
+from bench.report.analysis.choosing import Best
 from bench.report.analysis.outcomes import MARGIN
 from bench.report.stats import Interval
 
@@ -116,21 +115,6 @@ def compare(at: pd.DataFrame, a: Best, b: Best, predictions: Predictions | None 
 def interval(d: pr.PairedDifference) -> Interval:
     """The difference as a `stats.Interval` (for `decide`, `outcome`, `side`)."""
     return Interval(d.diff, d.lo, d.hi, 1, d.n_seeds)
-
-
-def n_candidates(df: pd.DataFrame) -> int:
-    b = best(df)
-    return 0 if b is None else b.n_candidates
-
-
-def equal_pools(a_df: pd.DataFrame, b_df: pd.DataFrame) -> tuple[Best | None, Best | None]:
-    """The best of each side from equal candidate counts: the side with more candidates is
-    its expected best over random subsets as large as the other side (`choosing.pool`)."""
-    na, nb = n_candidates(a_df), n_candidates(b_df)
-    if na == 0 or nb == 0:
-        return best(a_df), best(b_df)
-    m = min(na, nb)
-    return pool(a_df, m), pool(b_df, m)
 
 
 def outcome_of(d: pr.PairedDifference, margin: float = MARGIN) -> str:

@@ -1,9 +1,10 @@
 """Deep against classical: the win records every rule and figure of that comparison reads.
 
 `win_records`: the best deep configuration minus the best classical one, per dataset, size
-and seed, each family's best chosen from equal candidate counts (`comparison.equal_pools`:
-the larger family's expected best over random subsets the size of the smaller; hybrids are a
-family of their own and take no part); `family_comparisons`: the same, one row per dataset
+and seed, on equal terms (`pairing.family_sides`: best against best where both families had
+equal candidate and trial counts, else the modality's named pairing, e.g. a tree ensemble
+against an MLP on tables; hybrids are a family of their own and take no part; a size with
+neither is left out, and `unpaired` says why); `family_comparisons`: the same, one row per dataset
 and size, with the difference's interval counting the test rows (`comparison.compare`), the
 ties met in choosing and each family's selection regret; `win_rate`: the share deep wins; `size_to_reach`: the training rows a configuration
 needs to reach 95% of its own best; `model_sizes`: the configurations' sizes at one size.
@@ -14,48 +15,68 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from bench.report.analysis.comparison import Predictions, compare, equal_pools
+from bench.report.analysis.choosing import best
+from bench.report.analysis.comparison import Predictions, compare
 from bench.report.analysis.outcomes import MARGIN, paired
+from bench.report.analysis.pairing import Sides, family_sides
 from bench.report.analysis.rows import compared_sizes, datasets, ok_rows
 
 WIN_COLUMNS = ["dataset", "modality", "n_train", "seed", "deep", "classical", "diff", "winner"]
 COMPARISON_COLUMNS = [
     "dataset", "modality", "n_train", "deep", "classical", "n_deep", "n_classical", "diff", "lo", "hi", "method",
-    "deep_tied", "classical_tied", "deep_regret", "classical_regret", "difference",
+    "deep_tied", "classical_tied", "deep_regret", "classical_regret", "difference", "basis", "paired",
 ]
+UNPAIRED_COLUMNS = ["dataset", "modality", "n_train", "reason"]
 
 
-def _pairs(df: pd.DataFrame):
-    """(dataset, modality, n, cells at n, best deep, best classical) at every compared size, from equal pools."""
+def _sides(df: pd.DataFrame):
+    """(dataset, modality, n, cells at n, `Sides` or why none) at every size with both families."""
     df = ok_rows(df) if "config" not in df.columns else df
     for dataset in datasets(df):
         sub = df[df["dataset"] == dataset]
         modality = str(sub["modality"].iloc[0])
         for n in compared_sizes(df, dataset):
             at = sub[sub["n_train"] == n]
-            d, c = equal_pools(at[at["family"] == "deep"], at[at["family"] == "classical"])
-            yield dataset, modality, n, at, d, c
+            yield dataset, modality, n, at, family_sides(at, modality)
+
+
+def _pairs(df: pd.DataFrame):
+    """(dataset, modality, n, cells at n, best deep, best classical, sides) at every compared size, on equal terms."""
+    for dataset, modality, n, at, sides in _sides(df):
+        if isinstance(sides, Sides):
+            d, c = best(sides.deep), best(sides.classical)
+            if d is not None and c is not None:
+                yield dataset, modality, n, at, d, c, sides
+
+
+def unpaired(df: pd.DataFrame) -> pd.DataFrame:
+    """The (dataset, size) with both families that no comparison reads, and why (`pairing.family_sides`)."""
+    rows = [{"dataset": dataset, "modality": modality, "n_train": n, "reason": sides}
+            for dataset, modality, n, _at, sides in _sides(df) if isinstance(sides, str)]
+    return pd.DataFrame(rows, columns=UNPAIRED_COLUMNS)
 
 
 def family_comparisons(df: pd.DataFrame, predictions: Predictions | None = None) -> pd.DataFrame:
-    """Best deep minus best classical per (dataset, size), equal pools, with its interval
-    (`comparison.compare`), the ties each choice met and each family's selection regret."""
+    """Best deep minus best classical per (dataset, size), on equal terms (`pairing.family_sides`:
+    `basis` says how), with its interval (`comparison.compare`), the ties each choice met and each
+    family's selection regret."""
     rows = []
-    for dataset, modality, n, at, d, c in _pairs(df):
+    for dataset, modality, n, at, d, c, sides in _pairs(df):
         diff = compare(at, d, c, predictions)
         rows.append({
             "dataset": dataset, "modality": modality, "n_train": n, "deep": d.label, "classical": c.label,
             "n_deep": d.n_candidates, "n_classical": c.n_candidates, "diff": diff.diff, "lo": diff.lo, "hi": diff.hi,
             "method": diff.method, "deep_tied": ", ".join(d.tied), "classical_tied": ", ".join(c.tied),
             "deep_regret": d.regret, "classical_regret": c.regret, "difference": diff,
+            "basis": sides.basis, "paired": sides.paired,
         })
     return pd.DataFrame(rows, columns=COMPARISON_COLUMNS)
 
 
 def win_records(df: pd.DataFrame) -> pd.DataFrame:
-    """Best deep minus best classical (equal pools), per (dataset, size, seed), with the winner."""
+    """Best deep minus best classical (on equal terms), per (dataset, size, seed), with the winner."""
     rows = []
-    for dataset, modality, n, _at, d, c in _pairs(df):
+    for dataset, modality, n, _at, d, c, _sides in _pairs(df):
         for seed, v in paired(d.scores, c.scores).items():
             winner = "deep" if v > MARGIN else "classical" if v < -MARGIN else "tie"
             rows.append({

@@ -51,7 +51,7 @@ __all__ = [
     "Verdict", "claim", "evaluate", "forest", "further_verdicts", "ok_rows", "table_verdicts",
 ]
 
-RULES_VERSION = 3  # raised with every entry of docs/rules-changelog.md
+RULES_VERSION = 4  # raised with every entry of docs/rules-changelog.md
 
 CONVENTIONS = (
     "Only cells with status ok count. A configuration is a (model, feature variant, tuning) "
@@ -64,10 +64,19 @@ CONVENTIONS = (
     "fewer seeds would be a mean over fewer seeds, which favours luck); its test score is what is "
     "reported. Configurations within one validation row of each other (1 / validation rows) are "
     "tied: the tie is reported and goes to the cheaper fit (median fit CPU seconds, search "
-    "included), a rule that favours neither family. Where two families (or sides) are compared, "
-    "each is chosen from as many candidates as the other has: the side with more candidates "
-    "counts as its expected best over every subset of that size (with N ranked candidates, the "
-    "r-th is chosen in a random m-subset with probability C(N−r, m−1) / C(N, m)). Selection "
+    "included), a rule that favours neither family. Deep and classical are compared on equal "
+    "terms: best against best where both families had as many candidate configurations and as "
+    "many trials in all (a default configuration counts one trial, a tuned one its search's); "
+    "elsewhere the pairing practitioners recognise for the modality: a tree ensemble (random "
+    "forest, XGBoost, LightGBM, CatBoost) against an MLP or TabM on tables, a classical model on "
+    "engineered features (HOG + SVM and the others) against a CNN on images (without engineered "
+    "features, the SVM on raw pixels), a series-feature classifier (engineered statistics or "
+    "MiniRocket) against a CNN or ResNet on sequences (without them, nearest neighbours on the raw "
+    "series), "
+    "engineered text features (a bag of words, TF-IDF) against a network over the words on text; "
+    "a dataset and size with neither is not compared, and the claims that read it say so. Other "
+    "sides a rule names (engineered against raw input on the same classical models, CNN against "
+    "MLP, a hybrid against its parts) are set best against best. Selection "
     "regret (the best test score among the candidates minus the chosen one's) is shown as a "
     "diagnostic and never used to choose. "
     f"A difference counts only beyond a margin of {MARGIN} in score (accuracy or R²), and only "
@@ -96,7 +105,7 @@ CONVENTIONS = (
     "hyperparameter search cut by its time cap. "
     "Cost ratios, which carry no test-row error, keep bootstrap intervals over datasets and then "
     "seeds. Models and datasets are chosen by their tags (convolutional, fully_connected, "
-    "recurrent, hybrid; long_range, official_split), not by name."
+    "recurrent, hybrid, tree, ensemble, engineered_features; long_range, official_split), not by name."
 )
 
 CHANGES = (
@@ -116,7 +125,13 @@ CHANGES = (
     "each dataset's largest size, model complexity is judged dataset by dataset and combined like "
     "the other rows with KNN and kernel SVMs reported as storing their training data, CNN against "
     "MLP is judged on images and sequences with a parameter-matched MLP reported beside it, and "
-    "cells cut short by an epoch or time cap are named under the claims that read them."
+    "cells cut short by an epoch or time cap are named under the claims that read them. "
+    "Version 4 (issue 23): version 2's equal pools (the family with more candidates counted as "
+    "its expected best over random subsets the other's size) made the classical side the mean of "
+    "its configurations wherever one deep model ran, as on most tables; families are now compared "
+    "best against best where their candidate and trial counts are equal, else by the modality's "
+    "named pairing, and a model that builds its own features from raw text (TF-IDF) counts as "
+    "engineered features, not as classical on raw input."
 )
 
 _NOT_CLAIMS = {"base", "common"}

@@ -7,7 +7,15 @@ import pandas as pd
 from bench.report import analysis as an
 from bench.report.analysis import MARGIN
 from bench.report.claims.base import Measurements, Result, claim
-from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, compare, interval, score_of
+from bench.report.claims.common import (
+    CHOICE,
+    NO_CELLS,
+    Outcomes,
+    at_largest,
+    compare,
+    interval,
+    score_of,
+)
 
 MATCH = 2.0  # an MLP configuration is parameter-matched to the CNN within this factor of its parameter count
 
@@ -18,9 +26,7 @@ excluded, at the largest size both reach, the best configuration of each: predic
 CNN has fewer learned parameters (median over seeds); prediction 2, the CNN's test score is
 above the MLP's by more than the margin (paired by seed). Both hold: supports; neither:
 refutes; one: mixed; a score difference within noise: inconclusive; datasets combine by the
-two-thirds rule. Each side's best is chosen on validation (cross-validated where the table has
-it; a tie within one validation row goes to the cheaper fit) from as many candidates as the
-other side has: the side with more is its expected best over random subsets of that size.
+two-thirds rule. The pairing is named: convolutional against fully connected networks, {CHOICE}
 Reported alongside, not deciding: the best CNN configuration against the best parameter-matched
 MLP (chosen on validation among the MLP configurations whose parameter count is within a
 factor of {MATCH:g} of that CNN's), which separates convolution from capacity; "no
@@ -32,7 +38,7 @@ fallback).
 
 @claim(
     "cnn_vs_mlp", order=1, aspect="Convolution and pooling (seed 000, CNN section)",
-    deep="convolution and pooling cut the parameter count and improve generalisation", rule=RULE, version=3,
+    deep="convolution and pooling cut the parameter count and improve generalisation", rule=RULE, version=4,
 )
 def cnn_vs_mlp(ms: Measurements) -> Result:
     df = ms.ok
@@ -52,7 +58,8 @@ def cnn_vs_mlp(ms: Measurements) -> Result:
         out.add(dataset, an.two_part(cnn.n_params < mlp.n_params, an.side_of(diff, MARGIN)), {
             "dataset": dataset, "modality": str(at["modality"].iloc[0]), "n_train": n,
             "CNN": score_of(cnn), "CNN params": an.fmt_count(cnn.n_params),
-            "MLP": score_of(mlp), "MLP params": an.fmt_count(mlp.n_params), "CNN − MLP": interval(diff),
+            "MLP": score_of(mlp), "MLP params": an.fmt_count(mlp.n_params),
+            "candidates (CNN / MLP)": f"{cnn.n_candidates} / {mlp.n_candidates}", "CNN − MLP": interval(diff),
             "parameter-matched MLP": (f"{score_of(matched[1])}, {an.fmt_count(matched[1].n_params)} params "
                                       f"(against {matched[0].label}, {an.fmt_count(matched[0].n_params)})"
                                       if matched else "no parameter-matched MLP in this run"),

@@ -1,8 +1,9 @@
 """What the rules share: the per-dataset loop, written once, and the phrases of a verdict.
 
 Most rules go dataset by dataset: the largest training size where the cells they compare
-all ran (`at_largest`), the best of each side there from equal candidate counts
-(`analysis.equal_pools`), their difference with an interval counting the test rows
+all ran (`at_largest`), the best of each side there, chosen on validation among that side's
+own candidates (`compare`; the sides are what the rule names: since version 4 no side is a
+pool of the other's size), their difference with an interval counting the test rows
 (`analysis.compare`), an outcome per dataset; then the outcomes combine by the two-thirds
 rule (`Outcomes`, which also keeps the evidence rows, the differences behind the "How sure"
 line, with the method of each interval and the Bayesian signed-rank test across datasets,
@@ -59,14 +60,70 @@ def interval(d) -> str:
     return an.fmt_interval(d)
 
 
+# The rules' shared sentences (version 4): how each side's best is chosen, and how deep and
+# classical are set against each other (`analysis.family_sides`).
+CHOICE = ("Each side's best is chosen on validation (cross-validated where the table has it; a tie "
+          "within one validation row goes to the cheaper fit) among that side's own candidates, and "
+          "set against the other side's best; the evidence gives each side's candidate count.")
+FAMILIES = ("Deep and classical are compared on equal terms: where both families had as many candidate "
+            "configurations and as many trials in all (a default configuration counts one, a tuned one "
+            "its search's trials), best against best; elsewhere the pairing practitioners recognise for "
+            f"the modality ({an.pairing_text()}), each side's best chosen on validation (cross-validated "
+            "where the table has it; a tie within one validation row goes to the cheaper fit) among the "
+            "models it names; a dataset and size with neither is not compared. Hybrids are a family of "
+            "their own and take no part.")
+INTERVALS = ("Differences have 95% intervals counting the test rows and the seeds (paired predictions "
+             "where kept, else the scores' conservative fallback).")
+
+
 def compare(at: pd.DataFrame, a_cells: pd.DataFrame, b_cells: pd.DataFrame, ms):
-    """(best of a, best of b, a − b) at one dataset and size: equal candidate counts
-    (`analysis.equal_pools`), the difference's interval counting the test rows (`analysis.compare`,
-    paired predictions where `ms` has them). None when a side has no cell."""
-    a, b = an.equal_pools(a_cells, b_cells)
+    """(best of a, best of b, a − b) at one dataset and size: each side's best among its own
+    candidates (`analysis.best`), the difference's interval counting the test rows
+    (`analysis.compare`, paired predictions where `ms` has them). None when a side has no cell."""
+    a, b = an.best(a_cells), an.best(b_cells)
     if a is None or b is None:
         return None
     return a, b, an.compare(at, a, b, ms.predictions)
+
+
+def compare_families(at: pd.DataFrame, ms, classical: pd.Series | None = None):
+    """(best deep, best classical, deep − classical, basis) at one dataset and size, on equal terms
+    (`analysis.family_sides`; `classical` narrows the classical side first), or the reason there is
+    no comparison (a string)."""
+    sides = an.family_sides(at, str(at["modality"].iloc[0]), classical)
+    if isinstance(sides, str):
+        return sides
+    got = compare(at, sides.deep, sides.classical, ms)
+    if got is None:
+        return "a side has no configuration that ran on every seed"
+    return (*got, sides.basis)
+
+
+def unpaired_text(df: pd.DataFrame) -> str:
+    """`; not compared: ds (n=..): why, ...` for the sizes with both families that no
+    deep-against-classical comparison reads (`analysis.unpaired`), or ""."""
+    u = an.unpaired(df)
+    if u.empty:
+        return ""
+    return "; not compared (neither equal terms nor the modality's pairing): " + ", ".join(
+        f"{r.dataset} (n={int(r.n_train):,}: {r.reason})" for r in u.itertuples())
+
+
+def same_models(a: pd.DataFrame, b: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """`a` and `b` narrowed to the models (registered name and the suite's parameters, and tuning
+    mode) that ran on both: the same candidates on each side, e.g. classical models on engineered
+    features and on raw input."""
+    def key(df: pd.DataFrame) -> pd.Series:
+        """The registered model with the suite's parameters (a label may differ between inputs), and the tuning mode."""
+        out = df["model"].astype(str)
+        if "model_name" in df.columns and "params" in df.columns:
+            named = df["model_name"].notna() & df["params"].notna()
+            out = out.where(~named, df["model_name"].astype(str) + "|" + df["params"].astype(str))
+        tuning = df["tuning"].fillna("default").astype(str) if "tuning" in df.columns else ""
+        return out + "|" + tuning
+
+    common = set(key(a)) & set(key(b))
+    return a[key(a).isin(common)], b[key(b).isin(common)]
 
 
 def not_measurable(why: str, data=None) -> Result:
@@ -105,9 +162,11 @@ def at_largest(
 
 
 def raw_and_engineered(at: pd.DataFrame, deep: bool) -> bool:
-    """Classical cells on raw and on engineered features (and, with `deep`, deep cells) are all here."""
+    """Classical cells on raw and on engineered features (`analysis.engineered`: a feature variant,
+    or a model that builds its own, such as TF-IDF) (and, with `deep`, deep cells) are all here."""
     cl = at[at["family"] == "classical"]
-    return "raw" in set(cl["features"]) and (cl["features"] != "raw").any() and (not deep or (at["family"] == "deep").any())
+    eng = an.engineered(cl)
+    return bool((~eng).any() and eng.any() and (not deep or (at["family"] == "deep").any()))
 
 
 TRAIN_SCORE_ROWS = 2000  # a cell scores its fit on at most this many training rows (bench.execution.cell)

@@ -6,9 +6,9 @@ from bench.report import analysis as an
 from bench.report import paired as pr
 from bench.report.analysis import MARGIN
 from bench.report.claims.base import Measurements, Result, claim
-from bench.report.claims.common import Outcomes, interval, need
+from bench.report.claims.common import FAMILIES, Outcomes, interval, need, unpaired_text
 
-RULE = """
+RULE = f"""
 On every dataset with both families at two or more training sizes, d(n) is the best deep
 score minus the best classical score at size n (paired by seed). Prediction 1 (deep needs
 more data): classical is ahead at the smallest size, d(n_min) < −margin. Prediction 2
@@ -16,12 +16,9 @@ more data): classical is ahead at the smallest size, d(n_min) < −margin. Predi
 refutes; one: mixed; a prediction within noise: inconclusive; datasets combine by the
 two-thirds rule. Also reported: the smallest size from which deep stays ahead
 (crossover), and the median size at which a configuration reaches 95% of its own best.
-Each family's best is chosen on validation (cross-validated where the table has it; a tie
-within one validation row goes to the cheaper fit) from as many candidates as the other
-family has (the larger family's expected best over random subsets of that size); hybrids
-are a family of their own and take no part. d(n) has a 95% interval counting the test rows
-and the seeds (paired predictions where kept, else the scores' conservative fallback); the
-gain's interval adds the two sizes' variances.
+{FAMILIES} d(n) has a 95% interval counting the test rows and the seeds (paired predictions
+where kept, else the scores' conservative fallback); the gain's interval adds the two sizes'
+variances. The evidence names how each size was compared.
 """
 
 # Its picture, d(n) per dataset with its interval, is the report's headline figure
@@ -32,7 +29,7 @@ PICTURE = "The picture for this row is the headline figure at the top."
 @claim(
     "data_requirement", section="table", order=3, aspect="Data requirement (数据量需求)",
     classical="modest (对数据量的需求不高)", deep="high; needs large-scale data to train (对数据量的需求高，需要大规模数据进行训练)",
-    rule=RULE, picture=PICTURE, version=2,
+    rule=RULE, picture=PICTURE, version=4,
 )
 def data_requirement(ms: Measurements) -> Result:
     df = ms.ok
@@ -57,7 +54,10 @@ def data_requirement(ms: Measurements) -> Result:
             "dataset": dataset, "sizes": f"{sizes[0]}–{sizes[-1]}",
             "deep − classical, smallest": interval(d_min), "deep − classical, largest": interval(d_max),
             "gain with data": interval(gain),
+            "compared by": "; ".join(dict.fromkeys(str(b) for b in g["basis"])),
             "deep ahead from": f"n={cross}" if cross is not None else "never",
             "n to 95% (classical / deep)": f"{an.fmt_count(r.get('classical', float('nan')))} / {an.fmt_count(r.get('deep', float('nan')))}",
         }, diffs={"deep − classical at the smallest size": d_min, "its gain to the largest size": gain})
-    return out.result("no dataset has both families at two or more training sizes")
+    left = unpaired_text(df)
+    return out.result("no dataset has both families at two or more training sizes compared on equal terms" + left,
+                      reason=an.fmt_tally(out.outcomes) + left if out.outcomes else None)

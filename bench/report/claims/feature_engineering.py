@@ -11,24 +11,33 @@ from bench.report import plots
 from bench.report.analysis import MARGIN
 from bench.report.claims.base import Measurements, Result, Verdict, claim
 from bench.report.claims.common import (
+    CHOICE,
+    FAMILIES,
+    INTERVALS,
     NO_CELLS,
     Outcomes,
     at_largest,
     compare,
+    compare_families,
     interval,
     raw_and_engineered,
+    same_models,
     score_of,
 )
 
-RULE = """
+RULE = f"""
 On every image, sequence or text dataset with classical models on raw and on engineered features
 and deep models on raw input, at the largest training size all three reach: prediction 1
 (classical needs hand-designed features) holds when the best classical model on engineered
-features beats the best one on raw input by more than the margin; prediction 2 (deep learns
-its features) holds when the best deep model on raw input is within the margin of the best
-classical model on engineered features, or above it. Both hold: the dataset supports the
-claim; neither: it refutes it; one: mixed; a prediction within noise: inconclusive.
-Each side's best is chosen on validation (cross-validated where the table has it; a tie within one validation row goes to the cheaper fit) from as many candidates as the other side has: the side with more is its expected best over random subsets of that size. Differences have 95% intervals counting the test rows and the seeds (paired predictions where kept, else the scores' conservative fallback). Datasets combine by the two-thirds rule.
+features beats the best one on raw input by more than the margin, the two sides taking the
+same classical models (those that ran on both; the engineered side chooses its feature variant
+too); prediction 2 (deep learns its features) holds when the best deep model on raw input is
+within the margin of the best classical model on engineered features, or above it. Both hold:
+the dataset supports the claim; neither: it refutes it; one: mixed; a prediction within noise:
+inconclusive. Engineered features are a feature variant (HOG, sequence statistics, MiniRocket,
+a bag of words) or a model that builds its own from the raw input (tagged
+`{an.ENGINEERED_TAG}`, e.g. TF-IDF + logistic regression): never "classical on raw input".
+{CHOICE} In prediction 2: {FAMILIES} {INTERVALS} Datasets combine by the two-thirds rule.
 """
 
 
@@ -70,23 +79,35 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
     "feature_engineering", section="table", order=1, aspect="Feature engineering (特征工程)",
     classical="needs hand-designed features (需要手工设计特征)",
     deep="needs none; learns features automatically (不需要手工设计特征，能够自动学习特征)", rule=RULE, figure=figure,
-    version=2,
+    version=4,
 )
 def feature_engineering(ms: Measurements) -> Result:
     df = ms.ok
     if df.empty:
         return NO_CELLS
-    out, chosen = Outcomes(), []
+    out, chosen, unpaired = Outcomes(), [], []
     for dataset, n, at in at_largest(df, lambda at: raw_and_engineered(at, deep=True)):
         cl = at[at["family"] == "classical"]
-        eng, raw, gain = compare(at, cl[cl["features"] != "raw"], cl[cl["features"] == "raw"], ms)
-        deep, eng2, deep_vs_eng = compare(at, at[at["family"] == "deep"], cl[cl["features"] != "raw"], ms)
+        is_eng = an.engineered(cl)
+        got = compare(at, *same_models(cl[is_eng], cl[~is_eng]), ms)
+        fam = compare_families(at, ms, classical=an.engineered(at))
+        if got is None or isinstance(fam, str):
+            unpaired.append(f"{dataset} (n={n}): " + (fam if isinstance(fam, str) else "no model on both inputs"))
+            continue
+        eng, raw, gain = got
+        deep, eng2, deep_vs_eng, basis = fam
         chosen.append((dataset, n, raw, eng, deep))
         out.add(dataset, an.two_part(an.side_of(gain, MARGIN), an.side_of(deep_vs_eng, -MARGIN)), {
             "dataset": dataset, "n_train": n, "classical, raw": score_of(raw), "classical, engineered": score_of(eng),
+            "candidates (engineered / raw)": f"{eng.n_candidates} / {raw.n_candidates}",
             "deep, raw": score_of(deep), "engineered − raw": interval(gain),
             "deep − engineered": interval(deep_vs_eng) + ("" if eng2.label == eng.label else f" (against {eng2.label})"),
+            "deep against engineered": basis,
         }, diffs={"engineered − raw": gain, "deep − engineered": deep_vs_eng})
+    reason = None
+    if out.outcomes and unpaired:
+        reason = an.fmt_tally(out.outcomes) + "; not compared: " + "; ".join(unpaired)
     return out.result(
-        "no dataset has classical models on both raw and engineered features together with deep models", data=chosen,
+        "no dataset has classical models on both raw and engineered features together with deep models"
+        + (f" compared on equal terms ({'; '.join(unpaired)})" if unpaired else ""), data=chosen, reason=reason,
     )

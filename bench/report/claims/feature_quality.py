@@ -9,12 +9,15 @@ from bench.report import plots
 from bench.report.analysis import MARGIN
 from bench.report.claims.base import Measurements, Result, Verdict, claim, forest
 from bench.report.claims.common import (
+    CHOICE,
+    INTERVALS,
     NO_CELLS,
     Outcomes,
     at_largest,
     compare,
     interval,
     raw_and_engineered,
+    same_models,
     score_of,
 )
 
@@ -23,10 +26,13 @@ STRONG = 0.05  # a gain from engineered features above this "strongly" supports 
 RULE = f"""
 On every dataset with classical models on raw and on engineered features, at the largest
 size both reach: the best classical configuration on engineered features minus the best on
-raw input (paired by seed). A gain above {STRONG} (five points of accuracy or R²) supports
-"strongly depends", a gain below the margin refutes it, a gain between the two is mixed
-(features help, not strongly); an interval across either threshold is inconclusive.
-Each side's best is chosen on validation (cross-validated where the table has it; a tie within one validation row goes to the cheaper fit) from as many candidates as the other side has: the side with more is its expected best over random subsets of that size. Differences have 95% intervals counting the test rows and the seeds (paired predictions where kept, else the scores' conservative fallback). Datasets combine by the two-thirds rule.
+raw input (paired by seed), the two sides taking the same classical models (those that ran on
+both; the engineered side chooses its feature variant too). Engineered features are a feature
+variant or a model that builds its own from the raw input (tagged `{an.ENGINEERED_TAG}`, e.g.
+TF-IDF + logistic regression), never "raw input". A gain above {STRONG} (five points of
+accuracy or R²) supports "strongly depends", a gain below the margin refutes it, a gain
+between the two is mixed (features help, not strongly); an interval across either threshold
+is inconclusive. {CHOICE} {INTERVALS} Datasets combine by the two-thirds rule.
 """
 
 
@@ -38,7 +44,7 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
 @claim(
     "feature_quality", order=5, aspect="Features and classical quality (seed 002, §1.1)",
     deep="classical methods' quality depends strongly on the quality of the features", rule=RULE, figure=figure,
-    version=2,
+    version=4,
 )
 def feature_quality(ms: Measurements) -> Result:
     df = ms.ok
@@ -48,13 +54,18 @@ def feature_quality(ms: Measurements) -> Result:
     out = Outcomes()
     top = None  # the largest single-model gain: (gain, model, dataset)
     for dataset, n, at in at_largest(cl, lambda at: raw_and_engineered(at, deep=False)):
-        eng, raw, gain = compare(at, at[at["features"] != "raw"], at[at["features"] == "raw"], ms)
+        is_eng = an.engineered(at)
+        got = compare(at, *same_models(at[is_eng], at[~is_eng]), ms)
+        if got is None:
+            continue
+        eng, raw, gain = got
         strong, some = an.side_of(gain, STRONG), an.side_of(gain, MARGIN)
         outcome = "supports" if strong else "refutes" if some is False else "mixed" if strong is False and some else "inconclusive"
         per_model = []
         for name, h in at.groupby("model", sort=True):
-            r = h[h["features"] == "raw"].groupby("seed")["score"].mean()
-            e = h[h["features"] != "raw"].groupby("seed")["score"].mean()
+            h_eng = an.engineered(h)
+            r = h[~h_eng].groupby("seed")["score"].mean()
+            e = h[h_eng].groupby("seed")["score"].mean()
             if len(r) and len(e):
                 g = float(an.paired(e, r).mean())
                 per_model.append(f"{name} {an.fmt_signed(g, 2)}")
@@ -62,6 +73,7 @@ def feature_quality(ms: Measurements) -> Result:
                     top = (g, name, dataset)
         out.add(dataset, outcome, {
             "dataset": dataset, "n_train": n, "engineered": score_of(eng), "raw": score_of(raw),
+            "candidates (engineered / raw)": f"{eng.n_candidates} / {raw.n_candidates}",
             "gain": interval(gain), "gain per model": ", ".join(per_model),
         }, diffs={"engineered − raw": gain}, effect=(f"{dataset} (n={n})", gain))
     reason = an.fmt_tally(out.outcomes)

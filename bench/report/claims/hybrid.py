@@ -6,9 +6,18 @@ import pandas as pd
 
 from bench.report import analysis as an
 from bench.report.claims.base import Measurements, Result, claim
-from bench.report.claims.common import NO_CELLS, Outcomes, at_largest, compare, interval, score_of
+from bench.report.claims.common import (
+    CHOICE,
+    INTERVALS,
+    NO_CELLS,
+    Outcomes,
+    at_largest,
+    compare,
+    interval,
+    score_of,
+)
 
-RULE = """
+RULE = f"""
 A hybrid is a model tagged `hybrid` (a network's learned features fed to a classical
 model). On every dataset with a hybrid, at its largest size: the best hybrid against the
 best of its parts, paired by seed. Its parts are the other models that share one of its
@@ -16,7 +25,8 @@ tags (its network's, e.g. `convolutional`, and its classical model's, e.g. `boos
 `linear`); a hybrid tagged `hybrid` alone is compared with every other configuration.
 Ahead by more than the margin supports, behind by more than the margin refutes, otherwise
 inconclusive. Datasets combine by the two-thirds rule. Hybrids are a family of their own
-(not deep) in every other rule. Each side's best is chosen on validation (cross-validated where the table has it; a tie within one validation row goes to the cheaper fit) from as many candidates as the other side has: the side with more is its expected best over random subsets of that size. Differences have 95% intervals counting the test rows and the seeds (paired predictions where kept, else the scores' conservative fallback).
+(not deep) in every other rule. The claim is that the combination beats either part, so the
+hybrids' best is set against the better of the parts: {CHOICE} {INTERVALS}
 """
 
 
@@ -27,7 +37,7 @@ def _tags(at: pd.DataFrame) -> pd.Series:
 @claim(
     "hybrid", order=6, aspect="Deep and classical combined (seed 004, §2)",
     deep="deep learning combined with classical algorithms performs better (e.g. learned embeddings fed to a classical model)",
-    rule=RULE, version=2,
+    rule=RULE, version=4,
 )
 def hybrid(ms: Measurements) -> Result:
     df = ms.ok
@@ -48,7 +58,8 @@ def hybrid(ms: Measurements) -> Result:
         h, o, diff = got
         out.add(dataset, an.outcome_of(diff), {
             "dataset": dataset, "n_train": n, "hybrid": score_of(h),
-            "best of its parts" if parts.any() else "best other": score_of(o), "hybrid − it": interval(diff),
+            "best of its parts" if parts.any() else "best other": score_of(o),
+            "candidates (hybrid / other side)": f"{h.n_candidates} / {o.n_candidates}", "hybrid − it": interval(diff),
         }, diffs={"hybrid − best of its parts": diff}, effect=(f"{dataset} (n={n})", diff))
     return out.result(
         "no model feeds learned embeddings to a classical model (none is tagged hybrid)",
