@@ -183,7 +183,8 @@ def test_a_tie_on_one_seed_gives_no_empty_interval():
     a = compute(rows, _profile())
     assert a.outcome == "tie" and a.diff.n_values == 1
     text = headline(a, _profile())[0]
-    assert "nan" not in text and "on one seed (no interval over seeds: a rough answer), neither family leads" in text
+    assert "nan" not in text and "on one seed (no interval over seeds: a rough answer), neither family wins" in text
+    assert "over its 500 test rows" in text  # the test rows give one seed an interval
 
 
 def test_no_cell_runs_past_the_deadline_whatever_its_estimate(cells, clock):
@@ -209,3 +210,13 @@ def test_the_headline_says_when_the_model_its_family_needs_did_not_finish():
     assert a.n_train == 400 and a.best["deep"].config == "mlp"
     text = headline(a, profile)[0]
     assert "deep by mlp" in text and "cnn (did not finish at 400 rows: timeout)" in text
+
+
+def test_a_few_test_rows_give_a_wide_interval_not_a_zero_width_one():
+    # Three seeds with the same scores on 22 test rows (as advise on ItalyPowerDemand's 89-row file):
+    # seeds alone would say +0.000 [+0.000, +0.000]; the test rows say how little 22 rows tell.
+    rows = _rows(lambda m, n, s: True)
+    rows["n_test"] = 22
+    rows.loc[rows["model"] == "mlp", "score"] = rows.loc[rows["model"] == "xgboost", "score"].to_numpy()
+    a = compute(rows, _profile())
+    assert a.outcome == "tie" and a.diff.hi - a.diff.lo > 0.1 and a.n_test == 22

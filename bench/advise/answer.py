@@ -60,6 +60,7 @@ class Best:
     tuned: bool
     costs: dict  # medians over seeds
     lazy: bool = False  # a lazy learner (k-NN): its fit stores the data, its cost is in predicting
+    choice: object = None  # the report's choice (bench.report.analysis.best), for its comparison
 
     @property
     def mean(self) -> float:
@@ -83,12 +84,14 @@ class Answer:
     judged_by: dict[str, list[str]] = field(default_factory=dict)  # group -> the models that ran at the full size
     strong_left_out: dict[str, str] = field(default_factory=dict)  # model -> its pilot reading
     n_pool: int = 0  # the user's training rows (the answer's size may be smaller: the budget's)
+    n_test: int = 0  # test rows per seed behind the interval
 
     def to_json(self) -> dict:
         return {
             "n_train": self.n_train, "metric": self.metric, "outcome": self.outcome,
             "difference_deep_minus_classical": None if self.diff is None else
-            {"mean": self.diff.mean, "lo": self.diff.lo, "hi": self.diff.hi, "seeds": self.diff.n_values},
+            {"mean": self.diff.mean, "lo": self.diff.lo, "hi": self.diff.hi, "seeds": self.diff.n_values,
+             "test_rows": self.n_test},
             "best": {g: {"config": b.config, "score": b.mean, "scores": {str(k): float(v) for k, v in b.scores.items()},
                          "val_score": b.val_score, "chosen_on": b.chosen_on, "params": b.params, "costs": b.costs}
                      for g, b in self.best.items()},
@@ -149,14 +152,17 @@ def best_of(at: pd.DataFrame, group: str) -> Best | None:
     params, tuned = _params(rows)
     val = float(rows["val_score"].mean()) if rows["val_score"].notna().any() else math.nan
     lazy = bool(an.has_tag(rows, "neighbours").any()) if "model_tags" in rows else False
-    return Best(group, b.label, b.scores, val, b.chosen_on, params, tuned, _costs(rows), lazy)
+    return Best(group, b.label, b.scores, val, b.chosen_on, params, tuned, _costs(rows), lazy, b)
 
 
 # ------------------------------------------------------------------ the answer
 
 
 def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: dict | None = None,
-            strong_left_out: dict | None = None, abandoned: int = 0, fallbacks: tuple[int, ...] = ()) -> Answer:
+            strong_left_out: dict | None = None, abandoned: int = 0, fallbacks: tuple[int, ...] = (),
+            predictions=None) -> Answer:
+    """The answer from a run's rows. `predictions`: a row -> its kept (test labels, predictions), or
+    None (bench.predictions.predictions_of bound to the run folder), for a paired interval."""
     ok = an.ok_rows(df)
     metric = "accuracy" if profile.task == "classification" else "R²"
     chance = chance_score(profile)
@@ -169,11 +175,15 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
     at = ok[ok["n_train"] == n_top]
     best = {g: b for g in GROUPS if (b := best_of(at, g)) is not None}
     diff, outcome = None, "none"
+    n_test = 0
     if "classical" in best and "deep" in best:
-        d = an.paired(best["deep"].scores, best["classical"].scores)
-        diff = an.seed_interval(d)
-        o = an.outcome(diff)
-        if diff.n_values == 1 and abs(diff.mean) > an.MARGIN:  # one seed: the sign, said to be rough
+        # As the report compares (bench.report.analysis.compare): the test rows' noise counted, from the
+        # kept predictions row by row where given, else from the scores and test-row counts; a few
+        # test rows give a wide interval, never one of zero width, and one seed gets one too.
+        d = an.compare(at, best["deep"].choice, best["classical"].choice, predictions)
+        diff, n_test = an.interval(d), d.n_test
+        o = an.outcome_of(d)
+        if not d.decided and diff.n_values == 1 and abs(diff.mean) > an.MARGIN:  # the sign, said to be rough
             o = "supports" if diff.mean > 0 else "refutes"
         outcome = "deep" if o == "supports" else "classical" if o == "refutes" else "tie"
     curves = {g: c for g in GROUPS if (c := curve_of(ok, g)) is not None}
@@ -201,7 +211,7 @@ def compute(df: pd.DataFrame, profile: Profile, not_started: int = 0, left_out: 
                  if (at["_group"] == g).any()}
     strong = {**(strong_left_out or {}), **_needed_unfinished(failed, at, n_top, profile)}
     return Answer(n_top, metric, best, diff, outcome, curves, cross, caveats, config_table(at, chance), failed,
-                  n_seeds, chance, judged_by, strong, profile.n_pool)
+                  n_seeds, chance, judged_by, strong, profile.n_pool, n_test)
 
 
 def _needed_unfinished(failed: pd.DataFrame, at: pd.DataFrame, n_top: int, profile: Profile) -> dict[str, str]:
@@ -380,18 +390,24 @@ def headline(a: Answer, profile: Profile) -> list[str]:
     c, d = a.best["classical"], a.best["deep"]
     iv = a.diff
     where = f"At your data size ({a.n_train:,} training rows)"
-    seeds = f"over {iv.n_values} seed{'s' if iv.n_values != 1 else ''}"
+    seeds = f"over {iv.n_values} seed{'s' if iv.n_values != 1 else ''}" + \
+        (f" and {a.n_test:,} test rows" if a.n_test else "")
+    rough = math.isfinite(iv.lo) and math.isfinite(iv.hi)
+    lo_hi = sorted((iv.lo, iv.hi) if a.outcome != "classical" else (-iv.lo, -iv.hi))
+    one_iv = f" (95% interval {lo_hi[0]:.3f} to {lo_hi[1]:.3f} over its {a.n_test:,} test rows)" if rough else ""
     if a.n_pool and a.n_train < a.n_pool:
         where = (f"At {a.n_train:,} training rows (of your {a.n_pool:,}: the largest size the budget ran for both "
                  "families on the same seeds, so this answers for that size, not yours)")
     if iv.n_values == 1 and a.outcome != "tie":
         win, lose = (d, c) if a.outcome == "deep" else (c, d)
         lines = [f"{where}, on one seed (no interval over seeds: a rough answer), {a.outcome} leads: {win.config} "
-                 f"scores {win.mean:.3f} {a.metric}, {lose.config} {lose.mean:.3f}, a lead of {abs(iv.mean):.3f}."]
+                 f"scores {win.mean:.3f} {a.metric}, {lose.config} {lose.mean:.3f}, a lead of {abs(iv.mean):.3f}"
+                 f"{one_iv}."]
     elif iv.n_values == 1:
-        lines = [f"{where}, on one seed (no interval over seeds: a rough answer), neither family leads by more than "
-                 f"{an.MARGIN:.2f}: {c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}, a difference "
-                 f"of {iv.mean:+.3f} for deep. Choose on cost, or give a larger --budget for an interval."]
+        span = f" (95% interval {iv.lo:+.3f} to {iv.hi:+.3f} over its {a.n_test:,} test rows)" if rough else ""
+        lines = [f"{where}, on one seed (no interval over seeds: a rough answer), neither family wins: "
+                 f"{c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}, a difference "
+                 f"of {iv.mean:+.3f} for deep{span}. Choose on cost, or give a larger --budget for more seeds."]
     elif a.outcome == "tie":
         lines = [f"{where} neither family wins: {c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}; "
                  f"the difference, {iv.mean:+.3f} for deep (95% interval {iv.lo:+.3f} to {iv.hi:+.3f} {seeds}), "

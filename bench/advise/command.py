@@ -58,6 +58,7 @@ from bench.execution import runner
 from bench.execution.deadline import DeadlineExecutor
 from bench.execution.local import local_cores
 from bench.plugins import load_plugins
+from bench.predictions import predictions_of
 from bench.suite import load, plan
 
 BUDGET_DEFAULT = "10m"
@@ -318,7 +319,8 @@ def answer(s: Session, pilot: Pilot, the_plan: Plan, ran: Ran) -> Answered:
     """Step 5: the answer from the run's rows, and the full report of the run folder beside it."""
     t_answer = time.monotonic()
     result = compute(ran.summary.table, s.profile, ran.not_started, the_plan.dropped,
-                     strong_left_out=the_plan.strong_left_out, abandoned=ran.abandoned, fallbacks=ran.fallbacks)
+                     strong_left_out=the_plan.strong_left_out, abandoned=ran.abandoned, fallbacks=ran.fallbacks,
+                     predictions=lambda row: predictions_of(s.out, row))
     report_note = _full_report(s.out)
     actual = _actual_by_model(ran.summary.table, HARNESS_S)
     timing = [["pilot", "-", fmt_s(pilot.seconds)],
