@@ -115,7 +115,7 @@ def _rows(git: dict) -> dict:
     ({"commit": "abc", "dirty": False, "untracked": 0}, "abc", "clean: tracked files as committed"),
     ({"commit": "abc", "dirty": True, "untracked": 2}, "abc", "uncommitted changes to tracked files; 2 untracked files"),
     ({"commit": "abc", "dirty": None, "source": "files"}, "abc", "unknown (git could not compare it; the commit was read from the repository's files)"),
-    ({"commit": None, "dirty": None}, "unknown: the run recorded none (not run from a git checkout)", "unknown"),
+    ({"commit": None, "dirty": None}, "unknown: the run recorded none", "unknown"),
 ], ids=["clean", "dirty", "read from files", "none"])
 def test_the_report_shows_the_commit_and_whether_the_tree_was_clean(git, commit, tree):
     rows = _rows(git)

@@ -349,7 +349,7 @@ def _provenance(env: dict | None, df: pd.DataFrame) -> list[Block]:
     rows = [
         ("date of the run", env.get("created", "unknown")),
         ("suite", f"{suite.get('name', 'unknown')} ({suite.get('path', '?')}, sha256 {str(suite.get('sha256', '?'))[:12]})"),
-        ("commit", git.get("commit") or "unknown: the run recorded none (not run from a git checkout)"),
+        ("commit", git.get("commit") or "unknown: the run recorded none"),
         ("working tree", _tree_state(git)),
         ("host", env.get("host", "unknown")),
         ("CPU", f"{cpu.get('model', 'unknown')}; {cpu.get('cores_physical', '?')} physical / {cpu.get('cores_logical', '?')} logical cores"),
