@@ -322,6 +322,7 @@ def search(
     seed: int,
     tuning: str = "tuned",
     cv: Plan | None = None,
+    clock: Callable[[], float] | None = None,
 ) -> Search:
     """Fit the default configuration, then draws from `space`, on the fit rows; score each on validation.
 
@@ -330,25 +331,31 @@ def search(
     also cross-validated on the plan's folds, and the search chooses by that score.
     A trial that raises is recorded with its error and the search goes on; when no trial
     succeeds in a tuned search, the first error is raised.
+    `clock` is what the `time_s` backstop counts (default: wall seconds). A cell limited on CPU
+    seconds per thread passes that clock (bench.execution.selection.cpu_clock), the clock its
+    folds are capped on too, so a busy machine, which stretches wall time, does not cut the
+    trial count.
     """
+    now = clock if clock is not None else time.perf_counter
     X_fit, y_fit, X_val, y_val = parts
     candidates = [{}] + (sample(space, budget.trials - 1, seed) if tuning == "tuned" else [])
     out = Search(tuning=tuning, n_validation=len(y_val))
     first_error: BaseException | None = None
     with Timer() as total:
-        t0 = time.perf_counter()
+        t0 = now()
         for params in candidates:
             if out.trials and budget.time_s is not None:
-                elapsed = time.perf_counter() - t0
+                elapsed = now() - t0
                 if elapsed + elapsed / len(out.trials) > budget.time_s:
                     out.capped = True  # the next trial would, at the pace so far, end past the backstop
                     break
-            started = time.perf_counter()
+            started, started_wall = now(), time.perf_counter()
             on_cv_meters = cv.read() if cv is not None else ()
             try:
                 estimator = make(params)
                 estimator.fit(X_fit, y_fit)
-                fit_s = time.perf_counter() - started
+                fit_s = time.perf_counter() - started_wall
+                fit_on_clock = now() - started
                 one_fit = tuple(b - a for a, b in zip(on_cv_meters, cv.read(), strict=True)) if cv is not None else None
                 score = val_score(task, estimator, X_val, y_val)
                 if not math.isfinite(score):
@@ -364,12 +371,12 @@ def search(
                     if budget.time_s is not None:
                         # Trials come first: this trial's folds get its share of what is left of
                         # the backstop, less its holdout fit, so folds never cut the trial count.
-                        within = (budget.time_s - (started - t0)) / (len(candidates) - len(out.trials)) - fit_s
+                        within = (budget.time_s - (started - t0)) / (len(candidates) - len(out.trials)) - fit_on_clock
                     crossed = cv.run(lambda params=params: make(params), val_score, one_fit=one_fit, within_s=within)
                 out.trials.append(Trial(params, score, fit_s, cv=crossed))
             except Exception as exc:
                 first_error = first_error or exc
-                out.trials.append(Trial(params, None, time.perf_counter() - started, f"{type(exc).__name__}: {exc}"[:500]))
+                out.trials.append(Trial(params, None, time.perf_counter() - started_wall, f"{type(exc).__name__}: {exc}"[:500]))
             estimator = None  # freed before the next trial (a full gc costs ~0.2 s: not per trial)
     out.wall_s, out.cpu_s = total.wall_s, total.cpu_s
     if tuning == "tuned" and out.best is None and first_error is not None:
