@@ -37,7 +37,8 @@ the dataset supports the claim; neither: it refutes it; one: mixed; a prediction
 inconclusive. Engineered features are a feature variant (HOG, sequence statistics, MiniRocket,
 a bag of words) or a model that builds its own from the raw input (tagged
 `{an.ENGINEERED_TAG}`, e.g. TF-IDF + logistic regression): never "classical on raw input".
-{CHOICE} In prediction 2: {FAMILIES} {INTERVALS} Datasets combine by the two-thirds rule.
+{CHOICE} Prediction 2 sets the families against each other as every family comparison does.
+{FAMILIES} {INTERVALS} Datasets combine by the two-thirds rule.
 """
 
 
