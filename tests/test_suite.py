@@ -253,3 +253,15 @@ def test_every_shipped_suite_is_valid_and_plans_cells(path, monkeypatch, tmp_pat
     cells, _skips = plan(suite)
     assert cells, f"{path.name}: plans no cell"
     assert {c.dataset.label for c in cells} == {d.label for d in suite.datasets}, f"{path.name}: a dataset runs no cell"
+
+
+def test_a_configuration_is_checked_only_against_the_tasks_of_the_datasets_that_list_it():
+    # Table 3's entropy forest beside a regression set it does not run on: valid.
+    listed = (GOOD.replace("[datasets.breast_cancer]", '[datasets.breast_cancer]\nmodels = ["entropy_forest", "ridge"]')
+              .replace("[datasets.diabetes]", '[datasets.diabetes]\nmodels = ["ridge", "random_forest"]')
+              + '[models.entropy_forest]\nmodel = "random_forest"\ncriterion = "entropy"\n')
+    suite = parse(listed, "listed.toml")
+    assert {m.label: m.params for m in suite.models}["entropy_forest"] == {"criterion": "entropy"}
+    # Listed on the regression set too (or on a dataset listing no models), it is refused there.
+    msg = _error(listed.replace('models = ["ridge", "random_forest"]', 'models = ["ridge", "entropy_forest"]'))
+    assert "models.entropy_forest" in msg and "criterion" in msg

@@ -88,6 +88,17 @@ def _type_name(value: Any) -> str:
     )
 
 
+def _where_it_runs(label: str, datasets) -> tuple[set, set]:
+    """The tasks and modalities of the datasets a model label runs on: those whose `models` list
+    names it, or that list none. A configuration is checked only against those, so a
+    classification-only setting (a tree's `criterion = "entropy"`) may sit in a suite that
+    also holds a regression set the configuration is not listed on. A label no dataset lists
+    is checked against all of them."""
+    on = [d for d in datasets if d.models is None or label in d.models or label in (d.large_models or ())]
+    on = on or list(datasets)
+    return {d.task for d in on}, {d.modality for d in on}
+
+
 def _check_value(path: str, where: str, value: Any, default: Any) -> Any:
     """Check a suite value against the type of the parameter's default; return it coerced."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -526,10 +537,8 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     datasets = tuple(
         _dataset_spec(path, label, _table(path, f"datasets.{label}", t), defaults) for label, t in dtables.items()
     )
-    tasks = {d.task for d in datasets}
-    modalities = {d.modality for d in datasets}
     models = tuple(
-        _model_spec(path, label, _table(path, f"models.{label}", t), tasks, modalities, tuning)
+        _model_spec(path, label, _table(path, f"models.{label}", t), *_where_it_runs(label, datasets), tuning)
         for label, t in mtables.items()
     )
     labels = {m.label for m in models}
