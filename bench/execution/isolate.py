@@ -188,8 +188,6 @@ def _child(cell: Cell, parent_pid: int, predecessor: int | None, cache_dir: str 
     """In the worker: the cell's row, sent over `conn` after STARTED, with whether the cell imported torch."""
     from bench.execution import cell as cellmod
 
-    # The run's split cache is passed to the cell; a variable the server inherited names none.
-    os.environ.pop(cellmod.CACHE_ENV, None)
     _watch_parent(parent_pid, wall_limit_s(cell))
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     cellmod.after_predecessor(predecessor)
