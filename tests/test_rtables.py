@@ -301,3 +301,17 @@ def test_the_installed_modeldata_tables_load_whole():
         text = {c for c in data.X.columns if not pd.api.types.is_numeric_dtype(data.X[c])}
         assert text == set(table.categorical)
         assert len(data.target_names) == 2 and 0 < data.y.mean() < 1
+
+
+def test_r_missing_numbers_become_ordinary_nans_that_reductions_read_quietly():
+    # R writes NA as a signalling NaN (payload 1954): numpy warned "invalid value" on every
+    # reduction over such a column, in every cell of wa_churn.
+    table = dataclasses.replace(rt.TABLES["cps1988"], rows=3)
+    r_na = np.array([0x7FF00000000007A2], dtype=np.uint64).view(np.float64)[0]
+    frame = pd.DataFrame({"wage": [100.0, 200.0, 400.0], "education": [12.0, r_na, 9.0],
+                          **{c: ["a", "b", "a"] for c in table.categorical}})
+    data = rt.to_data(frame, table, "here")
+    column = data.X["education"].to_numpy()
+    with np.errstate(invalid="raise"):
+        assert np.nanmax(column) == 12.0 and np.isnan(column).sum() == 1
+        assert np.isnan(column.max())

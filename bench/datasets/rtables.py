@@ -377,7 +377,12 @@ def to_data(frame: pd.DataFrame, table: RTable, where: str) -> Data:
             out[col] = pd.Series(values, index=s.index)
         else:
             try:
-                out[col] = pd.to_numeric(s, errors="raise").astype(np.float64)
+                numbers = pd.to_numeric(s, errors="raise").to_numpy(dtype=np.float64, copy=True)
+                # R's NA is a signalling NaN (payload 1954): every reduction over it raises numpy's
+                # "invalid value" warning, in every cell; an ordinary NaN means the same.
+                with np.errstate(invalid="ignore"):
+                    numbers[np.isnan(numbers)] = np.nan
+                out[col] = pd.Series(numbers, index=s.index)
             except (ValueError, TypeError):
                 raise DataError(f"{where}: column {col!r} of {table.obj!r} is neither numeric nor a declared category") from None
     X = pd.DataFrame(out)
