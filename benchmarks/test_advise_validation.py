@@ -1,26 +1,36 @@
 """Does `bench advise` name the same winner as a full run? (issue 28, item 6)
 
-For a few small datasets made here (no download), `bench advise` answers within its budget
-as a user would run it, and a full run of the same models (every one of them, default
-settings, FULL_SEEDS seeds, the whole training part, no budget) gives the reference verdict
-through the same statistics (bench.advise.answer.compute: each family's best chosen on
-validation rows, the paired difference over seeds with its bootstrap interval, "neither"
-within the margin). Compared: the winning family (deep, classical or neither), and whether
-advise's interval covers the full run's difference.
+Two opt-in benchmarks, each a parametrised test (nothing runs unless asked: each takes minutes).
 
-Datasets:
+**Against the real reference** (`BENCH_ADVISE_REAL=all`, or a comma-separated list of its
+datasets): for every real dataset of results/reference-real, the data exported as a user's
+file (an .npz of images or series, a CSV with a `target` column), sized so that advise's
+training part equals a training size the reference ran (the largest with the most seeds whose
+rows the data holds; advise keeps 25% of a file for its test), then `bench advise FILE
+--budget B --task classification` for each budget of `BENCH_ADVISE_BUDGETS` (default
+`5m,15m`), as a user would run it: every applicable model, no hints. Its answer is compared
+with the reference's at the same training size (advise's answered size where the reference ran
+it, else the reference's nearest, marked), through the same statistics
+(bench.advise.answer.compute: each family's best chosen on validation rows, the paired
+difference over seeds, "neither" within the margin): the winning family, and whether advise's
+interval covers the reference's difference. Each case writes its row into
+docs/advise-validation.json and rewrites the table in docs/advise-validation.md (between its
+markers) at once, so a partial run keeps what finished and a later one adds to it.
+11 datasets x 2 budgets: about 3 h 50 min of wall time (the budgets' 220 minutes, plus each
+case's export, reference and start-up, seconds each).
+
+**Against a full run made here** (`BENCH_ADVISE_CASES=digits,shapes,tabular`, budget
+`BENCH_ADVISE_BUDGET`, default 2m): three small datasets made without a download, advise with
+a few models each, and a full run of the same models (default settings, FULL_SEEDS seeds, the
+whole training part, no budget) for the reference verdict:
 - `digits`: scikit-learn's 1,797 8x8 digit images (shipped with scikit-learn), as an .npz;
 - `shapes`: 1,200 16x16 images made here: one of three small shapes at a random place in
   noise (a translation that pixel-wise models find hard, a convolution does not);
 - `tabular`: 2,000 rows of scikit-learn's make_classification (20 columns, 8 informative), as a CSV.
+The last test prints their table with the load average and holds agreement on two of three.
 
-Each case's models are few (three or four classical, one or two deep) so that the whole
-benchmark takes a few minutes on two cores: `BENCH_ADVISE_BUDGET` sets advise's budget per
-dataset (default 2m; a busy machine wants more), `BENCH_ADVISE_CASES` a comma-separated subset.
-The last test prints the table (budget, advise's answer and interval, the full run's, agreement)
-with the load average, and holds agreement on at least two of three datasets.
-
-Run: `.nox/tests/bin/python -m pytest benchmarks/test_advise_validation.py -s -p no:cacheprovider`.
+Run: `BENCH_ADVISE_REAL=gunpoint,italy_power BENCH_ADVISE_BUDGETS=5m .nox/tests/bin/python -m pytest
+benchmarks/test_advise_validation.py -s -p no:cacheprovider` (docs/advise-validation.md says more).
 """
 
 from __future__ import annotations
@@ -62,7 +72,7 @@ CASES = {
     "shapes": Case("shapes", ("logistic_regression", "random_forest", "knn", "cnn")),
     "tabular": Case("tabular", ("logistic_regression", "random_forest", "xgboost", "mlp"), target="y"),
 }
-SELECTED = [c for c in os.environ.get("BENCH_ADVISE_CASES", ",".join(CASES)).split(",") if c]
+SELECTED = [c for c in os.environ.get("BENCH_ADVISE_CASES", "").split(",") if c]  # opt in: minutes each
 
 
 def _digits(path: Path) -> Path:
@@ -181,3 +191,238 @@ def test_agreement_table():
     if out:
         Path(out).write_text(json.dumps({"load": load1, "results": RESULTS}, indent=2, default=str))
     assert agree >= min(AGREE_AT_LEAST, len(RESULTS))
+
+
+# ------------------------------------------------------------------ against the real reference
+
+ROOT = Path(__file__).resolve().parents[1]
+REFERENCE = ROOT / "results" / "reference-real" / "results.parquet"
+DOC = Path(os.environ.get("BENCH_ADVISE_DOC", ROOT / "docs" / "advise-validation.md"))
+STORE = DOC.with_suffix(".json")
+BEGIN, END = "<!-- validation table: begin (written by benchmarks/test_advise_validation.py) -->", \
+    "<!-- validation table: end -->"
+BUDGETS = [b for b in os.environ.get("BENCH_ADVISE_BUDGETS", "5m,15m").split(",") if b]
+TEST_SHARE = 0.25  # advise's test part of a user's file (bench.advise.inspect.TEST_SIZE)
+
+
+def _reference() -> pd.DataFrame:
+    return pd.read_parquet(REFERENCE)
+
+
+def _real_selected() -> list[str]:
+    wanted = os.environ.get("BENCH_ADVISE_REAL", "")
+    if not wanted:
+        return []
+    names = sorted(_reference()["dataset"].astype(str).unique())
+    return names if wanted == "all" else [n for n in wanted.split(",") if n]
+
+
+REAL = _real_selected()
+
+
+def _pool_of(n_rows: int) -> int:
+    """Advise's training part of a user's file of `n_rows` rows."""
+    return n_rows - max(1, int(round(n_rows * TEST_SHARE)))
+
+
+def _rows_for(pool: int) -> int:
+    """The fewest rows of a file whose training part (after advise's 25% test) is `pool`."""
+    n = int(round(pool / (1 - TEST_SHARE)))
+    while _pool_of(n) < pool:
+        n += 1
+    while _pool_of(n - 1) >= pool:
+        n -= 1
+    return n
+
+
+def _size(ref: pd.DataFrame, n_rows: int, n_test: int) -> int | None:
+    """The reference's training size the export is made for: the largest among those with the most
+    seeds whose file (that size plus a third of it for advise's test) the data holds, taking the
+    training rows from its training part and the test rows from its official test part (`n_test`
+    rows) where it has one; None when none fits."""
+    seeds = ref.groupby("n_train")["seed"].nunique()
+    for n in sorted(seeds.index, key=lambda k: (-seeds[k], -k)):
+        n = int(n)
+        fits = n <= n_rows - n_test and _rows_for(n) - n <= n_test if n_test else _rows_for(n) <= n_rows
+        if fits:
+            return n
+    return None
+
+
+def _export(dataset: str, ref: pd.DataFrame, folder: Path) -> tuple[Path, int | None]:
+    """The reference's dataset as a user's file, sized so that advise's training part is a size the
+    reference ran (`_size`); the whole data where none fits (then that size is None)."""
+    from bench.datasets import load as load_data
+
+    first = ref.iloc[0]
+    name, params = str(first["dataset_name"]), json.loads(first["dataset_params"] or "{}")
+    data = load_data(name, params)
+    X, y = data.X, np.asarray(data.y)
+    n = len(y)
+    n_test = data.n_test or 0
+    train_idx, test_idx = (np.arange(n - n_test), np.arange(n - n_test, n)) if n_test else (np.arange(n), np.arange(n))
+    rng = np.random.default_rng(28)
+    size = _size(ref, n, n_test)
+    if size is None:
+        keep = rng.permutation(n)
+    else:
+        take_train = rng.choice(train_idx, size, replace=False)
+        rest = np.setdiff1d(test_idx, take_train) if not n_test else test_idx
+        keep = rng.permutation(np.concatenate([take_train, rng.choice(rest, _rows_for(size) - size, replace=False)]))
+    names = data.target_names
+    if isinstance(X, pd.DataFrame):  # a table: a CSV with its classes by name, as a user's would be
+        frame = X.iloc[keep].reset_index(drop=True)
+        frame["target"] = [str(names[int(v)]) if names is not None else f"class {v}" for v in y[keep]]
+        path = folder / f"{dataset}.csv"
+        frame.to_csv(path, index=False)
+    else:
+        arr = np.asarray(X)[keep]
+        if data.sample_shape is not None and len(data.sample_shape) >= 2:  # images: (H, W) or (C, H, W)
+            arr = arr.reshape((len(keep), *data.sample_shape))
+        path = folder / f"{dataset}.npz"
+        np.savez(path, X=arr, y=y[keep])
+    return path, size
+
+
+def _nearest(sizes, n: int) -> int:
+    return min(sizes, key=lambda k: (abs(np.log(k / n)), -k))
+
+
+def _real_advise(data: Path, budget: str, out: Path) -> dict:
+    argv = ["advise", str(data), "--budget", budget, "--task", "classification", "--out", str(out), "--no-progress"]
+    if data.suffix == ".csv":
+        argv += ["--target", "target"]
+    t0 = time.monotonic()
+    assert main(argv) == 0
+    record = json.loads((out / "advice.json").read_text())
+    record["wall_s"] = time.monotonic() - t0
+    return record
+
+
+def _load() -> float:
+    return float(os.getloadavg()[0])
+
+
+def _with_timeout(budget: str):
+    """The budget as a parameter whose pytest time limit leaves room beyond it (the project's default
+    limit, 600 s, would stop a 15-minute case)."""
+    from bench.advise import parse_budget
+
+    return pytest.param(budget, marks=pytest.mark.timeout(int(parse_budget(budget)) + 600))
+
+
+@pytest.mark.parametrize("budget", [_with_timeout(b) for b in BUDGETS])
+@pytest.mark.parametrize("dataset", REAL)
+def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
+    ref = _reference()
+    ref = ref[ref["dataset"].astype(str) == dataset]
+    folder = tmp_path_factory.mktemp(f"real-{dataset}-{budget}")
+    data, size = _export(dataset, ref, folder)
+    profile = inspect(str(data), "target" if data.suffix == ".csv" else None, "classification")
+    load_before = _load()
+    record = _real_advise(data, budget, folder / "advice")
+    load_after = _load()
+    a = record["answer"]
+    at = int(a["n_train"] or 0)
+    sizes = sorted(int(k) for k in ref["n_train"].unique())
+    ref_at = at if at in sizes else _nearest(sizes, at or profile.n_pool)
+    full = compute(ref[ref["n_train"] == ref_at], profile)
+    d = a["difference_deep_minus_classical"] or {}
+    lo, hi = d.get("lo"), d.get("hi")
+    interval = lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi)
+    covers = bool(interval and full.diff is not None and lo <= full.diff.mean <= hi)
+    row = {
+        "dataset": dataset, "budget": budget, "file_rows": profile.n_rows, "pool": profile.n_pool,
+        "export_size": size, "advise_rows": at, "reference_rows": ref_at, "same_size": ref_at == at,
+        "advise": _winner(a["outcome"]), "advise_diff": d.get("mean"), "advise_lo": lo, "advise_hi": hi,
+        "advise_seeds": d.get("seeds"), "advise_best": {g: b["config"] for g, b in a["best"].items()},
+        "reference": _winner(full.outcome), "reference_diff": None if full.diff is None else full.diff.mean,
+        "reference_seeds": None if full.diff is None else full.diff.n_values,
+        "reference_best": {g: b.config for g, b in full.best.items()},
+        "reference_by_test": _by_test(ref[ref["n_train"] == ref_at]),
+        "agree": _winner(a["outcome"]) == _winner(full.outcome), "covers": covers if interval else None,
+        "wall_s": round(record["wall_s"], 1), "load": [round(load_before, 1), round(load_after, 1)],
+        "cores": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+    _store(row)
+    print(f"\n{dataset} {budget}: advise {row['advise']} at {at} rows ({_diff_text(row)}), reference "
+          f"{row['reference']} at {ref_at} ({_ref_text(row)}); agree {row['agree']}, covers {row['covers']}; "
+          f"{row['wall_s']:.0f} s, load {load_before:.1f}-{load_after:.1f}")
+    assert a["outcome"] != "none", "advise gave no answer"
+
+
+def _by_test(at: pd.DataFrame) -> float | None:
+    """The reference's deep - classical difference had each family's best been chosen by its mean test
+    score (an oracle no run can use): how much the reference's own choice on validation rows moves it."""
+    from bench.advise.answer import groups
+    from bench.report import analysis as an
+
+    ok = an.ok_rows(at)
+    if ok.empty:
+        return None
+    ok = ok.assign(_group=groups(ok))
+    best = {g: ok[ok["_group"] == g].groupby("config")["score"].mean().max() for g in ("classical", "deep")}
+    return None if any(pd.isna(v) for v in best.values()) else float(best["deep"] - best["classical"])
+
+
+def _store(row: dict) -> None:
+    """Adds (or replaces) this case's row in the JSON beside the doc, and rewrites the doc's table."""
+    rows = json.loads(STORE.read_text()) if STORE.exists() else []
+    rows = [r for r in rows if (r["dataset"], r["budget"]) != (row["dataset"], row["budget"])] + [row]
+    rows.sort(key=lambda r: (r["dataset"], _budget_s(r["budget"])))
+    STORE.write_text(json.dumps(rows, indent=1) + "\n")
+    if DOC.exists():
+        text = DOC.read_text()
+        if BEGIN in text and END in text:
+            head, rest = text.split(BEGIN, 1)
+            DOC.write_text(head + BEGIN + "\n" + table(rows) + "\n" + END + rest.split(END, 1)[1])
+
+
+def _budget_s(budget: str) -> float:
+    from bench.advise import parse_budget
+
+    return parse_budget(budget)
+
+
+def _diff_text(r: dict) -> str:
+    if r["advise_diff"] is None:
+        return "no difference"
+    seeds = f"{r['advise_seeds']} seed{'s' if r['advise_seeds'] != 1 else ''}"
+    if r["advise_lo"] is None or not np.isfinite(r["advise_lo"]):
+        return f"{r['advise_diff']:+.3f}, {seeds}, no interval"
+    return f"{r['advise_diff']:+.3f} [{r['advise_lo']:+.3f}, {r['advise_hi']:+.3f}], {seeds}"
+
+
+def _ref_text(r: dict) -> str:
+    if r["reference_diff"] is None:
+        return "no difference"
+    oracle = r.get("reference_by_test")
+    by_test = f"; by test score {oracle:+.3f}" if oracle is not None else ""
+    return (f"{r['reference_diff']:+.3f}, {r['reference_seeds']} seed{'s' if r['reference_seeds'] != 1 else ''}"
+            f"{by_test}")
+
+
+def table(rows: list[dict]) -> str:
+    """The doc's table (markdown): one row per dataset and budget, then the agreement per budget."""
+    out = ["| dataset | budget | advise: answer (deep - classical, 95% interval) | at rows | best (classical / deep) "
+           "| reference at rows | reference: answer (difference) | best (classical / deep) | same winner "
+           "| interval covers | wall | load (start-end, 2 cores) | when |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        ab, rb = r["advise_best"], r["reference_best"]
+        mark = "" if r["same_size"] else " (nearest)"
+        covers = "n/a (no interval)" if r["covers"] is None else "yes" if r["covers"] else "no"
+        out.append(
+            f"| {r['dataset']} | {r['budget']} | {r['advise']} ({_diff_text(r)}) | {r['advise_rows']:,} of "
+            f"{r['pool']:,} | {ab.get('classical', '-')} / {ab.get('deep', '-')} | {r['reference_rows']:,}{mark} "
+            f"| {r['reference']} ({_ref_text(r)}) | {rb.get('classical', '-')} / {rb.get('deep', '-')} "
+            f"| {'yes' if r['agree'] else 'no'} | {covers} | {r['wall_s'] / 60:.1f} min "
+            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {r['when']} |")
+    out.append("")
+    for budget in sorted({r["budget"] for r in rows}, key=_budget_s):
+        mine = [r for r in rows if r["budget"] == budget]
+        with_iv = [r for r in mine if r["covers"] is not None]
+        out.append(f"- {budget}: same winner on {sum(r['agree'] for r in mine)} of {len(mine)} datasets; "
+                   f"advise's interval covers the reference's difference on {sum(bool(r['covers']) for r in with_iv)} "
+                   f"of {len(with_iv)} with an interval.")
+    return "\n".join(out)
