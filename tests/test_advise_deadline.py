@@ -220,3 +220,12 @@ def test_a_few_test_rows_give_a_wide_interval_not_a_zero_width_one():
     rows.loc[rows["model"] == "mlp", "score"] = rows.loc[rows["model"] == "xgboost", "score"].to_numpy()
     a = compute(rows, _profile())
     assert a.outcome == "tie" and a.diff.hi - a.diff.lo > 0.1 and a.n_test == 22
+
+
+def test_a_stage_of_the_budget_cuts_its_cells_at_the_budgets_end_not_its_own(cells, clock):
+    # The pilot: no cell starts after its share (10 s), but one started may run to its own limit
+    # within the whole budget (100 s).
+    fake = Fake(clock, seconds=lambda c: 4.0)
+    ex = DeadlineExecutor(fake, deadline=10.0, smallest_first=True, stop_at=100.0)
+    list(ex.run(cells))
+    assert [c.time_limit_s for c in fake.seen] == [30.0, 30.0, 30.0]

@@ -271,7 +271,7 @@ def _pilot_stage(s: Session, n: int, models: list[str], limit: float, deadline: 
     stage_path.write_text(suite_text(s.profile, stage), encoding="utf-8")
     suite = load(stage_path, tuple(getattr(s.args, "plugins", ())))
     executor = DeadlineExecutor(Marked(runner.make_executor(suite, s.jobs, s.args.scheduler), s.quiet), deadline,
-                                smallest_first=True, estimate=estimate)
+                                smallest_first=True, estimate=estimate, stop_at=s.t0 + s.budget - REPORT_RESERVE_S)
     summary = runner.run(suite, s.scratch / "pilot" / folder, jobs=s.jobs, scheduler=s.args.scheduler,
                          executor=executor, progress=s.progress)
     return summary, executor.not_started

@@ -61,7 +61,7 @@ def _within(cell: Cell, left_s: float) -> Cell:
 
 class DeadlineExecutor(Executor):
     """Runs cells through `inner` in priority order, starting none after `deadline` (time.monotonic),
-    nor one whose `estimate` says it would end after it.
+    nor one whose `estimate` says it would end after it, and letting none run past `stop_at`.
 
     With `group` (a cell's family: "classical", "deep", or another group the comparison leaves
     aside), a size whose like-for-like comparison is lost brings the next size down forward
@@ -70,9 +70,13 @@ class DeadlineExecutor(Executor):
     inner executor's."""
 
     def __init__(self, inner, deadline: float, top: int | None = None, smallest_first: bool = False,
-                 estimate: Callable[[Cell], float] | None = None, group: Callable[[Cell], str] | None = None):
+                 estimate: Callable[[Cell], float] | None = None, group: Callable[[Cell], str] | None = None,
+                 stop_at: float | None = None):
         self.inner = inner
         self.deadline = deadline
+        # No cell runs past this (time.monotonic); the deadline by default. Later for a stage of a
+        # larger budget (the pilot: none of its cells starts after its share, but one may end after it).
+        self.stop_at = deadline if stop_at is None else stop_at
         self.top = top
         self.smallest_first = smallest_first  # the pilot: every model's small cell before any large one
         self.estimate = estimate  # seconds a cell is expected to take: one that would end late is skipped
@@ -160,7 +164,7 @@ class DeadlineExecutor(Executor):
                     self.not_started += 1  # a cheaper cell further on may still fit
                     self._failed.add(cell.key)
                 else:
-                    batch.append(_within(cell, self.deadline - now))
+                    batch.append(_within(cell, self.stop_at - now))
                     continue
                 fallback = self._resort(pending, cells, top, fallback)
             if not batch:
