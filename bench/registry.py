@@ -27,6 +27,7 @@ MODEL_TAGS = {
     "convolutional": "a network with convolution and pooling (CNN)",
     "recurrent": "a recurrent network (RNN, LSTM, GRU)",
     "attention": "a network of self-attention layers (Transformer encoder)",
+    "engineered_features": "reads features it builds from the raw input by a fixed recipe (TF-IDF of words), so the feature-engineering claim counts it as engineered, not raw",
     "hybrid": "features learned by a network, fed to a classical model",
     "native_categories": "takes a table's categorical columns itself (ordinal codes and their indices), not one-hot",
     "testing": "a test double, not a real model",

@@ -4,6 +4,7 @@ thread passes that one), not wall time: a busy machine does not cut the trial co
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from sklearn.linear_model import LogisticRegression
 
 from bench.tuning import Budget, search
@@ -51,3 +52,42 @@ def test_without_a_clock_the_backstop_counts_wall_time():
     # Fake ticks of 100 s are not wall time: the default clock lets every trial run.
     got = _run(100.0, 10.0, None)
     assert len(got.trials) == 4 and not got.capped
+
+
+@pytest.mark.parametrize("limit", ["cpu", "wall"])
+def test_a_cell_s_search_counts_the_clock_its_suite_limits(limit, monkeypatch):
+    # A suite with limit = "cpu" gives the search the CPU clock per thread; "wall" the default.
+    from bench.execution import cell as cellmod
+    from bench.execution import selection
+    from bench.execution.prepare import prepare
+    from bench.models import ModelContext
+    from bench.suite import parse, plan
+
+    seen = {}
+
+    def recording(*args, clock=None, **kwargs):
+        seen["clock"] = clock
+        raise RuntimeError("recorded")
+
+    monkeypatch.setattr(cellmod, "search", recording)
+    monkeypatch.setattr(selection, "cpu_clock", lambda threads: ("cpu per thread", threads))
+    text = f"""
+[suite]
+seeds = [0]
+train_sizes = [120]
+threads = 1
+limit = "{limit}"
+[suite.tuning]
+trials = 2
+time_s = 5
+[datasets.breast_cancer]
+[models.logistic_regression]
+"""
+    cells, _ = plan(parse(text, "clock.toml"))
+    tuned = next(c for c in cells if c.tuning == "tuned")
+    split = prepare(tuned)
+    ctx = ModelContext(task="classification", modality="tabular", seed=0, threads=1,
+                       n_features=split.X_train.shape[1], n_classes=split.n_classes)
+    with pytest.raises(RuntimeError, match="recorded"):
+        cellmod.choose(tuned, ctx, split)  # in this process (measure_cell forks a tuned search)
+    assert seen["clock"] == (("cpu per thread", 1) if limit == "cpu" else None)

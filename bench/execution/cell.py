@@ -280,6 +280,9 @@ def choose(cell: Cell, ctx: ModelContext, split: Split) -> Search:
         cell.seed,
         tuning=cell.tuning,
         cv=selection.for_cell(cell, split.X_train, split.y_train, n_val),  # small validation parts
+        # The search's time backstop counts the clock the cell is limited on: CPU seconds per
+        # thread where the suite says limit = "cpu", so a busy machine does not cut a search short.
+        clock=selection.cpu_clock(cell.threads) if cell.limit == "cpu" else None,
     )
 
 

@@ -18,7 +18,7 @@ __getattr__ = lazy_attributes(__name__, "bench.models.text_estimators")  # the e
 
 
 @model(
-    "tfidf_logistic", family="classical", tasks=("classification",), modalities=("text",), tags=("linear",),
+    "tfidf_logistic", family="classical", tasks=("classification",), modalities=("text",), tags=("linear", "engineered_features"),
     needs=(), search=lambda ctx: {"C": stats.loguniform(1e-2, 1e3), "min_df": [1, 2, 5], "ngram_max": [1, 2]},
 )
 def tfidf_logistic(ctx: ModelContext):
