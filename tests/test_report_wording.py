@@ -20,6 +20,7 @@ MODELS = {
     "logistic_regression": ("classical", "logistic_regression", "raw", {}),
     "random_forest": ("classical", "random_forest", "raw", {}),
     "knn": ("classical", "knn", "raw", {}),
+    "svm": ("classical", "svm", "raw", {}),
     "mlp": ("deep", "mlp", "raw", {}),
     "cnn": ("deep", "cnn", "raw", {}),
 }
@@ -59,19 +60,27 @@ def test_one_sentence_per_modality_names_the_winner_the_size_and_the_candidates(
     # The lead changes from level (64, 256 rows) to deep (1,024 rows) on every image dataset.
     assert "the lead changes with size on img1 (level at 64–256, deep ahead at 1,024)" in img
     assert "does not change" in tab
-    # Which candidates each family's best came from: 2 deep against 3 classical.
-    assert "deep's best of its 2 configurations (chosen on validation) against classical's expected best of 2 drawn from its 3" in img
-    # Beside the equal-pool figure, the one with classical's single choice (here the same: all classical models tie).
-    assert "against classical's single choice on validation from all its configurations instead" in img
+    # How the families met: 2 deep against 4 classical configurations are unequal counts, so each modality's
+    # named pairing (rules version 4): the tree ensemble against the MLP on tables; on images, with no
+    # engineered features in the run, the SVM on raw pixels against the CNN.
+    assert "Compared by the pairing tree ensemble (random forest, XGBoost, LightGBM, CatBoost) against MLP or TabM" in tab
+    assert "Compared by the pairing SVM on raw pixels against CNN, each side's best on validation from 1 deep and 1 classical" in img
+    # Beside the pairing's figure, each family's best from all its configurations (here the same: every classical model ties).
+    assert "with each family's best from all its configurations instead (unequal candidate counts), deep minus classical is a median of +0.200" in img
+    assert "mean" not in img and "expected best" not in img
 
 
-def test_one_deep_model_against_several_classical_says_classical_is_their_mean():
+def test_one_deep_model_against_several_classical_meets_the_tree_ensemble_not_their_mean():
     models = {k: v for k, v in MODELS.items() if k != "cnn"}
     ms = Measurements(grid(_score, datasets={"tab1": DATASETS["tab1"]}, models=models))
     (sentence,) = answer_sentences.modality_sentences(ms.comparisons)
     assert "one dataset, tab1" in sentence and "neither family wins" in sentence
-    assert "one deep model (mlp) against the mean of 3 classical configurations" in sentence
     assert "it includes zero" in sentence
+    # 1 deep against 4 classical configurations: the MLP meets the tree ensemble (the random forest), not the
+    # mean of the classical configurations (rules version 3).
+    assert ("Compared by the pairing tree ensemble (random forest, XGBoost, LightGBM, CatBoost) against MLP or TabM, "
+            "each side's best on validation from 1 deep and 1 classical") in sentence
+    assert "mean" not in sentence
 
 
 def test_hardware_is_named_once_as_this_cpu(ms):
@@ -98,7 +107,7 @@ def test_chinese_wording_sits_on_a_second_line_of_its_cell():
 
 
 def test_terminal_summary_prints_the_reports_statistic_and_marks_the_choices():
-    df = grid(lambda r: {"score": {"logistic_regression": 0.7, "random_forest": 0.9, "knn": 0.8, "mlp": 0.6,
+    df = grid(lambda r: {"score": {"logistic_regression": 0.7, "random_forest": 0.9, "knn": 0.8, "svm": 0.75, "mlp": 0.6,
                                    "cnn": 0.85}[r["model"]] + 0.01 * r["seed"]},
               datasets={"img1": DATASETS["img1"]}, models=MODELS)
     console = Console(width=200, record=True)
@@ -135,19 +144,22 @@ def test_a_dataset_whose_own_interval_lies_the_other_way_overrules_the_sentence_
     assert "neither family wins clearly (deep ahead across datasets, but img7's own interval lies the other way)" in sentence
 
 
-def test_one_deep_model_ahead_of_the_classical_mean_is_not_said_to_win():
-    """With one deep model, equal pools compare it with the mean classical configuration: the sentence
-    says that it beats that mean, never that deep wins, and gives classical's own choice beside it."""
+def test_a_deep_win_by_the_pairing_is_weighed_against_each_family_s_best_from_all_its_configurations():
+    """With one deep model the families meet by the modality's pairing (rules version 4): the sentence says the
+    MLP wins against the tree ensemble, names the pairing, and gives beside it the difference with each family's
+    best from all its configurations, where classical (logistic regression) is ahead."""
     models = {k: v for k, v in MODELS.items() if k != "cnn"}
+    base = {"logistic_regression": 0.9, "random_forest": 0.8, "knn": 0.7, "svm": 0.7, "mlp": 0.85}
 
     def score(row):
-        out = _score(row)
-        if row["family"] == "deep":
-            out["score"] += 0.1
-        return out
+        return {"n_test": 5000, "score": base[row["model"]] + 0.002 * row["seed"]}
 
     ms = Measurements(grid(score, datasets={k: v for k, v in DATASETS.items() if k.startswith("tab")}, models=models))
     (sentence,) = answer_sentences.modality_sentences(ms.comparisons, ms.ok)
-    assert "deep wins" not in sentence
-    assert "one deep model (mlp) beats the mean classical configuration by a median +0.1" in sentence
-    assert "against classical's single choice on validation from all its configurations instead" in sentence
+    assert "Tabular data (3 datasets" in sentence and "deep wins by a median +0.050" in sentence
+    assert "Compared by the pairing tree ensemble (random forest, XGBoost, LightGBM, CatBoost) against MLP or TabM" in sentence
+    assert ("with each family's best from all its configurations instead (unequal candidate counts), deep minus "
+            "classical is a median of -0.050") in sentence
+    # Without the cells, the sentence names the pairing and gives no second figure.
+    (bare,) = answer_sentences.modality_sentences(ms.comparisons)
+    assert "pairing tree ensemble" in bare and "all its configurations instead" not in bare

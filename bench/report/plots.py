@@ -238,11 +238,13 @@ def headline(rec: pd.DataFrame) -> list[Figure]:
             "headline.png",
             "Best deep minus best classical, against training size",
             "Each line is one dataset: the best deep configuration's test score minus the best "
-            "classical one's, each chosen on validation where the run has validation scores, from equal "
-            "candidate counts: the family with more candidates counts as its expected best over subsets "
-            "as large as the other's (with a single deep model, as on most tables, that is the mean of the "
-            "classical configurations, not the best of them; the answer gives the single-choice figure "
-            "beside it); hybrids take no part. Mean over seeds with a 95% band that counts the test rows "
+            "classical one's, each chosen on validation where the run has validation scores, on equal "
+            "terms: best against best where both families had equal candidate and trial counts, else the "
+            "modality's named pairing (tree ensemble against MLP or TabM on tables; classical on engineered "
+            "features, else the SVM on raw pixels, against a CNN on images; a series-feature classifier, else "
+            "nearest neighbours on the raw series, against a CNN or ResNet on sequences; engineered text "
+            "features against a network over the words; the answer names it); a dataset and size with "
+            "neither is left out; hybrids take no part. Mean over seeds with a 95% band that counts the test rows "
             f"and the seeds. Above zero, deep is ahead; the grey band is the ±{analysis.MARGIN} margin "
             "within which a difference does not count.",
             png(fig),

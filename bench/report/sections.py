@@ -131,7 +131,7 @@ def _statistics(ms: Measurements, figs: list[plots.Figure]) -> list[Block]:
         sr = stats.signed_rank(list(at["diff"]), analysis.MARGIN)
         if sr is not None:
             blocks.append(Block("p", (
-                "The same differences (each family's best from equal candidate counts) in the Bayesian signed-rank "
+                "The same differences (each family's best on equal terms or the modality's pairing) in the Bayesian signed-rank "
                 f"test with a region of practical equivalence of ± {analysis.MARGIN}: P(classical ahead) = "
                 f"{sr.below:.2f}, P(within) = {sr.within:.2f}, P(deep ahead) = {sr.above:.2f} over "
                 f"{_plural(sr.n_datasets, 'dataset')}."
@@ -462,9 +462,9 @@ def build_blocks(
     device = _one_device(ok) if not ok.empty else None
     blocks.append(Block("p", (
         "Test score: mean ± standard deviation over seeds of each configuration; `bench run`'s terminal summary "
-        "prints the same mean. * marks each family's configuration chosen on validation at that "
-        "size, the one the verdicts compare (the tables and the headline may instead use a family's expected "
-        "best from equal candidate counts: see the answer)."
+        "prints the same mean. * marks each family's configuration chosen on validation among all its "
+        "configurations at that size; where the families' candidate or trial counts differ, the verdicts that set "
+        "deep against classical, their tables and the headline compare a named pairing's best instead (see the answer)."
         + (f" Every cell ran on the {'CPU' if device == 'cpu' else device}." if device else "")
     )))
     header = ("dataset", "n_train", "family", "configuration", "test score", "validation score", "train score",
