@@ -384,7 +384,7 @@ def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 else:
                     ax.plot(x, y, style["ls"], marker=style["marker"], ms=2, lw=0.8, color=color, alpha=0.28, zorder=2)
                     faded[fam] = faded.get(fam, 0) + 1
-            # A ring on each family's choice at every size: what the verdicts compare there (it may change with size).
+            # A ring on each family's choice at every size: what the verdicts compare there on equal terms (it may change with size).
             for n_train, at in sub.groupby("n_train", sort=True):
                 for fam, g in at.groupby("family", sort=True):
                     b = analysis.best(g)
@@ -415,7 +415,9 @@ def learning_curves(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 f"{dataset}: test score against training rows. Bold, in its family's colour (blue classical, red "
                 "deep, purple hybrid): each family's configuration chosen on validation at the largest size, mean "
                 "over seeds with the seeds' min–max as a band; faded: every other configuration's mean; rings: each "
-                "family's choice at each size (the verdicts compare these; it can differ from size to size). Dashed = "
+                "family's choice among all its configurations at each size (it can differ from size to size; the "
+                "verdicts compare these where the families had equal candidate and trial counts, else the modality's "
+                "named pairing's best: see the answer). Dashed = "
                 "engineered features, squares = tuned.",
                 png(fig),
             ))
@@ -492,7 +494,8 @@ def score_vs_time(ok: pd.DataFrame, pal: Palette) -> list[Figure]:
                 "on top (lines: the seeds' min–max, never a standard deviation, so a log axis cannot stretch a "
                 "spread below the fastest fit). ◆ marks the Pareto front: no other "
                 "configuration is both faster and better; * marks each family's configuration chosen on "
-                "validation (the one the verdicts compare).",
+                "validation among all its configurations (the one the verdicts compare on equal terms; else they "
+                "compare the modality's named pairing: see the answer).",
                 png(fig),
             ))
     return figs
