@@ -7,7 +7,8 @@ dataset table of the suite to run, and the findings said to the user in plain wo
 
 Columns are handled as the `file` dataset does, fitted on each cell's training rows only:
 missing cells are filled (median, most frequent category) with `missing = "impute"`, text
-categories are one-hot encoded. Columns that carry no usable signal are dropped and the
+categories are one-hot encoded for most models, while models tagged `native_categories`
+(LightGBM, CatBoost, TabM) take each as one column of category codes (docs/categorical.md). Columns that carry no usable signal are dropped and the
 answer names them: ID-like columns (every value distinct), constant columns, free text
 (more categories than the loader encodes), exact duplicates and copies of the target.
 Files are read, and their targets checked, by the loaders themselves (bench.datasets.files):
@@ -57,7 +58,7 @@ class Profile:
     task: str
     modality: str
     n_rows: int
-    n_inputs: int  # columns the models see (after one-hot encoding), or pixels / time steps x channels
+    n_inputs: int  # columns most models see (after one-hot encoding; native_categories models: one per column), or pixels / time steps x channels
     test_size: float | int | None  # None: the dataset's official test part
     n_test: int
     task_reason: str = ""
@@ -93,11 +94,13 @@ class Profile:
             out.append(
                 f"features: {len(self.columns)} columns ({len(num)} numeric, {len(cat)} categorical) "
                 f"-> {self.n_inputs} model inputs"
-                + (" after one-hot encoding of the categories" if cat else "")
+                + (" after one-hot encoding of the categories (LightGBM, CatBoost and TabM take them as codes: "
+                   f"{len(self.columns)} inputs)" if cat else "")
             )
             if cat:
                 out.append("categorical: " + ", ".join(f"{c.name!r} ({c.n_levels} values)" for c in cat)
-                           + "; one-hot encoded, fitted on each cell's training rows")
+                           + "; one-hot encoded for most models, category codes for LightGBM, CatBoost and TabM "
+                           "(tagged native_categories), fitted on each cell's training rows")
         else:
             shape = " x ".join(map(str, self.sample_shape or ()))
             what = "images" if self.modality == "image" else "sequences"
