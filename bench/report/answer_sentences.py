@@ -62,8 +62,9 @@ def _basis_text(at: pd.DataFrame) -> str:
         counts, counts_c = (_range(g[col]) for col in ("n_deep", "n_classical"))
         how = str(basis).removeprefix("pairing: ")
         what = f"the pairing {how}" if str(basis).startswith("pairing: ") else how
+        noun = "configuration" if counts == counts_c == "1" else "configurations"
         parts.append(f"{what}, each side's best on validation from {counts} deep and {counts_c} classical "
-                     f"configurations ({_plural(len(g), 'dataset')})")
+                     f"{noun} ({_plural(len(g), 'dataset')})")
     return "; ".join(parts)
 
 

@@ -51,7 +51,7 @@ class Measurements:
 
     @cached_property
     def comparisons(self) -> pd.DataFrame:
-        """Best deep minus best classical per (dataset, size), equal pools, with the interval
+        """Best deep minus best classical per (dataset, size), on equal terms or the modality's pairing, with the interval
         counting the test rows, ties and selection regret (`analysis.family_comparisons`)."""
         return family_comparisons(self.ok, self.predictions)
 
