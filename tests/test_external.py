@@ -131,10 +131,11 @@ def test_a_figure_no_configuration_reproduces_says_why_beside_its_contradiction(
 
 
 def test_another_split_size_or_feature_variant_is_not_compared():
-    df = pd.DataFrame([_row("digits", "svm", 898, 450, 0.98, hyper={"gamma": 0.001}),
+    df = pd.DataFrame([_row("digits", "svm", 898, 450, 0.98, label="svc_digits", hyper={"gamma": 0.256},
+                            dparams={"half_split": True}),
                        _row("fashion_mnist", "svm", 1000, 10000, 0.8, label="svc_c10", hyper={"C": 10.0, "kernel": "rbf"})])
     comparisons, unmatched = external.compare(df)
-    digits = _one(comparisons, dataset="digits")
+    digits = _one(comparisons, dataset="digits (half_split=True)")
     assert digits.verdict.startswith("protocol differs: a test set of 450 rows, theirs 899")
     assert any(line.startswith("training sizes differ (ours 1000)") for line in unmatched)
     assert any(line.startswith("feature variant not in this run (engineered): HOG + SVM") for line in unmatched)

@@ -65,3 +65,18 @@ def test_a_truncated_idx_file_is_a_data_error(tmp_path):
         fh.write(bytes([0, 0, 8, 1]) + (5).to_bytes(4, "big") + b"abc")
     with pytest.raises(DataError, match="holds 3 bytes"):
         im.read_idx(tmp_path / "bad.gz")
+
+
+def test_digits_half_split_is_the_scikit_learn_example_s_split_as_an_official_one():
+    from sklearn.datasets import load_digits
+
+    from bench.datasets import load
+    from bench.suite import parse, plan
+
+    data = load("digits", {"half_split": True})
+    _, y = load_digits(return_X_y=True)
+    assert data.n_test == 899 and np.array_equal(data.y[-899:], y[898:])  # the last half, in the file's order
+    assert load("digits", {}).n_test is None  # the default: a random stratified split per the suite
+    suite = parse("[suite]\nseeds = [0]\n[datasets.digits]\nhalf_split = true\n[models.knn]\n", "d.toml")
+    cells, _ = plan(suite)
+    assert {c.n_train for c in cells} == {898} and suite.datasets[0].official_split

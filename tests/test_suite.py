@@ -265,3 +265,15 @@ def test_a_configuration_is_checked_only_against_the_tasks_of_the_datasets_that_
     # Listed on the regression set too (or on a dataset listing no models), it is refused there.
     msg = _error(listed.replace('models = ["ridge", "random_forest"]', 'models = ["ridge", "entropy_forest"]'))
     assert "models.entropy_forest" in msg and "criterion" in msg
+
+
+def test_a_number_where_scikit_learn_allows_one_though_the_default_is_text():
+    # SVC's gamma defaults to "scale" and also takes a positive number (the digits example's 0.001).
+    text = GOOD.replace("[models.ridge]", '[models.ridge]\n[models.svc_digits]\nmodel = "svm"\ngamma = 0.001')
+    assert {m.label: m.params for m in parse(text, "gamma.toml").models}["svc_digits"] == {"gamma": 0.001}
+    # The estimator's own constraints still refuse what it does not allow.
+    msg = _error(text.replace("gamma = 0.001", "gamma = -1.0"))
+    assert "models.svc_digits" in msg and "gamma" in msg
+    # A text parameter scikit-learn does not let take a number stays refused by its type.
+    msg = _error(text.replace("gamma = 0.001", "kernel = 3"))
+    assert "models.svc_digits" in msg and "kernel" in msg

@@ -323,8 +323,8 @@ def inspect_registered(name: str, task: str | None) -> Profile:
         entry.check(full)
     data = load(name, params)
     n = data.n_samples
-    official = entry.official_test is not None
-    test = int(entry.official_test(full)) if official else test_count(n, TEST_SIZE)
+    official_rows = entry.official_test(full) if entry.official_test is not None else None
+    test = int(official_rows) if official_rows is not None else test_count(n, TEST_SIZE)
     columns = ()
     if isinstance(data.X, pd.DataFrame):
         columns = tuple(
@@ -338,7 +338,7 @@ def inspect_registered(name: str, task: str | None) -> Profile:
     return Profile(
         source=name, label=name, dataset=name, params=params, task=entry.task, modality=entry.modality,
         n_rows=n, n_inputs=sum(c.n_levels or 1 for c in columns) if columns else int(data.X.shape[1]),
-        test_size=None if official else TEST_SIZE, n_test=test,
+        test_size=None if official_rows is not None else TEST_SIZE, n_test=test,
         task_reason=f"registered as {entry.task}", sample_shape=data.sample_shape,
         classes=_classes(y) if entry.task == "classification" else (), columns=columns,
         notes=(f"{name}: {entry.description}",),

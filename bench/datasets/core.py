@@ -78,7 +78,8 @@ def dataset(
     """Register a dataset function; its keyword defaults are the parameters a suite may set.
 
     `official_test`: the number of rows (or a function of the parameters giving it) of a
-    published test set, which the function returns as the last rows with `Data.n_test` set.
+    published test set, which the function returns as the last rows with `Data.n_test` set; a
+    function may give None where the parameters ask for no official split (digits' `half_split`).
     """
     if task is not None and task not in TASKS:
         raise ValueError(f"dataset {name!r}: task must be one of {TASKS}")
@@ -129,8 +130,9 @@ def load(name: str, params: dict) -> Data:
     entry = DATASETS[name]
     full = full_params(name, params)
     data = entry.fn(**full)
-    if entry.official_test is not None:
-        declared = int(entry.official_test(full))
+    declared = entry.official_test(full) if entry.official_test is not None else None
+    if declared is not None:
+        declared = int(declared)
         if data.n_test is None:
             data = replace(data, n_test=declared)
         elif data.n_test != declared:

@@ -25,11 +25,17 @@ from bench.datasets.core import Data, DataError, dataset
 SHAPES = ("disc", "ring", "square", "frame", "triangle", "plus", "cross", "bar")
 
 
-@dataset("digits", task="classification", modality="image", size=1797, tags=("real",))
-def digits() -> Data:
-    """Handwritten digits, 8x8 pixels, 1,797 images, 10 classes (bundled with scikit-learn)."""
+@dataset("digits", task="classification", modality="image", size=1797, tags=("real",),
+         official_test=lambda p: 1797 - 1797 // 2 if p["half_split"] else None)
+def digits(half_split: bool = False) -> Data:
+    """Handwritten digits, 8x8 pixels, 1,797 images, 10 classes (bundled with scikit-learn).
+
+    `half_split`: scikit-learn's digits example's split as the official one, the first 898
+    images (in the file's order) for training and the last 899 for testing, for every seed.
+    """
     X, y = _skd().load_digits(return_X_y=True)
-    return Data(X=(X / 16.0).astype(np.float32), y=y, sample_shape=(8, 8))
+    n_test = len(y) - len(y) // 2 if half_split else None
+    return Data(X=(X / 16.0).astype(np.float32), y=y, sample_shape=(8, 8), n_test=n_test)
 
 
 def _check_synthetic(params: dict) -> None:

@@ -99,8 +99,12 @@ def _where_it_runs(label: str, datasets) -> tuple[set, set]:
     return {d.task for d in on}, {d.modality for d in on}
 
 
-def _check_value(path: str, where: str, value: Any, default: Any) -> Any:
-    """Check a suite value against the type of the parameter's default; return it coerced."""
+def _check_value(path: str, where: str, value: Any, default: Any, numbers_too: bool = False) -> Any:
+    """Check a suite value against the type of the parameter's default; return it coerced.
+
+    `numbers_too`: a parameter whose default is a string may take a number (scikit-learn's
+    SVC gamma: "scale" or a positive number); the estimator's own constraints then decide.
+    """
     if isinstance(value, float) and not math.isfinite(value):
         raise fail(path, where, f"expected a finite number, got {value}")
     if default is None:
@@ -114,7 +118,7 @@ def _check_value(path: str, where: str, value: Any, default: Any) -> Any:
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
     elif isinstance(default, str):
-        ok = isinstance(value, str)
+        ok = isinstance(value, str) or (numbers_too and isinstance(value, int | float) and not isinstance(value, bool))
     elif isinstance(default, list | tuple):
         ok = isinstance(value, list)
     else:
@@ -217,14 +221,15 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
                                  f"is more than this harness handles ({MAX_MATRIX_BYTES // 2**30} GB); "
                                  f"lower n_samples or {', '.join(k for k in WIDTH_KEYS if k in full)}")
     task = entry.task_for(full)
-    official = entry.official_test is not None
+    try:  # an official split's test rows; a parameter may choose whether there is one (None: not)
+        official_rows = entry.official_test(full) if entry.official_test is not None else None
+    except DataError as exc:
+        raise fail(path, where, str(exc)) from None
+    official = official_rows is not None
     if official:
         if "test_size" in table:
             raise fail(path, f"{where}.test_size", f"dataset {name!r} has an official test split; test_size does not apply")
-        try:
-            test_size = int(entry.official_test(full))
-        except DataError as exc:
-            raise fail(path, where, str(exc)) from None
+        test_size = int(official_rows)
     else:
         test_size = _test_size(path, f"{where}.test_size", table.get("test_size", defaults["test_size"]))
     n_test = test_count(n_samples, test_size)
@@ -320,7 +325,9 @@ def _model_spec(
                     f"{where}.{key}",
                     f"unknown hyperparameter for {name!r} ({task}); valid: {', '.join(sorted(valid))}",
                 )
-            params[key] = _check_value(path, f"{where}.{key}", value, valid[key])
+            # A key scikit-learn constrains itself may take what its constraints allow (checked below).
+            declared = key in getattr(estimator, "_parameter_constraints", {})
+            params[key] = _check_value(path, f"{where}.{key}", value, valid[key], numbers_too=declared)
         try:
             built = build(name, ctx, params)
             if hasattr(built, "_parameter_constraints"):  # scikit-learn's own value checks
