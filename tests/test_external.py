@@ -191,3 +191,15 @@ def test_the_docs_list_every_figure_as_the_csv_holds_it():
     page = (REAL.parents[1] / "docs" / "external-results.md").read_text(encoding="utf-8")
     begin, end = "<!-- rules-table: begin -->\n", "\n<!-- rules-table: end -->"
     assert page[page.index(begin) + len(begin):page.index(end)] == external.rules_table()
+
+
+def test_a_tuned_cell_is_not_the_published_configuration():
+    # The bake-off's random forest is a fixed configuration: a tuned cell of ours ran what its
+    # search chose, so it neither joins the seeds nor stands in for the default.
+    gunpoint = {"name": "GunPoint"}
+    rows = [_row("ucr", "random_forest", 50, 150, 0.90, seed=s, dparams=gunpoint) for s in (0, 1, 2)]
+    tuned = [{**_row("ucr", "random_forest", 50, 150, 0.50, seed=s, dparams=gunpoint), "tuning": "tuned"} for s in (0, 1, 2)]
+    df = pd.DataFrame([{**r, "tuning": "default"} for r in rows] + tuned)
+    comparisons, _ = external.compare(df)
+    forest = _one(comparisons, dataset="ucr GunPoint", published_model="random forest")
+    assert forest.ours.startswith("0.900") and "(3 seeds)" in forest.ours

@@ -142,7 +142,12 @@ def _published_text(fig) -> str:
 
 
 def _finished(df: pd.DataFrame) -> pd.DataFrame:
-    ok = df[df["status"] == "ok"].copy()
+    """A run's finished cells in their default mode: a published figure is a fixed configuration,
+    and a tuned cell of the same model ran whatever its search chose (its own configuration)."""
+    ok = df[df["status"] == "ok"]
+    if "tuning" in ok:
+        ok = ok[ok["tuning"].fillna("default") == "default"]
+    ok = ok.copy()
     given = ok["dataset_params"] if "dataset_params" in ok else pd.Series("", index=ok.index)
     if "dataset_effective_params" in ok:
         given = ok["dataset_effective_params"].where(ok["dataset_effective_params"].notna(), given)
