@@ -206,13 +206,15 @@ class _Tree:
     20 ms), so it is redone every CHILD_SCAN_S; the worker itself is read at every poll.
     """
 
-    def __init__(self, proc: psutil.Process):
-        self.proc = proc
-        self.members = [proc]
+    def __init__(self, proc: psutil.Process | None):
+        self.proc = proc  # None: the worker was gone before it could be looked at
+        self.members = [proc] if proc is not None else []
         self.scanned_at = time.monotonic()
 
     def usage(self) -> tuple[float, float]:
         """(resident MB, CPU seconds) of the tree, reaped children's CPU included."""
+        if self.proc is None:
+            return 0.0, 0.0
         now = time.monotonic()
         if now - self.scanned_at >= CHILD_SCAN_S:
             try:
@@ -428,7 +430,10 @@ def _run_in_worker(cell: Cell, key) -> tuple[dict, bool]:
         return row, False
     with _LIVE_LOCK:
         _LIVE.add(process)
-    watched = _Tree(psutil.Process(process.pid))
+    try:
+        watched = _Tree(psutil.Process(process.pid))
+    except psutil.NoSuchProcess:  # it ran and exited before it could be looked at: its report is in the pipe
+        watched = _Tree(None)
     deadline = t0 + STARTUP_LIMIT_S
     startup_s = None
     # With limit = "cpu" the cell may use time_limit_s CPU seconds per thread (what it takes on a
@@ -457,6 +462,11 @@ def _run_in_worker(cell: Cell, key) -> tuple[dict, bool]:
             _, row, late_torch = message
             break
         if not process.is_alive():
+            # The worker may have reported and exited between the poll above and now: read what
+            # it left in the pipe before calling it dead (under load this lost finished cells as
+            # "exited with code 0 before reporting a result").
+            if receive.poll(0):
+                continue
             break
         if time.perf_counter() > deadline:
             stop(process)
