@@ -104,9 +104,9 @@ def test_dataset_loads_the_rows_its_size_declares(name, tmp_path, offline):
             raise
         where = f"dataset {name!r} with {small or 'its defaults'}"
         assert data.n_samples == declared, f"{where}: declares {declared} rows but loads {data.n_samples}"
-        official = entry.official_test(params) if entry.official_test is not None else None
-        if official is not None:  # a function may say None: these parameters ask for no official split
-            assert data.n_test == int(official), f"{where}: declares {official} official test rows, has {data.n_test}"
+        official = entry.official_rows(params)  # None: these parameters ask for no official split
+        if official is not None:
+            assert data.n_test == official, f"{where}: declares {official} official test rows, has {data.n_test}"
         else:
             assert data.n_test is None, f"{where}: returns an official test part but declares none"
         if entry.modality != "tabular":

@@ -323,8 +323,8 @@ def inspect_registered(name: str, task: str | None) -> Profile:
         entry.check(full)
     data = load(name, params)
     n = data.n_samples
-    official_rows = entry.official_test(full) if entry.official_test is not None else None
-    test = int(official_rows) if official_rows is not None else test_count(n, TEST_SIZE)
+    official_rows = entry.official_rows(full)
+    test = official_rows if official_rows is not None else test_count(n, TEST_SIZE)
     columns = ()
     if isinstance(data.X, pd.DataFrame):
         columns = tuple(

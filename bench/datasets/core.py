@@ -58,6 +58,11 @@ class DatasetEntry:
     # the dataset has no fixed split and the suite's test_size applies.
     official_test: Callable[[dict], int] | None = None
 
+    def official_rows(self, params: dict) -> int | None:
+        """Rows of the official test set for these parameters, or None where there is none."""
+        rows = self.official_test(params) if self.official_test is not None else None
+        return None if rows is None else int(rows)
+
     def task_for(self, params: dict) -> str:
         return self.task or params["task"]
 
@@ -130,9 +135,8 @@ def load(name: str, params: dict) -> Data:
     entry = DATASETS[name]
     full = full_params(name, params)
     data = entry.fn(**full)
-    declared = entry.official_test(full) if entry.official_test is not None else None
+    declared = entry.official_rows(full)
     if declared is not None:
-        declared = int(declared)
         if data.n_test is None:
             data = replace(data, n_test=declared)
         elif data.n_test != declared:

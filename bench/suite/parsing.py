@@ -222,14 +222,14 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
                                  f"lower n_samples or {', '.join(k for k in WIDTH_KEYS if k in full)}")
     task = entry.task_for(full)
     try:  # an official split's test rows; a parameter may choose whether there is one (None: not)
-        official_rows = entry.official_test(full) if entry.official_test is not None else None
+        official_rows = entry.official_rows(full)
     except DataError as exc:
         raise fail(path, where, str(exc)) from None
     official = official_rows is not None
     if official:
         if "test_size" in table:
             raise fail(path, f"{where}.test_size", f"dataset {name!r} has an official test split; test_size does not apply")
-        test_size = int(official_rows)
+        test_size = official_rows
     else:
         test_size = _test_size(path, f"{where}.test_size", table.get("test_size", defaults["test_size"]))
     n_test = test_count(n_samples, test_size)
