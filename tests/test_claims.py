@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import numpy as np
 import pandas as pd
@@ -311,6 +312,21 @@ def test_regularisation_pairs_take_several_regularisers_pointing_one_way():
     }
     pairs = analysis.regularisation_pairs(analysis.ok_rows(grid(lambda r: 0.8, models=models)))
     assert pairs == [("tab", "mlp", "mlp_reg", "mlp", "dropout+weight_decay")]
+
+
+def test_regularisation_pairs_hold_beside_tuned_cells_of_the_same_models():
+    """Tuned cells are configurations of their own: their searched depths (one per seed) once
+    made the default tree's depth look unrecorded, and the default pair vanished (the default
+    reference found 1 of its 14 pairs). A tuned cell never pairs with a default one."""
+    default = grid(lambda r: 0.8, models=REG_MODELS, sizes=(256,))
+    default = default[default["model_name"] == "decision_tree"]
+    tuned = default.copy()
+    tuned["tuning"] = "tuned"
+    tuned["hyperparams"] = [
+        json.dumps({"max_depth": 3 + seed, "min_samples_leaf": seed + 1, "random_state": seed}) for seed in tuned["seed"]
+    ]
+    pairs = analysis.regularisation_pairs(analysis.ok_rows(pd.concat([default, tuned], ignore_index=True)))
+    assert pairs == [("tab", "decision_tree", "shallow_tree", "tree", "max_depth")]
 
 
 def test_regularisation_pairs_skip_unknown_defaults():

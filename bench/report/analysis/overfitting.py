@@ -13,6 +13,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from bench.report.analysis.rows import config_label
 from bench.results import parse_json
 
 
@@ -40,7 +41,12 @@ UNKNOWN = object()  # a hyperparameter one configuration's rows do not record
 
 
 def configuration_hyperparams(df: pd.DataFrame) -> pd.DataFrame:
-    """Per (dataset, model_name, model, features): the hyperparameters it fixes.
+    """Per (dataset, model_name, configuration, features): the hyperparameters it fixes.
+
+    A configuration is the report's label (`config_label`): a suite entry on one feature
+    variant, default or tuned. A tuned configuration is one of its own (its searched values
+    vary by seed, so they are not fixed); mixing its rows with the default ones would drop the
+    very regulariser that tells two default configurations apart.
 
     Read from the rows' `hyperparams` (the estimator's effective values), or from
     `params` (the suite's) where a row lacks them. Keys whose value differs between a
@@ -48,7 +54,9 @@ def configuration_hyperparams(df: pd.DataFrame) -> pd.DataFrame:
     configuration and are dropped.
     """
     out = []
-    for (dataset, name, label, feats), g in df.groupby(["dataset", "model_name", "model", "features"], sort=True):
+    if "config" not in df.columns:
+        df = df.assign(config=config_label(df))
+    for (dataset, name, label, feats), g in df.groupby(["dataset", "model_name", "config", "features"], sort=True):
         dicts = [
             parse_json(h) if isinstance(h, str) and h else parse_json(p)
             for h, p in zip(g["hyperparams"] if "hyperparams" in g else [None] * len(g), g["params"], strict=True)
@@ -59,8 +67,8 @@ def configuration_hyperparams(df: pd.DataFrame) -> pd.DataFrame:
             values = {json.dumps(d.get(k, "\0missing"), sort_keys=True) for d in dicts}
             if len(values) == 1 and k in dicts[0]:
                 fixed[k] = dicts[0][k]
-        out.append({"dataset": dataset, "model_name": name, "model": label, "features": feats, "hp": fixed})
-    return pd.DataFrame(out, columns=["dataset", "model_name", "model", "features", "hp"])
+        out.append({"dataset": dataset, "model_name": name, "config": label, "features": feats, "hp": fixed})
+    return pd.DataFrame(out, columns=["dataset", "model_name", "config", "features", "hp"])
 
 
 def _reg_value(params: dict, key: str):
@@ -79,18 +87,21 @@ def _strength(value, direction: int) -> float:
 def regularisation_pairs(df: pd.DataFrame) -> list[tuple[str, str, str, str, str]]:
     """(dataset, model_name, more regularised label, less regularised label, regularisers).
 
-    Two configurations of one model on one dataset and feature variant pair up when the
-    hyperparameters they fix differ only in regularisers, every one pointing the same way
-    (a key one of them does not record makes the pair unknown, so it is left out).
+    Two configurations of one model on one dataset and feature variant, both default or both
+    tuned, pair up when the hyperparameters they fix differ only in regularisers, every one
+    pointing the same way (a key one of them does not record makes the pair unknown, so it is
+    left out).
     """
     out = []
     if df.empty:
         return out
     confs = configuration_hyperparams(df)
-    for (dataset, name, feats), g in confs.groupby(["dataset", "model_name", "features"], sort=True):
+    for (dataset, name, _features), g in confs.groupby(["dataset", "model_name", "features"], sort=True):
         rows = list(g.itertuples())
         for i, a in enumerate(rows):
             for b in rows[i + 1:]:
+                if a.config.endswith(" (tuned)") != b.config.endswith(" (tuned)"):
+                    continue  # default against default, tuned against tuned
                 keys = {k.split("__")[-1] for k in set(a.hp) | set(b.hp)}
                 differing = []
                 for k in sorted(keys):
@@ -111,13 +122,10 @@ def regularisation_pairs(df: pd.DataFrame) -> list[tuple[str, str, str, str, str
                     continue
                 more, less = (a, b) if signs.pop() else (b, a)
                 keys_text = "+".join(k for k, _, _ in differing)
-                out.append((dataset, name, _label(more.model, feats), _label(less.model, feats), keys_text))
+                out.append((dataset, name, more.config, less.config, keys_text))
     return out
 
 
 def _numeric_or_none(*values) -> bool:
     return all(v is None or (isinstance(v, int | float) and not isinstance(v, bool)) for v in values)
 
-
-def _label(model: str, features: str) -> str:
-    return model if features == "raw" else f"{model} [{features}]"
