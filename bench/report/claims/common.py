@@ -172,11 +172,9 @@ def raw_and_engineered(at: pd.DataFrame, deep: bool) -> bool:
 TRAIN_SCORE_ROWS = 2000  # a cell scores its fit on at most this many training rows (bench.execution.cell)
 
 
-def gap_change(df: pd.DataFrame, dataset: str, a: tuple[str, int], b: tuple[str, int]) -> PairedDifference:
-    """The train/test gap of configuration a[0] at size a[1] minus b[0]'s at b[1], per seed, with a 95%
-    interval counting the rows behind its four scores: each score's variance from the score and its
-    rows (test rows; training rows scored, at most TRAIN_SCORE_ROWS), added as if independent
-    (conservative), with the seeds' spread (`paired.from_differences`)."""
+def _gap_seeds(df: pd.DataFrame, dataset: str, a: tuple[str, int], b: tuple[str, int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per seed (index), the train score, test score and test rows of configuration a[0] at size a[1]
+    and of b[0] at b[1], on the seeds where both have all three."""
     def per(config: str, n: int) -> pd.DataFrame:
         h = df[(df["dataset"] == dataset) & (df["config"] == config) & (df["n_train"] == n)]
         return h.groupby("seed").agg(train=("train_score", "mean"), test=("score", "mean"), n_test=("n_test", "min"))
@@ -185,7 +183,25 @@ def gap_change(df: pd.DataFrame, dataset: str, a: tuple[str, int], b: tuple[str,
     seeds = x.index.intersection(y.index)
     x, y = x.loc[seeds].dropna(), y.loc[seeds].dropna()
     seeds = x.index.intersection(y.index)
-    x, y = x.loc[seeds], y.loc[seeds]
+    return x.loc[seeds], y.loc[seeds]
+
+
+def common_seed_gaps(df: pd.DataFrame, dataset: str, a: tuple[str, int], b: tuple[str, int]) -> tuple[float, float, int]:
+    """(mean gap of a, mean gap of b, seeds) over the seeds `gap_change(df, dataset, a, b)` pairs: the two
+    gaps it subtracts, so that shown beside it they differ by its estimate (NaN gaps and 0 seeds when none)."""
+    x, y = _gap_seeds(df, dataset, a, b)
+    if not len(x):
+        return float("nan"), float("nan"), 0
+    return float((x["train"] - x["test"]).mean()), float((y["train"] - y["test"]).mean()), len(x)
+
+
+def gap_change(df: pd.DataFrame, dataset: str, a: tuple[str, int], b: tuple[str, int]) -> PairedDifference:
+    """The train/test gap of configuration a[0] at size a[1] minus b[0]'s at b[1], per seed, with a 95%
+    interval counting the rows behind its four scores: each score's variance from the score and its
+    rows (test rows; training rows scored, at most TRAIN_SCORE_ROWS), added as if independent
+    (conservative), with the seeds' spread (`paired.from_differences`)."""
+    x, y = _gap_seeds(df, dataset, a, b)
+    seeds = x.index
     at = df[df["dataset"] == dataset]
     task = an.task_of(at)
     if not len(seeds):

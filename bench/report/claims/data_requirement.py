@@ -15,7 +15,8 @@ more data): classical is ahead at the smallest size, d(n_min) < −margin. Predi
 (deep gains from scale): d(n_max) − d(n_min) > margin. Both hold: supports; neither:
 refutes; one: mixed; a prediction within noise: inconclusive; datasets combine by the
 two-thirds rule. Also reported: the smallest size from which deep stays ahead
-(crossover), and the median size at which a configuration reaches 95% of its own best.
+(crossover: d(n)'s interval above +margin there and at every larger size), and the median
+size at which a configuration reaches 95% of its own best.
 {FAMILIES} d(n) has a 95% interval counting the test rows and the seeds (paired predictions
 where kept, else the scores' conservative fallback); the gain's interval adds the two sizes'
 variances. The evidence names how each size was compared.
@@ -46,7 +47,9 @@ def data_requirement(ms: Measurements) -> Result:
             continue
         d_min, d_max = g["difference"].iloc[0], g["difference"].iloc[-1]
         gain = pr.combine(d_max, d_min)
-        ahead = [int(n) for n, v in zip(g["n_train"], g["diff"], strict=True) if v > MARGIN]
+        # Deep is ahead at a size when d(n)'s interval lies above +margin (as the answer's leader and every
+        # other statement read it), not when its point estimate does. Shown only: the outcome reads d_min and gain.
+        ahead = [int(n) for n, d in zip(g["n_train"], g["difference"], strict=True) if an.side_of(d, MARGIN) is True]
         cross = next((n for n in sizes if all(m in ahead for m in sizes if m >= n)), None)
         r = reach[reach["dataset"] == dataset].groupby("family")["n_reach"].median()
         behind = an.side_of(d_min, -MARGIN)

@@ -9,7 +9,7 @@ from matplotlib.lines import Line2D
 from bench.report import analysis as an
 from bench.report import plots
 from bench.report.claims.base import Measurements, Result, Verdict, claim
-from bench.report.claims.common import Outcomes, gap_change, interval
+from bench.report.claims.common import Outcomes, common_seed_gaps, gap_change, interval
 
 RULE = """
 The train/test gap is train score minus test score (train score on up to 2,000 training
@@ -26,7 +26,8 @@ variance, added as if independent: conservative), not the seeds alone.
 
 
 def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figure]:
-    """Each configuration's mean train/test gap at its smallest size against its largest (the verdict's pairs)."""
+    """Each configuration's mean train/test gap at its smallest size against its largest, over the seeds both
+    sizes ran (the verdict's pairs, as its evidence table shows them)."""
     pts = v.data or []
     if not pts:
         return []
@@ -54,7 +55,8 @@ def figure(v: Verdict, ok: pd.DataFrame, pal: plots.Palette) -> list[plots.Figur
         return [plots.Figure(
             "claim-gap-with-data.png", "Train/test gap, smallest against largest training size",
             "One point per (dataset, configuration) measured at two or more sizes: its mean train/test "
-            "gap at the smallest size (x) and at the largest (y). Points below the diagonal overfit "
+            "gap at the smallest size (x) and at the largest (y), over the seeds both sizes ran (those "
+            "the shrinkage pairs). Points below the diagonal overfit "
             "less with more data; the grey band is the margin.",
             plots.png(fig),
         )]
@@ -73,12 +75,18 @@ def gap_with_data(ms: Measurements) -> Result:
         h = h.sort_values("n_train")
         if len(h) < 2:
             continue
-        lo, hi = h.iloc[0], h.iloc[-1]
-        points.append((float(lo["gap"]), float(hi["gap"]), cfg))
-        shrink = gap_change(df, dataset, (cfg, int(lo["n_train"])), (cfg, int(hi["n_train"])))
+        small, large = (cfg, int(h["n_train"].iloc[0])), (cfg, int(h["n_train"].iloc[-1]))
+        shrink = gap_change(df, dataset, small, large)
+        # The gaps shown are those the shrinkage subtracts: on the seeds both sizes ran (a size may
+        # have run fewer seeds), so the two columns differ by its estimate.
+        lo, hi, seeds = common_seed_gaps(df, dataset, small, large)
+        if seeds:
+            points.append((lo, hi, cfg))
         out.add(f"{dataset}/{cfg}", an.outcome_of(shrink), {
-            "dataset": dataset, "configuration": cfg, "gap, smallest n": f"{lo['gap']:.3f} (n={int(lo['n_train'])})",
-            "gap, largest n": f"{hi['gap']:.3f} (n={int(hi['n_train'])})", "shrinks by": interval(shrink),
+            "dataset": dataset, "configuration": cfg,
+            "gap, smallest n": f"{lo:.3f} (n={small[1]})" if seeds else f"n/a (n={small[1]})",
+            "gap, largest n": f"{hi:.3f} (n={large[1]})" if seeds else f"n/a (n={large[1]})",
+            "seeds at both sizes": seeds, "shrinks by": interval(shrink),
         }, diffs={"gap shrinkage": shrink})
     n, sup, ref = len(out.outcomes), out.count("supports"), out.count("refutes")
     reason = f"the gap shrinks in {sup}, grows in {ref}, stays within the margin or noise in {n - sup - ref} of {n} configurations"
