@@ -20,12 +20,49 @@ def _plural(n: int, word: str) -> str:
 
 
 def _leader(d) -> str:
-    """'deep', 'classical' or 'level' for one per-size comparison (`analysis.outcome_of`)."""
+    """'deep', 'classical' or 'level' for one per-size comparison (`analysis.outcome_of`): the verdicts'
+    three outcomes, which decide who wins. `standing` says in words how an undecided one stands."""
     o = analysis.outcome_of(d)
     return "deep" if o == "supports" else "classical" if o == "refutes" else "level"
 
 
-_LEAD_WORDS = {"deep": "deep ahead", "classical": "classical ahead", "level": "level"}
+def standing(d) -> str:
+    """How one per-size comparison's 95% interval stands against the margin (`analysis.MARGIN`):
+    'deep' or 'classical' (wholly beyond the margin: the verdicts' outcome); 'level' (wholly inside
+    ±margin, zero included); 'deep_small' or 'classical_small' (wholly inside ±margin, zero excluded);
+    'deep_unsure' or 'classical_unsure' (zero excluded, but reaching past the margin without clearing
+    it); 'undecided' (zero included, reaching past the margin); 'none' (no interval)."""
+    lead = _leader(d)
+    if lead != "level":
+        return lead
+    if not d.decided:
+        return "none"
+    m = analysis.MARGIN
+    side = "deep" if d.lo > 0 else "classical" if d.hi < 0 else None
+    if -m <= d.lo and d.hi <= m:
+        return f"{side}_small" if side else "level"
+    return f"{side}_unsure" if side else "undecided"
+
+
+_M = analysis.MARGIN
+_STANDING_WORDS = {
+    "deep": "deep ahead",
+    "classical": "classical ahead",
+    "deep_unsure": f"deep ahead but not surely by more than {_M}",
+    "classical_unsure": f"classical ahead but not surely by more than {_M}",
+    "deep_small": f"deep ahead by less than the {_M} margin",
+    "classical_small": f"classical ahead by less than the {_M} margin",
+    "level": f"level within ±{_M}",
+    "undecided": "undecided",
+    "none": "undecided",
+}
+_CLEAR = ("deep", "classical")
+ONE_SEED = "one seed: the interval counts the test rows only"
+
+
+def _figure(d) -> str:
+    """The difference and its interval as printed beside a standing's words."""
+    return d.text() if d.decided else f"{analysis.fmt_signed(d.diff)}, no interval"
 
 
 def _sizes_text(sizes: list[int]) -> str:
@@ -33,20 +70,44 @@ def _sizes_text(sizes: list[int]) -> str:
 
 
 def lead_changes(comp: pd.DataFrame) -> dict[str, str]:
-    """Per dataset whose leader changes across its compared sizes, the leader's runs in words
-    ("level at 100, deep ahead at 400–1,348"); datasets whose leader never changes are left out."""
+    """Per dataset whose standing (`standing`) changes across its compared sizes, its runs in words with
+    the figures where neither family is ahead beyond the margin ("undecided at 100 (+0.163 [-0.123, +0.448]),
+    deep ahead at 400–1,348"); datasets whose standing never changes are left out."""
     out = {}
     for dataset, g in comp.sort_values(["dataset", "n_train"]).groupby("dataset", sort=True):
-        runs: list[tuple[str, list[int]]] = []
+        runs: list[tuple[str, list[int], list[str]]] = []
         for r in g.itertuples():
-            lead = _leader(r.difference)
-            if runs and runs[-1][0] == lead:
-                runs[-1][1].append(int(r.n_train))
+            key = standing(r.difference)
+            words, n = _STANDING_WORDS[key], int(r.n_train)
+            fig = "" if key in _CLEAR else _figure(r.difference)
+            if runs and runs[-1][0] == words:
+                runs[-1][1].append(n)
+                runs[-1][2].append(fig)
             else:
-                runs.append((lead, [int(r.n_train)]))
+                runs.append((words, [n], [fig]))
         if len(runs) > 1:
-            out[str(dataset)] = ", ".join(f"{_LEAD_WORDS[lead]} at {_sizes_text(s)}" for lead, s in runs)
+            out[str(dataset)] = ", ".join(f"{words} at {_sizes_text(s)}" + _figures_text(s, figs)
+                                          for words, s, figs in runs)
     return out
+
+
+def _figures_text(sizes: list[int], figs: list[str]) -> str:
+    if not any(figs):
+        return ""
+    if len(figs) == 1:
+        return f" ({figs[0]})"
+    return " (" + "; ".join(f"{f} at {n:,}" for n, f in zip(sizes, figs, strict=True)) + ")"
+
+
+def _standings_text(g: pd.DataFrame) -> str:
+    """Each dataset of one modality at its largest size, grouped by its standing, with the figure where
+    neither family is ahead beyond the margin and a note where the comparison rests on one seed."""
+    groups: dict[str, list[str]] = {}
+    for r in sorted(g.itertuples(), key=lambda r: (list(_STANDING_WORDS).index(standing(r.difference)), r.dataset)):
+        d, key = r.difference, standing(r.difference)
+        notes = ([] if key in _CLEAR else [_figure(d)]) + ([ONE_SEED] if d.n_seeds == 1 else [])
+        groups.setdefault(_STANDING_WORDS[key], []).append(str(r.dataset) + (f" ({'; '.join(notes)})" if notes else ""))
+    return "; ".join(f"{words} on {', '.join(items)}" for words, items in groups.items())
 
 
 def _range(values) -> str:
@@ -101,13 +162,20 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
         if len(g) == 1:
             r = g.iloc[0]
             d = r["difference"]
-            lead = _leader(d)
-            head = {"deep": "deep wins", "classical": "classical wins", "level": "neither family wins"}[lead]
-            sure = (f"deep minus classical {d.text()} (95% interval counting the test rows)"
+            key = standing(d)
+            side = key.partition("_")[0]
+            head = {
+                "deep": "deep wins", "classical": "classical wins",
+                "level": f"neither family wins (the two are within ±{_M})",
+                "deep_small": f"neither family wins ({side} is ahead by less than the {_M} margin)",
+                "deep_unsure": f"neither family wins clearly ({side} is ahead, but not surely by more than {_M})",
+                "undecided": "not decided", "none": "not decided",
+            }[key.replace("classical_", "deep_")]
+            counted = ONE_SEED if d.n_seeds == 1 else "counting the test rows and the seeds"
+            sure = (f"deep minus classical {d.text()} (95% interval; {counted})"
                     if d.decided else f"deep minus classical {analysis.fmt_signed(d.diff)}, with no interval")
-            if lead == "level":
-                sure += (" (it includes zero)" if d.decided and d.lo <= 0 <= d.hi else
-                         f" (inside or across the ±{analysis.MARGIN} margin)")
+            if key == "undecided":
+                sure += f" (the interval includes zero and reaches past the ±{_M} margin)"
             text = f"{mod.capitalize()} data (one dataset, {r['dataset']}; {where}): {head}: {sure}"
         else:
             sr = stats.signed_rank(list(g["diff"]), analysis.MARGIN)
@@ -121,9 +189,9 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
             if sr is None:
                 head = "no test across datasets (fewer than two finite differences): deep minus classical is"
             elif sr.above >= stats.DECISIVE and not against["deep"]:
-                head = "deep wins by"
+                head = "deep wins across datasets by"
             elif sr.below >= stats.DECISIVE and not against["classical"]:
-                head = "classical wins by"
+                head = "classical wins across datasets by"
             elif sr.within >= stats.DECISIVE:
                 head = f"neither family wins (the two are within ±{analysis.MARGIN}): deep minus classical is"
             elif sr.above >= stats.DECISIVE or sr.below >= stats.DECISIVE:
@@ -137,6 +205,7 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
             if sr is not None:
                 text += (f"; P(deep ahead) {sr.above:.2f}, P(within ±{analysis.MARGIN}) {sr.within:.2f}, P(classical "
                          f"ahead) {sr.below:.2f} (Bayesian signed-rank test across datasets)")
+            text += "; per dataset at its largest size: " + _standings_text(g)
         mine = {k: v for k, v in changes.items() if k in set(g["dataset"])}
         if mine:
             text += "; the lead changes with size on " + ", ".join(f"{k} ({v})" for k, v in mine.items())
@@ -148,15 +217,41 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
 
 
 def hardware_text(ok: pd.DataFrame, env: dict | None = None) -> str:
-    """Where the families ran, named once: "both on this run's CPU (model)" when every family ran
-    on the CPU, else each family's devices."""
-    hw = analysis.hardware(ok)
+    """Where the two families of the cost ratio ran, named once: "both families on this run's CPU (model)"
+    when deep and classical ran on the CPU, else each one's devices. Hybrids take no part in the ratio
+    (`analysis.compute_ratios`), so their cells are not counted here."""
+    hw = {f: d for f, d in analysis.hardware(ok).items() if f in ("deep", "classical")}
     devices = set(hw.values())
     if devices == {"cpu"}:
         model = ((env or {}).get("cpu") or {}).get("model")
-        who = "both families" if len(hw) == 2 else f"all {len(hw)} families" if len(hw) > 2 else "every cell"
+        who = "both families" if len(hw) == 2 else f"the {next(iter(hw))} cells"
         return f"{who} on this run's CPU" + (f", {model}" if model else "")
     return "; ".join(f"{f} on {d}" for f, d in hw.items())
+
+
+def _count_sentence(which: str, standings: dict[str, str]) -> str:
+    """How many datasets, at each one's `which` training size, have deep ahead and behind beyond the
+    margin (the verdicts' outcomes), and how the others stand: wholly within the margin, one side
+    ahead but not surely beyond it (named), or undecided."""
+    n = len(standings)
+    deep = sum(k == "deep" for k in standings.values())
+    cl = sum(k == "classical" for k in standings.values())
+    text = (f"At each dataset's {which} training size, the best deep model is ahead on {deep} of "
+            f"{_plural(n, 'dataset')} and behind on {cl} (each by more than {_M}, judged by a 95% "
+            "interval that counts the test rows)")
+    rest = n - deep - cl
+    if not rest:
+        return text + "."
+    within = sum(k in ("level", "deep_small", "classical_small") for k in standings.values())
+    unsure = sorted(ds for ds, k in standings.items() if k.endswith("_unsure"))
+    undecided = sum(k == "undecided" for k in standings.values())
+    none = sum(k == "none" for k in standings.values())
+    parts = ([f"the interval lies within ±{_M} on {within}"] if within else []) + (
+        [f"one side is ahead but not surely by more than {_M} on {len(unsure)} ({', '.join(unsure)})"] if unsure else []) + (
+        [f"undecided on {undecided} (the interval includes zero and reaches past the margin)"] if undecided else []) + (
+        [f"no interval on {none}"] if none else [])
+    other = "the other " if deep + cl else ""
+    return text + f"; on {other}{rest} neither is surely ahead by more than {_M}: " + ", ".join(parts) + "."
 
 
 def answer(ms: Measurements, table: list[claims.Verdict], env: dict | None = None) -> list[str]:
@@ -167,15 +262,7 @@ def answer(ms: Measurements, table: list[claims.Verdict], env: dict | None = Non
     out = modality_sentences(comp, ok)
     for which, pick in (("largest", "max"), ("smallest", "min")):
         at = comp[comp.groupby("dataset")["n_train"].transform(pick) == comp["n_train"]]
-        outcomes = {r.dataset: analysis.outcome_of(r.difference) for r in at.itertuples()}
-        n = len(outcomes)
-        deep = sum(o == "supports" for o in outcomes.values())
-        cl = sum(o == "refutes" for o in outcomes.values())
-        out.append(
-            f"At each dataset's {which} training size, the best deep model is ahead on {deep} of "
-            f"{_plural(n, 'dataset')} and behind on {cl} (each by more than {analysis.MARGIN}, judged by a 95% "
-            f"interval that counts the test rows); on {n - deep - cl} the two are level or within noise."
-        )
+        out.append(_count_sentence(which, {str(r.dataset): standing(r.difference) for r in at.itertuples()}))
     used, gpu_only = analysis.comparable_hardware(ok)
     r = analysis.compute_ratios(used)
     if not r.empty:

@@ -384,8 +384,38 @@ def _run_line(df: pd.DataFrame, env: dict | None, planned: int | None) -> str:
         f"{df['model'].nunique()} models ({', '.join(sorted(df['family'].astype(str).unique()))}), "
         f"feature variants {', '.join(sorted(df['features'].astype(str).unique()))}, "
         f"training sizes {', '.join(str(n) for n in sorted(df['n_train'].unique()))}, "
-        f"{df['seed'].nunique()} seeds."
+        f"{seeds_text(df)}."
     )
+
+
+def seeds_text(df: pd.DataFrame) -> str:
+    """How many seeds ran, counted per (dataset, training size): "3 seeds" when every size ran as many,
+    else where fewer ran ("1–3 seeds per training size (1 seed on fashion_mnist from 10,000 training rows,
+    letter at 5,000; 3 at every other size)"), as a suite's `one_seed_from` leaves its largest sizes."""
+    per = df.groupby(["dataset", "n_train"], observed=True)["seed"].nunique()
+    per = per[per > 0]
+    if per.empty:
+        return "no seeds"
+    top, low = int(per.max()), int(per.min())
+    if low == top:
+        return _plural(top, "seed")
+    parts = []
+    for k, fewer in per[per < top].groupby(per[per < top]):
+        items = []
+        for ds, g in fewer.groupby(level="dataset", observed=True):
+            ns = sorted(int(n) for n in g.index.get_level_values("n_train"))
+            sizes = sorted(int(n) for n in per.loc[ds].index)
+            rows = "" if items else " training rows"
+            if len(ns) > 1 and ns == sizes[sizes.index(ns[0]):]:
+                items.append(f"{ds} from {ns[0]:,}{rows}")
+            else:
+                items.append(f"{ds} at {_and([f'{n:,}' for n in ns])}{rows}")
+        parts.append(f"{_plural(int(k), 'seed')} on " + ", ".join(items))
+    return f"{low}–{top} seeds per training size (" + "; ".join(parts) + f"; {top} at every other size)"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def build_blocks(
