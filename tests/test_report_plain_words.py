@@ -164,3 +164,17 @@ def test_the_run_line_says_where_fewer_seeds_ran():
     two = two[~((two["dataset"] == "b") & (two["n_train"] == 64) & (two["seed"] > 0))]
     assert sections.seeds_text(two) == ("1–3 seeds per training size (1 seed on b at 64 training rows; "
                                         "2 seeds on a at 1,024 training rows; 3 at every other size)")
+
+
+def test_within_the_margin_across_datasets_is_not_said_while_one_dataset_reaches_past_it():
+    """The test across datasets reads each dataset's difference as exact: four datasets level to the
+    third decimal make it say "within ±0.01" with near certainty, while a fifth dataset's own interval
+    (+0.005 on 200 test rows) reaches far past the margin. The sentence names that dataset."""
+    cases = {f"t_level{i}": (0.0, 100_000) for i in range(4)} | {"t_wide": (0.005, 200)}
+    (sentence,) = answer_sentences.modality_sentences(Measurements(_table(cases, sizes=(1024,))).comparisons)
+    assert "P(within ±0.01) 1.00" in sentence or "P(within ±0.01) 0.9" in sentence
+    assert "neither family wins clearly (within ±0.01 across datasets, but t_wide's own interval reaches past the margin)" in sentence
+    assert "neither family wins (the two are within" not in sentence
+    level = {k: v for k, v in cases.items() if k != "t_wide"}
+    (sentence,) = answer_sentences.modality_sentences(Measurements(_table(level, sizes=(1024,))).comparisons)
+    assert "neither family wins (the two are within ±0.01)" in sentence

@@ -186,14 +186,20 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
             # As the verdicts decide: a probability of 0.95, overruled by a dataset whose own interval lies the other way.
             against = {"deep": [r.dataset for r in g.itertuples() if _leader(r.difference) == "classical"],
                        "classical": [r.dataset for r in g.itertuples() if _leader(r.difference) == "deep"]}
+            wider = [r.dataset for r in g.itertuples() if standing(r.difference) not in ("level", "deep_small", "classical_small")]
             if sr is None:
                 head = "no test across datasets (fewer than two finite differences): deep minus classical is"
             elif sr.above >= stats.DECISIVE and not against["deep"]:
                 head = "deep wins across datasets by"
             elif sr.below >= stats.DECISIVE and not against["classical"]:
                 head = "classical wins across datasets by"
-            elif sr.within >= stats.DECISIVE:
+            elif sr.within >= stats.DECISIVE and not wider:
                 head = f"neither family wins (the two are within ±{analysis.MARGIN}): deep minus classical is"
+            elif sr.within >= stats.DECISIVE:
+                # The test reads each dataset's difference as exact: a dataset whose own interval
+                # reaches past the margin keeps "within" from being said of the modality.
+                head = (f"neither family wins clearly (within ±{analysis.MARGIN} across datasets, but "
+                        f"{', '.join(wider)}'s own interval reaches past the margin): deep minus classical is")
             elif sr.above >= stats.DECISIVE or sr.below >= stats.DECISIVE:
                 side = "deep" if sr.above >= stats.DECISIVE else "classical"
                 head = (f"neither family wins clearly ({side} ahead across datasets, but {', '.join(against[side])}'s own "
