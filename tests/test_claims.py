@@ -644,3 +644,21 @@ def test_the_picture_note_and_the_figure_belong_to_the_claim():
     assert claims.CLAIMS["data_requirement"].picture == "The picture for this row is the headline figure at the top."
     assert claims.CLAIMS["algorithmic_innovation"].cells is False
     assert all(c.version >= 1 for c in claims.TABLE + claims.FURTHER)
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        ((53, 0, 66), "supported"),  # the default reference: most undecided on their own, every decided one shrinks
+        ((62, 1, 68), "supported"),  # the real reference: one exception among 63 decided
+        ((0, 50, 60), "refuted"),
+        ((30, 25, 50), "mixed"),  # decided both ways: no direction beyond chance
+        ((5, 0, 60), "inconclusive"),  # under a third decided: the two-thirds rule, not met
+        ((2, 0, 1), "supported"),  # few units: the two-thirds rule (2 of 3)
+        ((3, 0, 3), "inconclusive"),  # a sign test of 3 cannot reach p < 0.05; 3 of 6 is not two thirds
+    ],
+)
+def test_many_units_decide_by_the_decided_ones_beyond_chance(counts, expected):
+    sup, ref, und = counts
+    outcomes = {f"u{i}": o for i, o in enumerate(["supports"] * sup + ["refutes"] * ref + ["inconclusive"] * und)}
+    assert analysis.many_units(outcomes) == expected

@@ -91,6 +91,7 @@ from bench.report.analysis.formatting import (
 from bench.report.analysis.outcomes import (
     MARGIN,
     OUTCOMES,
+    many_units,
     outcome,
     paired,
     seed_interval,
@@ -142,5 +143,5 @@ __all__ = [
     "fmt_interval", "fmt_ratio", "fmt_score", "fmt_signed", "fmt_spread", "fmt_tally", "full_coverage", "gaps",
     "gmean", "hardware", "has_tag", "largest_size", "missing_families", "model_sizes", "ok_rows", "outcome",
     "paired", "parse_json", "partial_configs", "regularisation_pairs", "seed_interval", "selection_basis", "side",
-    "size_to_reach", "status_label", "two_part", "two_thirds", "win_rate", "win_records", "with_search_costs",
+    "size_to_reach", "status_label", "two_part", "two_thirds", "many_units", "win_rate", "win_records", "with_search_costs",
 ]

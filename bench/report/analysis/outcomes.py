@@ -64,6 +64,29 @@ def two_thirds(outcomes: dict[str, str], *, veto: bool = True) -> str:
     return "inconclusive"
 
 
+def many_units(outcomes: dict[str, str], *, share: float = 1 / 3, alpha: float = 0.05) -> str:
+    """Outcomes of many noisy units (dozens of configurations) -> verdict.
+
+    Where at least `share` of the units are decided on their own (supports or refutes) and the
+    decided ones point one way beyond chance (a two-sided sign test at `alpha`, two thirds of
+    them at least that way), that way decides: most units left undecided by their own wide
+    intervals, or one exception among dozens, do not hide a consistent direction. Otherwise the
+    two-thirds rule without veto (`two_thirds`).
+    """
+    from scipy.stats import binomtest
+
+    n = len(outcomes)
+    sup = sum(o == "supports" for o in outcomes.values())
+    ref = sum(o == "refutes" for o in outcomes.values())
+    decided = sup + ref
+    if n and decided and decided >= share * n and binomtest(sup, decided, 0.5).pvalue < alpha:
+        if sup * 3 >= 2 * decided:
+            return "supported"
+        if ref * 3 >= 2 * decided:
+            return "refuted"
+    return two_thirds(outcomes, veto=False)
+
+
 def two_part(p1: bool | None, p2: bool | None) -> str:
     """Two predictions of one claim (None: within noise): both hold supports, neither refutes,
     one of each is mixed, and a prediction within noise leaves it inconclusive."""

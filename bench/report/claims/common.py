@@ -293,12 +293,14 @@ class Outcomes:
         boot = certainty(*(pooled(recs, "diff", what, self.unit) for what, recs in self.diffs.items()))
         return " ".join([p[:1].upper() + p[1:] + "." for p in parts if p] + ([boot] if boot else []))
 
-    def result(self, none_reason: str, effect: str = "", *, reason: str | None = None, veto: bool = True, data=None) -> Result:
-        """The verdict by the two-thirds rule (`veto`: see `analysis.two_thirds`), or not measurable
-        for `none_reason` when there is no outcome; `reason` replaces the tally of datasets."""
+    def result(self, none_reason: str, effect: str = "", *, reason: str | None = None, veto: bool = True, data=None,
+               combine=None) -> Result:
+        """The verdict by the two-thirds rule (`veto`: see `analysis.two_thirds`), or by `combine`
+        (outcomes -> verdict, e.g. `analysis.many_units`) where given; not measurable for
+        `none_reason` when there is no outcome; `reason` replaces the tally of datasets."""
         if not self.outcomes:
             return not_measurable(none_reason, data)
         return Result(
-            an.two_thirds(self.outcomes, veto=veto), an.fmt_tally(self.outcomes) if reason is None else reason,
+            combine(self.outcomes) if combine else an.two_thirds(self.outcomes, veto=veto), an.fmt_tally(self.outcomes) if reason is None else reason,
             self.evidence, self.certainty(), effect, self.effects, data,
         )
