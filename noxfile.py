@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -24,11 +25,20 @@ def _run_dir(args: list[str]) -> tuple[list[str], str]:
     return [*args, "--out", out], out
 
 
+def _with_jobs(args: list[str], cores: int | None = None) -> list[str]:
+    """`args` with `--jobs` set to the machine's cores, unless they choose the jobs, a Dask
+    scheduler or an executor: one cell per core (each with threads x jobs <= cores, so one thread
+    on a laptop), the way the reference runs are made."""
+    if any(a.split("=", 1)[0] in ("--jobs", "--scheduler", "--executor") for a in args):
+        return args
+    return [*args, "--jobs", str(max(1, cores or os.cpu_count() or 1))]
+
+
 @nox.session
 def bench(session: nox.Session) -> None:
-    """Run the default suite (or the suite given after --), print the summary, write the report."""
+    """Run the default suite (or the suite given after --) with a cell per core, print the summary, write the report."""
     session.install("-e", ".")
-    args, run_dir = _run_dir(list(session.posargs) or ["suites/default.toml"])
+    args, run_dir = _run_dir(_with_jobs(list(session.posargs) or ["suites/default.toml"]))
     session.run("python", "-m", "bench", "run", *args)
     session.run("python", "-m", "bench", "report", run_dir)
 
