@@ -158,6 +158,29 @@ def wall_limit_s(cell: Cell) -> float:
     return cell.time_limit_s * (cell.wall_backstop if cell.limit == "cpu" else 1.0)
 
 
+def process_identity(pid: int) -> tuple[float, float] | None:
+    """(creation time, creation time since boot) of process `pid`, or None when it is gone.
+
+    Creation time alone is no identity: psutil computes it on Linux as the boot time plus the
+    process's start in clock ticks, and the boot time moves with the system clock, so a clock
+    step (NTP, a virtual machine restored from a snapshot) changes it for a living process. A
+    reference run of 2026-12-06 lost 8 cells so ("the worker exited with code 1") when the
+    virtual machine was forked under it. The time since boot does not move with the clock.
+    """
+    try:
+        created = psutil.Process(pid).create_time()
+        return created, created - psutil.boot_time()
+    except psutil.Error:
+        return None
+
+
+def same_process(pid: int, born: tuple[float, float]) -> bool:
+    """Whether `pid` is still the process whose `process_identity` was `born` (not a new one
+    given the same pid): the same creation time, or the same time since boot after a clock step."""
+    now = process_identity(pid)
+    return now is not None and (abs(now[0] - born[0]) < 1.0 or abs(now[1] - born[1]) < 1.0)
+
+
 def _watch_parent(parent_pid: int, limit_s: float) -> None:
     """End this worker when the process that started it is gone, or long past its limit.
 
@@ -165,20 +188,15 @@ def _watch_parent(parent_pid: int, limit_s: float) -> None:
     holds the server's keep-alive pipe), so without this a hanging cell would run on
     forever with no watchdog; likewise when a Dask worker dies under its cells.
     """
-    try:
-        born = psutil.Process(parent_pid).create_time()
-    except psutil.Error:
+    born = process_identity(parent_pid)
+    if born is None:
         os._exit(1)
     deadline = time.monotonic() + limit_s + 4 * TERM_GRACE_S
 
     def watch() -> None:
         while True:
             time.sleep(0.5)
-            try:
-                alive = psutil.Process(parent_pid).create_time() == born
-            except psutil.Error:
-                alive = False
-            if not alive or time.monotonic() > deadline:
+            if not same_process(parent_pid, born) or time.monotonic() > deadline:
                 os._exit(1)
 
     threading.Thread(target=watch, daemon=True, name="watch-parent").start()
