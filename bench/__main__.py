@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", metavar="RUN_DIR", help="complete this run folder: run only its missing cells")
     run.add_argument("--retry-timeouts", action="store_true",
                      help="with --resume: run timed-out cells again too (killed cells always are)")
+    run.add_argument("--retry-errors", action="store_true",
+                     help="with --resume: run failed cells (status error) again too, e.g. workers that died")
     run.add_argument("--allow-suite-change", action="store_true",
                      help="with --resume: accept a suite whose content differs from the folder's run")
     run.add_argument("--jobs", type=int, default=1, help="cells at once on this machine (default 1)")
@@ -107,8 +109,8 @@ def _cmd_run(args) -> int:
         return error(f"--threads {args.threads} is absurd; at most {MAX_THREADS} (as suite.threads)")
     if args.resume and args.out and os.path.abspath(args.resume) != os.path.abspath(args.out):
         return error(f"--resume {args.resume} and --out {args.out} name two folders; give one")
-    if (args.retry_timeouts or args.allow_suite_change) and not args.resume:
-        return error("--retry-timeouts and --allow-suite-change go with --resume RUN_DIR")
+    if (args.retry_timeouts or args.retry_errors or args.allow_suite_change) and not args.resume:
+        return error("--retry-timeouts, --retry-errors and --allow-suite-change go with --resume RUN_DIR")
     suite = load(args.suite, tuple(args.plugins))
     if args.jobs > 1 and (args.scheduler or suite.scheduler):
         print("warning: --jobs is ignored on a Dask cluster: each worker runs as many cells as its threads",
@@ -117,7 +119,7 @@ def _cmd_run(args) -> int:
     summary = runner.run(
         suite, out, resume=bool(args.resume), jobs=args.jobs, threads=args.threads,
         scheduler=args.scheduler, executor=args.executor, progress=not args.no_progress,
-        retry=("timeout",) if args.retry_timeouts else (), allow_suite_change=args.allow_suite_change,
+        retry=("timeout",) * args.retry_timeouts + ("error",) * args.retry_errors, allow_suite_change=args.allow_suite_change,
         verbose=args.verbose,
     )
     runner.print_summary(summary)

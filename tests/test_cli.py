@@ -88,7 +88,20 @@ def test_resume_can_retry_timeouts(tmp_path, capsys):
     assert [r["status"] for r in results.read_rows(out)] == ["ok"]
 
 
-@pytest.mark.parametrize("flag", ["--retry-timeouts", "--allow-suite-change"])
+def test_resume_can_retry_errors(tmp_path, capsys):
+    out = tmp_path / "run"
+    path = _suite(tmp_path)
+    assert main(["run", path, "--out", str(out), "--no-progress"]) == 0
+    rows = results.read_rows(out)
+    rows[0].update(status="error", error_type="WorkerDied")  # as a worker killed by its watchdog would be
+    (out / results.ROWS_FILE).write_text("".join(json.dumps(r) + "\n" for r in rows))
+    assert main(["run", path, "--resume", str(out), "--retry-timeouts", "--no-progress"]) == 0
+    assert results.read_rows(out)[0]["status"] == "error"  # timeouts only: the error stays
+    assert main(["run", path, "--resume", str(out), "--retry-errors", "--no-progress"]) == 0
+    assert [r["status"] for r in results.read_rows(out)] == ["ok"]
+
+
+@pytest.mark.parametrize("flag", ["--retry-timeouts", "--retry-errors", "--allow-suite-change"])
 def test_resume_only_flags_need_resume(tmp_path, capsys, flag):
     assert main(["run", _suite(tmp_path), flag]) == 2
     assert "go with --resume" in capsys.readouterr().err
