@@ -57,6 +57,7 @@ _STANDING_WORDS = {
     "none": "undecided",
 }
 _CLEAR = ("deep", "classical")
+_WITHIN = ("level", "deep_small", "classical_small")  # the whole interval inside ±margin
 ONE_SEED = "one seed: the interval counts the test rows only"
 
 
@@ -103,8 +104,10 @@ def _standings_text(g: pd.DataFrame) -> str:
     """Each dataset of one modality at its largest size, grouped by its standing, with the figure where
     neither family is ahead beyond the margin and a note where the comparison rests on one seed."""
     groups: dict[str, list[str]] = {}
-    for r in sorted(g.itertuples(), key=lambda r: (list(_STANDING_WORDS).index(standing(r.difference)), r.dataset)):
-        d, key = r.difference, standing(r.difference)
+    order = list(_STANDING_WORDS)
+    rows = sorted(((standing(r.difference), r) for r in g.itertuples()), key=lambda kr: (order.index(kr[0]), kr[1].dataset))
+    for key, r in rows:
+        d = r.difference
         notes = ([] if key in _CLEAR else [_figure(d)]) + ([ONE_SEED] if d.n_seeds == 1 else [])
         groups.setdefault(_STANDING_WORDS[key], []).append(str(r.dataset) + (f" ({'; '.join(notes)})" if notes else ""))
     return "; ".join(f"{words} on {', '.join(items)}" for words, items in groups.items())
@@ -186,7 +189,7 @@ def modality_sentences(comp: pd.DataFrame, ok: pd.DataFrame | None = None) -> li
             # As the verdicts decide: a probability of 0.95, overruled by a dataset whose own interval lies the other way.
             against = {"deep": [r.dataset for r in g.itertuples() if _leader(r.difference) == "classical"],
                        "classical": [r.dataset for r in g.itertuples() if _leader(r.difference) == "deep"]}
-            wider = [r.dataset for r in g.itertuples() if standing(r.difference) not in ("level", "deep_small", "classical_small")]
+            wider = [r.dataset for r in g.itertuples() if standing(r.difference) not in _WITHIN]
             if sr is None:
                 head = "no test across datasets (fewer than two finite differences): deep minus classical is"
             elif sr.above >= stats.DECISIVE and not against["deep"]:
@@ -248,7 +251,7 @@ def _count_sentence(which: str, standings: dict[str, str]) -> str:
     rest = n - deep - cl
     if not rest:
         return text + "."
-    within = sum(k in ("level", "deep_small", "classical_small") for k in standings.values())
+    within = sum(k in _WITHIN for k in standings.values())
     unsure = sorted(ds for ds, k in standings.items() if k.endswith("_unsure"))
     undecided = sum(k == "undecided" for k in standings.values())
     none = sum(k == "none" for k in standings.values())

@@ -42,7 +42,7 @@ def documents_named(text: str) -> str:
         nums = re.findall(r"\d{3}", m.group(1))
         if len(nums) == 1:
             return f"source document {nums[0]}"
-        return "source documents " + ", ".join(nums[:-1]) + " and " + nums[-1]
+        return "source documents " + _and(nums)
     return _SEED_REF.sub(named, str(text))
 
 

@@ -96,6 +96,7 @@ from bench.report.analysis.outcomes import (
     paired,
     seed_interval,
     side,
+    sign_test,
     two_part,
     two_thirds,
 )
@@ -143,5 +144,5 @@ __all__ = [
     "fmt_interval", "fmt_ratio", "fmt_score", "fmt_signed", "fmt_spread", "fmt_tally", "full_coverage", "gaps",
     "gmean", "hardware", "has_tag", "largest_size", "missing_families", "model_sizes", "ok_rows", "outcome",
     "paired", "parse_json", "partial_configs", "regularisation_pairs", "seed_interval", "selection_basis", "side",
-    "size_to_reach", "status_label", "two_part", "two_thirds", "many_units", "win_rate", "win_records", "with_search_costs",
+    "size_to_reach", "status_label", "two_part", "two_thirds", "many_units", "sign_test", "win_rate", "win_records", "with_search_costs",
 ]

@@ -64,22 +64,28 @@ def two_thirds(outcomes: dict[str, str], *, veto: bool = True) -> str:
     return "inconclusive"
 
 
+def sign_test(outcomes: dict[str, str]) -> tuple[int, int, float | None]:
+    """(supporting, refuting, two-sided sign test p among those two) of units' outcomes; p is None
+    when none is decided."""
+    from scipy.stats import binomtest
+
+    sup = sum(o == "supports" for o in outcomes.values())
+    ref = sum(o == "refutes" for o in outcomes.values())
+    return sup, ref, (float(binomtest(sup, sup + ref, 0.5).pvalue) if sup + ref else None)
+
+
 def many_units(outcomes: dict[str, str], *, share: float = 1 / 3, alpha: float = 0.05) -> str:
     """Outcomes of many noisy units (dozens of configurations) -> verdict.
 
     Where at least `share` of the units are decided on their own (supports or refutes) and the
-    decided ones point one way beyond chance (a two-sided sign test at `alpha`, two thirds of
-    them at least that way), that way decides: most units left undecided by their own wide
-    intervals, or one exception among dozens, do not hide a consistent direction. Otherwise the
-    two-thirds rule without veto (`two_thirds`).
+    decided ones point one way beyond chance (a two-sided sign test at `alpha`, `sign_test`, two
+    thirds of them at least that way), that way decides: most units left undecided by their own
+    wide intervals, or one exception among dozens, do not hide a consistent direction. Otherwise
+    the two-thirds rule without veto (`two_thirds`).
     """
-    from scipy.stats import binomtest
-
-    n = len(outcomes)
-    sup = sum(o == "supports" for o in outcomes.values())
-    ref = sum(o == "refutes" for o in outcomes.values())
+    sup, ref, p = sign_test(outcomes)
     decided = sup + ref
-    if n and decided and decided >= share * n and binomtest(sup, decided, 0.5).pvalue < alpha:
+    if p is not None and decided >= share * len(outcomes) and p < alpha:
         if sup * 3 >= 2 * decided:
             return "supported"
         if ref * 3 >= 2 * decided:

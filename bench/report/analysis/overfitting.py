@@ -56,7 +56,9 @@ def configuration_hyperparams(df: pd.DataFrame) -> pd.DataFrame:
     out = []
     if "config" not in df.columns:
         df = df.assign(config=config_label(df))
-    for (dataset, name, label, feats), g in df.groupby(["dataset", "model_name", "config", "features"], sort=True):
+    tuning = df["tuning"].fillna("default").astype(str) if "tuning" in df.columns else "default"
+    df = df.assign(tuning=tuning)
+    for (dataset, name, label, feats, mode), g in df.groupby(["dataset", "model_name", "config", "features", "tuning"], sort=True):
         dicts = [
             parse_json(h) if isinstance(h, str) and h else parse_json(p)
             for h, p in zip(g["hyperparams"] if "hyperparams" in g else [None] * len(g), g["params"], strict=True)
@@ -67,8 +69,8 @@ def configuration_hyperparams(df: pd.DataFrame) -> pd.DataFrame:
             values = {json.dumps(d.get(k, "\0missing"), sort_keys=True) for d in dicts}
             if len(values) == 1 and k in dicts[0]:
                 fixed[k] = dicts[0][k]
-        out.append({"dataset": dataset, "model_name": name, "config": label, "features": feats, "hp": fixed})
-    return pd.DataFrame(out, columns=["dataset", "model_name", "config", "features", "hp"])
+        out.append({"dataset": dataset, "model_name": name, "config": label, "features": feats, "tuning": mode, "hp": fixed})
+    return pd.DataFrame(out, columns=["dataset", "model_name", "config", "features", "tuning", "hp"])
 
 
 def _reg_value(params: dict, key: str):
@@ -100,7 +102,7 @@ def regularisation_pairs(df: pd.DataFrame) -> list[tuple[str, str, str, str, str
         rows = list(g.itertuples())
         for i, a in enumerate(rows):
             for b in rows[i + 1:]:
-                if a.config.endswith(" (tuned)") != b.config.endswith(" (tuned)"):
+                if a.tuning != b.tuning:
                     continue  # default against default, tuned against tuned
                 keys = {k.split("__")[-1] for k in set(a.hp) | set(b.hp)}
                 differing = []

@@ -91,11 +91,9 @@ def gap_with_data(ms: Measurements) -> Result:
             "gap, largest n": f"{hi:.3f} (n={large[1]})" if seeds else f"n/a (n={large[1]})",
             "seeds at both sizes": seeds, "shrinks by": interval(shrink),
         }, diffs={"gap shrinkage": shrink})
-    n, sup, ref = len(out.outcomes), out.count("supports"), out.count("refutes")
+    n = len(out.outcomes)
+    sup, ref, p = an.sign_test(out.outcomes)
     reason = f"the gap shrinks in {sup}, grows in {ref}, stays within the margin or noise in {n - sup - ref} of {n} configurations"
-    if sup + ref:
-        from scipy.stats import binomtest
-
-        p = binomtest(sup, sup + ref, 0.5).pvalue
+    if p is not None:
         reason += f" (of the {sup + ref} decided on their own, {max(sup, ref)} one way: sign test p = {p:.2g})"
     return out.result("no configuration has a train score at two or more sizes", reason=reason, data=points, combine=an.many_units)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bench.report import analysis as an
 from bench.report.claims.base import Measurements, Result, claim
 from bench.report.claims.common import Outcomes, gap_change, interval, not_measurable
@@ -74,9 +76,7 @@ def coverage(pairs: list[tuple[str, str]]) -> str:
     if not pairs:
         return ""
     datasets = len({d for d, _ in pairs})
-    counts: dict[str, int] = {}
-    for _, key in pairs:
-        counts[key] = counts.get(key, 0) + 1
+    counts = Counter(key for _, key in pairs)
     parts = [f"{key}: {k}" for key, k in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     present = {r for key in counts for r in key.split("+")}
     absent = [word for r, word in NAMED.items() if r not in present]
