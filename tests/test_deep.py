@@ -434,3 +434,66 @@ def test_a_deep_cell_row_records_device_history_and_size():
     assert row["device"] == "cpu" and row["gpu_peak_memory_mb"] is None
     assert [h["epoch"] for h in json.loads(row["history"])] == [1, 2]
     assert row["n_params"] > 0 and row["size_unit"] == "network weights"
+
+
+# -- the published networks' architectures (MNIST-1D's: suites/real.toml) ----------------------
+
+MNIST1D = {"modality": "sequence", "random_state": 0, "n_epochs": 2, "batch_size": 100}
+
+
+def _mnist1d_like(n=200):
+    rng = np.random.default_rng(0)
+    y = np.arange(n) % 10
+    X = (rng.normal(size=(n, 40)) + y[:, None] * np.sin(np.arange(40) / 4)).astype(np.float32)
+    return X, y
+
+
+def _n_params(est) -> int:
+    return sum(p.numel() for p in est.module_.parameters())
+
+
+def test_mnist1d_networks_have_the_papers_parameter_counts():
+    """Greydanus & Kobak 2020's MLPBase, ConvBase and GRUBase on 40 steps and 10 classes, counted by hand."""
+    X, y = _mnist1d_like()
+    mlp = MLPClassifier(n_layers=2, d_hidden=100, residual=True, dropout=0.0, **MNIST1D).fit(X, y)
+    assert _n_params(mlp) == (40 * 100 + 100) + (100 * 100 + 100) + (100 * 10 + 10)  # 15,210
+    cnn = CNNClassifier(n_blocks=3, n_channels=25, channel_factor=1, kernel_sizes=[5, 3, 3], stride=2, pool=False,
+                        batch_norm=False, head="linear", dropout=0.0, **MNIST1D).fit(X, y)
+    # conv 1->25 (k5), 25->25 (k3) twice, then 25 channels x 5 positions (40 -> 20 -> 10 -> 5) to 10 classes
+    assert _n_params(cnn) == (25 * 5 + 25) + 2 * (25 * 25 * 3 + 25) + (125 * 10 + 10)  # 5,210
+    gru = RNNClassifier(d_hidden=6, bidirectional=True, readout="all", **MNIST1D).fit(X, y)
+    # two directions of 3 gates on 1 input and 6 units, then 40 steps x 12 outputs to 10 classes
+    assert _n_params(gru) == 2 * 3 * (6 * 1 + 6 * 6 + 6 + 6) + (40 * 12 * 10 + 10)  # 5,134
+    for est in (mlp, cnn, gru):
+        assert est.predict(X).shape == (len(X),) and est.embed(X).shape[0] == len(X)
+
+
+def test_a_residual_mlp_adds_each_later_layer_to_its_input():
+    from bench.models.layers import Residual
+
+    X, y = _mnist1d_like(60)
+    est = MLPClassifier(n_layers=3, d_hidden=8, residual=True, dropout=0.0, n_epochs=1, random_state=0).fit(X, y)
+    assert sum(isinstance(m, Residual) for m in est.module_) == 2  # the first layer changes the width
+
+
+def test_kernel_sizes_must_list_one_size_per_block():
+    X, y = _mnist1d_like(60)
+    with pytest.raises(ValueError, match="kernel_sizes must list 2"):
+        CNNClassifier(n_blocks=2, kernel_sizes=[5, 3, 3], **MNIST1D).fit(X, y)
+
+
+def test_monitor_score_keeps_the_epoch_of_best_validation_accuracy(monkeypatch):
+    """The validation loss rises from epoch 1 while the accuracy climbs to epoch 4: "loss" keeps
+    epoch 1, "score" keeps epoch 4; both stop after `patience` epochs without improvement."""
+    from bench.models.training import _TorchEstimator
+
+    losses, accuracies = [1.0, 1.1, 1.2, 1.3, 1.4, 1.5, 1.6, 1.7], [0.2, 0.4, 0.5, 0.7, 0.6, 0.6, 0.5, 0.5]
+    X, y = _classification(n=100)
+    kept = {}
+    for monitor in ("loss", "score"):
+        calls = iter(zip(losses, accuracies, strict=True))
+        monkeypatch.setattr(_TorchEstimator, "_evaluate", lambda self, *a, _c=calls: next(_c))
+        est = MLPClassifier(n_epochs=8, patience=3, monitor=monitor, lr_schedule="constant", random_state=0, d_hidden=8)
+        kept[monitor] = est.fit(X, y).best_epoch_
+        assert est.n_epochs_ == kept[monitor] + 3
+    assert kept == {"loss": 1, "score": 4}

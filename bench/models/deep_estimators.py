@@ -37,7 +37,8 @@ from bench.models.training import (
 )
 
 CELLS = ("lstm", "gru", "rnn")
-HEADS = ("flatten", "global")
+HEADS = ("flatten", "global", "linear")
+READOUTS = ("last", "all")
 BLOCKS = ("plain", "residual")
 MAX_GRID = {1: 64, 2: 8}  # a flatten head sees at most this many positions per axis (1-D, 2-D)
 
@@ -52,6 +53,7 @@ class _MLP(_TorchEstimator):
         **_TorchEstimator._parameter_constraints,
         "n_layers": [Interval(Integral, 0, None, closed="left")],
         "d_hidden": [Interval(Integral, 1, None, closed="left")],
+        "residual": ["boolean"],
     }
 
     def __init__(
@@ -59,6 +61,7 @@ class _MLP(_TorchEstimator):
         n_layers: int = 3,
         d_hidden: int = 256,
         dropout: float = 0.3,
+        residual: bool = False,
         weight_decay: float = 1e-4,
         lr: float = 1e-3,
         lr_schedule: str = "plateau",
@@ -68,6 +71,7 @@ class _MLP(_TorchEstimator):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         patience: int = 10,
+        monitor: str = "loss",
         random_state=None,
         device: str = "auto",
         modality: str = "tabular",
@@ -76,6 +80,7 @@ class _MLP(_TorchEstimator):
         self.n_layers = n_layers
         self.d_hidden = d_hidden
         self.dropout = dropout
+        self.residual = residual
         self.weight_decay = weight_decay
         self.lr = lr
         self.lr_schedule = lr_schedule
@@ -85,6 +90,7 @@ class _MLP(_TorchEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.monitor = monitor
         self.random_state = random_state
         self.device = device
         self.modality = modality
@@ -96,8 +102,13 @@ class _MLP(_TorchEstimator):
         layers, d_in = [], in_shape[0]
         if self.modality == "text":  # the mean of the words' embeddings, padding left out (as fastText)
             layers, d_in = [nn.EmbeddingBag(self.n_tokens_, TEXT_EMBED_DIM, mode="mean", padding_idx=0)], TEXT_EMBED_DIM
-        for _ in range(self.n_layers):
-            layers += [nn.Linear(d_in, self.d_hidden), nn.ReLU()]
+        for i in range(self.n_layers):
+            block = [nn.Linear(d_in, self.d_hidden), nn.ReLU()]
+            if self.residual and i > 0:  # h + relu(W h): MNIST-1D's MLP (Greydanus & Kobak 2020)
+                from bench.models.layers import Residual
+
+                block = [Residual(nn.Sequential(*block))]
+            layers += block
             if self.dropout > 0:
                 layers.append(nn.Dropout(self.dropout))
             d_in = self.d_hidden
@@ -105,12 +116,18 @@ class _MLP(_TorchEstimator):
         return nn.Sequential(*layers)
 
 
+_MLP_DOC = """
+    `residual=True` adds each hidden layer after the first to its input (h + ReLU(W h)): with
+    `n_layers=2, d_hidden=100, dropout=0` it is MNIST-1D's MLP (Greydanus & Kobak 2020).
+"""
+
+
 class MLPClassifier(_Classifier, _MLP):
-    __doc__ = "Multilayer perceptron classifier on flat rows (images and sequences flattened).\n" + _COMMON_DOC
+    __doc__ = "Multilayer perceptron classifier on flat rows (images and sequences flattened).\n" + _MLP_DOC + _COMMON_DOC
 
 
 class MLPRegressor(_Regressor, _MLP):
-    __doc__ = "Multilayer perceptron regressor on flat rows (images and sequences flattened).\n" + _COMMON_DOC
+    __doc__ = "Multilayer perceptron regressor on flat rows (images and sequences flattened).\n" + _MLP_DOC + _COMMON_DOC
 
 
 class _CNN(_TorchEstimator):
@@ -119,6 +136,10 @@ class _CNN(_TorchEstimator):
         "n_blocks": [Interval(Integral, 1, None, closed="left")],
         "n_channels": [Interval(Integral, 1, None, closed="left")],
         "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "kernel_sizes": [list, tuple, None],
+        "stride": [Interval(Integral, 1, None, closed="left")],
+        "pool": ["boolean"],
+        "channel_factor": [Interval(Integral, 1, None, closed="left")],
         "batch_norm": ["boolean"],
         "head": [StrOptions(set(HEADS))],
         "block": [StrOptions(set(BLOCKS))],
@@ -130,6 +151,10 @@ class _CNN(_TorchEstimator):
         n_blocks: int = 2,
         n_channels: int = 32,
         kernel_size: int = 3,
+        kernel_sizes=None,
+        stride: int = 1,
+        pool: bool = True,
+        channel_factor: int = 2,
         batch_norm: bool = True,
         head: str = "flatten",
         d_hidden: int = 128,
@@ -144,6 +169,7 @@ class _CNN(_TorchEstimator):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         patience: int = 10,
+        monitor: str = "loss",
         random_state=None,
         device: str = "auto",
         modality: str = "tabular",
@@ -152,6 +178,10 @@ class _CNN(_TorchEstimator):
         self.n_blocks = n_blocks
         self.n_channels = n_channels
         self.kernel_size = kernel_size
+        self.kernel_sizes = kernel_sizes
+        self.stride = stride
+        self.pool = pool
+        self.channel_factor = channel_factor
         self.batch_norm = batch_norm
         self.head = head
         self.block = block
@@ -166,6 +196,7 @@ class _CNN(_TorchEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.monitor = monitor
         self.random_state = random_state
         self.device = device
         self.modality = modality
@@ -206,16 +237,26 @@ class _CNN(_TorchEstimator):
                 c_out = self.n_channels * 2 ** min(i, 1)  # 64, 128, 128 for n_channels = 64
                 layers.append(ResidualBlock(c_in, c_out, dims))
                 c_in = c_out
+        kernels = self._kernels()
         for i in range(self.n_blocks if self.block == "plain" else 0):
-            c_out = self.n_channels * 2**i
-            layers.append(conv(c_in, c_out, self.kernel_size, padding="same", bias=not self.batch_norm))
+            c_out = self.n_channels * self.channel_factor**i
+            k = kernels[i]
+            if self.stride == 1:
+                layers.append(conv(c_in, c_out, k, padding="same", bias=not self.batch_norm))
+            else:  # a strided convolution: padding k // 2 on each side, so the length shrinks by the stride
+                layers.append(conv(c_in, c_out, k, stride=self.stride, padding=k // 2, bias=not self.batch_norm))
+                spatial = [(s + 2 * (k // 2) - k) // self.stride + 1 for s in spatial]
             if self.batch_norm:
                 layers.append(norm(c_out))
             layers.append(nn.ReLU())
-            if min(spatial) >= 2:
+            if self.pool and min(spatial) >= 2:
                 layers.append(pool(2))
                 spatial = [s // 2 for s in spatial]
             c_in = c_out
+        if self.head == "linear":  # the flattened maps straight into the output layer
+            d_flat = c_in * int(np.prod(spatial))
+            return nn.Sequential(*layers, nn.Flatten(), *([nn.Dropout(self.dropout)] if self.dropout > 0 else []),
+                                 nn.Linear(d_flat, n_out))
         if self.head == "global":
             # Global average pooling: the head sees what was found, not where.
             layers += [avg(1), nn.Flatten()]
@@ -231,11 +272,27 @@ class _CNN(_TorchEstimator):
         return nn.Sequential(*layers, *_head(nn, d_flat, self.d_hidden, self.dropout, n_out))
 
 
+    def _kernels(self) -> list[int]:
+        """Each plain block's kernel size: `kernel_sizes` (one per block) where given, else `kernel_size`."""
+        if self.kernel_sizes is None:
+            return [self.kernel_size] * self.n_blocks
+        sizes = list(self.kernel_sizes)
+        if len(sizes) != self.n_blocks or not all(isinstance(k, Integral) and k >= 1 for k in sizes):
+            raise ValueError(f"kernel_sizes must list {self.n_blocks} positive integers (one per block, n_blocks), got {sizes!r}")
+        return [int(k) for k in sizes]
+
+
 _CNN_DOC = """
     `block="residual"` builds residual blocks instead (bench.models.layers.ResidualBlock:
     kernels 8, 5 and 3, a shortcut, no pooling), the time-series ResNet of Wang et al. 2017;
     with `n_blocks=3`, `n_channels=64` and `head="global"` it is the network dl-4-tsc
     benchmarks on the UCR archive, save for the dense layer before the output.
+
+    Plain blocks double their channels block by block (`channel_factor=2`); `stride` > 1
+    makes each convolution strided, `pool=False` drops the pooling, `kernel_sizes` lists one
+    size per block (overriding `kernel_size`), and `head="linear"` feeds the flattened maps straight to the output layer:
+    with `n_blocks=3, n_channels=25, channel_factor=1, kernel_sizes=[5, 3, 3], stride=2,
+    pool=False, batch_norm=False, head="linear"` it is MNIST-1D's CNN (Greydanus & Kobak 2020).
 """
 
 
@@ -260,6 +317,7 @@ class _RNN(_TorchEstimator):
         "n_layers": [Interval(Integral, 1, None, closed="left")],
         "d_hidden": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
+        "readout": [StrOptions(set(READOUTS))],
         "clip_grad_norm": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -269,6 +327,7 @@ class _RNN(_TorchEstimator):
         n_layers: int = 1,
         d_hidden: int = 128,
         bidirectional: bool = False,
+        readout: str = "last",
         clip_grad_norm: float = 1.0,
         dropout: float = 0.0,
         weight_decay: float = 1e-4,
@@ -280,6 +339,7 @@ class _RNN(_TorchEstimator):
         early_stopping: bool = True,
         validation_fraction: float = 0.1,
         patience: int = 10,
+        monitor: str = "loss",
         random_state=None,
         device: str = "auto",
         modality: str = "tabular",
@@ -289,6 +349,7 @@ class _RNN(_TorchEstimator):
         self.n_layers = n_layers
         self.d_hidden = d_hidden
         self.bidirectional = bidirectional
+        self.readout = readout
         self.clip_grad_norm = clip_grad_norm
         self.dropout = dropout
         self.weight_decay = weight_decay
@@ -300,6 +361,7 @@ class _RNN(_TorchEstimator):
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.patience = patience
+        self.monitor = monitor
         self.random_state = random_state
         self.device = device
         self.modality = modality
@@ -336,6 +398,8 @@ class _RNN(_TorchEstimator):
             bidirectional=self.bidirectional,
         )
         d_out = self.d_hidden * (2 if self.bidirectional else 1)
+        if self.readout == "all":  # the outputs at every step, flattened
+            d_out *= in_shape[0]
         drop = [nn.Dropout(self.dropout)] if self.dropout > 0 else []
         parts = {"rnn": rnn, "head": nn.Sequential(*drop, nn.Linear(d_out, n_out))}
         if self.modality == "text":
@@ -347,7 +411,9 @@ class _RNN(_TorchEstimator):
 
         if "embed" in module:
             x = module["embed"](x)
-        _, h = module["rnn"](x)
+        out, h = module["rnn"](x)
+        if self.readout == "all":  # every step's output (both directions), flattened: MNIST-1D's GRU
+            return out.reshape(len(out), -1)
         h = h[0] if isinstance(h, tuple) else h  # LSTM returns (h, c)
         # The top layer's final state, both directions when bidirectional.
         return torch.cat(list(h[-2:]), dim=1) if self.bidirectional else h[-1]
@@ -356,9 +422,16 @@ class _RNN(_TorchEstimator):
         return module["head"]
 
 
+_RNN_DOC = """
+    The output layer reads the top layer's final state (`readout="last"`; both directions'
+    when bidirectional), or every step's output flattened (`readout="all"`): with
+    `d_hidden=6, bidirectional=True, readout="all"` it is MNIST-1D's GRU (Greydanus & Kobak 2020).
+"""
+
+
 class RNNClassifier(_Classifier, _RNN):
-    __doc__ = "Recurrent classifier (GRU, LSTM or vanilla RNN) over sequences, or images row by row.\n" + _COMMON_DOC
+    __doc__ = "Recurrent classifier (GRU, LSTM or vanilla RNN) over sequences, or images row by row.\n" + _RNN_DOC + _COMMON_DOC
 
 
 class RNNRegressor(_Regressor, _RNN):
-    __doc__ = "Recurrent regressor (GRU, LSTM or vanilla RNN) over sequences, or images row by row.\n" + _COMMON_DOC
+    __doc__ = "Recurrent regressor (GRU, LSTM or vanilla RNN) over sequences, or images row by row.\n" + _RNN_DOC + _COMMON_DOC

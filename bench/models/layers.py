@@ -27,6 +27,17 @@ class TokenEmbedding(nn.Module):
         return out.transpose(1, 2).contiguous() if self.channels_first else out
 
 
+class Residual(nn.Module):
+    """x + inner(x): a residual connection around a layer that keeps the width."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.inner(x)
+
+
 class ResidualBlock(nn.Module):
     """Convolution, batch norm and ReLU three times, plus a shortcut, as in Wang et al. 2017's ResNet.
 

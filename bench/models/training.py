@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 SCHEDULES = ("plateau", "cosine", "constant")
 INPUT_NORMS = ("auto", "channel", "feature", "none")
+MONITORS = ("loss", "score")  # what early stopping and the kept weights follow on the validation slice
 EVAL_BATCH = 4096  # rows per forward pass at validation and prediction time
 PLATEAU_FACTOR = 0.2  # "plateau": the learning rate is multiplied by this ...
 # An epoch improves on the best only by lowering the validation loss more than this: a loss
@@ -73,6 +74,7 @@ class _TorchEstimator(BaseEstimator):
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
+        "monitor": [StrOptions(set(MONITORS))],
         "random_state": ["random_state"],
         "device": [str],
         "modality": [StrOptions({"tabular", "image", "sequence", "text"})],
@@ -277,6 +279,7 @@ class _TorchEstimator(BaseEstimator):
 
         history: list[dict] = []
         best_loss, best_state, best_epoch, stale = float("inf"), None, 0, 0
+        by_score = getattr(self, "monitor", "loss") == "score"  # accuracy (R² for a regressor), higher is better
         for epoch in range(1, self.n_epochs + 1):
             t0 = time.perf_counter()
             lr = optimizer.param_groups[0]["lr"]
@@ -307,8 +310,9 @@ class _TorchEstimator(BaseEstimator):
                 valid_loss, valid_score = self._evaluate(module, X_va, y_va, loss_fn)
                 record.update(valid_loss=valid_loss, valid_score=valid_score)
                 monitored = valid_loss
-                if valid_loss < best_loss - MIN_DELTA:
-                    best_loss, best_epoch, stale = valid_loss, epoch, 0
+                watched = -valid_score if by_score else valid_loss
+                if watched < best_loss - MIN_DELTA:
+                    best_loss, best_epoch, stale = watched, epoch, 0
                     best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
                 else:
                     stale += 1
@@ -439,7 +443,8 @@ _COMMON_DOC = """
     "feature", "none"; statistics of the training slice), `batch_size`, `n_epochs` (at
     most), `early_stopping` on a `validation_fraction` of the training rows with
     `patience` epochs without the validation loss falling by more than MIN_DELTA (the
-    best epoch's weights are kept), `random_state`, `device`
+    best epoch's weights are kept; `monitor="score"` follows the validation accuracy, R²
+    for a regressor, instead), `random_state`, `device`
     ("auto": CUDA, then MPS, then CPU), `modality` and `sample_shape` (how a flat row is
     an image or sequence). `embed(X)` gives the penultimate layer's features.
 """
