@@ -7,8 +7,9 @@ datasets): for every real dataset of results/reference-real, the data exported a
 file (an .npz of images or series, a CSV with a `target` column), sized so that advise's
 training part equals a training size the reference ran (the largest with the most seeds whose
 rows the data holds; advise keeps 25% of a file for its test), then `bench advise FILE
---budget B --task classification` for each budget of `BENCH_ADVISE_BUDGETS` (default
-`5m,15m`), as a user would run it: every applicable model, no hints. Its answer is compared
+--budget B --task TASK` (the reference's task: cps1988 is a regression) for each budget of
+`BENCH_ADVISE_BUDGETS` (default `5m,15m`), as a user would run it: every applicable model, no
+hints. Its answer is compared
 with the reference's at the same training size (advise's answered size where the reference ran
 it, else the reference's nearest, marked), through the same statistics
 (bench.advise.answer.compute: each family's best chosen on validation rows, the paired
@@ -16,7 +17,7 @@ difference over seeds, "neither" within the margin): the winning family, and whe
 interval covers the reference's difference. Each case writes its row into
 docs/advise-validation.json and rewrites the table in docs/advise-validation.md (between its
 markers) at once, so a partial run keeps what finished and a later one adds to it.
-11 datasets x 2 budgets: about 3 h 50 min of wall time (the budgets' 220 minutes, plus each
+16 datasets x 2 budgets: about 5 h 30 min of wall time (the budgets' 320 minutes, plus each
 case's export, reference and start-up, seconds each).
 
 **Against a full run made here** (`BENCH_ADVISE_CASES=digits,shapes,tabular`, budget
@@ -270,9 +271,12 @@ def _export(dataset: str, ref: pd.DataFrame, folder: Path) -> tuple[Path, int | 
         rest = np.setdiff1d(test_idx, take_train) if not n_test else test_idx
         keep = rng.permutation(np.concatenate([take_train, rng.choice(rest, _rows_for(size) - size, replace=False)]))
     names = data.target_names
-    if isinstance(X, pd.DataFrame):  # a table: a CSV with its classes by name, as a user's would be
+    if isinstance(X, pd.DataFrame):  # a table: a CSV with its classes by name (or its numbers), as a user's would be
         frame = X.iloc[keep].reset_index(drop=True)
-        frame["target"] = [str(names[int(v)]) if names is not None else f"class {v}" for v in y[keep]]
+        if str(first["task"]) == "regression":
+            frame["target"] = y[keep]
+        else:
+            frame["target"] = [str(names[int(v)]) if names is not None else f"class {v}" for v in y[keep]]
         path = folder / f"{dataset}.csv"
         frame.to_csv(path, index=False)
     else:
@@ -288,8 +292,8 @@ def _nearest(sizes, n: int) -> int:
     return min(sizes, key=lambda k: (abs(np.log(k / n)), -k))
 
 
-def _real_advise(data: Path, budget: str, out: Path) -> dict:
-    argv = ["advise", str(data), "--budget", budget, "--task", "classification", "--out", str(out), "--no-progress"]
+def _real_advise(data: Path, budget: str, out: Path, task: str) -> dict:
+    argv = ["advise", str(data), "--budget", budget, "--task", task, "--out", str(out), "--no-progress"]
     if data.suffix == ".csv":
         argv += ["--target", "target"]
     t0 = time.monotonic()
@@ -318,9 +322,10 @@ def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
     ref = ref[ref["dataset"].astype(str) == dataset]
     folder = tmp_path_factory.mktemp(f"real-{dataset}-{budget}")
     data, size = _export(dataset, ref, folder)
-    profile = inspect(str(data), "target" if data.suffix == ".csv" else None, "classification")
+    task = str(ref["task"].iloc[0])  # the reference's task: cps1988 is a regression
+    profile = inspect(str(data), "target" if data.suffix == ".csv" else None, task)
     load_before = _load()
-    record = _real_advise(data, budget, folder / "advice")
+    record = _real_advise(data, budget, folder / "advice", task)
     load_after = _load()
     a = record["answer"]
     at = int(a["n_train"] or 0)
