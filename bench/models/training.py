@@ -278,7 +278,7 @@ class _TorchEstimator(BaseEstimator):
         n, batch = len(X_tr), self.batch_size
 
         history: list[dict] = []
-        best_loss, best_state, best_epoch, stale = float("inf"), None, 0, 0
+        best_watched, best_state, best_epoch, stale = float("inf"), None, 0, 0
         by_score = getattr(self, "monitor", "loss") == "score"  # accuracy (R² for a regressor), higher is better
         for epoch in range(1, self.n_epochs + 1):
             t0 = time.perf_counter()
@@ -311,8 +311,8 @@ class _TorchEstimator(BaseEstimator):
                 record.update(valid_loss=valid_loss, valid_score=valid_score)
                 monitored = valid_loss
                 watched = -valid_score if by_score else valid_loss
-                if watched < best_loss - MIN_DELTA:
-                    best_loss, best_epoch, stale = watched, epoch, 0
+                if watched < best_watched - MIN_DELTA:
+                    best_watched, best_epoch, stale = watched, epoch, 0
                     best_state = {k: v.detach().clone() for k, v in module.state_dict().items()}
                 else:
                     stale += 1
