@@ -497,3 +497,92 @@ def test_monitor_score_keeps_the_epoch_of_best_validation_accuracy(monkeypatch):
         kept[monitor] = est.fit(X, y).best_epoch_
         assert est.n_epochs_ == kept[monitor] + 3
     assert kept == {"loss": 1, "score": 4}
+
+
+WEKA_MLP = {  # suites/real.toml's mlp_weka: Weka's MultilayerPerceptron defaults, the UCR bake-off's MLP
+    "n_layers": 1,
+    "d_hidden": "io_mean",
+    "activation": "sigmoid",
+    "loss": "squared",
+    "optimizer": "sgd",
+    "lr": 0.3,
+    "momentum": 0.2,
+    "batch_size": 1,
+    "n_epochs": 30,
+    "early_stopping": False,
+    "lr_schedule": "constant",
+    "input_norm": "minmax",
+    "dropout": 0.0,
+    "weight_decay": 0.0,
+    "random_state": 0,
+}
+
+
+def test_wekas_multilayer_perceptron_is_a_configuration_of_the_mlp():
+    import torch
+
+    X, y = _classification(n=90, n_features=16, n_classes=3)
+    est = MLPClassifier(**WEKA_MLP).fit(X, y)
+    linear = [m for m in est.module_ if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in linear] == [
+        (16, 9),
+        (9, 3),
+    ]  # (16 inputs + 3 classes) // 2
+    assert isinstance(est.module_[1], torch.nn.Sigmoid)
+    proba = est.predict_proba(X)
+    assert np.allclose(proba.sum(1), 1) and (proba > 0).all()
+    assert (est.classes_[proba.argmax(1)] == est.predict(X)).all()
+    assert (
+        est.score(X, y) > 0.7
+    )  # chance is 0.33: every one of the 90 rows trains, one at a time (batches of 1)
+    assert (
+        len(est.history_) == 30 and est.history_[-1]["train_loss"] < est.history_[0]["train_loss"]
+    )
+
+
+def test_squared_loss_is_half_the_summed_squared_error_of_a_sigmoid_per_class():
+    import torch
+
+    loss = MLPClassifier(loss="squared")._loss_fn()
+    out, y = torch.tensor([[0.0, 2.0], [1.0, -1.0]]), torch.tensor([1, 0])
+    s = torch.sigmoid(out)
+    expected = (
+        0.5 * (((s[0, 0]) ** 2 + (s[0, 1] - 1) ** 2) + ((s[1, 0] - 1) ** 2 + s[1, 1] ** 2)) / 2
+    )
+    assert float(loss(out, y)) == pytest.approx(float(expected))
+    assert MLPClassifier()._loss_fn() is torch.nn.functional.cross_entropy
+
+
+def test_sgd_with_momentum_is_the_optimiser_asked_for(monkeypatch):
+    import torch
+
+    made = []
+    monkeypatch.setattr(
+        torch.optim, "SGD", lambda params, **kw: made.append(kw) or torch.optim.Adam(params)
+    )
+    X, y = _classification(n=40)
+    MLPClassifier(**{**WEKA_MLP, "n_epochs": 1}).fit(X, y)
+    assert made == [{"lr": 0.3, "momentum": 0.2, "weight_decay": 0.0}]
+
+
+def test_minmax_scales_each_training_column_onto_minus_one_to_one():
+    X, y = _classification(n=60)
+    X[:, 0] = 5.0  # a constant column stays finite (centred, not divided by 0)
+    est = MLPClassifier(input_norm="minmax", early_stopping=False, n_epochs=1, random_state=0).fit(
+        X, y
+    )
+    Z = est._normalised(X)
+    assert np.allclose(Z[:, 1:].min(0), -1, atol=1e-6) and np.allclose(
+        Z[:, 1:].max(0), 1, atol=1e-6
+    )
+    assert np.allclose(Z[:, 0], 0)
+
+
+def test_a_suite_gives_d_hidden_a_rule_by_name_and_a_wrong_one_is_named():
+    suite = SUITE.format(cell="gru", extra="").replace(
+        "[models.mlp]", '[models.mlp]\nd_hidden = "io_mean"'
+    )
+    mlp = next(m for m in parse(suite, "s.toml").models if m.label == "mlp")
+    assert mlp.params["d_hidden"] == "io_mean"
+    with pytest.raises(SuiteError, match=r"models.mlp.*d_hidden"):
+        parse(suite.replace('"io_mean"', '"half"'), "s.toml")

@@ -43,6 +43,10 @@ BLOCKS = ("plain", "residual")
 MAX_GRID = {1: 64, 2: 8}  # a flatten head sees at most this many positions per axis (1-D, 2-D)
 
 
+MLP_ACTIVATIONS = ("relu", "sigmoid", "tanh")
+IO_MEAN = "io_mean"  # an MLP's d_hidden: (inputs + outputs) // 2, Weka's MultilayerPerceptron default ("a")
+
+
 def _head(nn, d_in: int, d_hidden: int, dropout: float, n_out: int) -> list:
     drop = [nn.Dropout(dropout)] if dropout > 0 else []
     return [*drop, nn.Linear(d_in, d_hidden), nn.ReLU(), *drop, nn.Linear(d_hidden, n_out)]
@@ -52,16 +56,21 @@ class _MLP(_TorchEstimator):
     _parameter_constraints = {
         **_TorchEstimator._parameter_constraints,
         "n_layers": [Interval(Integral, 0, None, closed="left")],
-        "d_hidden": [Interval(Integral, 1, None, closed="left")],
+        "d_hidden": [Interval(Integral, 1, None, closed="left"), StrOptions({IO_MEAN})],
         "residual": ["boolean"],
+        "activation": [StrOptions(set(MLP_ACTIVATIONS))],
     }
 
     def __init__(
         self,
         n_layers: int = 3,
-        d_hidden: int = 256,
+        d_hidden: int | str = 256,
         dropout: float = 0.3,
         residual: bool = False,
+        activation: str = "relu",
+        optimizer: str = "adamw",
+        momentum: float = 0.0,
+        loss: str = "auto",
         weight_decay: float = 1e-4,
         lr: float = 1e-3,
         lr_schedule: str = "plateau",
@@ -81,6 +90,10 @@ class _MLP(_TorchEstimator):
         self.d_hidden = d_hidden
         self.dropout = dropout
         self.residual = residual
+        self.activation = activation
+        self.optimizer = optimizer
+        self.momentum = momentum
+        self.loss = loss
         self.weight_decay = weight_decay
         self.lr = lr
         self.lr_schedule = lr_schedule
@@ -102,16 +115,18 @@ class _MLP(_TorchEstimator):
         layers, d_in = [], in_shape[0]
         if self.modality == "text":  # the mean of the words' embeddings, padding left out (as fastText)
             layers, d_in = [nn.EmbeddingBag(self.n_tokens_, TEXT_EMBED_DIM, mode="mean", padding_idx=0)], TEXT_EMBED_DIM
-        for i in range(self.n_layers):
-            block = [nn.Linear(d_in, self.d_hidden), nn.ReLU()]
-            if self.residual and i > 0:  # h + relu(W h): MNIST-1D's MLP (Greydanus & Kobak 2020)
-                from bench.models.layers import Residual
+        from bench.models.layers import Residual
 
+        d_hidden = (d_in + n_out) // 2 if self.d_hidden == IO_MEAN else self.d_hidden
+        act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[self.activation]
+        for i in range(self.n_layers):
+            block = [nn.Linear(d_in, d_hidden), act()]
+            if self.residual and i > 0:  # h + relu(W h): MNIST-1D's MLP (Greydanus & Kobak 2020)
                 block = [Residual(nn.Sequential(*block))]
             layers += block
             if self.dropout > 0:
                 layers.append(nn.Dropout(self.dropout))
-            d_in = self.d_hidden
+            d_in = d_hidden
         layers.append(nn.Linear(d_in, n_out))
         return nn.Sequential(*layers)
 
@@ -119,6 +134,12 @@ class _MLP(_TorchEstimator):
 _MLP_DOC = """
     `residual=True` adds each hidden layer after the first to its input (h + ReLU(W h)): with
     `n_layers=2, d_hidden=100, dropout=0` it is MNIST-1D's MLP (Greydanus & Kobak 2020).
+    `activation` ("relu", "sigmoid", "tanh") of the hidden layers; `d_hidden="io_mean"` is
+    (inputs + outputs) // 2 units; `optimizer="sgd"` with `momentum` instead of AdamW; a
+    classifier's `loss="squared"` trains a sigmoid per class on the squared error. Together
+    (one sigmoid layer of "io_mean" units, SGD at 0.3 with momentum 0.2, batches of 1, 500
+    epochs, `input_norm="minmax"`) they are Weka's MultilayerPerceptron defaults, the UCR
+    bake-off's MLP (Bagnall et al. 2017).
 """
 
 

@@ -29,7 +29,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 SCHEDULES = ("plateau", "cosine", "constant")
-INPUT_NORMS = ("auto", "channel", "feature", "none")
+INPUT_NORMS = ("auto", "channel", "feature", "minmax", "none")
+OPTIMIZERS = ("adamw", "sgd")  # AdamW (every network's default); SGD with `momentum` (Weka's MLP trains so)
+LOSSES = ("auto", "squared")  # a classifier's loss: "auto" cross-entropy; "squared" see _Classifier._loss_fn
 MONITORS = ("loss", "score")  # what early stopping and the kept weights follow on the validation slice
 EVAL_BATCH = 4096  # rows per forward pass at validation and prediction time
 PLATEAU_FACTOR = 0.2  # "plateau": the learning rate is multiplied by this ...
@@ -75,6 +77,9 @@ class _TorchEstimator(BaseEstimator):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "patience": [Interval(Integral, 1, None, closed="left")],
         "monitor": [StrOptions(set(MONITORS))],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "momentum": [Interval(Real, 0, 1, closed="left")],
+        "loss": [StrOptions(set(LOSSES))],
         "random_state": ["random_state"],
         "device": [str],
         "modality": [StrOptions({"tabular", "image", "sequence", "text"})],
@@ -169,6 +174,12 @@ class _TorchEstimator(BaseEstimator):
             self.input_scale_ = np.ones(n_features, np.float32)
             return
         X64 = X.astype(np.float64)
+        if self.input_norm == "minmax":  # each column onto [-1, 1] by its training range (Weka's normalizeAttributes)
+            low, high = X64.min(axis=0), X64.max(axis=0)
+            half = (high - low) / 2
+            self.input_mean_ = ((high + low) / 2).astype(np.float32)
+            self.input_scale_ = np.where(half > 1e-12, half, 1.0).astype(np.float32)
+            return
         groups = self._norm_groups(n_features)
         if groups is None:
             mean, std = X64.mean(axis=0), X64.std(axis=0)
@@ -260,7 +271,12 @@ class _TorchEstimator(BaseEstimator):
         train_idx, valid_idx = self._split(targets, seed)
         self._fit_normalisation(X if train_idx is None else X[train_idx])
         module = self._build(self.input_shape_, n_out).to(device)
-        optimizer = torch.optim.AdamW(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+        if getattr(self, "optimizer", "adamw") == "sgd":  # Δw = -lr g + momentum Δw_prev, L2 as weight decay
+            optimizer = torch.optim.SGD(
+                module.parameters(), lr=self.lr, momentum=self.momentum, weight_decay=self.weight_decay
+            )
+        else:
+            optimizer = torch.optim.AdamW(module.parameters(), lr=self.lr, weight_decay=self.weight_decay)
         scheduler = self._scheduler(optimizer)
         loss_fn = self._loss_fn()
         clip = float(getattr(self, "clip_grad_norm", 0.0) or 0.0)
@@ -289,7 +305,7 @@ class _TorchEstimator(BaseEstimator):
             seen = 0
             for start in range(0, n, batch):
                 idx = order[start : start + batch]
-                if len(idx) == 1 < n:  # a lone trailing row: batch norm cannot train on it
+                if len(idx) == 1 < min(n, batch):  # a lone trailing row: batch norm cannot train on it
                     continue
                 loss = loss_fn(self._forward(module, X_tr[idx]), y_tr[idx])
                 optimizer.zero_grad(set_to_none=True)
@@ -391,15 +407,29 @@ class _Classifier(ClassifierMixin):
         return encoded.astype(np.int64), len(self.classes_)
 
     def _loss_fn(self):
+        """Cross-entropy of the softmax; `loss="squared"`: half the summed squared error of a
+        sigmoid per class against the one-hot target, as Weka's MultilayerPerceptron trains."""
         import torch
 
-        return torch.nn.functional.cross_entropy
+        if getattr(self, "loss", "auto") != "squared":
+            return torch.nn.functional.cross_entropy
+
+        def squared(out, y):
+            target = torch.nn.functional.one_hot(y, out.shape[1]).to(out.dtype)
+            return 0.5 * ((torch.sigmoid(out) - target) ** 2).sum(1).mean()
+
+        return squared
 
     def predict_proba(self, X) -> np.ndarray:
-        """Class probabilities (softmax of the network's outputs), columns in classes_ order."""
+        """Class probabilities (softmax of the network's outputs; with `loss="squared"` the
+        sigmoid outputs scaled to sum to 1), columns in classes_ order."""
         import torch
 
-        return torch.softmax(self._outputs(X).cpu().double(), dim=1).numpy()
+        out = self._outputs(X).cpu().double()
+        if getattr(self, "loss", "auto") == "squared":
+            p = torch.sigmoid(out)
+            return (p / p.sum(1, keepdim=True).clamp_min(1e-300)).numpy()
+        return torch.softmax(out, dim=1).numpy()
 
     def predict(self, X) -> np.ndarray:
         best = self._outputs(X).argmax(1).cpu().numpy()
@@ -440,7 +470,7 @@ _COMMON_DOC = """
     `lr_schedule` ("plateau": cut by 5x after a third of `patience` epochs without a
     better validation loss; "cosine" over `n_epochs`; "constant"), `input_norm` ("auto":
     per channel for images and sequences, per column for tabular rows; "channel",
-    "feature", "none"; statistics of the training slice), `batch_size`, `n_epochs` (at
+    "feature", "minmax" (each column onto [-1, 1]), "none"; statistics of the training slice), `batch_size`, `n_epochs` (at
     most), `early_stopping` on a `validation_fraction` of the training rows with
     `patience` epochs without the validation loss falling by more than MIN_DELTA (the
     best epoch's weights are kept; `monitor="score"` follows the validation accuracy, R²

@@ -99,11 +99,15 @@ def _where_it_runs(label: str, datasets) -> tuple[set, set]:
     return {d.task for d in on}, {d.modality for d in on}
 
 
-def _check_value(path: str, where: str, value: Any, default: Any, numbers_too: bool = False) -> Any:
+def _check_value(
+    path: str, where: str, value: Any, default: Any, numbers_too: bool = False, strings_too: bool = False
+) -> Any:
     """Check a suite value against the type of the parameter's default; return it coerced.
 
-    `numbers_too`: a parameter whose default is a string may take a number (scikit-learn's
-    SVC gamma: "scale" or a positive number); the estimator's own constraints then decide.
+    A parameter the estimator constrains itself may take a number where its default is a
+    string (`numbers_too`: scikit-learn's SVC gamma, "scale" or a positive number), or a string
+    where its default is a number when its constraints name strings (`strings_too`: an MLP's
+    d_hidden, 256 or "io_mean"); those constraints then decide.
     """
     if isinstance(value, float) and not math.isfinite(value):
         raise fail(path, where, f"expected a finite number, got {value}")
@@ -113,10 +117,11 @@ def _check_value(path: str, where: str, value: Any, default: Any, numbers_too: b
     if isinstance(default, bool):
         ok = isinstance(value, bool)
     elif isinstance(default, int):
-        ok = isinstance(value, int) and not isinstance(value, bool)
+        ok = (isinstance(value, int) and not isinstance(value, bool)) or (strings_too and isinstance(value, str))
     elif isinstance(default, float):
         ok = isinstance(value, int | float) and not isinstance(value, bool)
         value = float(value) if ok else value
+        ok = ok or (strings_too and isinstance(value, str))
     elif isinstance(default, str):
         ok = isinstance(value, str) or (numbers_too and isinstance(value, int | float) and not isinstance(value, bool))
     elif isinstance(default, list | tuple):
@@ -326,8 +331,14 @@ def _model_spec(
                     f"unknown hyperparameter for {name!r} ({task}); valid: {', '.join(sorted(valid))}",
                 )
             # A key scikit-learn constrains itself may take what its constraints allow (checked below).
-            declared = key in getattr(estimator, "_parameter_constraints", {})
-            params[key] = _check_value(path, f"{where}.{key}", value, valid[key], numbers_too=declared)
+            from sklearn.utils._param_validation import StrOptions  # loaded: the estimator is built
+
+            constraints = getattr(estimator, "_parameter_constraints", {})
+            declared = key in constraints
+            strings = declared and any(isinstance(c, StrOptions) or c is str for c in constraints[key])
+            params[key] = _check_value(
+                path, f"{where}.{key}", value, valid[key], numbers_too=declared, strings_too=strings
+            )
         try:
             built = build(name, ctx, params)
             if hasattr(built, "_parameter_constraints"):  # scikit-learn's own value checks
