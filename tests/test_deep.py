@@ -586,3 +586,14 @@ def test_a_suite_gives_d_hidden_a_rule_by_name_and_a_wrong_one_is_named():
     assert mlp.params["d_hidden"] == "io_mean"
     with pytest.raises(SuiteError, match=r"models.mlp.*d_hidden"):
         parse(suite.replace('"io_mean"', '"half"'), "s.toml")
+
+
+@pytest.mark.parametrize("no_change, epochs", [(2, 5), (None, 8)])
+def test_n_iter_no_change_stops_on_the_training_loss_as_scikit_learn_does(monkeypatch, no_change, epochs):
+    """Training losses 1.0, 0.5, then 0.49995 three times (each within 1e-4 of the best): with
+    n_iter_no_change=2 the third such epoch (a count of 3 > 2) is the last; without it all 8 run."""
+    losses = iter([1.0, 0.5, 0.49995, 0.49995, 0.49995, 0.4, 0.3, 0.2])
+    monkeypatch.setattr(MLPClassifier, "_loss_fn", lambda self: lambda out, y: out.sum() * 0 + next(losses))
+    X, y = _classification(n=50)
+    est = MLPClassifier(early_stopping=False, n_epochs=8, n_iter_no_change=no_change, batch_size=50, random_state=0)
+    assert est.fit(X, y).n_epochs_ == epochs

@@ -71,6 +71,7 @@ class _MLP(_TorchEstimator):
         optimizer: str = "adamw",
         momentum: float = 0.0,
         loss: str = "auto",
+        n_iter_no_change: int | None = None,
         weight_decay: float = 1e-4,
         lr: float = 1e-3,
         lr_schedule: str = "plateau",
@@ -94,6 +95,7 @@ class _MLP(_TorchEstimator):
         self.optimizer = optimizer
         self.momentum = momentum
         self.loss = loss
+        self.n_iter_no_change = n_iter_no_change
         self.weight_decay = weight_decay
         self.lr = lr
         self.lr_schedule = lr_schedule
@@ -139,7 +141,9 @@ _MLP_DOC = """
     classifier's `loss="squared"` trains a sigmoid per class on the squared error. Together
     (one sigmoid layer of "io_mean" units, SGD at 0.3 with momentum 0.2, batches of 1, 500
     epochs, `input_norm="minmax"`) they are Weka's MultilayerPerceptron defaults, the UCR
-    bake-off's MLP (Bagnall et al. 2017).
+    bake-off's MLP (Bagnall et al. 2017). Without early stopping, `n_iter_no_change` stops
+    training as scikit-learn's MLPClassifier does: once the training loss has missed its best
+    by more than 1e-4 in more than that many epochs running.
 """
 
 

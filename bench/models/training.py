@@ -80,6 +80,7 @@ class _TorchEstimator(BaseEstimator):
         "optimizer": [StrOptions(set(OPTIMIZERS))],
         "momentum": [Interval(Real, 0, 1, closed="left")],
         "loss": [StrOptions(set(LOSSES))],
+        "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "device": [str],
         "modality": [StrOptions({"tabular", "image", "sequence", "text"})],
@@ -295,6 +296,11 @@ class _TorchEstimator(BaseEstimator):
 
         history: list[dict] = []
         best_watched, best_state, best_epoch, stale = float("inf"), None, 0, 0
+        # Without a validation slice, scikit-learn's MLP rule (optional): stop once the training loss
+        # has missed its best by more than MIN_DELTA (its tol, 1e-4) in more than n_iter_no_change
+        # epochs running (scikit-learn 0.19, which has no such parameter, stops after 2).
+        no_change = getattr(self, "n_iter_no_change", None)
+        best_train, train_stale = float("inf"), 0
         by_score = getattr(self, "monitor", "loss") == "score"  # accuracy (R² for a regressor), higher is better
         for epoch in range(1, self.n_epochs + 1):
             t0 = time.perf_counter()
@@ -340,6 +346,11 @@ class _TorchEstimator(BaseEstimator):
             history.append(record)
             if X_va is not None and stale >= self.patience:
                 break
+            if X_va is None and no_change is not None:
+                train_stale = train_stale + 1 if train_loss > best_train - MIN_DELTA else 0
+                best_train = min(best_train, train_loss)
+                if train_stale > no_change:
+                    break
         # Whether the epoch cap, not early stopping, ended training: True when all n_epochs ran
         # with the validation loss still improving within the last `patience` epochs; None
         # without a validation slice (the cap always ends training then).
