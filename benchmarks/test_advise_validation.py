@@ -36,6 +36,8 @@ benchmarks/test_advise_validation.py -s -p no:cacheprovider` (docs/advise-valida
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import time
@@ -297,8 +299,17 @@ def _real_advise(data: Path, budget: str, out: Path, task: str) -> dict:
     if data.suffix == ".csv":
         argv += ["--target", "target"]
     t0 = time.monotonic()
-    assert main(argv) == 0
-    record = json.loads((out / "advice.json").read_text())
+    said = io.StringIO()
+    with contextlib.redirect_stderr(said):
+        code = main(argv)
+    if code != 0:  # advise refused the file (e.g. too few rows for a learning curve): a row saying so
+        message = said.getvalue().strip().splitlines()
+        print("\n".join(message))
+        record = {"answer": {"outcome": "refused", "n_train": None, "best": {},
+                             "difference_deep_minus_classical": {}},
+                  "refusal": message[-1].removeprefix("error: ") if message else f"exit status {code}"}
+    else:
+        record = json.loads((out / "advice.json").read_text())
     record["wall_s"] = time.monotonic() - t0
     return record
 
@@ -348,12 +359,13 @@ def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
         "agree": _winner(a["outcome"]) == _winner(full.outcome), "covers": covers if interval else None,
         "wall_s": round(record["wall_s"], 1), "load": [round(load_before, 1), round(load_after, 1)],
         "cores": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        **({"refusal": record["refusal"]} if "refusal" in record else {}),
     }
     _store(row)
     print(f"\n{dataset} {budget}: advise {row['advise']} at {at} rows ({_diff_text(row)}), reference "
           f"{row['reference']} at {ref_at} ({_ref_text(row)}); agree {row['agree']}, covers {row['covers']}; "
           f"{row['wall_s']:.0f} s, load {load_before:.1f}-{load_after:.1f}")
-    assert a["outcome"] != "none", "advise gave no answer"
+    assert a["outcome"] not in ("none", "refused"), f"advise gave no answer: {record.get('refusal', '')}"
 
 
 def _by_test(at: pd.DataFrame) -> float | None:
@@ -390,6 +402,8 @@ def _budget_s(budget: str) -> float:
 
 
 def _diff_text(r: dict) -> str:
+    if r.get("refusal"):
+        return r["refusal"].split(": ", 1)[-1]  # without the file's temporary path
     if r["advise_diff"] is None:
         return "no difference"
     seeds = f"{r['advise_seeds']} seed{'s' if r['advise_seeds'] != 1 else ''}"
@@ -418,7 +432,7 @@ def table(rows: list[dict]) -> str:
         mark = "" if r["same_size"] else " (nearest)"
         covers = "n/a (no interval)" if r["covers"] is None else "yes" if r["covers"] else "no"
         out.append(
-            f"| {r['dataset']} | {r['budget']} | {r['advise']} ({_diff_text(r)}) | {r['advise_rows']:,} of "
+            f"| {r['dataset']} | {r['budget']} | {r['advise']} ({_diff_text(r)}) | {r['advise_rows'] or 0:,} of "
             f"{r['pool']:,} | {ab.get('classical', '-')} / {ab.get('deep', '-')} | {r['reference_rows']:,}{mark} "
             f"| {r['reference']} ({_ref_text(r)}) | {rb.get('classical', '-')} / {rb.get('deep', '-')} "
             f"| {'yes' if r['agree'] else 'no'} | {covers} | {r['wall_s'] / 60:.1f} min "
