@@ -609,6 +609,18 @@ def test_a_difference_within_noise_is_a_tie():
     df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.8005})
     a = compute(df, _profile())
     assert a.outcome == "tie" and "neither family wins" in " ".join(headline(a, _profile()))
+    assert a.diff.lo < 0 < a.diff.hi and "is within the noise: it may favour either family" in headline(a, _profile())[0]
+
+
+def test_a_lead_short_of_the_margin_is_no_win_but_is_not_called_noise():
+    # The 15-minute Fashion-MNIST answer: +0.028 for deep, 95% interval +0.003 to +0.053. Above zero,
+    # not clear of the 0.01 margin: no win, and the headline says who is ahead rather than "noise".
+    df = _rows({"classical": lambda n: 0.80, "deep": lambda n: 0.816})
+    a = compute(df, _profile())
+    assert a.outcome == "tie" and 0 < a.diff.lo < 0.01 < a.diff.hi, a.diff
+    text = headline(a, _profile())[0]
+    assert "neither family wins by a clear margin, though deep is ahead" in text
+    assert "perhaps by less than the 0.01 a win needs" in text and "noise" not in text
 
 
 def test_a_steeper_trailing_curve_gives_a_crossover_near_the_power_laws_meeting():

@@ -359,9 +359,22 @@ def headline(a: Answer, profile: Profile) -> list[str]:
                  f"{c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}, a difference "
                  f"of {iv.mean:+.3f} for deep{span}. Choose on cost, or give a larger --budget for more seeds."]
     elif a.outcome == "tie":
-        lines = [f"{where} neither family wins: {c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}; "
-                 f"the difference, {iv.mean:+.3f} for deep (95% interval {iv.lo:+.3f} to {iv.hi:+.3f} {seeds}), "
-                 "is within the noise. Choose on cost."]
+        # No win (the interval does not clear the margin), said as the interval says it: level within
+        # the margin, one family ahead but perhaps by less than the margin, or either way.
+        m = an.MARGIN
+        scores = f"{c.config} scores {c.mean:.3f} {a.metric}, {d.config} {d.mean:.3f}"
+        span = f"{iv.mean:+.3f} for deep (95% interval {iv.lo:+.3f} to {iv.hi:+.3f} {seeds})"
+        if -m <= iv.lo and iv.hi <= m:
+            lines = [f"{where} neither family wins: {scores}; the difference, {span}, lies within ±{m:g}, the "
+                     "margin below which no family is said to win: the two are level. Choose on cost."]
+        elif iv.lo > 0 or iv.hi < 0:
+            ahead = "deep" if iv.lo > 0 else "classical"
+            lines = [f"{where} neither family wins by a clear margin, though {ahead} is ahead: {scores}; the "
+                     f"difference, {span}, puts {ahead} ahead but perhaps by less than the {m:g} a win needs. "
+                     "Choose on cost, or give a larger --budget for more seeds and rows."]
+        else:
+            lines = [f"{where} neither family wins: {scores}; the difference, {span}, is within the noise: "
+                     "it may favour either family. Choose on cost."]
     else:
         win, lose = (d, c) if a.outcome == "deep" else (c, d)
         sign = 1 if a.outcome == "deep" else -1
