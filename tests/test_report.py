@@ -256,3 +256,19 @@ def test_a_rebuild_in_another_process_is_byte_identical(run_dir, built, tmp_path
         assert (out / "report.html").read_bytes() == built.html.read_bytes()
         for fig in built.figures:
             assert (out / "figures" / fig.name).read_bytes() == fig.read_bytes(), fig.name
+
+
+def test_a_font_matplotlib_cannot_find_is_not_logged_to_the_terminal(caplog):
+    """An advise run printed some 40 `findfont: Font family [...] not found` lines among its answer."""
+    import logging
+
+    import matplotlib.pyplot as plt
+
+    from bench.report import plots  # noqa: F401  (quiets matplotlib's font manager on import)
+
+    caplog.set_level(logging.WARNING)
+    fig, ax = plt.subplots()
+    ax.set_title("x", fontfamily="No Such Font Anywhere")
+    fig.canvas.draw()
+    plt.close(fig)
+    assert not [r for r in caplog.records if r.name.startswith("matplotlib.font_manager")]

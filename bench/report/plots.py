@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import io
+import logging
 import math
 import re
 from dataclasses import dataclass
@@ -33,6 +34,11 @@ from matplotlib.lines import Line2D  # noqa: E402
 from bench.registry import MODALITIES
 from bench.report import analysis  # noqa: E402
 from bench.report.measurements import Measurements  # noqa: E402
+
+# A font matplotlib does not find (a bold CJK fallback, mathtext's STIX and Computer Modern) is
+# logged as a warning per family, some 40 lines at a report's first figure; the fallback it takes
+# draws the same figure, so those lines say nothing to a user and are kept off the terminal.
+logging.getLogger("matplotlib.font_manager").setLevel(logging.ERROR)
 
 DPI = 100
 WIDTH = 10.5  # inches: 1,050 px at DPI, the HTML's content width
