@@ -55,6 +55,7 @@ from bench.advise.answer import compute  # noqa: E402
 from bench.advise.inspect import inspect  # noqa: E402
 from bench.advise.pilot import features_for  # noqa: E402
 from bench.advise.suite_text import Protocol, suite_text  # noqa: E402
+from bench.cli_common import EXIT_INTERRUPTED  # noqa: E402
 from bench.execution import runner  # noqa: E402
 from bench.suite import load  # noqa: E402
 
@@ -302,6 +303,8 @@ def _real_advise(data: Path, budget: str, out: Path, task: str) -> dict:
     said = io.StringIO()
     with contextlib.redirect_stderr(said):
         code = main(argv)
+    if code == EXIT_INTERRUPTED:  # stopped (Ctrl-C, SIGTERM): no answer, and no row for it
+        pytest.exit("advise was interrupted", returncode=code)
     if code != 0:  # advise refused the file (e.g. too few rows for a learning curve): a row saying so
         message = said.getvalue().strip().splitlines()
         print("\n".join(message))
