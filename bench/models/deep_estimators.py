@@ -43,7 +43,8 @@ BLOCKS = ("plain", "residual")
 MAX_GRID = {1: 64, 2: 8}  # a flatten head sees at most this many positions per axis (1-D, 2-D)
 
 
-MLP_ACTIVATIONS = ("relu", "sigmoid", "tanh")
+_ACTIVATION_LAYERS = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh"}  # name -> torch.nn layer
+MLP_ACTIVATIONS = tuple(_ACTIVATION_LAYERS)
 IO_MEAN = "io_mean"  # an MLP's d_hidden: (inputs + outputs) // 2, Weka's MultilayerPerceptron default ("a")
 
 
@@ -120,7 +121,7 @@ class _MLP(_TorchEstimator):
         from bench.models.layers import Residual
 
         d_hidden = (d_in + n_out) // 2 if self.d_hidden == IO_MEAN else self.d_hidden
-        act = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}[self.activation]
+        act = getattr(nn, _ACTIVATION_LAYERS[self.activation])
         for i in range(self.n_layers):
             block = [nn.Linear(d_in, d_hidden), act()]
             if self.residual and i > 0:  # h + relu(W h): MNIST-1D's MLP (Greydanus & Kobak 2020)

@@ -317,6 +317,9 @@ def _model_spec(
         )
     entry = MODELS[name]
     params = {k: v for k, v in table.items() if k not in MODEL_KEYS}
+    # Cheap here: building the estimators below loads scikit-learn anyway.
+    from sklearn.utils._param_validation import StrOptions
+
     # Check the hyperparameters against the estimator for every task it will see here.
     for task in sorted(tasks & entry.tasks) or sorted(entry.tasks)[:1]:
         modality = next(iter(sorted(modalities & entry.modalities)), "tabular")
@@ -331,8 +334,6 @@ def _model_spec(
                     f"unknown hyperparameter for {name!r} ({task}); valid: {', '.join(sorted(valid))}",
                 )
             # A key scikit-learn constrains itself may take what its constraints allow (checked below).
-            from sklearn.utils._param_validation import StrOptions  # loaded: the estimator is built
-
             constraints = getattr(estimator, "_parameter_constraints", {})
             declared = key in constraints
             strings = declared and any(isinstance(c, StrOptions) or c is str for c in constraints[key])
