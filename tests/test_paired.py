@@ -64,7 +64,9 @@ def test_identical_predictions_never_give_a_zero_width_interval():
         for k in (1, 3):
             r = paired_difference([s] * k, "classification", shared_rows=shared)
             assert r.diff == 0 and r.lo < 0 < r.hi, (shared, k)
-            assert r.hi == pytest.approx(3 / 50, rel=0.3)  # the rule of three's bound, about
+            # The rule of three's bound, about: 3 / 50 for one seed; seeds with their own splits
+            # have seen more rows, so no wider, and never narrower than the bound over all of them.
+            assert 3 / (50 * k) <= r.hi <= 1.3 * 3 / 50, (shared, k, r.hi)
 
 
 def test_mcnemar_is_the_exact_binomial_test_of_the_discordant_rows():
@@ -74,16 +76,42 @@ def test_mcnemar_is_the_exact_binomial_test_of_the_discordant_rows():
     assert mcnemar_p(_seed(np.ones(4, bool), np.ones(4, bool))) == 1.0
 
 
+def _rows_variance(seeds) -> float:
+    """Each seed's paired test-row variance of its difference, averaged, over the number of seeds."""
+    u = [(s.b != s.y).astype(float) - (s.a != s.y).astype(float) for s in seeds]
+    return float(np.mean([x.var(ddof=1) / len(x) for x in u])) / len(seeds)
+
+
 def test_several_seeds_with_their_own_splits_use_student_t_over_the_seeds():
+    # Training variance (a seed effect of sd 0.05) well above the test rows' error on 2,000 rows.
     rng = np.random.default_rng(2)
-    seeds = [_seed(rng.random(200) < 0.8, rng.random(200) < 0.7) for _ in range(3)]
+    seeds = [_seed(rng.random(2000) < 0.8 + e, rng.random(2000) < 0.7) for e in (-0.08, 0.0, 0.08)]
     r = paired_difference(seeds, "classification", shared_rows=False)
     d = np.array([(s.a == s.y).mean() - (s.b == s.y).mean() for s in seeds])
     from scipy.stats import t
 
+    assert d.var(ddof=1) / 3 > _rows_variance(seeds)
     half = t.ppf(0.975, 2) * d.std(ddof=1) / math.sqrt(3)
-    assert (r.lo, r.hi) == pytest.approx((d.mean() - half, d.mean() + half))
-    assert "Student's t" in r.method
+    assert (r.lo, r.hi) == pytest.approx((d.mean() - half, d.mean() + half), rel=1e-4)  # t with about 2 df
+    assert "seeds' differences" in r.method and "their spread" in r.method
+
+
+def test_seeds_that_agree_by_chance_never_narrow_the_interval_below_the_test_rows_error():
+    # MNIST-1D in advise (rules' version 7): three seeds' differences on 666 test rows each agreed
+    # to 0.002, and Student's t over them gave +0.227 [+0.225, +0.229], though each seed's test
+    # rows alone allow about +-0.03. Here three seeds whose differences are equal to the row.
+    rng = np.random.default_rng(3)
+    seeds = []
+    for _ in range(3):
+        a = rng.random(666) < 0.85
+        a[:150] = True
+        b = a.copy()
+        b[:150] = False  # 150 rows only a gets right: the same difference on every seed
+        seeds.append(_seed(a, b))
+    r = paired_difference(seeds, "classification", shared_rows=False)
+    half = 1.959964 * math.sqrt(_rows_variance(seeds))
+    assert r.hi - r.diff == pytest.approx(half, rel=0.01)  # normal: the seeds' spread is 0 (infinite df)
+    assert r.hi - r.lo > 0.02 and "test rows' variance" in r.method
 
 
 def test_shared_rows_need_the_same_rows_for_every_seed():
@@ -113,4 +141,7 @@ DESIGNS = [
 def test_95_percent_intervals_cover_the_true_difference_93_to_97_percent_of_the_time(design):
     task, n, k, sd, shared = design
     coverage = simulate_coverage(task, n=n, k=k, true_diff=0.03, seed_sd=sd, shared_rows=shared, n_sim=1000, seed=7)
-    assert 0.93 <= coverage <= 0.97, coverage
+    # Several seeds with their own splits: the interval is never narrower than the test rows' own
+    # error (rules' version 7), so it is conservative where training adds little (about 0.98).
+    high = 0.99 if k > 1 and not shared else 0.97
+    assert 0.93 <= coverage <= high, coverage

@@ -51,7 +51,7 @@ __all__ = [
     "Verdict", "claim", "evaluate", "forest", "further_verdicts", "ok_rows", "table_verdicts",
 ]
 
-RULES_VERSION = 6  # raised with every entry of docs/rules-changelog.md
+RULES_VERSION = 7  # raised with every entry of docs/rules-changelog.md
 
 CONVENTIONS = (
     "Only cells with status ok count. A configuration is a (model, feature variant, tuning) "
@@ -83,7 +83,8 @@ CONVENTIONS = (
     "when its 95% interval lies beyond it: an interval that straddles a threshold is within "
     "noise. Every interval of a score difference on one dataset counts the test set's sampling "
     "error as well as the seeds': from the kept test predictions, paired row by row (seeds with "
-    "their own splits: Student's t over the seeds' differences; one test set shared by the seeds: "
+    "their own splits: the seeds' differences, their spread or, where larger, their test rows' own "
+    "variance, Welch-Satterthwaite t; one test set shared by the seeds: "
     "rows crossed with seeds, Welch-Satterthwaite; one seed: the test rows alone, with McNemar's "
     "exact test), and where a run folder kept no predictions, from the scores and test-row "
     "counts (binomial variance for accuracy, a delta method for R², the two sides added as if "
