@@ -341,7 +341,26 @@ def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
     load_before = _load()
     record = _real_advise(data, budget, folder / "advice", task)
     load_after = _load()
-    a = record["answer"]
+    row = {
+        "dataset": dataset, "budget": budget, "file_rows": profile.n_rows, "pool": profile.n_pool,
+        "export_size": size, **_compared(record["answer"], ref, profile),
+        "wall_s": round(record["wall_s"], 1), "load": [round(load_before, 1), round(load_after, 1)],
+        "cores": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        **({"refusal": record["refusal"]} if "refusal" in record else {}),
+    }
+    _store(row)
+    _keep(folder, data, dataset, budget)
+    print(f"\n{dataset} {budget}: advise {row['advise']} at {row['advise_rows']} rows ({_diff_text(row)}), reference "
+          f"{row['reference']} at {row['reference_rows']} ({_ref_text(row)}); agree {row['agree']}, covers "
+          f"{row['covers']}; {row['wall_s']:.0f} s, load {load_before:.1f}-{load_after:.1f}")
+    assert row["advise"] not in ("no answer", "refused"), f"advise gave no answer: {record.get('refusal', '')}"
+
+
+def _compared(a: dict, ref: pd.DataFrame, profile) -> dict:
+    """Advise's answer (advice.json's "answer") beside the reference's at the same training size (or its
+    nearest), through the same statistics, at the rules' version of this code."""
+    from bench.report.claims import RULES_VERSION
+
     at = int(a["n_train"] or 0)
     sizes = sorted(int(k) for k in ref["n_train"].unique())
     ref_at = at if at in sizes else _nearest(sizes, at or profile.n_pool)
@@ -350,9 +369,8 @@ def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
     lo, hi = d.get("lo"), d.get("hi")
     interval = lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi)
     covers = bool(interval and full.diff is not None and lo <= full.diff.mean <= hi)
-    row = {
-        "dataset": dataset, "budget": budget, "file_rows": profile.n_rows, "pool": profile.n_pool,
-        "export_size": size, "advise_rows": at, "reference_rows": ref_at, "same_size": ref_at == at,
+    return {
+        "advise_rows": at, "reference_rows": ref_at, "same_size": ref_at == at,
         "advise": _winner(a["outcome"]), "advise_diff": d.get("mean"), "advise_lo": lo, "advise_hi": hi,
         "advise_seeds": d.get("seeds"), "advise_best": {g: b["config"] for g, b in a["best"].items()},
         "reference": _winner(full.outcome), "reference_diff": None if full.diff is None else full.diff.mean,
@@ -360,15 +378,59 @@ def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
         "reference_best": {g: b.config for g, b in full.best.items()},
         "reference_by_test": _by_test(ref[ref["n_train"] == ref_at]),
         "agree": _winner(a["outcome"]) == _winner(full.outcome), "covers": covers if interval else None,
-        "wall_s": round(record["wall_s"], 1), "load": [round(load_before, 1), round(load_after, 1)],
-        "cores": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        **({"refusal": record["refusal"]} if "refusal" in record else {}),
+        "rules": RULES_VERSION,
     }
-    _store(row)
-    print(f"\n{dataset} {budget}: advise {row['advise']} at {at} rows ({_diff_text(row)}), reference "
-          f"{row['reference']} at {ref_at} ({_ref_text(row)}); agree {row['agree']}, covers {row['covers']}; "
-          f"{row['wall_s']:.0f} s, load {load_before:.1f}-{load_after:.1f}")
-    assert a["outcome"] not in ("none", "refused"), f"advise gave no answer: {record.get('refusal', '')}"
+
+
+KEEP = Path(os.environ.get("BENCH_ADVISE_KEEP", ROOT / "results" / "advise-validation"))
+
+
+def _keep(folder: Path, data: Path, dataset: str, budget: str) -> None:
+    """The case's user file and advise's run folder (its rows and kept predictions), kept under KEEP
+    (ignored by git) so that a later change of the statistics can answer again from the same cells
+    (`BENCH_ADVISE_RESCORE`) instead of running the case again."""
+    import shutil
+
+    dest = KEEP / f"{dataset}-{budget}"
+    shutil.rmtree(dest, ignore_errors=True)
+    dest.mkdir(parents=True)
+    shutil.copy2(data, dest / data.name)
+    if (folder / "advice").is_dir():
+        shutil.copytree(folder / "advice", dest / "advice")
+
+
+RESCORE = os.environ.get("BENCH_ADVISE_RESCORE", "")
+
+
+@pytest.mark.skipif(not RESCORE, reason="opt in: BENCH_ADVISE_RESCORE=all (or dataset-budget names) answers again "
+                                        "from the run folders kept under BENCH_ADVISE_KEEP")
+def test_answers_again_from_the_kept_cells():
+    """Each kept case's answer computed again from its own cells (no model is run) with this code's statistics,
+    beside the reference's computed again the same way: the row keeps its run's wall time, load and date and
+    records the rules' version it was answered at."""
+    from bench.predictions import predictions_of
+
+    kept = sorted(p for p in KEEP.iterdir() if (p / "advice" / "results.parquet").exists()) if KEEP.is_dir() else []
+    if RESCORE != "all":
+        kept = [p for p in kept if p.name in RESCORE.split(",")]
+    assert kept, f"no kept run folder under {KEEP} matches {RESCORE!r}"
+    rows = {(r["dataset"], r["budget"]): r for r in json.loads(STORE.read_text())} if STORE.exists() else {}
+    for case in kept:
+        dataset, budget = case.name.rsplit("-", 1)
+        old = rows.get((dataset, budget))
+        assert old is not None, f"{case}: no row for {dataset} at {budget} in {STORE}"
+        data = next(p for p in case.iterdir() if p.is_file() and p.stem == dataset)
+        ref = _reference()
+        ref = ref[ref["dataset"].astype(str) == dataset]
+        task = str(ref["task"].iloc[0])
+        profile = inspect(str(data), "target" if data.suffix == ".csv" else None, task)
+        run = case / "advice"
+        answer = compute(pd.read_parquet(run / "results.parquet"), profile,
+                         predictions=lambda row, run=run: predictions_of(run, row)).to_json()
+        row = {**old, **_compared(answer, ref, profile)}
+        _store(row)
+        print(f"{dataset} {budget}: advise {old['advise']} {_diff_text(old)} -> {row['advise']} {_diff_text(row)}; "
+              f"reference {old['reference']} -> {row['reference']}; agree {row['agree']}, covers {row['covers']}")
 
 
 def _by_test(at: pd.DataFrame) -> float | None:
@@ -428,8 +490,8 @@ def table(rows: list[dict]) -> str:
     """The doc's table (markdown): one row per dataset and budget, then the agreement per budget."""
     out = ["| dataset | budget | advise: answer (deep - classical, 95% interval) | at rows | best (classical / deep) "
            "| reference at rows | reference: answer (difference) | best (classical / deep) | same winner "
-           "| interval covers | wall | load (start-end, 2 cores) | when |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| interval covers | wall | load (start-end, 2 cores) | when | rules |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ab, rb = r["advise_best"], r["reference_best"]
         mark = "" if r["same_size"] else " (nearest)"
@@ -439,7 +501,7 @@ def table(rows: list[dict]) -> str:
             f"{r['pool']:,} | {ab.get('classical', '-')} / {ab.get('deep', '-')} | {r['reference_rows']:,}{mark} "
             f"| {r['reference']} ({_ref_text(r)}) | {rb.get('classical', '-')} / {rb.get('deep', '-')} "
             f"| {'yes' if r['agree'] else 'no'} | {covers} | {r['wall_s'] / 60:.1f} min "
-            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {r['when']} |")
+            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {r['when']} | v{r.get('rules', 6)} |")
     out.append("")
     for budget in sorted({r["budget"] for r in rows}, key=_budget_s):
         mine = [r for r in rows if r["budget"] == budget]

@@ -23,7 +23,7 @@ from bench.advise.answer import compute, headline, terminal_lines
 from bench.advise.costs import Cost, costs_from_pilot
 from bench.advise.curves import CROSSOVER_HORIZON
 from bench.advise.html import page
-from bench.advise.inspect import check_curve_possible, detect_task, inspect, min_size, size_ladder
+from bench.advise.inspect import check_enough_rows, detect_task, inspect, min_size, size_ladder
 from bench.advise.pilot import candidates, group_of, pilot_rows
 from bench.advise.plan import PROTOCOLS, make_plan
 from bench.advise.suite_text import suite_text
@@ -98,11 +98,36 @@ def test_a_one_class_target_is_refused(tmp_path, capsys):
     assert "single class" in _refused(capsys, [str(path), "--target", "Churn?"], tmp_path / "out")
 
 
-def test_too_few_rows_for_a_learning_curve_are_refused(tmp_path, capsys):
+def test_too_few_rows_for_any_comparison_are_refused(tmp_path, capsys):
+    path = tmp_path / "small.csv"
+    _wild(n=20).to_csv(path, index=False)
+    line = _refused(capsys, [str(path), "--target", "Churn?"], tmp_path / "out")
+    assert "15 training rows" in line and "a comparison needs at least 20" in line
+
+
+def test_a_file_too_small_for_two_doublings_is_compared_at_the_sizes_it_has(tmp_path):
+    # ArrowHead's case (48 series, 36 training rows): refused before, though one comparison fits.
     path = tmp_path / "small.csv"
     _wild(n=40).to_csv(path, index=False)
-    line = _refused(capsys, [str(path), "--target", "Churn?"], tmp_path / "out")
-    assert "a learning curve needs at least" in line and "30 training rows" in line
+    p = inspect(str(path), "Churn?")
+    assert p.n_pool == 30 and min_size(p) == 20
+    check_enough_rows(p)  # no error
+    sizes = size_ladder(p, 3)
+    assert sizes[0] == 20 and sizes[-1] == 30 and size_ladder(p, 3, top=20) == [20]
+
+
+def test_a_configuration_chosen_by_cross_validation_is_not_called_chosen_on_test_scores():
+    from types import SimpleNamespace
+
+    from bench.advise.caveats import caveats
+
+    best = {g: SimpleNamespace(chosen_on=on, costs={"device": "cpu"}, config=g, mean=0.9)
+            for g, on in (("classical", "cross-validation"), ("deep", "validation"))}
+    p = inspect("wine")
+    said = caveats(pd.DataFrame(), pd.DataFrame(), p, best, {}, None, 0, 3)
+    assert not any("test scores" in c for c in said)
+    best["deep"].chosen_on = "test"
+    assert any("test scores" in c for c in caveats(pd.DataFrame(), pd.DataFrame(), p, best, {}, None, 0, 3))
 
 
 def test_a_column_with_every_cell_blank_is_refused(tmp_path, capsys):
@@ -187,7 +212,7 @@ def test_learning_curve_sizes_rise_to_the_whole_training_part(wild_csv):
     for k in (2, 3, 5):
         sizes = size_ladder(p, k)
         assert sizes == sorted(set(sizes)) and sizes[-1] == p.n_pool and sizes[0] >= min_size(p)
-    check_curve_possible(p)
+    check_enough_rows(p)
 
 
 # ------------------------------------------------------------------ planning

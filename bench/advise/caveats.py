@@ -21,7 +21,7 @@ def caveats(df, ok, profile: Profile, best, curves, cross, not_started: int, n_s
         se = math.sqrt(max(p * (1 - p), 0.01) / profile.n_test) if profile.task == "classification" else math.nan
         noise = f"; a difference below about {2 * se:.3f} is within its noise" if math.isfinite(se) else ""
         out.append(f"small test set: {profile.n_test} rows (one row moves accuracy by {1 / profile.n_test:.3f}){noise}; "
-                   "the interval covers seeds, not this")
+                   "the interval counts this noise as well as the seeds'")
     if 0 < n_seeds < 3:
         out.append(f"only {n_seeds} seed{'s' if n_seeds != 1 else ''}: the interval is rough")
     for g, c in curves.items():
@@ -55,7 +55,7 @@ def caveats(df, ok, profile: Profile, best, curves, cross, not_started: int, n_s
         if any(str(d).startswith(("cuda", "mps")) for d in devices.values()):
             out.append("hardware differs: " + ", ".join(f"{g} ran on {d}" for g, d in devices.items())
                        + "; times compare different devices")
-        if any(b.chosen_on != "validation" for b in best.values()):
+        if any(b.chosen_on == "test" for b in best.values()):  # not "validation" or "cross-validation"
             out.append("some configurations were chosen on test scores (cells without a validation part)")
     if "classical" not in best or "deep" not in best:
         missing = [f for f in ("classical", "deep") if f not in best]

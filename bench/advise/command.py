@@ -35,7 +35,7 @@ import pandas as pd
 from bench.advise.answer import Answer, compute, json_text, terminal_lines
 from bench.advise.costs import HARNESS_S, Cost, costs_from_pilot
 from bench.advise.html import page
-from bench.advise.inspect import Profile, check_curve_possible, inspect
+from bench.advise.inspect import Profile, check_enough_rows, inspect
 from bench.advise.pilot import (
     MIN_BUDGET_S,
     PILOT_LIMIT_S,
@@ -180,7 +180,7 @@ def inspect_data(args, budget: float) -> tuple[Profile, list[str], Path] | str:
     out = _out_dir(args, profile.label)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         return f"{out}: already exists and is not empty; pick another --out"
-    check_curve_possible(profile)
+    check_enough_rows(profile)
     models = candidates(profile, (args.models or "").split(","))
     if budget < MIN_BUDGET_S:
         return (f"--budget {args.budget} is too small for even one cell: starting the workers and one pilot "

@@ -34,7 +34,6 @@ from bench.tuning import min_training_rows
 TEST_SIZE = 0.25
 VALIDATION = 0.2
 MAX_CLASS_LEVELS = 20  # an integer target with at most this many values is read as classes
-MIN_CURVE_SIZES = 2  # a learning curve needs two training sizes
 ID_NAME = re.compile(r"(^|[^a-z])(id|uuid|guid|key|index|identifier)($|[^a-z])", re.IGNORECASE)
 TABLE_SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -421,14 +420,19 @@ def size_ladder(profile: Profile, k: int, top: int | None = None) -> list[int]:
     return sizes
 
 
-def check_curve_possible(profile: Profile) -> None:
-    """Refuse data too small for two training sizes of at least `min_size` rows."""
-    need = 2 * min_size(profile)
-    if profile.n_pool < need:
+def check_enough_rows(profile: Profile) -> None:
+    """DataError when the training part holds fewer than `min_size` rows: no comparison is possible.
+
+    A learning curve wants two sizes of `min_size` rows or more, but a smaller file still gets an
+    answer: ArrowHead's 48 series leave 36 training rows (two sizes of 20 would need 40), and
+    advise compares the families at the sizes there are (20 and 36 rows; at exactly `min_size`
+    rows, the one size), saying that the curve is too short to read. Refusing such a file (as
+    advise did before) left its user with nothing."""
+    if profile.n_pool < min_size(profile):
         part = "the official test part" if profile.test_size is None else f"the {TEST_SIZE:.0%} test part"
         raise DataError(
             f"{profile.source}: {_n(profile.n_rows)} rows leave {_n(profile.n_pool)} training rows after {part}; "
-            f"a learning curve needs at least {need} (two sizes of {min_size(profile)} or more)"
+            f"a comparison needs at least {min_size(profile)} (a validation part and a few rows of each class)"
         )
 
 
