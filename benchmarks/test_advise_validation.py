@@ -359,12 +359,16 @@ def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
 def _compared(a: dict, ref: pd.DataFrame, profile) -> dict:
     """Advise's answer (advice.json's "answer") beside the reference's at the same training size (or its
     nearest), through the same statistics, at the rules' version of this code."""
+    from bench.predictions import predictions_of
     from bench.report.claims import RULES_VERSION
 
     at = int(a["n_train"] or 0)
     sizes = sorted(int(k) for k in ref["n_train"].unique())
     ref_at = at if at in sizes else _nearest(sizes, at or profile.n_pool)
-    full = compute(ref[ref["n_train"] == ref_at], profile)
+    # Paired row by row from the reference's kept test predictions, as its own report and advise's
+    # answer are (from scores alone, unpaired, its intervals were wider than advise's by design).
+    full = compute(ref[ref["n_train"] == ref_at], profile,
+                   predictions=lambda row: predictions_of(REFERENCE.parent, row))
     d = a["difference_deep_minus_classical"] or {}
     lo, hi = d.get("lo"), d.get("hi")
     interval = lo is not None and hi is not None and np.isfinite(lo) and np.isfinite(hi)
@@ -404,33 +408,54 @@ RESCORE = os.environ.get("BENCH_ADVISE_RESCORE", "")
 
 @pytest.mark.skipif(not RESCORE, reason="opt in: BENCH_ADVISE_RESCORE=all (or dataset-budget names) answers again "
                                         "from the run folders kept under BENCH_ADVISE_KEEP")
-def test_answers_again_from_the_kept_cells():
-    """Each kept case's answer computed again from its own cells (no model is run) with this code's statistics,
-    beside the reference's computed again the same way: the row keeps its run's wall time, load and date and
-    records the rules' version it was answered at."""
+def test_answers_again_from_the_kept_cells(tmp_path):
+    """Each row's answers computed again with this code's statistics, no model run: advise's from its kept
+    run folder (under KEEP; a row without one keeps advise's answer as recorded, and says so) and the
+    reference's from its rows. The row keeps its run's wall time, load and date and records the rules'
+    version each side was answered at."""
     from bench.predictions import predictions_of
+    from bench.report.claims import RULES_VERSION
 
-    kept = sorted(p for p in KEEP.iterdir() if (p / "advice" / "results.parquet").exists()) if KEEP.is_dir() else []
+    rows = json.loads(STORE.read_text()) if STORE.exists() else []
     if RESCORE != "all":
-        kept = [p for p in kept if p.name in RESCORE.split(",")]
-    assert kept, f"no kept run folder under {KEEP} matches {RESCORE!r}"
-    rows = {(r["dataset"], r["budget"]): r for r in json.loads(STORE.read_text())} if STORE.exists() else {}
-    for case in kept:
-        dataset, budget = case.name.rsplit("-", 1)
-        old = rows.get((dataset, budget))
-        assert old is not None, f"{case}: no row for {dataset} at {budget} in {STORE}"
-        data = next(p for p in case.iterdir() if p.is_file() and p.stem == dataset)
+        rows = [r for r in rows if f"{r['dataset']}-{r['budget']}" in RESCORE.split(",")]
+    assert rows, f"no row of {STORE} matches {RESCORE!r}"
+    for old in rows:
+        dataset, budget = old["dataset"], old["budget"]
         ref = _reference()
         ref = ref[ref["dataset"].astype(str) == dataset]
+        case = KEEP / f"{dataset}-{budget}"
+        kept = (case / "advice" / "results.parquet").exists()
+        if kept:
+            data = next(p for p in case.iterdir() if p.is_file() and p.stem == dataset)
+        else:  # the same file again (the export is seeded), for the profile the reference's answer needs
+            (tmp_path / case.name).mkdir()
+            data, _ = _export(dataset, ref, tmp_path / case.name)
         task = str(ref["task"].iloc[0])
         profile = inspect(str(data), "target" if data.suffix == ".csv" else None, task)
-        run = case / "advice"
-        answer = compute(pd.read_parquet(run / "results.parquet"), profile,
-                         predictions=lambda row, run=run: predictions_of(run, row)).to_json()
+        if kept:
+            run = case / "advice"
+            answer = compute(pd.read_parquet(run / "results.parquet"), profile,
+                             predictions=lambda row, run=run: predictions_of(run, row)).to_json()
+        else:
+            answer = _recorded_answer(old)
         row = {**old, **_compared(answer, ref, profile)}
+        if not kept:
+            row["rules"] = old.get("rules", 6)  # advise's side as it was answered
+            row["reference_rules"] = RULES_VERSION
         _store(row)
-        print(f"{dataset} {budget}: advise {old['advise']} {_diff_text(old)} -> {row['advise']} {_diff_text(row)}; "
-              f"reference {old['reference']} -> {row['reference']}; agree {row['agree']}, covers {row['covers']}")
+        print(f"{dataset} {budget}: advise {old['advise']} {_diff_text(old)} -> {row['advise']} {_diff_text(row)}"
+              f"{'' if kept else ' (as recorded: no kept run folder)'}; reference {old['reference']} "
+              f"{_ref_text(old)} -> {row['reference']} {_ref_text(row)}; agree {row['agree']}, covers {row['covers']}")
+
+
+def _recorded_answer(row: dict) -> dict:
+    """Advise's answer as a row recorded it, in advice.json's shape (for `_compared`)."""
+    outcome = {"neither": "tie", "no answer": "none"}.get(row["advise"], row["advise"])
+    diff = None if row["advise_diff"] is None else {"mean": row["advise_diff"], "lo": row["advise_lo"],
+                                                    "hi": row["advise_hi"], "seeds": row["advise_seeds"]}
+    return {"n_train": row["advise_rows"], "outcome": outcome, "difference_deep_minus_classical": diff,
+            "best": {g: {"config": c} for g, c in row["advise_best"].items()}}
 
 
 def _by_test(at: pd.DataFrame) -> float | None:
@@ -486,6 +511,12 @@ def _ref_text(r: dict) -> str:
             f"{by_test}")
 
 
+def _rules_text(r: dict) -> str:
+    """The rules' version each side was answered at: one where both agree."""
+    mine, theirs = r.get("rules", 6), r.get("reference_rules", r.get("rules", 6))
+    return f"v{mine}" if mine == theirs else f"v{mine} (reference v{theirs})"
+
+
 def table(rows: list[dict]) -> str:
     """The doc's table (markdown): one row per dataset and budget, then the agreement per budget."""
     out = ["| dataset | budget | advise: answer (deep - classical, 95% interval) | at rows | best (classical / deep) "
@@ -501,7 +532,7 @@ def table(rows: list[dict]) -> str:
             f"{r['pool']:,} | {ab.get('classical', '-')} / {ab.get('deep', '-')} | {r['reference_rows']:,}{mark} "
             f"| {r['reference']} ({_ref_text(r)}) | {rb.get('classical', '-')} / {rb.get('deep', '-')} "
             f"| {'yes' if r['agree'] else 'no'} | {covers} | {r['wall_s'] / 60:.1f} min "
-            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {r['when']} | v{r.get('rules', 6)} |")
+            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {r['when']} | {_rules_text(r)} |")
     out.append("")
     for budget in sorted({r["budget"] for r in rows}, key=_budget_s):
         mine = [r for r in rows if r["budget"] == budget]
