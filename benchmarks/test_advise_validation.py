@@ -343,7 +343,8 @@ def test_advise_against_the_real_reference(dataset, budget, tmp_path_factory):
     load_after = _load()
     row = {
         "dataset": dataset, "budget": budget, "file_rows": profile.n_rows, "pool": profile.n_pool,
-        "export_size": size, **_compared(record["answer"], ref, profile),
+        "export_size": size, **(compared := _compared(record["answer"], ref, profile)),
+        **_on_common_models(folder / "advice", ref, profile, compared["reference"]),
         "wall_s": round(record["wall_s"], 1), "load": [round(load_before, 1), round(load_after, 1)],
         "cores": os.cpu_count(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         **({"refusal": record["refusal"]} if "refusal" in record else {}),
@@ -384,6 +385,25 @@ def _compared(a: dict, ref: pd.DataFrame, profile) -> dict:
         "agree": _winner(a["outcome"]) == _winner(full.outcome), "covers": covers if interval else None,
         "rules": RULES_VERSION,
     }
+
+
+def _on_common_models(run: Path | None, ref: pd.DataFrame, profile, reference: str) -> dict:
+    """Advise's answer from its own cells, keeping only the models (and feature variants) the reference also
+    ran on this dataset: where the reference's suite ran fewer models (mnist1d_shuffled: one classical
+    model, logistic regression), a different winner can be the reference's narrower field rather than
+    advise's error. Beside the main comparison, never instead of it; None without advise's run folder."""
+    from bench.predictions import predictions_of
+
+    if run is None or not (run / "results.parquet").exists():
+        return {"advise_common": None, "agree_common": None}
+    rows = pd.read_parquet(run / "results.parquet")
+    ran = set(zip(ref["model"].astype(str), ref["features"].astype(str), strict=True))
+    keep = [(m, f) in ran for m, f in zip(rows["model"].astype(str), rows["features"].astype(str), strict=True)]
+    left_out = sorted(set(rows.loc[[not k for k in keep], "model"].astype(str)))
+    a = compute(rows[keep], profile, predictions=lambda row: predictions_of(run, row))
+    outcome = _winner(a.outcome)
+    return {"advise_common": outcome, "advise_common_diff": None if a.diff is None else a.diff.mean,
+            "common_left_out": left_out, "agree_common": outcome == reference}
 
 
 KEEP = Path(os.environ.get("BENCH_ADVISE_KEEP", ROOT / "results" / "advise-validation"))
@@ -439,7 +459,8 @@ def test_answers_again_from_the_kept_cells(tmp_path):
                              predictions=lambda row, run=run: predictions_of(run, row)).to_json()
         else:
             answer = _recorded_answer(old)
-        row = {**old, **_compared(answer, ref, profile)}
+        row = {**old, **(compared := _compared(answer, ref, profile))}
+        row.update(_on_common_models(case / "advice" if kept else None, ref, profile, compared["reference"]))
         if not kept:
             row["rules"] = old.get("rules", 6)  # advise's side as it was answered
             row["reference_rules"] = RULES_VERSION
@@ -511,6 +532,17 @@ def _ref_text(r: dict) -> str:
             f"{by_test}")
 
 
+def _common_text(r: dict) -> str:
+    if r.get("advise_common") is None:
+        return "-"
+    out = r["advise_common"]
+    if r.get("advise_common_diff") is not None:
+        out += f" ({r['advise_common_diff']:+.3f})"
+    if r.get("common_left_out"):
+        out += f"; without {', '.join(r['common_left_out'])}"
+    return out + ("" if r["agree_common"] else " (differs)")
+
+
 def _rules_text(r: dict) -> str:
     """The rules' version each side was answered at: one where both agree."""
     mine, theirs = r.get("rules", 6), r.get("reference_rules", r.get("rules", 6))
@@ -521,8 +553,8 @@ def table(rows: list[dict]) -> str:
     """The doc's table (markdown): one row per dataset and budget, then the agreement per budget."""
     out = ["| dataset | budget | advise: answer (deep - classical, 95% interval) | at rows | best (classical / deep) "
            "| reference at rows | reference: answer (difference) | best (classical / deep) | same winner "
-           "| interval covers | wall | load (start-end, 2 cores) | when | rules |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           "| interval covers | advise on the reference's models | wall | load (start-end, 2 cores) | when | rules |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         ab, rb = r["advise_best"], r["reference_best"]
         mark = "" if r["same_size"] else " (nearest)"
@@ -531,7 +563,7 @@ def table(rows: list[dict]) -> str:
             f"| {r['dataset']} | {r['budget']} | {r['advise']} ({_diff_text(r)}) | {r['advise_rows'] or 0:,} of "
             f"{r['pool']:,} | {ab.get('classical', '-')} / {ab.get('deep', '-')} | {r['reference_rows']:,}{mark} "
             f"| {r['reference']} ({_ref_text(r)}) | {rb.get('classical', '-')} / {rb.get('deep', '-')} "
-            f"| {'yes' if r['agree'] else 'no'} | {covers} | {r['wall_s'] / 60:.1f} min "
+            f"| {'yes' if r['agree'] else 'no'} | {covers} | {_common_text(r)} | {r['wall_s'] / 60:.1f} min "
             f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} | {r['when']} | {_rules_text(r)} |")
     out.append("")
     for budget in sorted({r["budget"] for r in rows}, key=_budget_s):
@@ -540,4 +572,8 @@ def table(rows: list[dict]) -> str:
         out.append(f"- {budget}: same winner on {sum(r['agree'] for r in mine)} of {len(mine)} datasets; "
                    f"advise's interval covers the reference's difference on {sum(bool(r['covers']) for r in with_iv)} "
                    f"of {len(with_iv)} with an interval.")
+        common = [r for r in mine if r.get("agree_common") is not None]
+        if common:
+            out[-1] += (f" On the models the reference also ran (advise's own cells, the others set aside): the same "
+                        f"winner on {sum(r['agree_common'] for r in common)} of {len(common)} with a kept run folder.")
     return "\n".join(out)
