@@ -425,8 +425,8 @@ def check_enough_rows(profile: Profile) -> None:
 
     A learning curve wants two sizes of `min_size` rows or more, but a smaller file still gets an
     answer: ArrowHead's 48 series leave 36 training rows (two sizes of 20 would need 40), and
-    advise compares the families at the sizes there are (20 and 36 rows; at exactly `min_size`
-    rows, the one size), saying that the curve is too short to read. Refusing such a file (as
+    advise compares the families at the sizes there are (20, 27 and 36 rows there; at exactly
+    `min_size` rows, the one size), saying that the curve is too short to read. Refusing such a file (as
     advise did before) left its user with nothing."""
     if profile.n_pool < min_size(profile):
         part = "the official test part" if profile.test_size is None else f"the {TEST_SIZE:.0%} test part"

@@ -11,12 +11,12 @@ gives every comparison an interval that counts both sources:
   test-row variance `v_s` (the paired, row-level variance: rows both configurations get right
   or wrong add nothing, as in McNemar's test);
 - **a split per seed** (rows differ between seeds): the seeds' differences are independent
-  draws holding both sources, so the interval is Student's t over them (k - 1 degrees of
-  freedom), unless the test rows' own variance (each seed's, averaged, over k) is larger: a
-  few seeds' spread can come out far below it by chance, and that part of the variance is
-  known from the rows, so the interval is never narrower than the test rows allow (normal,
-  as `from_differences` does without predictions; rules' version 7). One seed: the
-  test-row interval alone, and the method says that training variance was not estimable;
+  draws holding both sources, so their spread estimates the whole variance; but a few seeds'
+  spread can come out far below the test rows' own variance by chance, and that part is known
+  from the rows, so the variance is the larger of the two and the degrees of freedom are
+  Welch-Satterthwaite's with the seeds' part counted whole (about k - 1 where the spread
+  dominates; rules' version 7, `_split_per_seed`, shared with `from_differences`). One seed:
+  the test-row interval alone, and the method says that training variance was not estimable;
 - **one test set shared by every seed** (an official split): the test-row variance of the
   seed-averaged row differences plus the between-seed variance over k, with
   Welch-Satterthwaite degrees of freedom. Deterministic models (every seed alike) are
@@ -213,7 +213,7 @@ def paired_difference(
         # Each seed's difference holds its own test rows' error, so the seeds' spread estimates the
         # whole variance; but from a few seeds it can come out far below that error by chance (three
         # seeds agreeing to 0.002 on 666 test rows each). The test rows' variance is known from the
-        # rows themselves, so the interval is never narrower than it (as `from_differences`).
+        # rows themselves, so the interval is never narrower than it (`_split_per_seed`).
         v_seeds = float(d.var(ddof=1) / k)
         v_rows = float(np.mean([
             max(t[1].var(ddof=1) / len(t[1]) if len(t[1]) > 1 else 0.0, 0.0 if _discordant(task, s) else floor)
