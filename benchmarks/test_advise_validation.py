@@ -144,8 +144,11 @@ def _full(case: Case, data: Path, out: Path):
     return compute(summary.table, profile), time.monotonic() - t0
 
 
+WINNER = {"tie": "neither", "none": "no answer"}  # advise's outcome -> the table's word
+
+
 def _winner(outcome: str) -> str:
-    return {"tie": "neither", "none": "no answer"}.get(outcome, outcome)
+    return WINNER.get(outcome, outcome)
 
 
 @pytest.mark.parametrize("name", SELECTED)
@@ -440,10 +443,10 @@ def test_answers_again_from_the_kept_cells(tmp_path):
     if RESCORE != "all":
         rows = [r for r in rows if f"{r['dataset']}-{r['budget']}" in RESCORE.split(",")]
     assert rows, f"no row of {STORE} matches {RESCORE!r}"
+    reference = _reference()
     for old in rows:
         dataset, budget = old["dataset"], old["budget"]
-        ref = _reference()
-        ref = ref[ref["dataset"].astype(str) == dataset]
+        ref = reference[reference["dataset"].astype(str) == dataset]
         case = KEEP / f"{dataset}-{budget}"
         kept = (case / "advice" / "results.parquet").exists()
         if kept:
@@ -472,7 +475,7 @@ def test_answers_again_from_the_kept_cells(tmp_path):
 
 def _recorded_answer(row: dict) -> dict:
     """Advise's answer as a row recorded it, in advice.json's shape (for `_compared`)."""
-    outcome = {"neither": "tie", "no answer": "none"}.get(row["advise"], row["advise"])
+    outcome = {w: o for o, w in WINNER.items()}.get(row["advise"], row["advise"])
     diff = None if row["advise_diff"] is None else {"mean": row["advise_diff"], "lo": row["advise_lo"],
                                                     "hi": row["advise_hi"], "seeds": row["advise_seeds"]}
     return {"n_train": row["advise_rows"], "outcome": outcome, "difference_deep_minus_classical": diff,

@@ -203,10 +203,7 @@ def paired_difference(
         if k == 1:
             method = "one seed on a fixed test set: test-row variance only (training variance not estimable)"
     elif k == 1:
-        t0 = terms[0][1]
-        v = float(t0.var(ddof=1) / n) if n > 1 else 0.0
-        if not _discordant(task, seeds[0]):
-            v = max(v, floor)
+        v = _test_row_variance(task, terms[0][1], seeds[0], floor)
         q, df = _z(level), float("inf")
         method = "one seed: test-row variance only (training variance not estimable)"
     else:
@@ -215,22 +212,26 @@ def paired_difference(
         # seeds agreeing to 0.002 on 666 test rows each). The test rows' variance is known from the
         # rows themselves, so the interval is never narrower than it (`_split_per_seed`).
         v_seeds = float(d.var(ddof=1) / k)
-        v_rows = float(np.mean([
-            max(t[1].var(ddof=1) / len(t[1]) if len(t[1]) > 1 else 0.0, 0.0 if _discordant(task, s) else floor)
-            for t, s in zip(terms, seeds, strict=True)])) / k
-        v, df = _split_per_seed(v_seeds, v_rows, n, k)
+        v_rows = float(np.mean([_test_row_variance(task, t[1], s, floor) for t, s in zip(terms, seeds, strict=True)])) / k
+        v, df, which = _split_per_seed(v_seeds, v_rows, n, k)
         q = _t(df, level)
-        method = (f"a split per seed: the {k} seeds' differences (each holds its test rows' error), their "
-                  + ("spread" if v_seeds >= v_rows else "test rows' variance (larger than their spread)")
-                  + ", Welch-Satterthwaite t")
+        method = f"a split per seed: the {k} seeds' differences (each holds its test rows' error), {which}"
     half = q * math.sqrt(v)
     p = _mcnemar_losses(seeds[0]) if task == "classification" and k == 1 else None
     return PairedDifference(diff, diff - half, diff + half, k, n, method, p, level, math.sqrt(v), df)
 
 
-def _split_per_seed(v_seeds: float, v_rows: float, n: int, k: int) -> tuple[float, float]:
-    """(variance, degrees of freedom) of the mean of k seeds' differences, each seed on its own test
-    rows: `v_seeds` the seeds' spread over k, `v_rows` the mean test-row variance over k.
+def _test_row_variance(task: str, term: np.ndarray, seed: SeedLosses, floor: float) -> float:
+    """One seed's test-row variance of its difference (its row terms' variance over n), never below
+    the rule of three's `floor` where no row is discordant."""
+    v = float(term.var(ddof=1) / len(term)) if len(term) > 1 else 0.0
+    return v if _discordant(task, seed) else max(v, floor)
+
+
+def _split_per_seed(v_seeds: float, v_rows: float, n: int, k: int) -> tuple[float, float, str]:
+    """(variance, degrees of freedom, which part set the variance, for the method's text) of the mean
+    of k seeds' differences, each seed on its own test rows: `v_seeds` the seeds' spread over k,
+    `v_rows` the mean test-row variance over k.
 
     The spread estimates the whole variance (training and test rows), but from a few seeds it can
     come out far below the test rows' share, which is known from the rows; so the larger of the
@@ -241,7 +242,8 @@ def _split_per_seed(v_seeds: float, v_rows: float, n: int, k: int) -> tuple[floa
     v = max(v_seeds, v_rows)
     parts = [(v_rows, n - 1)] + ([(v_seeds, k - 1)] if v_seeds > 0 else [])
     denom = sum(p**2 / f for p, f in parts if f > 0)
-    return v, (v**2 / denom if v > 0 and denom > 0 else float("inf"))
+    which = "their " + ("spread" if v_seeds >= v_rows else "test rows' variance (larger than their spread)")
+    return v, (v**2 / denom if v > 0 and denom > 0 else float("inf")), which + ", Welch-Satterthwaite t"
 
 
 # ---------------------------------------------------------------- without predictions
@@ -315,10 +317,8 @@ def from_differences(d: Sequence[float], v_rows: Sequence[float], n: int, *, sha
         method = f"{what}; one test set shared by every seed: plus the {k} seeds' spread, Welch-Satterthwaite t"
     else:
         v_seeds = float(d.var(ddof=1) / k)
-        v, df = _split_per_seed(v_seeds, v_rows / k, n, k)
-        method = (f"{what}; a split per seed: the {k} seeds' differences, their "
-                  + ("spread" if v_seeds >= v_rows / k else "test rows' variance (larger than their spread)")
-                  + ", Welch-Satterthwaite t")
+        v, df, which = _split_per_seed(v_seeds, v_rows / k, n, k)
+        method = f"{what}; a split per seed: the {k} seeds' differences, {which}"
     half = _t(df, level) * math.sqrt(v)
     return PairedDifference(diff, diff - half, diff + half, k, n, method, None, level, math.sqrt(v), df, "scores")
 
