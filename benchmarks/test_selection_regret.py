@@ -6,8 +6,8 @@ A row then holds the holdout score (`val_score`: 13 rows at 50 training rows und
 suite's validation = 0.25, 10 rows at the real suite's 0.2, bench.tuning.validation_rows), the
 cross-validated score of the training rows (`val_score_cv`, bench.execution.selection) and
 the test score. The configuration is chosen as the report chooses it
-(bench.report.analysis.choosing.ranking: highest mean over seeds, ties within one
-validation row broken by the cheaper fit), once on the holdout score and once on the
+(bench.report.analysis.choosing.ranking: highest mean over seeds; before rules version 8,
+when the figures below were taken, ties within one validation row went to the cheaper fit), once on the holdout score and once on the
 cross-validated one, overall and within each family (classical, deep, hybrid). Selection
 regret is the best mean test score among the candidates minus the chosen one's: a
 diagnostic, never used to choose.

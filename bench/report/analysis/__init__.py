@@ -9,8 +9,8 @@ once per table (the finished cells, the win records, each claim's result) is kep
 - `rows`: finished cells (`ok_rows`) labelled with their configuration; rows select models and datasets by tag
   (`has_tag`), never by name; the run machine's cores and a failed cell's status;
 - `choosing`: the one place that picks a family's (or any subset's) best configuration
-  (`best`: cross-validated or validation score, ties reported and broken by the cheaper
-  fit, selection regret kept as a diagnostic), a pool's expected best (`pool`: what a family's
+  (`best`: the highest cross-validated or validation score, ties within one row reported,
+  selection regret kept as a diagnostic), a pool's expected best (`pool`: what a family's
   best would score from fewer candidates; version 3's rules compared pools, version 4's do not),
   and default against tuned;
 - `comparison`: two choices compared on one dataset and size with an interval that counts

