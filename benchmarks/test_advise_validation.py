@@ -575,6 +575,17 @@ def table(rows: list[dict]) -> str:
         out.append(f"- {budget}: same winner on {sum(r['agree'] for r in mine)} of {len(mine)} datasets; "
                    f"advise's interval covers the reference's difference on {sum(bool(r['covers']) for r in with_iv)} "
                    f"of {len(with_iv)} with an interval.")
+        # What agreement alone cannot show: where the reference reads "neither" on most datasets, an
+        # advise that always answered "neither" would agree nearly as often; its decided answers and
+        # the distance between the two differences are what tell it from that.
+        decided = [r for r in mine if r["advise"] in ("deep", "classical")]
+        gaps = [abs(r["advise_diff"] - r["reference_diff"]) for r in mine
+                if r.get("advise_diff") is not None and r.get("reference_diff") is not None]
+        k = sum(r["reference"] == "neither" for r in mine)
+        out[-1] += (f" The reference answers \"neither\" on {k}, so an advise that always said \"neither\" would "
+                    f"agree on {k}. Advise decided (deep or classical) "
+                    f"on {len(decided)}, rightly on {sum(r['agree'] for r in decided)}; its difference lies a median "
+                    f"{float(np.median(gaps)) if gaps else float('nan'):.3f} from the reference's.")
         common = [r for r in mine if r.get("agree_common") is not None]
         if common:
             out[-1] += (f" On the models the reference also ran (advise's own cells, the others set aside): the same "

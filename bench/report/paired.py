@@ -378,13 +378,22 @@ def _draw(rng: np.random.Generator, task: str, n: int, true_diff: float, seed_sd
 
 
 def simulate_coverage(task: str, *, n: int, k: int, true_diff: float, seed_sd: float, shared_rows: bool,
-                      n_sim: int = 400, level: float = LEVEL, seed: int = 0) -> float:
-    """Share of `n_sim` simulated comparisons whose interval covers the true difference."""
+                      n_sim: int = 400, level: float = LEVEL, seed: int = 0, pool: int | None = None) -> float:
+    """Share of `n_sim` simulated comparisons whose interval covers the true difference.
+
+    `pool`: with a split per seed, each seed's n test rows are drawn from one finite file of
+    `pool` rows (drawn afresh per comparison), as a user's file gives them to `bench advise`,
+    so that seeds share test rows (n / pool of them, on average) and the file's own draw counts;
+    None: every seed's test rows are new rows of the population."""
+    if pool is not None and (shared_rows or pool < n):
+        raise ValueError(f"pool of {pool} rows: needs a split per seed and at least n = {n} rows")
     rng = np.random.default_rng(seed)
     hits = 0
     for _ in range(n_sim):
         rows = rng.random((n, 3)) if shared_rows else None
-        seeds = [_draw(rng, task, n, true_diff, seed_sd, rows) for _ in range(k)]
+        file = rng.random((pool, 3)) if pool is not None else None
+        seeds = [_draw(rng, task, n, true_diff, seed_sd,
+                       rows if file is None else file[rng.choice(pool, n, replace=False)]) for _ in range(k)]
         r = paired_difference(seeds, task, shared_rows=shared_rows, level=level)
         hits += r.lo <= true_diff <= r.hi
     return hits / n_sim
