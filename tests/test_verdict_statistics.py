@@ -180,7 +180,7 @@ def test_the_report_lists_ties_and_regret():
 
     blocks = sections._selection_blocks(analysis.ok_rows(_tie_table()))
     text = " ".join(str(b) for b in blocks)
-    assert "Ties and selection regret" in text and "svm" in text and "highest validation" in text
+    assert "Ties and selection regret" in text and "svm" in text and "highest mean selection score" in text
 
 
 # --------------------------------------------------------------- pools (a diagnostic), hybrids

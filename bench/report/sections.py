@@ -223,7 +223,8 @@ def _selection_blocks(ok: pd.DataFrame) -> list[Block]:
         _h(3, "Ties and selection regret", anchor="selection"),
         Block("p", (
             "Each family's best configuration at each (dataset, size). A tie is two or more candidates within one "
-            "validation row of the top (1 / validation rows): the highest validation mean is chosen and the others "
+            "validation row of the top (1 / validation rows): the highest mean selection score (cross-validated or "
+            "validation) is chosen and the others "
             "are named beside it (the choice among them is within one row's noise). Selection regret is the "
             "best test score among the candidates minus the chosen one's: what choosing on validation rows cost "
             "on the test rows. It is a diagnostic only and never used to choose."
@@ -234,7 +235,7 @@ def _selection_blocks(ok: pd.DataFrame) -> list[Block]:
     tied = sel[sel["tied"] != ""]
     if not tied.empty:
         blocks.append(_table(
-            ("dataset", "n_train", "family", "chosen (highest validation)", "tied with it", "regret"),
+            ("dataset", "n_train", "family", "chosen (highest score)", "tied with it", "regret"),
             [(r.dataset, r.n_train, r.family, r.chosen, r.tied, f"{r.regret:.3f}") for r in tied.itertuples()],
             anchor="ties-table", summary=f"Ties: {_plural(len(tied), 'choice')}",
         ))

@@ -7,7 +7,7 @@ within one validation row of each other (1 / n_validation; 1 / n_train for the
 cross-validated score, every training row being validated once) are tied; a tie is
 reported (`Best.tied`), and the highest mean is chosen (rules version 8: version 2 to 7
 gave a tie to the cheaper fit, which chose weaker configurations and cost both families
-test score, docs/rules-changelog.md). Only means equal to 1e-12 go to the cheaper fit
+test score, docs/rules-changelog.md). Only means equal to within 1e-12 go to the cheaper fit
 (median fit CPU seconds, a tuned configuration's search included), then the label. Selection regret (the test score of the
 candidate best on test minus the chosen one's) is kept as a diagnostic (`Best.regret`),
 never used to choose.
