@@ -180,6 +180,33 @@ def test_a_dataset_models_list_naming_an_unknown_label_is_refused():
         parse('[suite]\n[datasets.wine]\nmodels = ["svm"]\n[models.knn]\n', "s.toml")
 
 
+def test_a_dataset_may_set_its_own_feature_variants_and_keeps_the_other_cells_keys():
+    base = """
+[suite]
+features = ["raw", "engineered"]
+[datasets.synthetic_sequences]
+n_samples = 200
+train_sizes = [100]
+[datasets.forecast]
+n_samples = 200
+train_sizes = [100]
+[models.knn]
+"""
+    own = base.replace("[datasets.forecast]", '[datasets.forecast]\nfeatures = ["raw", "engineered", "minirocket"]')
+    before, _ = plan(parse(base, "s.toml"))
+    after, _ = plan(parse(own, "s.toml"))
+    added = {c.key for c in after} - {c.key for c in before}
+    assert {c.key for c in before} <= {c.key for c in after}  # a resumed run reruns nothing
+    assert {(c.dataset.label, c.features) for c in after if c.key in added} == {("forecast", "minirocket")}
+
+
+def test_a_dataset_features_list_naming_an_unknown_variant_is_refused_with_its_place():
+    with pytest.raises(SuiteError, match=r"\[datasets.wine.features\] unknown feature variant 'rocket'"):
+        parse('[suite]\n[datasets.wine]\nfeatures = ["raw", "rocket"]\n[models.knn]\n', "s.toml")
+    with pytest.raises(SuiteError, match=r"\[datasets.wine.features\] expected a non-empty list"):
+        parse('[suite]\n[datasets.wine]\nfeatures = []\n[models.knn]\n', "s.toml")
+
+
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED = sorted([*(ROOT / "suites").glob("*.toml"), *(ROOT / "benchmarks" / "suites").glob("*.toml")])
 

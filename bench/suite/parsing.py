@@ -58,7 +58,8 @@ TUNING_KEYS = {
              'a validation part (a dataset\'s tuning_sizes overrides it)',
     "seeds": "the seeds that get tuned cells, some of suite.seeds (default: all of them)",
 }
-DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models", "large_models", "tuning_sizes"}
+DATASET_KEYS = {"dataset", "train_sizes", "test_size", "seeds", "one_seed_from", "models", "large_models", "tuning_sizes",
+                "features"}
 MODEL_KEYS = {"model", "search"}
 DEVICES = ("auto", "cpu", "cuda", "mps")
 LIMITS = ("wall", "cpu")
@@ -264,6 +265,7 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         raise fail(path, f"{where}.large_models", "needs one_seed_from, the size from which it applies")
     tuning_sizes = _tuning_sizes(path, f"{where}.tuning_sizes", table["tuning_sizes"], n_pool, resolved) \
         if "tuning_sizes" in table else None
+    features = _features(path, f"{where}.features", table["features"]) if "features" in table else None
     return DatasetSpec(
         label=label,
         name=name,
@@ -280,7 +282,21 @@ def _dataset_spec(path: str, label: str, table: dict, defaults: dict) -> Dataset
         models=models,
         large_models=large_models,
         tuning_sizes=tuning_sizes,
+        features=features,
     )
+
+
+def _features(path: str, where: str, features) -> tuple[str, ...]:
+    """A list of feature variants (the suite's, or one dataset's own): known names, each once."""
+    if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
+        raise fail(path, where, f"expected a non-empty list of names, got {features!r}")
+    for feat in features:
+        if feat not in FEATURES:
+            raise fail(path, where, f"unknown feature variant {feat!r}; valid: {', '.join(FEATURES.names())}")
+    twice = sorted({f for f in features if features.count(f) > 1})
+    if twice:
+        raise fail(path, where, f"{twice[0]!r} is listed twice; each feature variant once")
+    return tuple(features)
 
 
 def _tuning_sizes(path: str, where: str, value, n_pool: int, sizes: list[int]) -> str | tuple[int, ...]:
@@ -508,15 +524,7 @@ def parse(text: str, path: str = "<suite>", plugins: tuple[str, ...] = ()) -> Su
     if not isinstance(name, str) or not name.strip():
         raise fail(path, "suite.name", f"expected a non-empty string, got {name!r}")
     seeds = _seeds(path, "suite.seeds", head.get("seeds", [0]))
-    features = head.get("features", ["raw"])
-    if not isinstance(features, list) or not features or not all(isinstance(f, str) for f in features):
-        raise fail(path, "suite.features", f"expected a non-empty list of names, got {features!r}")
-    for feat in features:
-        if feat not in FEATURES:
-            raise fail(path, "suite.features", f"unknown feature variant {feat!r}; valid: {', '.join(FEATURES.names())}")
-    twice = sorted({f for f in features if features.count(f) > 1})
-    if twice:
-        raise fail(path, "suite.features", f"{twice[0]!r} is listed twice; each feature variant once")
+    features = _features(path, "suite.features", head.get("features", ["raw"]))
     threads = _positive_number(path, "suite.threads", head.get("threads", 1), integer=True)
     if threads > MAX_THREADS:
         raise fail(path, "suite.threads", f"{threads} threads is absurd; at most {MAX_THREADS}")

@@ -55,7 +55,7 @@ def plan(suite: Suite, jobs: int = 1) -> tuple[list[Cell], list[Skip]]:
     skips: list[Skip] = []
     for ds in suite.datasets:
         variants = []
-        for feat in suite.features:
+        for feat in ds.features or suite.features:
             if ds.modality in FEATURES[feat].modalities:
                 variants.append(feat)
             else:

@@ -31,6 +31,7 @@ class DatasetSpec:
     models: tuple[str, ...] | None = None  # model labels that run on it (default: all)
     large_models: tuple[str, ...] | None = None  # those that run at sizes from one_seed_from on
     tuning_sizes: str | tuple[int, ...] | None = None  # overrides suite.tuning.sizes on this dataset
+    features: tuple[str, ...] | None = None  # overrides suite.features on this dataset
 
     def runs_at(self, n_train: int, model_label: str) -> bool:
         large = self.one_seed_from is not None and n_train >= self.one_seed_from
