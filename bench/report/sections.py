@@ -224,8 +224,8 @@ def _selection_blocks(ok: pd.DataFrame) -> list[Block]:
         Block("p", (
             "Each family's best configuration at each (dataset, size). A tie is two or more candidates within one "
             "validation row of the top (1 / validation rows): the highest mean selection score (cross-validated or "
-            "validation) is chosen and the others "
-            "are named beside it (the choice among them is within one row's noise). Selection regret is the "
+            "validation) is chosen and the others are named beside it (the choice among them is within one row's "
+            "noise). Selection regret is the "
             "best test score among the candidates minus the chosen one's: what choosing on validation rows cost "
             "on the test rows. It is a diagnostic only and never used to choose."
         )),

@@ -7,10 +7,10 @@ within one validation row of each other (1 / n_validation; 1 / n_train for the
 cross-validated score, every training row being validated once) are tied; a tie is
 reported (`Best.tied`), and the highest mean is chosen (rules version 8: version 2 to 7
 gave a tie to the cheaper fit, which chose weaker configurations and cost both families
-test score, docs/rules-changelog.md). Only means equal to within 1e-12 go to the cheaper fit
-(median fit CPU seconds, a tuned configuration's search included), then the label. Selection regret (the test score of the
-candidate best on test minus the chosen one's) is kept as a diagnostic (`Best.regret`),
-never used to choose.
+test score, docs/rules-changelog.md). Only means equal to within 1e-12 go to the cheaper
+fit (median fit CPU seconds, a tuned configuration's search included), then the label.
+Selection regret (the test score of the candidate best on test minus the chosen one's) is
+kept as a diagnostic (`Best.regret`), never used to choose.
 
 `pool` is a family's expected best from as many candidates as another family has: the
 mean, over every equal-size subset of its candidates, of the test score of the one the
@@ -79,8 +79,8 @@ def _cost(df: pd.DataFrame) -> pd.Series:
 def ranking(sub: pd.DataFrame) -> tuple[list[str], str | None, dict[str, tuple[str, ...]]]:
     """The candidates of `sub` in the order the rule chooses them, the column it read, and the
     ties met on the way: the rule (highest validation mean; equal means, the cheaper fit;
-    equal costs, the label; the others within one validation row named as tied) is applied to the candidates, then again to those
-    left, and so on. Independent of row order."""
+    equal costs, the label; the others within one validation row named as tied) is applied
+    to the candidates, then again to those left, and so on. Independent of row order."""
     col = selection_column(sub)
     means = sub.groupby("config")[col if col else "score"].mean()
     cost = _cost(sub)

@@ -62,15 +62,14 @@ def interval(d) -> str:
 
 # The rules' shared sentences (version 4): how each side's best is chosen, and how deep and
 # classical are set against each other (`analysis.family_sides`).
-CHOICE = ("Each side's best is chosen on validation (cross-validated where the table has it; the "
-          "highest mean score, candidates within one validation row named as tied) among that side's own candidates, and "
+_CHOSEN = ("cross-validated where the table has it; the highest mean score, candidates within one "
+           "validation row named as tied")
+CHOICE = (f"Each side's best is chosen on validation ({_CHOSEN}) among that side's own candidates, and "
           "set against the other side's best; the evidence gives each side's candidate count.")
 FAMILIES = ("Deep and classical are compared on equal terms: where both families had as many candidate "
             "configurations and as many trials in all (a default configuration counts one, a tuned one "
             "its search's trials), best against best; elsewhere the pairing practitioners recognise for "
-            f"the modality ({an.pairing_text()}), each side's best chosen on validation (cross-validated "
-            "where the table has it; the highest mean score, candidates within one validation row named as "
-            "tied) among the "
+            f"the modality ({an.pairing_text()}), each side's best chosen on validation ({_CHOSEN}) among the "
             "models it names; a dataset and size with neither is not compared. Hybrids are a family of "
             "their own and take no part.")
 INTERVALS = ("Differences have 95% intervals counting the test rows and the seeds (paired predictions "
